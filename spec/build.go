@@ -1,0 +1,413 @@
+package spec
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Build merges decoded files into one Config and validates it. Every problem
+// is reported; the Config is nil when there is any error. When a file has
+// invalid syntax (reported by ParseFile), Build reports nothing more: the
+// cross-file checks would only echo what that file was meant to declare.
+func Build(files []*File) (*Config, hcl.Diagnostics) {
+	for _, f := range files {
+		if !f.parsed {
+			return nil, nil
+		}
+	}
+	b := &builder{
+		nodes:       map[string]*rawNode{},
+		nodeIndex:   map[int]*rawNode{},
+		tenantSeen:  map[string]*rawTenant{},
+		uids:        map[int]*rawTenant{},
+		programs:    map[string]*rawDaemon{},
+		nginxFiles:  map[string]*rawWebroot{},
+		serverNames: map[string]hcl.Range{},
+	}
+	cfg := &Config{}
+	var diags hcl.Diagnostics
+	if len(files) == 0 {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "No configuration files",
+			Detail:   "No *.hcl or *.hcl.json files were found below the config root. Check the directory (or source.path), and add a cluster, its shards and tenants.",
+		})
+		return nil, diags
+	}
+	diags = append(diags, b.clusters(cfg, files)...)
+	diags = append(diags, b.shards(cfg, files)...)
+	diags = append(diags, b.tenants(cfg, files)...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return cfg, diags
+}
+
+// builder carries the cluster-wide uniqueness indexes while Build walks the
+// files in name order; the first declaration of a name wins and later ones
+// are reported against it.
+type builder struct {
+	nodes       map[string]*rawNode
+	nodeIndex   map[int]*rawNode
+	tenantSeen  map[string]*rawTenant
+	uids        map[int]*rawTenant
+	programs    map[string]*rawDaemon
+	nginxFiles  map[string]*rawWebroot
+	serverNames map[string]hcl.Range
+	shardList   []*rawShard // the accepted ones, for hints
+}
+
+func (b *builder) clusters(cfg *Config, files []*File) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	var first *rawCluster
+	for _, f := range files {
+		for _, c := range f.raw.Clusters {
+			if first != nil {
+				diags = append(diags, errorAt(c.DefRange, "Duplicate cluster block",
+					"A configuration has exactly one cluster block; another is declared at %s. Remove one of them.", at(first.DefRange)))
+				continue
+			}
+			first = c
+		}
+	}
+	if first == nil {
+		return append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Missing cluster block",
+			Detail:   `The configuration has no cluster block. Add one, e.g. in cluster.hcl: cluster "osl-1" {}`,
+		})
+	}
+	c := &Cluster{Name: first.Name, DefRange: first.DefRange, MaxDaemonsPerWebroot: DefaultMaxDaemonsPerWebroot}
+	diags = append(diags, checkObjectName("cluster", c.Name, first.NameRange)...)
+	if first.ULAPrefix != nil {
+		p, d := checkULAPrefix(*first.ULAPrefix, first.ULAPrefixRange)
+		diags = append(diags, d...)
+		c.ULAPrefix = p
+	}
+	if first.MaxDaemonsPerWebroot != nil {
+		c.MaxDaemonsPerWebroot = *first.MaxDaemonsPerWebroot
+		diags = append(diags, checkRange("max_daemons_per_webroot", c.MaxDaemonsPerWebroot, 1, 10000, first.MaxDaemonsRange)...)
+	}
+	cfg.Cluster = c
+	return diags
+}
+
+func (b *builder) shards(cfg *Config, files []*File) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	seen := map[string]*rawShard{}
+	for _, f := range files {
+		for _, rs := range f.raw.Shards {
+			diags = append(diags, checkObjectName("shard", rs.Name, rs.NameRange)...)
+			if prev := seen[rs.Name]; prev != nil {
+				diags = append(diags, errorAt(rs.DefRange, "Duplicate shard",
+					"The shard %q is also declared at %s. Declare each shard once, with all its nodes.", rs.Name, at(prev.DefRange)))
+				continue
+			}
+			seen[rs.Name] = rs
+			b.shardList = append(b.shardList, rs)
+			s := &Shard{Name: rs.Name, DefRange: rs.DefRange}
+			if len(rs.Nodes) == 0 {
+				diags = append(diags, errorAt(rs.DefRange, "Shard has no nodes",
+					"The shard %q has no node blocks. Add at least one: node \"NAME\" { index = N }.", rs.Name))
+			}
+			for _, rn := range rs.Nodes {
+				n, d := b.node(rs.Name, rn)
+				diags = append(diags, d...)
+				if n != nil {
+					s.Nodes = append(s.Nodes, n)
+				}
+			}
+			sort.Slice(s.Nodes, func(i, j int) bool { return s.Nodes[i].Name < s.Nodes[j].Name })
+			cfg.Shards = append(cfg.Shards, s)
+		}
+	}
+	sort.Slice(cfg.Shards, func(i, j int) bool { return cfg.Shards[i].Name < cfg.Shards[j].Name })
+	return diags
+}
+
+func (b *builder) node(shard string, rn *rawNode) (*Node, hcl.Diagnostics) {
+	diags := checkObjectName("node", rn.Name, rn.NameRange)
+	if prev := b.nodes[rn.Name]; prev != nil {
+		return nil, append(diags, errorAt(rn.DefRange, "Duplicate node",
+			"The node %q is also declared at %s. Node names are unique in the cluster (the agent finds its node by name).", rn.Name, at(prev.DefRange)))
+	}
+	b.nodes[rn.Name] = rn
+	n := &Node{Name: rn.Name, Shard: shard, Index: rn.Index, Weight: DefaultWeight, DefRange: rn.DefRange}
+	if d := checkRange("node index", rn.Index, MinNodeIndex, MaxNodeIndex, rn.IndexRange); d != nil {
+		diags = append(diags, d...)
+	} else if prev := b.nodeIndex[rn.Index]; prev != nil {
+		diags = append(diags, errorAt(rn.IndexRange, "Duplicate node index",
+			"Index %d is already used by node %q at %s. Each node needs its own index, and an index is never reused: pick one no node has had.", rn.Index, prev.Name, at(prev.DefRange)))
+	} else {
+		b.nodeIndex[rn.Index] = rn
+	}
+	if rn.Weight != nil {
+		n.Weight = *rn.Weight
+		if !(n.Weight > 0) {
+			diags = append(diags, errorAt(rn.WeightRange, "Invalid node weight",
+				"The weight must be greater than 0; it is %s. To stop placing daemons on a node, set drain = true.", strconv.FormatFloat(n.Weight, 'g', -1, 64)))
+		}
+	}
+	if rn.Drain != nil {
+		n.Drain = *rn.Drain
+	}
+	return n, diags
+}
+
+func (b *builder) tenants(cfg *Config, files []*File) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, f := range files {
+		for _, rt := range f.raw.Tenants {
+			t, d := b.tenant(cfg, f, rt)
+			diags = append(diags, d...)
+			if t != nil {
+				cfg.Tenants = append(cfg.Tenants, t)
+			}
+		}
+	}
+	sort.Slice(cfg.Tenants, func(i, j int) bool { return cfg.Tenants[i].Name < cfg.Tenants[j].Name })
+	return diags
+}
+
+func (b *builder) tenant(cfg *Config, f *File, rt *rawTenant) (*Tenant, hcl.Diagnostics) {
+	diags := checkTenantName(rt.Name, rt.NameRange)
+	if prev := b.tenantSeen[rt.Name]; prev != nil {
+		return nil, append(diags, errorAt(rt.DefRange, "Duplicate tenant",
+			"The tenant %q is also declared at %s. Declare each tenant once, with all its webroots.", rt.Name, at(prev.DefRange)))
+	}
+	b.tenantSeen[rt.Name] = rt
+	t := &Tenant{Name: rt.Name, UID: rt.UID, Shard: rt.Shard, DefRange: rt.DefRange}
+	if rt.UID < MinUID || rt.UID > MaxUID {
+		diags = append(diags, errorAt(rt.UIDRange, "Invalid uid",
+			"The uid must be between %d and %d (uids below %d belong to the system); it is %d.", MinUID, MaxUID, MinUID, rt.UID))
+	} else if prev := b.uids[rt.UID]; prev != nil {
+		diags = append(diags, errorAt(rt.UIDRange, "Duplicate uid",
+			"The uid %d is already used by tenant %q at %s. Each tenant is its own Linux user with its own uid.", rt.UID, prev.Name, at(prev.UIDRange)))
+	} else {
+		b.uids[rt.UID] = rt
+	}
+	shard := cfg.Shard(rt.Shard)
+	switch {
+	case shard == nil:
+		diags = append(diags, errorAt(rt.ShardRange, "Unknown shard",
+			"The shard %q is not declared. Use one of: %s.", rt.Shard, b.shardNames()))
+	case !hasActiveNode(shard):
+		diags = append(diags, errorAt(rt.ShardRange, "Shard has no active node",
+			"Every node of shard %q is drained, so its daemons have nowhere to run. Undrain a node or add one.", rt.Shard))
+	}
+	seen := map[string]*rawWebroot{}
+	ports := map[int]*rawDaemon{}
+	for _, rw := range rt.Webroots {
+		diags = append(diags, checkObjectName("webroot", rw.Name, rw.NameRange)...)
+		if prev := seen[rw.Name]; prev != nil {
+			diags = append(diags, errorAt(rw.DefRange, "Duplicate webroot",
+				"The webroot %q of tenant %q is also declared at %s. Merge the two blocks.", rw.Name, rt.Name, at(prev.DefRange)))
+			continue
+		}
+		seen[rw.Name] = rw
+		w, d := b.webroot(cfg, f, rt, shard, rw, ports)
+		diags = append(diags, d...)
+		t.Webroots = append(t.Webroots, w)
+	}
+	sort.Slice(t.Webroots, func(i, j int) bool { return t.Webroots[i].Name < t.Webroots[j].Name })
+	return t, diags
+}
+
+func (b *builder) webroot(cfg *Config, f *File, rt *rawTenant, shard *Shard, rw *rawWebroot, ports map[int]*rawDaemon) (*Webroot, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	w := &Webroot{Tenant: rt.Name, Name: rw.Name, ServerNames: rw.ServerNames, DefRange: rw.DefRange}
+	fileName := WebrootFileName(rt.Name, rw.Name)
+	if prev := b.nginxFiles[fileName]; prev != nil {
+		diags = append(diags, errorAt(rw.NameRange, "Conflicting nginx file name",
+			"This webroot's nginx files would be named %s.conf, like those of the webroot at %s (tenant and webroot names are joined with '_'). Rename one of the webroots.", fileName, at(prev.DefRange)))
+	} else {
+		b.nginxFiles[fileName] = rw
+	}
+	for _, sn := range rw.ServerNames {
+		if d := checkServerName(sn, rw.ServerNamesRange); d != nil {
+			diags = append(diags, d...)
+			continue
+		}
+		if prev, ok := b.serverNames[sn]; ok {
+			diags = append(diags, errorAt(rw.ServerNamesRange, "Duplicate server name",
+				"The server name %q is already used at %s. A host name belongs to one webroot.", sn, at(prev)))
+			continue
+		}
+		b.serverNames[sn] = rw.ServerNamesRange
+	}
+	if rw.PublicFolder != nil {
+		w.PublicFolder = *rw.PublicFolder
+		diags = append(diags, checkPublicFolder(w.PublicFolder, rw.PublicFolderRange)...)
+	}
+	if max := cfg.Cluster.MaxDaemonsPerWebroot; len(rw.Daemons) > max {
+		diags = append(diags, errorAt(rw.Daemons[max].DefRange, "Too many daemons in webroot",
+			"The webroot %s/%s has %d daemons; the cluster allows %d (max_daemons_per_webroot). Remove some or raise the limit in the cluster block.", rt.Name, rw.Name, len(rw.Daemons), max))
+	}
+	seen := map[string]*rawDaemon{}
+	paths := map[string]*rawDaemon{}
+	for _, rd := range rw.Daemons {
+		diags = append(diags, checkObjectName("daemon", rd.Name, rd.NameRange)...)
+		if prev := seen[rd.Name]; prev != nil {
+			diags = append(diags, errorAt(rd.DefRange, "Duplicate daemon",
+				"The daemon %q of webroot %s/%s is also declared at %s. Rename or remove one.", rd.Name, rt.Name, rw.Name, at(prev.DefRange)))
+			continue
+		}
+		seen[rd.Name] = rd
+		d, more := b.daemon(f, rt, rw, shard, rd)
+		diags = append(diags, more...)
+		if d.ProxyPath != "" {
+			if prev := paths[d.ProxyPath]; prev != nil {
+				diags = append(diags, errorAt(rd.ProxyPathRange, "Duplicate proxy path",
+					"The proxy path %q is already used by daemon %q at %s. Each proxied daemon of a webroot needs its own path.", d.ProxyPath, prev.Name, at(prev.ProxyPathRange)))
+			} else {
+				paths[d.ProxyPath] = rd
+			}
+		}
+		if d.Port != 0 && d.Port >= MinPort && d.Port <= MaxPort {
+			if prev := ports[d.Port]; prev != nil {
+				diags = append(diags, errorAt(rd.PortRange, "Duplicate port",
+					"Port %d is already pinned by daemon %q of the same tenant at %s. A tenant's daemons share one address, so their ports must differ.", d.Port, prev.Name, at(prev.PortRange)))
+			} else {
+				ports[d.Port] = rd
+			}
+		}
+		w.Daemons = append(w.Daemons, d)
+	}
+	sort.Slice(w.Daemons, func(i, j int) bool { return w.Daemons[i].Name < w.Daemons[j].Name })
+	return w, diags
+}
+
+func (b *builder) daemon(f *File, rt *rawTenant, rw *rawWebroot, shard *Shard, rd *rawDaemon) (*Daemon, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	d := &Daemon{
+		Tenant: rt.Name, Webroot: rw.Name, Name: rd.Name, Command: rd.Command,
+		NumProcs: DefaultNumProcs, StopSignal: DefaultStopSignal, StopWaitSecs: DefaultStopWaitSecs,
+		Enabled: true, DefRange: rd.DefRange,
+	}
+	program := d.Program()
+	if prev := b.programs[program]; prev != nil {
+		diags = append(diags, errorAt(rd.NameRange, "Conflicting program name",
+			"This daemon's supervisord program would be %q, like that of the daemon at %s (tenant and daemon names are joined with '-'). Rename one of the daemons.", program, at(prev.DefRange)))
+	} else {
+		b.programs[program] = rd
+	}
+	commandOK := !f.failedAt(rd.CommandRange)
+	if rd.Command == "" && commandOK {
+		diags = append(diags, errorAt(rd.CommandRange, "Empty command",
+			"The daemon %q has an empty command. Write the program to run, like \"php artisan queue:work\".", rd.Name))
+	}
+	diags = append(diags, checkText("command", rd.Command, rd.CommandRange)...)
+	if rd.ProxyPath != nil {
+		d.ProxyPath = *rd.ProxyPath
+		diags = append(diags, checkProxyPath(d.ProxyPath, rd.ProxyPathRange)...)
+	}
+	if rd.NumProcs != nil {
+		d.NumProcs = *rd.NumProcs
+		diags = append(diags, checkRange("num_procs", d.NumProcs, MinNumProcs, MaxNumProcs, rd.NumProcsRange)...)
+	}
+	if rd.StopSignal != nil {
+		d.StopSignal = *rd.StopSignal
+		diags = append(diags, checkStopSignal(d.StopSignal, rd.StopSignalRange)...)
+	}
+	if rd.StopWaitSecs != nil {
+		d.StopWaitSecs = *rd.StopWaitSecs
+		diags = append(diags, checkRange("stop_wait_secs", d.StopWaitSecs, MinStopWaitSecs, MaxStopWaitSecs, rd.StopWaitSecsRange)...)
+	}
+	if rd.MaxMemoryMB != nil {
+		d.MaxMemoryMB = *rd.MaxMemoryMB
+		if d.MaxMemoryMB < MinMaxMemoryMB {
+			diags = append(diags, errorAt(rd.MaxMemoryMBRange, "Invalid max_memory_mb",
+				"The memory limit must be at least %d MB; it is %d. Omit max_memory_mb for no limit.", MinMaxMemoryMB, d.MaxMemoryMB))
+		}
+	}
+	if rd.Enabled != nil {
+		d.Enabled = *rd.Enabled
+	}
+	if rd.Port != nil {
+		d.Port = *rd.Port
+		diags = append(diags, checkRange("port", d.Port, MinPort, MaxPort, rd.PortRange)...)
+		if d.ProxyPath == "" {
+			diags = append(diags, warningAt(rd.PortRange, "Port pin without proxy_path",
+				"The daemon %q pins port %d but has no proxy_path, so no port is allocated or passed to it. Remove the pin or add a proxy_path.", rd.Name, d.Port))
+		}
+	}
+	if rd.Node != nil {
+		d.Node = *rd.Node
+		diags = append(diags, b.checkNodePin(d, shard, rd)...)
+	}
+	d.Environment = make(map[string]string, len(f.env[rd]))
+	envSeen := map[string]hcl.Range{}
+	for _, e := range f.env[rd] {
+		diags = append(diags, checkEnvKey(e.Key, e.KeyRange)...)
+		diags = append(diags, checkText("environment value", e.Value, e.ValueRange)...)
+		if prev, ok := envSeen[e.Key]; ok {
+			diags = append(diags, errorAt(e.KeyRange, "Duplicate environment variable",
+				"%s is already set at %s. Keep one.", e.Key, at(prev)))
+			continue
+		}
+		envSeen[e.Key] = e.KeyRange
+		d.Environment[e.Key] = e.Value
+	}
+	if d.ProxyPath != "" && commandOK && rd.Command != "" && !mentionsPort(d.Command) {
+		diags = append(diags, warningAt(rd.CommandRange, "Command does not use $PORT",
+			"The daemon %q is proxied at %s, but its command never mentions $PORT. Make it listen on $HOST:$PORT (unless it reads PORT from its environment itself).", rd.Name, d.ProxyPath))
+	}
+	if d.ProxyPath != "" && d.NumProcs > 1 {
+		diags = append(diags, warningAt(rd.NumProcsRange, "Several processes share one port",
+			"The daemon %q runs %d processes that all get the same $HOST:$PORT; only one can listen unless the program uses SO_REUSEPORT.", rd.Name, d.NumProcs))
+	}
+	return d, diags
+}
+
+func (b *builder) checkNodePin(d *Daemon, shard *Shard, rd *rawDaemon) hcl.Diagnostics {
+	if shard == nil {
+		return nil // the tenant's shard is already reported
+	}
+	n := shard.Node(d.Node)
+	switch {
+	case n == nil:
+		return hcl.Diagnostics{errorAt(rd.NodeRange, "Unknown node",
+			"The daemon %q is pinned to node %q, which is not in its tenant's shard %q. Use one of: %s.", d.Name, d.Node, shard.Name, nodeNames(shard))}
+	case n.Drain:
+		return hcl.Diagnostics{warningAt(rd.NodeRange, "Pinned to a drained node",
+			"The daemon %q is pinned to node %q, which is drained; it is placed as if unpinned until the node is undrained.", d.Name, d.Node)}
+	}
+	return nil
+}
+
+func (b *builder) shardNames() string {
+	if len(b.shardList) == 0 {
+		return "(no shards are declared)"
+	}
+	s := ""
+	for i, rs := range b.shardList {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%q", rs.Name)
+	}
+	return s
+}
+
+func nodeNames(s *Shard) string {
+	out := ""
+	for i, n := range s.Nodes {
+		if i > 0 {
+			out += ", "
+		}
+		out += fmt.Sprintf("%q", n.Name)
+	}
+	return out
+}
+
+func hasActiveNode(s *Shard) bool {
+	for _, n := range s.Nodes {
+		if !n.Drain {
+			return true
+		}
+	}
+	return false
+}
