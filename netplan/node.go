@@ -1,0 +1,104 @@
+package netplan
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+
+	"github.com/drover-sh/drover/spec"
+)
+
+// NodePlan is everything one node must carry: the input of render.
+type NodePlan struct {
+	Cluster string
+	Prefix  netip.Prefix
+	Node    *spec.Node
+	Shard   *spec.Shard
+	// Transit is the node's address on the transit interface, {prefix}:0::{i}/64.
+	Transit netip.Prefix
+	// Routes lead to every other node's /48 of the shard, sorted by node index.
+	Routes []Route
+	// Addresses holds the address of every tenant of the shard on this node,
+	// sorted by tenant name.
+	Addresses []TenantAddress
+	// Programs are the daemons placed on this node, sorted by program name.
+	Programs []*Daemon
+	// Webroots are the shard's webroots that need nginx configuration (a
+	// proxied daemon or server names), sorted by tenant, then webroot.
+	Webroots []*WebrootPlan
+}
+
+// Route is a route to another node's tenant addresses over the transit
+// network.
+type Route struct {
+	Node string
+	Dst  netip.Prefix
+	Via  netip.Addr
+}
+
+// TenantAddress is a tenant's /128 on this node.
+type TenantAddress struct {
+	Tenant string
+	UID    int
+	Addr   netip.Addr
+}
+
+// WebrootPlan is one webroot as every node of the shard serves it.
+type WebrootPlan struct {
+	Tenant  *spec.Tenant
+	Webroot *spec.Webroot
+	// Locations are the webroot's proxied daemons wherever they run, sorted
+	// by proxy path; every node proxies to the daemon's node.
+	Locations []*Daemon
+}
+
+// Node returns the plan of the node called name.
+func (c *Cluster) Node(name string) (*NodePlan, error) {
+	var shard *spec.Shard
+	var node *spec.Node
+	for _, s := range c.Config.Shards {
+		if n := s.Node(name); n != nil {
+			shard, node = s, n
+		}
+	}
+	if node == nil {
+		return nil, fmt.Errorf("node %q is not declared in any shard of cluster %q", name, c.Config.Cluster.Name)
+	}
+	p := &NodePlan{
+		Cluster: c.Config.Cluster.Name,
+		Prefix:  c.Prefix,
+		Node:    node,
+		Shard:   shard,
+		Transit: TransitAddr(c.Prefix, node.Index),
+	}
+	for _, n := range shard.Nodes {
+		if n != node {
+			p.Routes = append(p.Routes, Route{Node: n.Name, Dst: NodePrefix(c.Prefix, n.Index), Via: TransitAddr(c.Prefix, n.Index).Addr()})
+		}
+	}
+	sort.Slice(p.Routes, func(i, j int) bool { return p.Routes[i].Dst.Addr().Less(p.Routes[j].Dst.Addr()) })
+	for _, t := range c.Config.Tenants {
+		if t.Shard != shard.Name {
+			continue
+		}
+		p.Addresses = append(p.Addresses, TenantAddress{Tenant: t.Name, UID: t.UID, Addr: TenantAddr(c.Prefix, node.Index, t.UID)})
+		for _, w := range t.Webroots {
+			wp := &WebrootPlan{Tenant: t, Webroot: w}
+			for _, sd := range w.Daemons {
+				d := c.byKey[sd.Key()]
+				if d.Node == node {
+					p.Programs = append(p.Programs, d)
+				}
+				if d.ProxyPath != "" {
+					wp.Locations = append(wp.Locations, d)
+				}
+			}
+			if len(wp.Locations) > 0 || len(w.ServerNames) > 0 {
+				sort.Slice(wp.Locations, func(i, j int) bool { return wp.Locations[i].ProxyPath < wp.Locations[j].ProxyPath })
+				p.Webroots = append(p.Webroots, wp)
+			}
+		}
+	}
+	sort.Slice(p.Programs, func(i, j int) bool { return p.Programs[i].Program < p.Programs[j].Program })
+	return p, nil
+}

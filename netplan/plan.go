@@ -1,0 +1,102 @@
+package netplan
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+
+	"github.com/drover-sh/drover/spec"
+)
+
+// NodeReason says why a daemon runs on its node.
+type NodeReason string
+
+const (
+	NodeRendezvous NodeReason = "rendezvous"  // highest weighted score
+	NodePinned     NodeReason = "pinned"      // the daemon's node attribute
+	NodePinDrained NodeReason = "pin-drained" // pinned to a drained node: placed by rendezvous
+)
+
+// Cluster is the placement of every daemon of a configuration.
+type Cluster struct {
+	Config  *spec.Config
+	Prefix  netip.Prefix
+	Daemons []*Daemon // sorted by key
+	byKey   map[string]*Daemon
+}
+
+// Daemon is a daemon with its place in the cluster.
+type Daemon struct {
+	*spec.Daemon
+	Key        string
+	Program    string
+	UID        int
+	Node       *spec.Node
+	NodeReason NodeReason
+	// Port is the daemon's port, 0 when it has no proxy_path.
+	Port       int
+	PortReason PortReason
+	// Host is the tenant's address on the daemon's node.
+	Host netip.Addr
+}
+
+// Env is the daemon's environment as the process sees it, without the
+// standard variables the exec wrapper adds (PATH, HOME, ...): the configured
+// environment plus HOST and PORT when the daemon is proxied.
+func (d *Daemon) Env() map[string]string {
+	env := make(map[string]string, len(d.Environment)+2)
+	for k, v := range d.Environment {
+		env[k] = v
+	}
+	if d.ProxyPath != "" {
+		env["HOST"] = d.Host.String()
+		env["PORT"] = fmt.Sprint(d.Port)
+	}
+	return env
+}
+
+// Compute places every daemon of cfg. cfg must be valid (spec.Build without
+// errors).
+func Compute(cfg *spec.Config) (*Cluster, error) {
+	c := &Cluster{Config: cfg, Prefix: ClusterPrefix(cfg.Cluster), byKey: map[string]*Daemon{}}
+	for _, t := range cfg.Tenants {
+		shard := cfg.Shard(t.Shard)
+		var all []*spec.Daemon
+		for _, w := range t.Webroots {
+			all = append(all, w.Daemons...)
+		}
+		ports := allocatePorts(all)
+		for _, sd := range all {
+			d := &Daemon{Daemon: sd, Key: sd.Key(), Program: sd.Program(), UID: t.UID}
+			d.Node, d.NodeReason = place(shard, sd)
+			if d.Node == nil {
+				return nil, fmt.Errorf("place %s: shard %q has no active node", d.Key, t.Shard)
+			}
+			d.Host = TenantAddr(c.Prefix, d.Node.Index, t.UID)
+			if sd.ProxyPath != "" {
+				pa, ok := ports[d.Key]
+				if !ok {
+					return nil, fmt.Errorf("allocate port for %s: tenant %q has no free port left", d.Key, t.Name)
+				}
+				d.Port, d.PortReason = pa.Port, pa.Reason
+			}
+			c.Daemons = append(c.Daemons, d)
+			c.byKey[d.Key] = d
+		}
+	}
+	sort.Slice(c.Daemons, func(i, j int) bool { return c.Daemons[i].Key < c.Daemons[j].Key })
+	return c, nil
+}
+
+func place(shard *spec.Shard, d *spec.Daemon) (*spec.Node, NodeReason) {
+	if d.Node != "" {
+		if n := shard.Node(d.Node); n != nil && !n.Drain {
+			return n, NodePinned
+		}
+		return Rendezvous(shard.Nodes, d.Key()), NodePinDrained
+	}
+	return Rendezvous(shard.Nodes, d.Key()), NodeRendezvous
+}
+
+// Daemon returns the placed daemon with the given key, or nil.
+func (c *Cluster) Daemon(key string) *Daemon { return c.byKey[key] }
