@@ -1,0 +1,335 @@
+// Package config decodes the agent configuration (/etc/drover/agent.hcl,
+// SPEC §6). Every key has a default; unknown keys are errors. Paths and names
+// that end up in supervisord or nginx files are checked to be plain, so no
+// setting can inject syntax there.
+package config
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclparse"
+
+	"github.com/drover-sh/drover/render"
+)
+
+// Config is the agent configuration with defaults applied.
+type Config struct {
+	Node        string
+	StateDir    string
+	Source      Source
+	Supervisor  Supervisor
+	Nginx       Nginx
+	StorageRoot string
+	Binary      string
+	// Network is nil when the block is omitted: drover then manages no
+	// addresses, routes or nftables.
+	Network *Network
+	API     API
+}
+
+// Source is where the config repository comes from.
+type Source struct {
+	URL            string
+	Branch         string
+	Path           string
+	PollInterval   time.Duration
+	SSHKeyFile     string
+	KnownHostsFile string
+	TokenFile      string
+}
+
+// Supervisor locates supervisord.
+type Supervisor struct {
+	ConfDir string
+	Socket  string
+}
+
+// Nginx locates nginx and how to test and reload it.
+type Nginx struct {
+	ConfDir       string
+	Listen        []string
+	TestCommand   []string
+	ReloadCommand []string
+}
+
+// Network names the interfaces and nftables table drover manages.
+type Network struct {
+	TenantInterface  string
+	TransitInterface string
+	NftTable         string
+}
+
+// API is where the agent serves its local API and metrics.
+type API struct {
+	Socket        string
+	MetricsListen string
+	// WebhookListen is the TCP address of the webhook endpoint, "" for none.
+	WebhookListen string
+	// WebhookSecretFile holds the HMAC secret of the webhook.
+	WebhookSecretFile string
+}
+
+// Defaults, as documented in SPEC §6 and the README.
+var defaults = Config{
+	StateDir: "/var/lib/drover",
+	Source: Source{
+		Branch:       "main",
+		PollInterval: 30 * time.Second,
+	},
+	Supervisor: Supervisor{
+		ConfDir: "/etc/supervisor/conf.d",
+		Socket:  "/var/run/supervisor.sock",
+	},
+	Nginx: Nginx{
+		ConfDir:       "/etc/nginx/drover",
+		Listen:        []string{"80", "[::]:80"},
+		TestCommand:   []string{"nginx", "-t"},
+		ReloadCommand: []string{"nginx", "-s", "reload"},
+	},
+	StorageRoot: "/var/www/storage",
+	Binary:      "/usr/local/bin/drover",
+	API: API{
+		Socket:        "/run/drover/agent.sock",
+		MetricsListen: "127.0.0.1:9181",
+	},
+}
+
+// Default returns the configuration used when no file is given (drover
+// render without --config): every default, no node, no network block.
+func Default() *Config {
+	c := defaults
+	c.Nginx.Listen = append([]string(nil), defaults.Nginx.Listen...)
+	c.Nginx.TestCommand = append([]string(nil), defaults.Nginx.TestCommand...)
+	c.Nginx.ReloadCommand = append([]string(nil), defaults.Nginx.ReloadCommand...)
+	return &c
+}
+
+// DefaultNetwork is the network block with every key omitted.
+var DefaultNetwork = Network{TenantInterface: "tenant0", TransitInterface: "eth0", NftTable: "drover"}
+
+type rawConfig struct {
+	Node        *string        `hcl:"node,optional"`
+	StateDir    *string        `hcl:"state_dir,optional"`
+	StateRange  hcl.Range      `hcl:"state_dir,attr_value_range"`
+	StorageRoot *string        `hcl:"storage_root,optional"`
+	StorageRng  hcl.Range      `hcl:"storage_root,attr_value_range"`
+	Binary      *string        `hcl:"binary,optional"`
+	BinaryRange hcl.Range      `hcl:"binary,attr_value_range"`
+	Source      *rawSource     `hcl:"source,block"`
+	Supervisor  *rawSupervisor `hcl:"supervisor,block"`
+	Nginx       *rawNginx      `hcl:"nginx,block"`
+	Network     *rawNetwork    `hcl:"network,block"`
+	API         *rawAPI        `hcl:"api,block"`
+}
+
+type rawSource struct {
+	URL            *string   `hcl:"url,optional"`
+	Branch         *string   `hcl:"branch,optional"`
+	Path           *string   `hcl:"path,optional"`
+	PollInterval   *string   `hcl:"poll_interval,optional"`
+	PollRange      hcl.Range `hcl:"poll_interval,attr_value_range"`
+	SSHKeyFile     *string   `hcl:"ssh_key_file,optional"`
+	KnownHostsFile *string   `hcl:"known_hosts_file,optional"`
+	TokenFile      *string   `hcl:"token_file,optional"`
+}
+
+type rawSupervisor struct {
+	ConfDir      *string   `hcl:"conf_dir,optional"`
+	ConfDirRange hcl.Range `hcl:"conf_dir,attr_value_range"`
+	Socket       *string   `hcl:"socket,optional"`
+}
+
+type rawNginx struct {
+	ConfDir       *string   `hcl:"conf_dir,optional"`
+	ConfDirRange  hcl.Range `hcl:"conf_dir,attr_value_range"`
+	Listen        []string  `hcl:"listen,optional"`
+	ListenRange   hcl.Range `hcl:"listen,attr_value_range"`
+	TestCommand   []string  `hcl:"test_command,optional"`
+	TestRange     hcl.Range `hcl:"test_command,attr_value_range"`
+	ReloadCommand []string  `hcl:"reload_command,optional"`
+	ReloadRange   hcl.Range `hcl:"reload_command,attr_value_range"`
+}
+
+type rawNetwork struct {
+	TenantInterface  *string   `hcl:"tenant_interface,optional"`
+	TenantRange      hcl.Range `hcl:"tenant_interface,attr_value_range"`
+	TransitInterface *string   `hcl:"transit_interface,optional"`
+	TransitRange     hcl.Range `hcl:"transit_interface,attr_value_range"`
+	NftTable         *string   `hcl:"nft_table,optional"`
+	NftRange         hcl.Range `hcl:"nft_table,attr_value_range"`
+}
+
+type rawAPI struct {
+	Socket            *string `hcl:"socket,optional"`
+	MetricsListen     *string `hcl:"metrics_listen,optional"`
+	WebhookListen     *string `hcl:"webhook_listen,optional"`
+	WebhookSecretFile *string `hcl:"webhook_secret_file,optional"`
+}
+
+// Load reads and validates an agent configuration file. The returned file
+// map feeds spec.WriteDiagnostics.
+func Load(path string) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read agent configuration", Detail: err.Error()}}
+	}
+	cfg, hf, diags := Parse(path, src)
+	files := map[string]*hcl.File{}
+	if hf != nil {
+		files[path] = hf
+	}
+	return cfg, files, diags
+}
+
+// Parse decodes an agent configuration. The Config is nil on errors.
+func Parse(name string, src []byte) (*Config, *hcl.File, hcl.Diagnostics) {
+	hf, diags := hclparse.NewParser().ParseHCL(src, name)
+	if diags.HasErrors() {
+		return nil, hf, diags
+	}
+	var raw rawConfig
+	if diags = gohcl.DecodeBody(hf.Body, nil, &raw); diags.HasErrors() {
+		return nil, hf, diags
+	}
+	c := Default()
+	set(&c.Node, raw.Node)
+	set(&c.StateDir, raw.StateDir)
+	diags = append(diags, checkPath("state_dir", c.StateDir, raw.StateRange)...)
+	set(&c.StorageRoot, raw.StorageRoot)
+	diags = append(diags, checkPath("storage_root", c.StorageRoot, raw.StorageRng)...)
+	set(&c.Binary, raw.Binary)
+	diags = append(diags, checkPath("binary", c.Binary, raw.BinaryRange)...)
+	if s := raw.Source; s != nil {
+		set(&c.Source.URL, s.URL)
+		set(&c.Source.Branch, s.Branch)
+		set(&c.Source.Path, s.Path)
+		set(&c.Source.SSHKeyFile, s.SSHKeyFile)
+		set(&c.Source.KnownHostsFile, s.KnownHostsFile)
+		set(&c.Source.TokenFile, s.TokenFile)
+		if s.PollInterval != nil {
+			d, err := time.ParseDuration(*s.PollInterval)
+			if err != nil || d < time.Second {
+				diags = append(diags, errorAt(s.PollRange, "Invalid poll interval",
+					"%q is not a duration of at least 1s. Write it like \"30s\" or \"5m\".", *s.PollInterval))
+			}
+			c.Source.PollInterval = d
+		}
+	}
+	if s := raw.Supervisor; s != nil {
+		set(&c.Supervisor.ConfDir, s.ConfDir)
+		diags = append(diags, checkPath("supervisor.conf_dir", c.Supervisor.ConfDir, s.ConfDirRange)...)
+		set(&c.Supervisor.Socket, s.Socket)
+	}
+	if n := raw.Nginx; n != nil {
+		set(&c.Nginx.ConfDir, n.ConfDir)
+		diags = append(diags, checkPath("nginx.conf_dir", c.Nginx.ConfDir, n.ConfDirRange)...)
+		if n.Listen != nil {
+			c.Nginx.Listen = n.Listen
+			for _, l := range n.Listen {
+				if !listenRe.MatchString(l) {
+					diags = append(diags, errorAt(n.ListenRange, "Invalid nginx listen value",
+						"%q is not a plain nginx listen value. Use an address and port such as \"80\", \"[::]:80\" or \"10.0.0.1:8080 default_server\": letters, digits, '.', ':', '[', ']', '_', '-' and spaces.", l))
+				}
+			}
+		}
+		if n.TestCommand != nil {
+			c.Nginx.TestCommand = n.TestCommand
+			diags = append(diags, checkCommand("nginx.test_command", n.TestCommand, n.TestRange)...)
+		}
+		if n.ReloadCommand != nil {
+			c.Nginx.ReloadCommand = n.ReloadCommand
+			diags = append(diags, checkCommand("nginx.reload_command", n.ReloadCommand, n.ReloadRange)...)
+		}
+	}
+	if n := raw.Network; n != nil {
+		nw := DefaultNetwork
+		set(&nw.TenantInterface, n.TenantInterface)
+		diags = append(diags, checkIfName("network.tenant_interface", nw.TenantInterface, n.TenantRange)...)
+		set(&nw.TransitInterface, n.TransitInterface)
+		diags = append(diags, checkIfName("network.transit_interface", nw.TransitInterface, n.TransitRange)...)
+		set(&nw.NftTable, n.NftTable)
+		if !nftNameRe.MatchString(nw.NftTable) {
+			diags = append(diags, errorAt(n.NftRange, "Invalid nftables table name",
+				"%q is not a plain table name. Use letters, digits and '_', starting with a letter.", nw.NftTable))
+		}
+		c.Network = &nw
+	}
+	if a := raw.API; a != nil {
+		set(&c.API.Socket, a.Socket)
+		set(&c.API.MetricsListen, a.MetricsListen)
+		set(&c.API.WebhookListen, a.WebhookListen)
+		set(&c.API.WebhookSecretFile, a.WebhookSecretFile)
+	}
+	if diags.HasErrors() {
+		return nil, hf, diags
+	}
+	return c, hf, diags
+}
+
+// RenderOptions are the render settings this configuration implies.
+func (c *Config) RenderOptions() render.Options {
+	nw := DefaultNetwork
+	if c.Network != nil {
+		nw = *c.Network
+	}
+	return render.Options{
+		SupervisorConfDir: c.Supervisor.ConfDir,
+		NginxConfDir:      c.Nginx.ConfDir,
+		NginxListen:       c.Nginx.Listen,
+		StateDir:          c.StateDir,
+		StorageRoot:       c.StorageRoot,
+		Binary:            c.Binary,
+		NftTable:          nw.NftTable,
+		TenantInterface:   nw.TenantInterface,
+		TransitInterface:  nw.TransitInterface,
+	}
+}
+
+var (
+	// safePathRe admits absolute paths that need no quoting in supervisord
+	// or nginx files: no spaces, '%', ';', '#', quotes, '$' or braces.
+	safePathRe = regexp.MustCompile(`^(/[A-Za-z0-9._+@-]+)+$`)
+	listenRe   = regexp.MustCompile(`^[A-Za-z0-9.:\[\]_= -]+$`)
+	ifNameRe   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,15}$`)
+	nftNameRe  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,31}$`)
+)
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func errorAt(rng hcl.Range, summary, detail string, args ...any) *hcl.Diagnostic {
+	r := rng
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(detail, args...), Subject: &r}
+}
+
+func checkPath(key, p string, rng hcl.Range) hcl.Diagnostics {
+	if safePathRe.MatchString(p) && !strings.Contains(p, "/../") && !strings.HasSuffix(p, "/..") {
+		return nil
+	}
+	return hcl.Diagnostics{errorAt(rng, "Invalid path",
+		"%s = %q must be an absolute path of plain names (letters, digits, '.', '_', '+', '@', '-'), without a trailing '/' or '..': it is written into supervisord and nginx files.", key, p)}
+}
+
+func checkIfName(key, name string, rng hcl.Range) hcl.Diagnostics {
+	if ifNameRe.MatchString(name) {
+		return nil
+	}
+	return hcl.Diagnostics{errorAt(rng, "Invalid interface name",
+		"%s = %q is not a Linux interface name (1 to 15 letters, digits, '.', '_' or '-').", key, name)}
+}
+
+func checkCommand(key string, argv []string, rng hcl.Range) hcl.Diagnostics {
+	if len(argv) > 0 && argv[0] != "" {
+		return nil
+	}
+	return hcl.Diagnostics{errorAt(rng, "Invalid command", "%s must name a program, like [\"nginx\", \"-t\"].", key)}
+}

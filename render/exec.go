@@ -1,0 +1,60 @@
+package render
+
+import (
+	"encoding/json"
+
+	"github.com/drover-sh/drover/netplan"
+)
+
+// ExecSpec is everything `drover exec` needs to start one daemon exactly as
+// written (SPEC §5). It is stored as JSON, readable by root only: the
+// environment holds secrets. Strings travel as JSON strings, so any text
+// reaches the process byte for byte.
+type ExecSpec struct {
+	Program string `json:"program"`
+	// Command is run as /bin/sh -c "exec COMMAND".
+	Command string `json:"command"`
+	User    string `json:"user"`
+	UID     int    `json:"uid"`
+	// Home is HOME when the uid has no passwd entry.
+	Home string `json:"home"`
+	Dir  string `json:"dir"`
+	// Env is the daemon's own environment, HOST and PORT included; the
+	// wrapper adds PATH, HOME, USER, LOGNAME and SHELL and nothing else.
+	Env         map[string]string `json:"env"`
+	MaxMemoryMB int               `json:"max_memory_mb,omitempty"`
+}
+
+// ExecSpecPath is where a program's exec spec is installed.
+func (o Options) ExecSpecPath(program string) string {
+	return o.ExecDir() + "/" + execSpecName(program)
+}
+
+func execSpecName(program string) string { return program + ".json" }
+
+// NewExecSpec builds the exec spec of a placed daemon.
+func NewExecSpec(d *netplan.Daemon, o Options) ExecSpec {
+	return ExecSpec{
+		Program:     d.Program,
+		Command:     d.Command,
+		User:        d.Tenant,
+		UID:         d.UID,
+		Home:        o.StorageRoot + "/" + d.Tenant,
+		Dir:         o.WebrootDir(d.Tenant, d.Webroot),
+		Env:         d.Env(),
+		MaxMemoryMB: d.MaxMemoryMB,
+	}
+}
+
+// Exec renders the exec spec of every program on the node, mode 0600.
+func Exec(p *netplan.NodePlan, o Options) []File {
+	files := make([]File, 0, len(p.Programs))
+	for _, d := range p.Programs {
+		b, err := json.MarshalIndent(NewExecSpec(d, o), "", "  ")
+		if err != nil {
+			panic(err) // strings and ints always marshal
+		}
+		files = append(files, File{Root: RootExec, Path: execSpecName(d.Program), Mode: 0o600, Data: append(b, '\n')})
+	}
+	return files
+}

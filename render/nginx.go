@@ -1,0 +1,100 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/drover-sh/drover/netplan"
+	"github.com/drover-sh/drover/spec"
+)
+
+// NginxHTTPFile holds the http-level settings drover's locations rely on. Its
+// name has a '.', which no "{tenant}_{webroot}" name can contain.
+const NginxHTTPFile = "servers/drover.http.conf"
+
+// upgradeVar is set by the map in NginxHTTPFile: "upgrade" for WebSocket
+// requests, "close" otherwise.
+const upgradeVar = "$drover_connection_upgrade"
+
+// Nginx renders the node's nginx files: for every webroot of the shard with
+// a proxied daemon a locations file, for every webroot with server names a
+// server block, and the http-level file. A node's nginx.conf includes
+// {conf_dir}/servers/*.conf inside http {}.
+func Nginx(p *netplan.NodePlan, o Options) []File {
+	files := []File{{Root: RootNginx, Path: NginxHTTPFile, Mode: 0o644, Data: []byte(header +
+		"map $http_upgrade " + upgradeVar + " {\n    default upgrade;\n    ''      close;\n}\n")}}
+	for _, w := range p.Webroots {
+		name := spec.WebrootFileName(w.Tenant.Name, w.Webroot.Name)
+		if len(w.Locations) > 0 {
+			files = append(files, File{Root: RootNginx, Path: LocationsFile(name), Mode: 0o644, Data: locations(w)})
+		}
+		if len(w.Webroot.ServerNames) > 0 {
+			files = append(files, File{Root: RootNginx, Path: "servers/" + name + ".conf", Mode: 0o644, Data: server(w, o)})
+		}
+	}
+	return files
+}
+
+// LocationsFile is the path of a webroot's locations file below conf_dir; a
+// platform's own vhost may include it instead of using drover's server block.
+func LocationsFile(name string) string { return "locations/" + name + ".conf" }
+
+// locations writes two locations per proxied daemon: "= /app" for the path
+// itself and "^~ /app/" below it. Neither matches "/apple", and "^~" stops
+// nginx from trying regex locations, so "~ \.php$" cannot take "/app/x.php".
+// A disabled daemon's path answers 503 instead of falling through to the
+// site.
+func locations(w *netplan.WebrootPlan) []byte {
+	var b strings.Builder
+	b.WriteString(header)
+	fmt.Fprintf(&b, "# Locations of webroot %s/%s.\n", w.Tenant.Name, w.Webroot.Name)
+	for _, d := range w.Locations {
+		fmt.Fprintf(&b, "\n# %s on node %s\n", d.Key, d.Node.Name)
+		for _, match := range []string{"= " + d.ProxyPath, "^~ " + d.ProxyPath + "/"} {
+			fmt.Fprintf(&b, "location %s {\n", match)
+			if !d.Enabled {
+				b.WriteString("    return 503;\n}\n")
+				continue
+			}
+			fmt.Fprintf(&b, "    proxy_pass http://[%s]:%d;\n", d.Host, d.Port)
+			b.WriteString(proxySettings)
+			b.WriteString("}\n")
+		}
+	}
+	return []byte(b.String())
+}
+
+// proxySettings is the seed's proxy block: HTTP/1.1 with WebSocket upgrade,
+// the client's address and scheme, and 24 h timeouts for long-lived
+// connections.
+const proxySettings = `    proxy_http_version 1.1;
+    proxy_set_header Upgrade $http_upgrade;
+    proxy_set_header Connection ` + upgradeVar + `;
+    proxy_set_header Host $host;
+    proxy_set_header X-Real-IP $remote_addr;
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    proxy_set_header X-Forwarded-Proto $scheme;
+    proxy_read_timeout 86400s;
+    proxy_send_timeout 86400s;
+`
+
+// server writes a full server block for a webroot with server names.
+func server(w *netplan.WebrootPlan, o Options) []byte {
+	var b strings.Builder
+	b.WriteString(header)
+	fmt.Fprintf(&b, "# Server of webroot %s/%s.\nserver {\n", w.Tenant.Name, w.Webroot.Name)
+	for _, l := range o.NginxListen {
+		fmt.Fprintf(&b, "    listen %s;\n", l)
+	}
+	fmt.Fprintf(&b, "    server_name %s;\n", strings.Join(w.Webroot.ServerNames, " "))
+	root := o.WebrootDir(w.Tenant.Name, w.Webroot.Name)
+	if w.Webroot.PublicFolder != "" {
+		root += "/" + w.Webroot.PublicFolder
+	}
+	fmt.Fprintf(&b, "    root %s;\n", root)
+	if len(w.Locations) > 0 {
+		fmt.Fprintf(&b, "    include %s/%s;\n", o.NginxConfDir, LocationsFile(spec.WebrootFileName(w.Tenant.Name, w.Webroot.Name)))
+	}
+	b.WriteString("}\n")
+	return []byte(b.String())
+}
