@@ -1,0 +1,109 @@
+package launch
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// CgroupRoot is where cgroup file systems are mounted.
+var CgroupRoot = "/sys/fs/cgroup"
+
+// CgroupParent is the cgroup below which drover creates one cgroup per
+// daemon process, on v2 directly below CgroupRoot, on v1 below its memory
+// hierarchy.
+const CgroupParent = "drover"
+
+// MemoryCgroupDir is the cgroup directory of a daemon process: one per
+// process, so num_procs workers each get the full limit.
+func MemoryCgroupDir(process string) (dir string, v2 bool) {
+	if _, err := os.Stat(filepath.Join(CgroupRoot, "cgroup.controllers")); err == nil {
+		return filepath.Join(CgroupRoot, CgroupParent, process), true
+	}
+	return filepath.Join(CgroupRoot, "memory", CgroupParent, process), false
+}
+
+// JoinMemoryCgroup moves the calling process into its own memory cgroup
+// limited to mb megabytes, swap included where the kernel accounts it, so a
+// daemon over its limit is killed by the kernel (and restarted by
+// supervisord) instead of pushing its neighbours into swap. The process name
+// comes from supervisord (SUPERVISOR_PROCESS_NAME) and falls back to the
+// program name.
+func JoinMemoryCgroup(program string, mb int) error {
+	process := os.Getenv("SUPERVISOR_PROCESS_NAME")
+	if process == "" || !safeName(process) {
+		process = program
+	}
+	dir, v2 := MemoryCgroupDir(process)
+	limit := strconv.FormatInt(int64(mb)<<20, 10)
+	if v2 {
+		// The memory controller must be enabled for the children of the
+		// root and of drover's parent cgroup.
+		if err := enableMemoryController(CgroupRoot); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+			return err
+		}
+		if err := enableMemoryController(filepath.Dir(dir)); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		if err := writeCgroup(dir, "memory.max", limit); err != nil {
+			return err
+		}
+		if err := writeOptional(dir, "memory.swap.max", "0"); err != nil {
+			return err
+		}
+	} else {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		// Lower memsw first only when raising would fail: the kernel wants
+		// limit_in_bytes <= memsw.limit_in_bytes at every step.
+		if err := writeCgroup(dir, "memory.limit_in_bytes", limit); err != nil {
+			return err
+		}
+		if err := writeOptional(dir, "memory.memsw.limit_in_bytes", limit); err != nil {
+			return err
+		}
+	}
+	return writeCgroup(dir, "cgroup.procs", strconv.Itoa(os.Getpid()))
+}
+
+func enableMemoryController(dir string) error {
+	err := writeCgroup(dir, "cgroup.subtree_control", "+memory")
+	if err != nil && errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+func writeCgroup(dir, file, value string) error {
+	if err := os.WriteFile(filepath.Join(dir, file), []byte(value), 0o644); err != nil {
+		return fmt.Errorf("write %q to %s: %w", value, filepath.Join(dir, file), err)
+	}
+	return nil
+}
+
+// writeOptional writes a control file the kernel may not have (swap
+// accounting is often disabled).
+func writeOptional(dir, file, value string) error {
+	if _, err := os.Stat(filepath.Join(dir, file)); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return writeCgroup(dir, file, value)
+}
+
+func safeName(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return s != ""
+}
