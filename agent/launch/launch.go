@@ -114,10 +114,12 @@ func Environ(s *render.ExecSpec, id Identity) []string {
 }
 
 // Argv is the shell command line: the command is handed to the shell as one
-// argument, never pasted into a script, so its bytes arrive unchanged; the
-// "exec " prefix makes the program replace the shell.
+// argument, never pasted into a file, so its bytes arrive unchanged. "exec"
+// makes the program replace the shell, so stop signals reach it; "unset PWD"
+// drops the variable dash adds on start, so the environment holds exactly
+// what Environ built.
 func Argv(s *render.ExecSpec) []string {
-	return []string{Shell, "-c", "exec " + s.Command}
+	return []string{Shell, "-c", "unset PWD; exec " + s.Command}
 }
 
 // Run starts the daemon described by the spec at path. It returns only on

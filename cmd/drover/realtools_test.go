@@ -83,19 +83,8 @@ func TestRealSupervisordAndNginxAcceptRenderedNodes(t *testing.T) {
 // avail prints them.
 func placedPrograms(t *testing.T, node string) []string {
 	t.Helper()
-	b, err := exec.Command(droverBinary(t), "placement", "--json", "--node", node, "../../examples/config").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rows []struct {
-		Program string `json:"program"`
-		Daemon  string `json:"daemon"`
-	}
-	if err := json.Unmarshal(b, &rows); err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, r := range rows {
+	for _, r := range placement(t, "../../examples/config", node) {
 		if r.Daemon == "queue" { // num_procs = 2 in the example
 			out = append(out, r.Program+":"+r.Program+"_00", r.Program+":"+r.Program+"_01")
 			continue
@@ -104,6 +93,20 @@ func placedPrograms(t *testing.T, node string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// placement runs `drover placement --json` for one node.
+func placement(t *testing.T, dir, node string) []placementJSON {
+	t.Helper()
+	b, err := exec.Command(droverBinary(t), "placement", "--json", "--node", node, dir).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []placementJSON
+	if err := json.Unmarshal(b, &rows); err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
 
 // TestRealNginxRouting serves rendered locations from a real nginx inside a
