@@ -147,6 +147,10 @@ func TestRealNginxRouting(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { testenv.KillPID(cmd.Process.Pid); _ = cmd.Wait() })
+		testenv.Eventually(t, 10*time.Second, "backend "+b.name, func() bool {
+			_, err := testenv.InNetns(ns, "curl", "-sf", "-o", "/dev/null", fmt.Sprintf("http://[%s]:%s/", b.addr, b.port))
+			return err == nil
+		})
 	}
 	ngx := testenv.NewNginx(t, fmt.Sprintf(`    include %[1]s/nginx/servers/*.conf;
     # A platform's own vhost: PHP by regex, drover's locations included.
