@@ -193,10 +193,10 @@ func Parse(name string, src []byte) (*Config, *hcl.File, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, hf, diags
 	}
+	// Decoding fills every attribute it can even when others are wrong, so
+	// the checks below still run and all problems are reported at once.
 	var raw rawConfig
-	if diags = gohcl.DecodeBody(hf.Body, nil, &raw); diags.HasErrors() {
-		return nil, hf, diags
-	}
+	diags = gohcl.DecodeBody(hf.Body, nil, &raw)
 	c := Default()
 	set(&c.Node, raw.Node)
 	set(&c.StateDir, raw.StateDir)

@@ -74,6 +74,11 @@ func TestRealSupervisordAndNginxAcceptRenderedNodes(t *testing.T) {
 			if msg, err := ngx.Test(); err != nil {
 				t.Errorf("nginx -t rejects the rendered files: %v\n%s", err, msg)
 			}
+
+			testenv.RequireTools(t, "nft")
+			if msg, err := exec.Command("nft", "-c", "-f", filepath.Join(out, "network", "drover.nft")).CombinedOutput(); err != nil {
+				t.Errorf("nft -c rejects the rendered ruleset: %v\n%s", err, msg)
+			}
 		})
 	}
 }
