@@ -9,7 +9,8 @@ import (
 )
 
 // Build merges decoded files into one Config and validates it. Every problem
-// is reported; the Config is nil when there is any error. When a file has
+// is reported; the Config is nil when there is any error, including a decode
+// error that ParseFile already reported. When a file has
 // invalid syntax (reported by ParseFile), Build reports nothing more: the
 // cross-file checks would only echo what that file was meant to declare.
 func Build(files []*File) (*Config, hcl.Diagnostics) {
@@ -43,6 +44,11 @@ func Build(files []*File) (*Config, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	for _, f := range files {
+		if f.failed {
+			return nil, diags
+		}
+	}
 	return cfg, diags
 }
 
@@ -63,6 +69,7 @@ type builder struct {
 func (b *builder) clusters(cfg *Config, files []*File) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	var first *rawCluster
+	var ff *File // first's file
 	for _, f := range files {
 		for _, c := range f.raw.Clusters {
 			if first != nil {
@@ -70,7 +77,7 @@ func (b *builder) clusters(cfg *Config, files []*File) hcl.Diagnostics {
 					"A configuration has exactly one cluster block; another is declared at %s. Remove one of them.", at(first.DefRange)))
 				continue
 			}
-			first = c
+			first, ff = c, f
 		}
 	}
 	if first == nil {
@@ -82,14 +89,19 @@ func (b *builder) clusters(cfg *Config, files []*File) hcl.Diagnostics {
 	}
 	c := &Cluster{Name: first.Name, DefRange: first.DefRange, MaxDaemonsPerWebroot: DefaultMaxDaemonsPerWebroot}
 	diags = append(diags, checkObjectName("cluster", c.Name, first.NameRange)...)
-	if first.ULAPrefix != nil {
+	if first.ULAPrefix != nil && !ff.failedAt(first.ULAPrefixRange) {
 		p, d := checkULAPrefix(*first.ULAPrefix, first.ULAPrefixRange)
 		diags = append(diags, d...)
 		c.ULAPrefix = p
 	}
-	if first.MaxDaemonsPerWebroot != nil {
-		c.MaxDaemonsPerWebroot = *first.MaxDaemonsPerWebroot
-		diags = append(diags, checkRange("max_daemons_per_webroot", c.MaxDaemonsPerWebroot, 1, 10000, first.MaxDaemonsRange)...)
+	if first.MaxDaemonsPerWebroot != nil && !ff.failedAt(first.MaxDaemonsRange) {
+		// An invalid limit is reported and the default kept, so the webroot
+		// check below never indexes with a negative limit.
+		if d := checkRange("max_daemons_per_webroot", *first.MaxDaemonsPerWebroot, 1, 10000, first.MaxDaemonsRange); d != nil {
+			diags = append(diags, d...)
+		} else {
+			c.MaxDaemonsPerWebroot = *first.MaxDaemonsPerWebroot
+		}
 	}
 	cfg.Cluster = c
 	return diags
@@ -114,7 +126,7 @@ func (b *builder) shards(cfg *Config, files []*File) hcl.Diagnostics {
 					"The shard %q has no node blocks. Add at least one: node \"NAME\" { index = N }.", rs.Name))
 			}
 			for _, rn := range rs.Nodes {
-				n, d := b.node(rs.Name, rn)
+				n, d := b.node(f, rs.Name, rn)
 				diags = append(diags, d...)
 				if n != nil {
 					s.Nodes = append(s.Nodes, n)
@@ -128,7 +140,7 @@ func (b *builder) shards(cfg *Config, files []*File) hcl.Diagnostics {
 	return diags
 }
 
-func (b *builder) node(shard string, rn *rawNode) (*Node, hcl.Diagnostics) {
+func (b *builder) node(f *File, shard string, rn *rawNode) (*Node, hcl.Diagnostics) {
 	diags := checkObjectName("node", rn.Name, rn.NameRange)
 	if prev := b.nodes[rn.Name]; prev != nil {
 		return nil, append(diags, errorAt(rn.DefRange, "Duplicate node",
@@ -136,7 +148,9 @@ func (b *builder) node(shard string, rn *rawNode) (*Node, hcl.Diagnostics) {
 	}
 	b.nodes[rn.Name] = rn
 	n := &Node{Name: rn.Name, Shard: shard, Index: rn.Index, Weight: DefaultWeight, DefRange: rn.DefRange}
-	if d := checkRange("node index", rn.Index, MinNodeIndex, MaxNodeIndex, rn.IndexRange); d != nil {
+	if f.failedAt(rn.IndexRange) {
+		// already reported by decoding
+	} else if d := checkRange("node index", rn.Index, MinNodeIndex, MaxNodeIndex, rn.IndexRange); d != nil {
 		diags = append(diags, d...)
 	} else if prev := b.nodeIndex[rn.Index]; prev != nil {
 		diags = append(diags, errorAt(rn.IndexRange, "Duplicate node index",
@@ -144,7 +158,7 @@ func (b *builder) node(shard string, rn *rawNode) (*Node, hcl.Diagnostics) {
 	} else {
 		b.nodeIndex[rn.Index] = rn
 	}
-	if rn.Weight != nil {
+	if rn.Weight != nil && !f.failedAt(rn.WeightRange) {
 		n.Weight = *rn.Weight
 		if !(n.Weight > 0) {
 			diags = append(diags, errorAt(rn.WeightRange, "Invalid node weight",
@@ -180,7 +194,9 @@ func (b *builder) tenant(cfg *Config, f *File, rt *rawTenant) (*Tenant, hcl.Diag
 	}
 	b.tenantSeen[rt.Name] = rt
 	t := &Tenant{Name: rt.Name, UID: rt.UID, Shard: rt.Shard, DefRange: rt.DefRange}
-	if rt.UID < MinUID || rt.UID > MaxUID {
+	if f.failedAt(rt.UIDRange) {
+		// already reported by decoding
+	} else if rt.UID < MinUID || rt.UID > MaxUID {
 		diags = append(diags, errorAt(rt.UIDRange, "Invalid uid",
 			"The uid must be between %d and %d (uids below %d belong to the system); it is %d.", MinUID, MaxUID, MinUID, rt.UID))
 	} else if prev := b.uids[rt.UID]; prev != nil {
@@ -191,6 +207,8 @@ func (b *builder) tenant(cfg *Config, f *File, rt *rawTenant) (*Tenant, hcl.Diag
 	}
 	shard := cfg.Shard(rt.Shard)
 	switch {
+	case f.failedAt(rt.ShardRange):
+		// already reported by decoding
 	case shard == nil:
 		diags = append(diags, errorAt(rt.ShardRange, "Unknown shard",
 			"The shard %q is not declared. Use one of: %s.", rt.Shard, b.shardNames()))
@@ -232,17 +250,22 @@ func (b *builder) webroot(cfg *Config, f *File, rt *rawTenant, shard *Shard, rw 
 			continue
 		}
 		if prev, ok := b.serverNames[sn]; ok {
-			diags = append(diags, errorAt(rw.ServerNamesRange, "Duplicate server name",
-				"The server name %q is already used at %s. A host name belongs to one webroot.", sn, at(prev)))
+			detail := fmt.Sprintf("The server name %q is already used at %s. A host name belongs to one webroot.", sn, at(prev))
+			if prev == rw.ServerNamesRange {
+				detail = fmt.Sprintf("The server name %q is listed twice. Remove one.", sn)
+			}
+			diags = append(diags, errorAt(rw.ServerNamesRange, "Duplicate server name", "%s", detail))
 			continue
 		}
 		b.serverNames[sn] = rw.ServerNamesRange
 	}
-	if rw.PublicFolder != nil {
+	if rw.PublicFolder != nil && !f.failedAt(rw.PublicFolderRange) {
 		w.PublicFolder = *rw.PublicFolder
 		diags = append(diags, checkPublicFolder(w.PublicFolder, rw.PublicFolderRange)...)
 	}
-	if max := cfg.Cluster.MaxDaemonsPerWebroot; len(rw.Daemons) > max {
+	// cfg.Cluster is nil when the cluster block is missing (already reported).
+	if c := cfg.Cluster; c != nil && len(rw.Daemons) > c.MaxDaemonsPerWebroot {
+		max := c.MaxDaemonsPerWebroot
 		diags = append(diags, errorAt(rw.Daemons[max].DefRange, "Too many daemons in webroot",
 			"The webroot %s/%s has %d daemons; the cluster allows %d (max_daemons_per_webroot). Remove some or raise the limit in the cluster block.", rt.Name, rw.Name, len(rw.Daemons), max))
 	}
@@ -300,23 +323,23 @@ func (b *builder) daemon(f *File, rt *rawTenant, rw *rawWebroot, shard *Shard, r
 			"The daemon %q has an empty command. Write the program to run, like \"php artisan queue:work\".", rd.Name))
 	}
 	diags = append(diags, checkText("command", rd.Command, rd.CommandRange)...)
-	if rd.ProxyPath != nil {
+	if rd.ProxyPath != nil && !f.failedAt(rd.ProxyPathRange) {
 		d.ProxyPath = *rd.ProxyPath
 		diags = append(diags, checkProxyPath(d.ProxyPath, rd.ProxyPathRange)...)
 	}
-	if rd.NumProcs != nil {
+	if rd.NumProcs != nil && !f.failedAt(rd.NumProcsRange) {
 		d.NumProcs = *rd.NumProcs
 		diags = append(diags, checkRange("num_procs", d.NumProcs, MinNumProcs, MaxNumProcs, rd.NumProcsRange)...)
 	}
-	if rd.StopSignal != nil {
+	if rd.StopSignal != nil && !f.failedAt(rd.StopSignalRange) {
 		d.StopSignal = *rd.StopSignal
 		diags = append(diags, checkStopSignal(d.StopSignal, rd.StopSignalRange)...)
 	}
-	if rd.StopWaitSecs != nil {
+	if rd.StopWaitSecs != nil && !f.failedAt(rd.StopWaitSecsRange) {
 		d.StopWaitSecs = *rd.StopWaitSecs
 		diags = append(diags, checkRange("stop_wait_secs", d.StopWaitSecs, MinStopWaitSecs, MaxStopWaitSecs, rd.StopWaitSecsRange)...)
 	}
-	if rd.MaxMemoryMB != nil {
+	if rd.MaxMemoryMB != nil && !f.failedAt(rd.MaxMemoryMBRange) {
 		d.MaxMemoryMB = *rd.MaxMemoryMB
 		if d.MaxMemoryMB < MinMaxMemoryMB {
 			diags = append(diags, errorAt(rd.MaxMemoryMBRange, "Invalid max_memory_mb",
@@ -326,7 +349,7 @@ func (b *builder) daemon(f *File, rt *rawTenant, rw *rawWebroot, shard *Shard, r
 	if rd.Enabled != nil {
 		d.Enabled = *rd.Enabled
 	}
-	if rd.Port != nil {
+	if rd.Port != nil && !f.failedAt(rd.PortRange) {
 		d.Port = *rd.Port
 		diags = append(diags, checkRange("port", d.Port, MinPort, MaxPort, rd.PortRange)...)
 		if d.ProxyPath == "" {
@@ -334,7 +357,7 @@ func (b *builder) daemon(f *File, rt *rawTenant, rw *rawWebroot, shard *Shard, r
 				"The daemon %q pins port %d but has no proxy_path, so no port is allocated or passed to it. Remove the pin or add a proxy_path.", rd.Name, d.Port))
 		}
 	}
-	if rd.Node != nil {
+	if rd.Node != nil && !f.failedAt(rd.NodeRange) {
 		d.Node = *rd.Node
 		diags = append(diags, b.checkNodePin(d, shard, rd)...)
 	}

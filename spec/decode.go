@@ -110,12 +110,17 @@ type File struct {
 	raw    rawFile
 	env    map[*rawDaemon][]envEntry
 	parsed bool        // false when the syntax was invalid; raw is then empty
+	failed bool        // decoding reported an error; Build then returns no Config
 	errs   []hcl.Range // where decoding failed; see failedAt
 }
 
-// failedAt reports whether decoding already failed inside rng, so a semantic
-// check of the (zero) value there would only add noise.
+// failedAt reports whether decoding already failed inside rng, or rng is
+// empty because a required attribute is missing (also reported by decoding),
+// so a semantic check of the (zero) value there would only add noise.
 func (f *File) failedAt(rng hcl.Range) bool {
+	if rng.Filename == "" {
+		return true
+	}
 	for _, r := range f.errs {
 		if r.Filename == rng.Filename && r.Start.Byte >= rng.Start.Byte && r.End.Byte <= rng.End.Byte {
 			return true
@@ -160,6 +165,7 @@ func ParseFile(name string, src []byte) (*File, hcl.Diagnostics) {
 			f.errs = append(f.errs, *d.Subject)
 		}
 	}
+	f.failed = diags.HasErrors()
 	return f, diags
 }
 
