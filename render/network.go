@@ -20,7 +20,7 @@ func Network(p *netplan.NodePlan, o Options) []File {
 
 func addresses(p *netplan.NodePlan, o Options) []byte {
 	var b strings.Builder
-	b.WriteString(header)
+	b.WriteString(Header)
 	fmt.Fprintf(&b, "%s dev %s # transit of node %s\n", p.Transit, o.TransitInterface, p.Node.Name)
 	for _, a := range p.Addresses {
 		fmt.Fprintf(&b, "%s/128 dev %s nodad # tenant %s uid %d\n", a.Addr, o.TenantInterface, a.Tenant, a.UID)
@@ -30,7 +30,7 @@ func addresses(p *netplan.NodePlan, o Options) []byte {
 
 func routes(p *netplan.NodePlan, o Options) []byte {
 	var b strings.Builder
-	b.WriteString(header)
+	b.WriteString(Header)
 	for _, r := range p.Routes {
 		fmt.Fprintf(&b, "%s via %s dev %s # node %s\n", r.Dst, r.Via, o.TransitInterface, r.Node)
 	}
@@ -43,7 +43,7 @@ func routes(p *netplan.NodePlan, o Options) []byte {
 // pass. Loading the file replaces the table atomically.
 func Nftables(p *netplan.NodePlan, o Options) []byte {
 	var b strings.Builder
-	b.WriteString(header)
+	b.WriteString(Header)
 	fmt.Fprintf(&b, "table ip6 %[1]s\ndelete table ip6 %[1]s\ntable ip6 %[1]s {\n", o.NftTable)
 	b.WriteString("\tset tenant_addrs {\n\t\ttype ipv6_addr\n")
 	writeElements(&b, p, func(a netplan.TenantAddress) string { return a.Addr.String() })

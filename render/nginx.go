@@ -21,7 +21,7 @@ const upgradeVar = "$drover_connection_upgrade"
 // server block, and the http-level file. A node's nginx.conf includes
 // {conf_dir}/servers/*.conf inside http {}.
 func Nginx(p *netplan.NodePlan, o Options) []File {
-	files := []File{{Root: RootNginx, Path: NginxHTTPFile, Mode: 0o644, Data: []byte(header +
+	files := []File{{Root: RootNginx, Path: NginxHTTPFile, Mode: 0o644, Data: []byte(Header +
 		"map $http_upgrade " + upgradeVar + " {\n    default upgrade;\n    ''      close;\n}\n")}}
 	for _, w := range p.Webroots {
 		name := spec.WebrootFileName(w.Tenant.Name, w.Webroot.Name)
@@ -46,7 +46,7 @@ func LocationsFile(name string) string { return "locations/" + name + ".conf" }
 // site.
 func locations(w *netplan.WebrootPlan) []byte {
 	var b strings.Builder
-	b.WriteString(header)
+	b.WriteString(Header)
 	fmt.Fprintf(&b, "# Locations of webroot %s/%s.\n", w.Tenant.Name, w.Webroot.Name)
 	for _, d := range w.Locations {
 		fmt.Fprintf(&b, "\n# %s on node %s\n", d.Key, d.Node.Name)
@@ -81,7 +81,7 @@ const proxySettings = `    proxy_http_version 1.1;
 // server writes a full server block for a webroot with server names.
 func server(w *netplan.WebrootPlan, o Options) []byte {
 	var b strings.Builder
-	b.WriteString(header)
+	b.WriteString(Header)
 	fmt.Fprintf(&b, "# Server of webroot %s/%s.\nserver {\n", w.Tenant.Name, w.Webroot.Name)
 	for _, l := range o.NginxListen {
 		fmt.Fprintf(&b, "    listen %s;\n", l)

@@ -32,7 +32,7 @@ func Supervisor(p *netplan.NodePlan, o Options) []File {
 		b := buckets[name]
 		if b == nil {
 			b = &strings.Builder{}
-			b.WriteString(header)
+			b.WriteString(Header)
 			buckets[name] = b
 			order = append(order, name)
 		}

@@ -258,3 +258,7 @@ func explainDecode(diags hcl.Diagnostics) hcl.Diagnostics {
 	}
 	return out
 }
+
+// Failed reports whether the file had syntax or decode errors; such a file
+// is worth parsing again rather than caching.
+func (f *File) Failed() bool { return !f.parsed || f.failed }
