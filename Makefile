@@ -43,7 +43,5 @@ update-golden: ## rewrite golden files from the current output
 	UPDATE_GOLDEN=1 $(GO) test -count=1 ./...
 
 .PHONY: demo
-demo: build ## converge the example config on this machine (needs the agent; not yet)
-	@echo "make demo: not yet — it arrives with the agent (issue #3). Meanwhile:"
-	./$(BIN) validate examples/config
-	./$(BIN) placement examples/config
+demo: build ## converge a config repo with the real agent, supervisord and nginx (root; cleans up)
+	examples/demo/demo.sh

@@ -34,7 +34,10 @@ type Options struct {
 	StorageRoot       string
 	// Binary is the absolute path of the drover binary supervisord starts
 	// as the exec wrapper.
-	Binary           string
+	Binary string
+	// APISocket is the agent's local API, where the supervisord event
+	// listener reports process state changes.
+	APISocket        string
 	NftTable         string
 	TenantInterface  string
 	TransitInterface string

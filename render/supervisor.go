@@ -39,11 +39,46 @@ func Supervisor(p *netplan.NodePlan, o Options) []File {
 		b.WriteString("\n")
 		b.WriteString(ProgramSection(d, o))
 	}
-	files := make([]File, 0, len(order))
+	files := make([]File, 0, len(order)+1)
 	for _, name := range order {
 		files = append(files, File{Root: RootSupervisor, Path: name, Mode: 0o644, Data: []byte(buckets[name].String())})
 	}
-	return files
+	return append(files, File{Root: RootSupervisor, Path: EventListenerFile, Mode: 0o644, Data: []byte(Header + "\n" + EventListenerSection(o))})
+}
+
+// EventListenerFile holds the event listener that pushes process state
+// changes to the agent, so it never polls every process.
+const EventListenerFile = "drover-events.conf"
+
+// EventListenerName is the supervisord name of drover's event listener.
+const EventListenerName = "drover-events"
+
+// EventListenerSection is supervisord's [eventlistener] section for
+// `drover supervisor-events`, which posts process state changes to the
+// agent's API socket.
+func EventListenerSection(o Options) string {
+	return ListenerSection(EventListenerName, o.Binary+" supervisor-events --socket "+o.APISocket)
+}
+
+// ListenerSection renders an [eventlistener:NAME] section running command
+// (verbatim, but for '%', which supervisord would expand and is doubled) and
+// subscribed to every PROCESS_STATE event. stdout is the protocol channel,
+// so it is not logged; stderr goes to a log file in supervisord's
+// childlogdir (redirect_stderr would corrupt the protocol and supervisord
+// refuses it). A section may be extended by appending lines, such as
+// environment=.
+func ListenerSection(name, command string) string {
+	if strings.ContainsAny(name+command, "\n") {
+		// A newline would start a new key; both come from drover itself.
+		panic("render.ListenerSection: newline in name or command")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "[eventlistener:%s]\n", name)
+	fmt.Fprintf(&b, "command=%s\n", strings.ReplaceAll(command, "%", "%%"))
+	b.WriteString("events=PROCESS_STATE\nbuffer_size=1024\nautostart=true\nautorestart=true\n")
+	b.WriteString("redirect_stderr=false\nstdout_logfile=NONE\n")
+	b.WriteString("stderr_logfile=AUTO\nstderr_logfile_maxbytes=1MB\nstderr_logfile_backups=2\n")
+	return b.String()
 }
 
 // ProgramSection is one [program:x] section. No user text appears in it:

@@ -166,10 +166,11 @@ type rawNetwork struct {
 }
 
 type rawAPI struct {
-	Socket            *string `hcl:"socket,optional"`
-	MetricsListen     *string `hcl:"metrics_listen,optional"`
-	WebhookListen     *string `hcl:"webhook_listen,optional"`
-	WebhookSecretFile *string `hcl:"webhook_secret_file,optional"`
+	Socket            *string   `hcl:"socket,optional"`
+	SocketRange       hcl.Range `hcl:"socket,attr_value_range"`
+	MetricsListen     *string   `hcl:"metrics_listen,optional"`
+	WebhookListen     *string   `hcl:"webhook_listen,optional"`
+	WebhookSecretFile *string   `hcl:"webhook_secret_file,optional"`
 }
 
 // Load reads and validates an agent configuration file. The returned file
@@ -262,6 +263,7 @@ func Parse(name string, src []byte) (*Config, *hcl.File, hcl.Diagnostics) {
 	}
 	if a := raw.API; a != nil {
 		set(&c.API.Socket, a.Socket)
+		diags = append(diags, checkPath("api.socket", c.API.Socket, a.SocketRange)...)
 		set(&c.API.MetricsListen, a.MetricsListen)
 		set(&c.API.WebhookListen, a.WebhookListen)
 		set(&c.API.WebhookSecretFile, a.WebhookSecretFile)
@@ -285,6 +287,7 @@ func (c *Config) RenderOptions() render.Options {
 		StateDir:          c.StateDir,
 		StorageRoot:       c.StorageRoot,
 		Binary:            c.Binary,
+		APISocket:         c.API.Socket,
 		NftTable:          nw.NftTable,
 		TenantInterface:   nw.TenantInterface,
 		TransitInterface:  nw.TransitInterface,

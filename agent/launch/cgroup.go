@@ -107,3 +107,16 @@ func safeName(s string) bool {
 	}
 	return s != ""
 }
+
+// RemoveMemoryCgroups removes the cgroups of a program's processes (the
+// program's own and "{program}_NN"), once supervisord has removed it. A
+// cgroup still holding a process stays; missing ones are fine.
+func RemoveMemoryCgroups(program string) {
+	for _, pattern := range []string{program, program + "_[0-9][0-9]"} {
+		dir, _ := MemoryCgroupDir(pattern)
+		matches, _ := filepath.Glob(dir)
+		for _, m := range matches {
+			_ = os.Remove(m)
+		}
+	}
+}

@@ -88,7 +88,7 @@ func TestRealSupervisordAndNginxAcceptRenderedNodes(t *testing.T) {
 // avail prints them.
 func placedPrograms(t *testing.T, node string) []string {
 	t.Helper()
-	var out []string
+	out := []string{"drover-events"} // the event listener
 	for _, r := range placement(t, "../../examples/config", node) {
 		if r.Daemon == "queue" { // num_procs = 2 in the example
 			out = append(out, r.Program+":"+r.Program+"_00", r.Program+":"+r.Program+"_01")

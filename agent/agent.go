@@ -1,0 +1,131 @@
+// Package agent is the only part of drover that touches the machine: it pulls
+// the config repository, keeps what it applied in bbolt, and converges
+// supervisord, nginx and (through a seam) the network of one node. Every side
+// effect goes through a small interface with a real implementation and a
+// state-modelling fake, so the reconcile logic is tested without root.
+package agent
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/drover-sh/drover/agent/config"
+	"github.com/drover-sh/drover/agent/source"
+	"github.com/drover-sh/drover/agent/store"
+	"github.com/drover-sh/drover/agent/supervisor"
+	"github.com/drover-sh/drover/netplan"
+	"github.com/drover-sh/drover/render"
+)
+
+// Source is the config repository (agent/source.Source in production).
+type Source interface {
+	Head(ctx context.Context) (string, error)
+	Fetch(ctx context.Context, rev string) (source.FetchResult, error)
+	Files(ctx context.Context, rev, root string) (map[string]source.Blob, error)
+}
+
+// Deps are the agent's side-effect seams; New fills nil ones with the real
+// implementations.
+type Deps struct {
+	Store      *store.Store
+	Source     Source
+	FS         FS
+	Supervisor supervisor.API
+	Runner     Runner
+	Log        *slog.Logger
+	Now        func() time.Time
+}
+
+// Agent converges one node.
+type Agent struct {
+	cfg    *config.Config
+	opts   render.Options
+	layout Layout
+	log    *slog.Logger
+	store  *store.Store
+	src    Source
+	fs     FS
+	sup    supervisor.API
+	nginx  *Nginx
+	specs  *specCache
+	now    func() time.Time
+	// metrics is never nil; New registers it on a private registry.
+	metrics *metrics
+
+	// mu serialises everything that changes the node or the store:
+	// reconcile, drift repair, retries and event-driven status updates.
+	mu sync.Mutex
+	// plan is the node plan of the revision last applied in this process
+	// (nil until one is), with the rendered files; the API reads it.
+	plan     *netplan.NodePlan
+	planRev  string
+	desired  map[string]render.File
+	state    nodeState
+	wake     chan struct{}
+	lastHead string
+	// retryAt is the earliest retry time of a failed daemon (zero: none);
+	// forceNext asks the next pass to compare everything again.
+	retryAt   time.Time
+	forceNext bool
+	// settle is how long a pass waits for started programs to leave
+	// STARTING (see settleTime); zero in the long-running agent.
+	settle time.Duration
+}
+
+// nodeState is what `drover status` reports about the node as a whole.
+type nodeState struct {
+	SourceError   string
+	LastResult    Outcome
+	LastError     string
+	LastReconcile time.Time
+	Rejected      string // revision of the newest rejected head, if it is the head
+	RejectedDiags string
+	Head          string
+}
+
+// New builds an agent for the configuration. The store must be open (and
+// the state dir locked) by the caller.
+func New(cfg *config.Config, deps Deps) *Agent {
+	a := &Agent{
+		cfg:   cfg,
+		opts:  cfg.RenderOptions(),
+		log:   deps.Log,
+		store: deps.Store,
+		src:   deps.Source,
+		fs:    deps.FS,
+		sup:   deps.Supervisor,
+		specs: newSpecCache(),
+		now:   deps.Now,
+		wake:  make(chan struct{}, 1),
+	}
+	a.layout = LayoutOf(a.opts)
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	if a.fs == nil {
+		a.fs = osFS{}
+	}
+	if a.sup == nil {
+		a.sup = supervisor.New(cfg.Supervisor.Socket)
+	}
+	runner := deps.Runner
+	if runner == nil {
+		runner = execRunner{}
+	}
+	a.nginx = &Nginx{Runner: runner, TestCommand: cfg.Nginx.TestCommand, ReloadCommand: cfg.Nginx.ReloadCommand}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	a.metrics = newMetrics()
+	return a
+}
+
+// Trigger asks the running loop for a reconcile as soon as possible.
+func (a *Agent) Trigger() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,265 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/drover-sh/drover/agent/store"
+	"github.com/drover-sh/drover/netplan"
+	"github.com/drover-sh/drover/render"
+	"github.com/drover-sh/drover/spec"
+)
+
+// Outcome is how a reconcile pass ended.
+type Outcome string
+
+const (
+	// OutcomeUnchanged: the head was already applied and nothing was due.
+	OutcomeUnchanged Outcome = "unchanged"
+	// OutcomeApplied: the node now matches the revision.
+	OutcomeApplied Outcome = "applied"
+	// OutcomeRejected: the revision is invalid and was not applied at all.
+	// Stalled until the input changes: retrying cannot help.
+	OutcomeRejected Outcome = "rejected"
+	// OutcomeFailed: part of the revision could not be applied; failed work
+	// is retried with backoff.
+	OutcomeFailed Outcome = "failed"
+	// OutcomeUnreachable: the source could not be read; the node keeps what
+	// it runs.
+	OutcomeUnreachable Outcome = "source-unreachable"
+)
+
+// Result is the report of one reconcile pass.
+type Result struct {
+	Revision string
+	Outcome  Outcome
+	// Changes says what the pass changed on the node, one line each.
+	Changes []string
+	// Failed maps daemon keys to why they failed.
+	Failed map[string]string
+	Err    error
+}
+
+// Converged reports whether the node matches the head revision.
+func (r *Result) Converged() bool {
+	return (r.Outcome == OutcomeApplied || r.Outcome == OutcomeUnchanged) && len(r.Failed) == 0 && r.Err == nil
+}
+
+func (r *Result) changef(format string, args ...any) {
+	r.Changes = append(r.Changes, fmt.Sprintf(format, args...))
+}
+
+// errRejected marks errors that stall until the input changes.
+var errRejected = errors.New("revision rejected")
+
+// Reconcile runs one pass of SPEC §6's loop. force skips the "head
+// unchanged" shortcut: everything is compared again and failed work retried.
+func (a *Agent) Reconcile(ctx context.Context, force bool) *Result {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	start := a.now()
+	res := a.reconcile(ctx, force)
+	a.state.LastReconcile = start
+	a.state.LastResult = res.Outcome
+	a.state.LastError = ""
+	if res.Err != nil {
+		a.state.LastError = res.Err.Error()
+	}
+	a.metrics.observeReconcile(res, a.now().Sub(start))
+	if res.Outcome != OutcomeUnchanged {
+		a.log.Info("reconciled", "revision", short(res.Revision), "outcome", res.Outcome,
+			"changes", len(res.Changes), "failed", len(res.Failed), "took", a.now().Sub(start).Round(time.Millisecond))
+	}
+	return res
+}
+
+// reconcile is the pass itself, as ordered steps.
+func (a *Agent) reconcile(ctx context.Context, force bool) *Result {
+	// Step 1: learn the remote head cheaply; stop if nothing is new.
+	head, err := a.src.Head(ctx)
+	if err != nil {
+		a.state.SourceError = err.Error()
+		_ = a.store.SetMeta(store.MetaSourceError, err.Error())
+		a.metrics.sourceUp.Set(0)
+		return &Result{Revision: a.planRev, Outcome: OutcomeUnreachable, Err: fmt.Errorf("source unreachable: %w", err)}
+	}
+	if a.state.SourceError != "" {
+		a.log.Info("source reachable again")
+		a.state.SourceError = ""
+		_ = a.store.SetMeta(store.MetaSourceError, "")
+	}
+	a.metrics.sourceUp.Set(1)
+	a.state.Head = head
+	if a.retryDue() {
+		force, a.forceNext = true, false
+	}
+	if !force && head == a.lastHead && a.state.Rejected != head {
+		return &Result{Revision: head, Outcome: OutcomeUnchanged}
+	}
+	// A rejected head stays rejected (it is never applied, even in part);
+	// a due retry re-applies the last good revision meanwhile.
+	rejected := a.state.Rejected == head
+	if !rejected {
+		if rej, ok, _ := a.store.Rejection(head); ok {
+			a.state.Rejected, a.state.RejectedDiags = head, rej.Diagnostics
+			rejected = true
+		}
+	}
+	if rejected {
+		a.lastHead = head
+		if force && a.desired != nil {
+			a.apply(ctx, a.planRev, a.plan, a.desired, applyOpts{})
+		}
+		return &Result{Revision: head, Outcome: OutcomeRejected, Err: fmt.Errorf("%w: %s", errRejected, a.state.RejectedDiags)}
+	}
+
+	// Step 2: fetch what is new, load and validate the revision.
+	plan, desired, err := a.load(ctx, head)
+	if errors.Is(err, errRejected) {
+		a.reject(head, err)
+		return &Result{Revision: head, Outcome: OutcomeRejected, Err: err}
+	}
+	if err != nil {
+		a.state.SourceError = err.Error()
+		return &Result{Revision: a.planRev, Outcome: OutcomeUnreachable, Err: err}
+	}
+	a.state.Rejected, a.state.RejectedDiags = "", ""
+
+	// Steps 3-6: compare, apply the difference, remove what is gone, record.
+	res := a.apply(ctx, head, plan, desired, applyOpts{})
+	a.lastHead = head
+	a.plan, a.planRev, a.desired = plan, head, desired
+	return res
+}
+
+// load fetches rev and renders this node's desired state. Invalid input is
+// wrapped in errRejected.
+func (a *Agent) load(ctx context.Context, rev string) (*netplan.NodePlan, map[string]render.File, error) {
+	fetchStart := a.now()
+	fr, err := a.src.Fetch(ctx, rev)
+	a.metrics.fetchSeconds.Observe(a.now().Sub(fetchStart).Seconds())
+	if err != nil {
+		return nil, nil, fmt.Errorf("fetch %s: %w", short(rev), err)
+	}
+	if fr.Forced {
+		a.log.Warn("BRANCH WAS FORCE-PUSHED: the new head does not descend from the previous one; following it",
+			"branch", a.cfg.Source.Branch, "previous", short(fr.Previous), "head", short(rev))
+	}
+	return a.render(ctx, rev)
+}
+
+// render loads rev from the local cache (no network) and renders the node.
+func (a *Agent) render(ctx context.Context, rev string) (*netplan.NodePlan, map[string]render.File, error) {
+	blobs, err := a.src.Files(ctx, rev, a.cfg.Source.Path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: read config files of %s: %v", errRejected, short(rev), err)
+	}
+	cfg, files, diags, err := a.specs.Load(blobs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read config files of %s: %w", short(rev), err)
+	}
+	if diags.HasErrors() {
+		var b bytes.Buffer
+		_ = spec.WriteDiagnostics(&b, files, diags, 0, false)
+		return nil, nil, fmt.Errorf("%w: revision %s is invalid:\n%s", errRejected, short(rev), b.String())
+	}
+	cluster, err := netplan.Compute(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", errRejected, err)
+	}
+	plan, err := cluster.Node(a.cfg.Node)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: revision %s: %v", errRejected, short(rev), err)
+	}
+	desired := map[string]render.File{}
+	for _, f := range render.Node(plan, a.opts) {
+		desired[Key(f.Root, f.Path)] = f
+	}
+	return plan, desired, nil
+}
+
+// reject records an invalid revision: never applied, reported until the
+// branch moves on.
+func (a *Agent) reject(rev string, err error) {
+	msg := err.Error()
+	a.log.Error("revision rejected: the node keeps running the last good revision", "revision", short(rev), "error", msg)
+	a.lastHead = rev
+	a.state.Rejected, a.state.RejectedDiags = rev, msg
+	now := a.now()
+	if err := a.store.Reject(store.Rejection{Revision: rev, At: now, Diagnostics: msg}); err != nil {
+		a.log.Error("record rejection", "error", err)
+	}
+	if err := a.store.Record(store.Change{At: now, History: &store.HistoryEntry{Revision: rev, At: now, Result: string(OutcomeRejected), Summary: firstLine(msg)}}); err != nil {
+		a.log.Error("record history", "error", err)
+	}
+	a.metrics.rejected.Inc()
+}
+
+// Restore re-applies the last applied state from the store, before any
+// fetch: addresses and nft rules do not survive a reboot, and a Git outage
+// must not leave the node bare. It also loads the applied revision's plan
+// from the local Git cache when it is there, for status reporting.
+func (a *Agent) Restore(ctx context.Context) *Result {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	rev, _, err := a.store.Applied()
+	if err != nil || rev == "" {
+		return &Result{Outcome: OutcomeUnchanged}
+	}
+	installed, err := a.store.Resources()
+	if err != nil {
+		return &Result{Revision: rev, Outcome: OutcomeFailed, Err: err}
+	}
+	desired := make(map[string]render.File, len(installed))
+	for key, r := range installed {
+		root, path := splitKey(key)
+		desired[key] = render.File{Root: root, Path: path, Mode: r.Mode, Data: r.Data}
+	}
+	var plan *netplan.NodePlan
+	if p, d, err := a.render(ctx, rev); err == nil && sameFiles(d, desired) {
+		plan = p
+	}
+	a.log.Info("re-applying the last applied state from the store", "revision", short(rev), "files", len(desired))
+	res := a.apply(ctx, rev, plan, desired, applyOpts{observeAll: true})
+	a.plan, a.planRev, a.desired = plan, rev, desired
+	return res
+}
+
+func sameFiles(a, b map[string]render.File) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, f := range a {
+		if g, ok := b[k]; !ok || !bytes.Equal(f.Data, g.Data) || f.Mode != g.Mode {
+			return false
+		}
+	}
+	return true
+}
+
+func short(rev string) string {
+	if len(rev) > 12 {
+		return rev[:12]
+	}
+	return rev
+}
+
+func firstLine(s string) string {
+	if i := bytes.IndexByte([]byte(s), '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

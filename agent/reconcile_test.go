@@ -1,0 +1,302 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/drover-sh/drover/render"
+)
+
+const testCluster = `cluster "osl-1" {}
+shard "web-1" {
+  node "web-1a" { index = 1 }
+  node "web-1b" { index = 2 }
+}
+`
+
+// repoWith is a config with tenant acme and the given daemon blocks, all
+// pinned to web-1a unless they say otherwise.
+func repoWith(daemons ...string) map[string]string {
+	return map[string]string{
+		"cluster.hcl": testCluster,
+		"acme.hcl": `tenant "acme" {
+  uid   = 10042
+  shard = "web-1"
+  webroot "main" {
+    server_names = ["acme.example.com"]
+` + strings.Join(daemons, "\n") + `
+  }
+}
+`}
+}
+
+func daemon(name, extra string) string {
+	return fmt.Sprintf("    daemon %q {\n      command = \"serve --port=$PORT\"\n      node = \"web-1a\"\n%s\n    }", name, extra)
+}
+
+func proxied(name, path string) string {
+	return daemon(name, fmt.Sprintf("      proxy_path = %q", path))
+}
+
+func TestFirstApplyInstallsEverything(t *testing.T) {
+	h := newHarness(t)
+	rev := h.src.commit(repoWith(proxied("reverb", "/app"), daemon("queue", "num_procs = 2")))
+	res := h.reconcile(OutcomeApplied)
+	if !res.Converged() {
+		t.Fatalf("not converged: %+v", res)
+	}
+	if got, want := h.sup.Snapshot(), "daemon-acme-queue:daemon-acme-queue_00 RUNNING pid=1001\ndaemon-acme-queue:daemon-acme-queue_01 RUNNING pid=1002\ndaemon-acme-reverb:daemon-acme-reverb RUNNING pid=1003\n"; got != want {
+		t.Errorf("supervisord:\n%s\nwant:\n%s", got, want)
+	}
+	snap := h.fs.snapshot()
+	for _, want := range []string{
+		"/var/lib/drover/exec/daemon-acme-queue.json 0600",
+		"/var/lib/drover/exec/daemon-acme-reverb.json 0600",
+		"/etc/nginx/drover/locations/acme_main.conf 0644",
+		"/etc/nginx/drover/servers/acme_main.conf 0644",
+		"/etc/supervisor/conf.d/drover-events.conf 0644",
+	} {
+		if !strings.Contains(snap, want) {
+			t.Errorf("files lack %q:\n%s", want, snap)
+		}
+	}
+	if h.nginx.tests != 1 || h.nginx.reloads != 1 {
+		t.Errorf("nginx tested %d, reloaded %d times; want 1, 1", h.nginx.tests, h.nginx.reloads)
+	}
+	st := h.statuses()
+	if st["acme/main/reverb"].Status != StatusRunning || st["acme/main/queue"].Status != StatusRunning {
+		t.Errorf("statuses: %+v", st)
+	}
+	if applied, _, _ := h.store.Applied(); applied != rev {
+		t.Errorf("applied revision %q, want %q", applied, rev)
+	}
+}
+
+func TestNothingNewChangesNothing(t *testing.T) {
+	h := newHarness(t)
+	h.src.commit(repoWith(proxied("reverb", "/app")))
+	h.reconcile(OutcomeApplied)
+	writes, calls, fetches, tests := h.fs.writes, h.sup.Calls(), h.src.fetches, h.nginx.tests
+	snap := h.sup.Snapshot()
+	h.reconcile(OutcomeUnchanged)
+	if h.fs.writes != writes || h.src.fetches != fetches || h.nginx.tests != tests || fmt.Sprint(h.sup.Calls()) != fmt.Sprint(calls) || h.sup.Snapshot() != snap {
+		t.Errorf("a pass with nothing new changed something: writes %d→%d, fetches %d→%d, nginx tests %d→%d, supervisord calls %v→%v",
+			writes, h.fs.writes, fetches, h.src.fetches, tests, h.nginx.tests, calls, h.sup.Calls())
+	}
+	// A forced pass compares everything again and still changes nothing.
+	res := h.agent.Reconcile(context.Background(), true)
+	if len(res.Changes) != 0 || h.fs.writes != writes || fmt.Sprint(h.sup.Calls()) != fmt.Sprint(calls) || h.nginx.tests != tests {
+		t.Errorf("forced pass changed %v", res.Changes)
+	}
+}
+
+func TestEditRestartsOnlyThatProgram(t *testing.T) {
+	h := newHarness(t)
+	h.src.commit(repoWith(proxied("reverb", "/app"), daemon("queue", "")))
+	h.reconcile(OutcomeApplied)
+	// An environment change only touches the exec spec: the program must
+	// restart although its supervisord section is the same.
+	h.src.commit(repoWith(proxied("reverb", "/app"), daemon("queue", `environment = { A = "1" }`)))
+	res := h.reconcile(OutcomeApplied)
+	want := "daemon-acme-queue:daemon-acme-queue RUNNING pid=1003\ndaemon-acme-reverb:daemon-acme-reverb RUNNING pid=1002\n"
+	if got := h.sup.Snapshot(); got != want {
+		t.Errorf("after env edit:\n%s\nwant only queue restarted:\n%s\nchanges: %v", got, want, res.Changes)
+	}
+	// A section change (stop_wait_secs) updates the group.
+	h.src.commit(repoWith(proxied("reverb", "/app"), daemon("queue", "environment = { A = \"1\" }\nstop_wait_secs = 5")))
+	h.reconcile(OutcomeApplied)
+	want = "daemon-acme-queue:daemon-acme-queue RUNNING pid=1004\ndaemon-acme-reverb:daemon-acme-reverb RUNNING pid=1002\n"
+	if got := h.sup.Snapshot(); got != want {
+		t.Errorf("after section edit:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestDisableStopsAndAnswers503(t *testing.T) {
+	h := newHarness(t)
+	h.src.commit(repoWith(proxied("reverb", "/app")))
+	h.reconcile(OutcomeApplied)
+	h.src.commit(repoWith(daemon("reverb", "proxy_path = \"/app\"\nenabled = false")))
+	h.reconcile(OutcomeApplied)
+	if got := h.sup.Snapshot(); got != "daemon-acme-reverb:daemon-acme-reverb STOPPED\n" {
+		t.Errorf("supervisord after disable:\n%s", got)
+	}
+	loc, _, _ := h.fs.ReadFile("/etc/nginx/drover/locations/acme_main.conf")
+	if !strings.Contains(string(loc), "return 503;") {
+		t.Errorf("disabled location:\n%s", loc)
+	}
+	if st := h.statuses()["acme/main/reverb"]; st.Status != StatusStopped {
+		t.Errorf("status %+v, want stopped", st)
+	}
+}
+
+func TestDeleteRemovesOnlyDroversFiles(t *testing.T) {
+	h := newHarness(t)
+	h.src.commit(repoWith(proxied("reverb", "/app"), daemon("queue", "")))
+	h.reconcile(OutcomeApplied)
+	h.fs.WriteFile("/etc/nginx/drover/locations/foreign.conf", []byte("# not drover's\n"), 0o644)
+	h.fs.WriteFile("/etc/supervisor/conf.d/other.conf", []byte("[program:other]\ncommand=/bin/true\n"), 0o644)
+	h.src.commit(repoWith(daemon("queue", "")))
+	h.reconcile(OutcomeApplied)
+	snap := h.fs.snapshot()
+	for _, gone := range []string{"exec/daemon-acme-reverb.json", "locations/acme_main.conf"} {
+		if strings.Contains(snap, gone) {
+			t.Errorf("%s still installed:\n%s", gone, snap)
+		}
+	}
+	for _, kept := range []string{"locations/foreign.conf", "conf.d/other.conf", "servers/acme_main.conf"} {
+		if !strings.Contains(snap, kept) {
+			t.Errorf("%s was removed:\n%s", kept, snap)
+		}
+	}
+	if strings.Contains(h.sup.Snapshot(), "reverb") {
+		t.Errorf("reverb still in supervisord:\n%s", h.sup.Snapshot())
+	}
+	if _, ok := h.statuses()["acme/main/reverb"]; ok {
+		t.Error("status of a deleted daemon kept")
+	}
+}
+
+func TestInvalidRevisionIsNeverApplied(t *testing.T) {
+	h := newHarness(t)
+	good := h.src.commit(repoWith(proxied("reverb", "/app")))
+	h.reconcile(OutcomeApplied)
+	writes, snap := h.fs.writes, h.sup.Snapshot()
+	files := repoWith(proxied("reverb", "/app"), proxied("ws", "/ws"))
+	files["broken.hcl"] = `tenant "x" { uid = 5 }`
+	bad := h.src.commit(files)
+	res := h.reconcile(OutcomeRejected)
+	if !strings.Contains(res.Err.Error(), "broken.hcl") {
+		t.Errorf("rejection does not name the file: %v", res.Err)
+	}
+	if h.fs.writes != writes || h.sup.Snapshot() != snap {
+		t.Error("an invalid revision changed the node")
+	}
+	if applied, _, _ := h.store.Applied(); applied != good {
+		t.Errorf("applied %s, want still %s", applied, good)
+	}
+	if _, ok, _ := h.store.Rejection(bad); !ok {
+		t.Error("rejection not recorded")
+	}
+	st, err := h.agent.Status()
+	if err != nil || st.Rejected == nil || st.Rejected.Revision != bad {
+		t.Errorf("status does not report the rejection: %+v %v", st, err)
+	}
+	h.reconcile(OutcomeRejected) // stays rejected, without refetching
+	h.src.commit(repoWith(proxied("reverb", "/app"), proxied("ws", "/ws")))
+	h.reconcile(OutcomeApplied)
+	if !strings.Contains(h.sup.Snapshot(), "daemon-acme-ws") {
+		t.Error("the next good revision was not applied")
+	}
+	if st, _ := h.agent.Status(); st.Rejected != nil {
+		t.Errorf("rejection still reported after a good revision: %+v", st.Rejected)
+	}
+}
+
+func TestNginxFailureRollsBackAndRetries(t *testing.T) {
+	h := newHarness(t)
+	h.src.commit(repoWith(proxied("reverb", "/app")))
+	h.reconcile(OutcomeApplied)
+	before, _, _ := h.fs.ReadFile("/etc/nginx/drover/locations/acme_main.conf")
+	h.nginx.broken = "nginx: [emerg] unknown directive \"bogus\" in /etc/nginx/conf.d/other.conf:1"
+	h.src.commit(repoWith(proxied("reverb", "/app"), proxied("ws", "/ws")))
+	res := h.reconcile(OutcomeFailed)
+	after, _, _ := h.fs.ReadFile("/etc/nginx/drover/locations/acme_main.conf")
+	if string(after) != string(before) {
+		t.Errorf("nginx file not restored:\n%s", after)
+	}
+	st := h.statuses()["acme/main/ws"]
+	if st.Status != StatusFailed || !strings.Contains(st.Reason, "unknown directive") {
+		t.Errorf("ws status %+v, want failed with nginx's message", st)
+	}
+	if h.nginx.reloads != 1 {
+		t.Errorf("nginx reloaded %d times; a failed test must not reload", h.nginx.reloads)
+	}
+	_ = res
+	// Fixed: the retry is due after the backoff and converges.
+	h.nginx.broken = ""
+	h.reconcile(OutcomeUnchanged) // not due yet
+	h.clock = h.clock.Add(backoff(1))
+	res = h.reconcile(OutcomeApplied)
+	if !res.Converged() || h.statuses()["acme/main/ws"].Status != StatusRunning {
+		t.Errorf("retry did not converge: %+v %+v", res, h.statuses()["acme/main/ws"])
+	}
+	now, _, _ := h.fs.ReadFile("/etc/nginx/drover/locations/acme_main.conf")
+	if !strings.Contains(string(now), "location = /ws") {
+		t.Error("retry did not install the new location")
+	}
+}
+
+func TestFailedProgramReportsSupervisordState(t *testing.T) {
+	h := newHarness(t)
+	h.sup.SetFailing("daemon-acme-reverb", "FATAL")
+	h.src.commit(repoWith(proxied("reverb", "/app")))
+	res := h.reconcile(OutcomeFailed)
+	st := h.statuses()["acme/main/reverb"]
+	if st.Status != StatusFailed || !strings.Contains(st.Reason, "FATAL") || res.Failed["acme/main/reverb"] == "" {
+		t.Errorf("status %+v", st)
+	}
+	h.sup.SetFailing("daemon-acme-reverb", "")
+	if ok, err := h.agent.Retry("acme/main/reverb"); !ok || err != nil {
+		t.Fatalf("retry: %v %v", ok, err)
+	}
+	h.reconcile(OutcomeApplied)
+	if st := h.statuses()["acme/main/reverb"]; st.Status != StatusRunning {
+		t.Errorf("after retry: %+v", st)
+	}
+}
+
+func TestRepairRestoresHandEditedFiles(t *testing.T) {
+	h := newHarness(t)
+	h.src.commit(repoWith(proxied("reverb", "/app")))
+	h.reconcile(OutcomeApplied)
+	fetches := h.src.fetches
+	h.fs.Remove("/etc/nginx/drover/locations/acme_main.conf")
+	h.fs.WriteFile("/var/lib/drover/exec/daemon-acme-reverb.json", []byte("{}"), 0o644)
+	h.agent.Repair(context.Background())
+	loc, _, err := h.fs.ReadFile("/etc/nginx/drover/locations/acme_main.conf")
+	if err != nil || !strings.Contains(string(loc), "location = /app") {
+		t.Errorf("locations file not restored: %v", err)
+	}
+	spec, mode, _ := h.fs.ReadFile("/var/lib/drover/exec/daemon-acme-reverb.json")
+	if mode != 0o600 || !strings.Contains(string(spec), "serve --port") {
+		t.Errorf("exec spec not restored: %04o %s", mode, spec)
+	}
+	if h.src.fetches != fetches {
+		t.Error("repair fetched")
+	}
+}
+
+func TestRestartReappliesFromStoreWithSourceUnreachable(t *testing.T) {
+	h := newHarness(t)
+	h.src.commit(repoWith(proxied("reverb", "/app")))
+	h.reconcile(OutcomeApplied)
+	// Reboot: managed files are gone, supervisord boots with what is left,
+	// Git is down.
+	h.fs.Remove("/etc/nginx/drover/locations/acme_main.conf")
+	h.fs.Remove("/etc/supervisor/conf.d/" + render.SupervisorFile("daemon-acme-reverb"))
+	h.sup = supervisorFakeWith(h)
+	if strings.Contains(h.sup.Snapshot(), "reverb") {
+		t.Fatal("test setup: the program survived the reboot")
+	}
+	h.src.unreachable = true
+	h.newAgent()
+	res := h.agent.Restore(context.Background())
+	if res.Err != nil {
+		t.Fatalf("restore: %v", res.Err)
+	}
+	if _, _, err := h.fs.ReadFile("/etc/nginx/drover/locations/acme_main.conf"); err != nil {
+		t.Error("restore did not reinstall the locations file")
+	}
+	if !strings.Contains(h.sup.Snapshot(), "daemon-acme-reverb RUNNING") {
+		t.Errorf("restore did not bring the program back:\n%s", h.sup.Snapshot())
+	}
+	res = h.agent.Reconcile(context.Background(), false)
+	if res.Outcome != OutcomeUnreachable {
+		t.Errorf("outcome %s, want %s", res.Outcome, OutcomeUnreachable)
+	}
+	if st, _ := h.agent.Status(); !strings.Contains(st.SourceError, "connection refused") {
+		t.Errorf("status does not say the source is unreachable: %+v", st)
+	}
+}

@@ -1,0 +1,78 @@
+package agent
+
+import (
+	"context"
+	"os"
+	"time"
+)
+
+// Run is the long-running agent: it re-applies the stored state, then
+// reconciles on every trigger (poll interval, webhook, drover reconcile, a
+// local commit, a due retry) and repairs hand-made changes to managed files,
+// until ctx ends.
+func (a *Agent) Run(ctx context.Context) error {
+	if err := a.prepareDirs(); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.loadRetryAt()
+	a.mu.Unlock()
+	if res := a.Restore(ctx); res.Err != nil {
+		a.log.Error("re-applying the stored state failed", "error", res.Err)
+	}
+	w, err := a.watch(ctx)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+
+	poll := time.NewTicker(a.cfg.Source.PollInterval)
+	defer poll.Stop()
+	for {
+		res := a.Reconcile(ctx, false)
+		if res.Err != nil && res.Outcome != OutcomeUnchanged {
+			a.log.Warn("reconcile did not converge", "outcome", res.Outcome, "error", firstLine(res.Err.Error()))
+		}
+		var retry <-chan time.Time
+		a.mu.Lock()
+		if !a.retryAt.IsZero() {
+			retry = time.After(time.Until(a.retryAt))
+		}
+		a.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-poll.C:
+		case <-a.wake:
+		case <-retry:
+		}
+	}
+}
+
+// prepareDirs creates the directories drover installs into, so they can be
+// watched from the start.
+func (a *Agent) prepareDirs() error {
+	for _, d := range a.layout.Dirs() {
+		mode := os.FileMode(0o755)
+		if d == a.opts.ExecDir() {
+			mode = 0o700
+		}
+		if err := os.MkdirAll(d, mode); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Once is `drover agent --once`: re-apply the stored state, run one full
+// reconcile, and report it.
+func (a *Agent) Once(ctx context.Context) *Result {
+	a.settle = settleTime
+	if err := a.prepareDirs(); err != nil {
+		return &Result{Outcome: OutcomeFailed, Err: err}
+	}
+	if res := a.Restore(ctx); res.Err != nil {
+		a.log.Error("re-applying the stored state failed", "error", res.Err)
+	}
+	return a.Reconcile(ctx, false)
+}

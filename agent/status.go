@@ -1,0 +1,226 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/drover-sh/drover/agent/store"
+	"github.com/drover-sh/drover/agent/supervisor"
+	"github.com/drover-sh/drover/netplan"
+)
+
+// Daemon statuses (SPEC §6).
+const (
+	StatusProvisioning = "provisioning" // applied, not yet running
+	StatusRunning      = "running"
+	StatusStopped      = "stopped" // disabled
+	StatusFailed       = "failed"  // apply error, or supervisord FATAL/BACKOFF
+)
+
+// Retry backoff for failed daemons: 2 s, doubling, at most 5 min.
+const (
+	retryFirst = 2 * time.Second
+	retryMax   = 5 * time.Minute
+)
+
+// settleTime bounds how long `drover agent --once` waits for programs it
+// started to leave STARTING (supervisord's startsecs is 1 s), so it can
+// report their final state. The long-running agent does not wait: the
+// event listener reports the state changes.
+const settleTime = 5 * time.Second
+
+func backoff(attempts int) time.Duration {
+	d := retryFirst
+	for i := 1; i < attempts && d < retryMax; i++ {
+		d *= 2
+	}
+	if d > retryMax {
+		d = retryMax
+	}
+	return d
+}
+
+// processNames are the supervisord process names of a program.
+func processNames(d *netplan.Daemon) []string {
+	if d.NumProcs <= 1 {
+		return []string{d.Program + ":" + d.Program}
+	}
+	names := make([]string, d.NumProcs)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s:%s_%02d", d.Program, d.Program, i)
+	}
+	return names
+}
+
+// observe asks supervisord for the state of a program's processes, waiting
+// until none is STARTING or the deadline passes.
+func (a *Agent) observe(ctx context.Context, d *netplan.Daemon, deadline time.Time) (status, reason string, pids []int) {
+	for {
+		status, reason, pids = StatusRunning, "", nil
+		starting := false
+		for _, name := range processNames(d) {
+			info, err := a.sup.ProcessInfo(ctx, name)
+			if err != nil {
+				return StatusFailed, fmt.Sprintf("supervisord: %v", err), nil
+			}
+			switch info.State {
+			case "RUNNING":
+				pids = append(pids, info.PID)
+			case "STARTING":
+				starting = true
+			case "FATAL", "BACKOFF":
+				status, reason = StatusFailed, processReason(info)
+			case "EXITED": // an expected exit code: autorestart=unexpected leaves it
+				status, reason = StatusFailed, fmt.Sprintf("exited with status %d and was not restarted (an expected exit)", info.ExitStatus)
+			default: // STOPPED (not started yet, or stopped by hand), STOPPING, UNKNOWN
+				if status != StatusFailed {
+					status, reason = StatusProvisioning, "supervisord reports "+info.State
+				}
+			}
+		}
+		if starting && status != StatusFailed {
+			status, reason = StatusProvisioning, "starting"
+		}
+		if !starting || a.now().After(deadline) || ctx.Err() != nil {
+			return status, reason, pids
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func processReason(info supervisor.ProcessInfo) string {
+	msg := info.SpawnErr
+	if msg == "" {
+		msg = info.Description
+	}
+	return fmt.Sprintf("supervisord reports %s: %s", info.State, msg)
+}
+
+// recordStatuses computes the status of every daemon on the node after an
+// apply and adds it to change: failures with their reason and the next
+// retry, disabled daemons stopped, touched programs observed in
+// supervisord, untouched ones kept.
+func (a *Agent) recordStatuses(ctx context.Context, plan *netplan.NodePlan, touched []string, failed map[string]string, change *store.Change, res *Result) {
+	if plan == nil {
+		return
+	}
+	prev, err := a.store.Daemons()
+	if err != nil {
+		a.log.Error("read daemon statuses", "error", err)
+		prev = map[string]store.DaemonStatus{}
+	}
+	now := a.now()
+	isTouched := map[string]bool{}
+	for _, g := range touched {
+		isTouched[g] = true
+	}
+	deadline := now.Add(a.settle)
+	here := map[string]bool{}
+	a.retryAt = time.Time{}
+	defer func() {
+		for _, st := range change.Daemons {
+			if st.Status == StatusFailed && (a.retryAt.IsZero() || st.NextRetry.Before(a.retryAt)) {
+				a.retryAt = st.NextRetry
+			}
+		}
+	}()
+	for _, d := range plan.Programs {
+		here[d.Key] = true
+		st, had := prev[d.Key]
+		if !had {
+			st = store.DaemonStatus{Key: d.Key, CreatedAt: now, Status: StatusProvisioning}
+		}
+		st.Node, st.Revision = a.cfg.Node, res.Revision
+		old := st
+		switch {
+		case failed[d.Program] != "":
+			st.Status, st.Reason, st.PIDs = StatusFailed, failed[d.Program], nil
+		case !d.Enabled:
+			st.Status, st.Reason, st.PIDs = StatusStopped, "disabled", nil
+		case isTouched[d.Program] || !had || st.Status != StatusRunning:
+			st.Status, st.Reason, st.PIDs = a.observe(ctx, d, deadline)
+		}
+		if st.Status == StatusFailed {
+			if old.Status != StatusFailed || old.Reason != st.Reason {
+				a.log.Error("daemon failed", "daemon", d.Key, "reason", st.Reason)
+			}
+			st.Attempts++
+			st.NextRetry = now.Add(backoff(st.Attempts))
+			res.Failed[d.Key] = st.Reason
+		} else {
+			st.Attempts, st.NextRetry = 0, time.Time{}
+		}
+		if st.Status != old.Status || !had {
+			st.Since = now
+		}
+		if isTouched[d.Program] || !had || st.Status != old.Status {
+			st.UpdatedAt = now
+		}
+		if had && statusEqual(st, old) {
+			if st.Status == StatusFailed && (a.retryAt.IsZero() || st.NextRetry.Before(a.retryAt)) {
+				a.retryAt = st.NextRetry
+			}
+			continue
+		}
+		change.Daemons = append(change.Daemons, st)
+	}
+	for key := range prev {
+		if !here[key] {
+			change.DeleteDaemons = append(change.DeleteDaemons, key)
+		}
+	}
+}
+
+func statusEqual(a, b store.DaemonStatus) bool {
+	if a.Status != b.Status || a.Reason != b.Reason || a.Revision != b.Revision || a.Attempts != b.Attempts ||
+		!a.NextRetry.Equal(b.NextRetry) || !a.Since.Equal(b.Since) || !a.UpdatedAt.Equal(b.UpdatedAt) || len(a.PIDs) != len(b.PIDs) {
+		return false
+	}
+	for i := range a.PIDs {
+		if a.PIDs[i] != b.PIDs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// retryDue reports whether a failed daemon's retry time has come, or a
+// retry was asked for.
+func (a *Agent) retryDue() bool {
+	return a.forceNext || !a.retryAt.IsZero() && !a.now().Before(a.retryAt)
+}
+
+// loadRetryAt sets retryAt from the stored statuses (at start).
+func (a *Agent) loadRetryAt() {
+	daemons, err := a.store.Daemons()
+	if err != nil {
+		return
+	}
+	a.retryAt = time.Time{}
+	for _, st := range daemons {
+		if st.Status == StatusFailed && !st.NextRetry.IsZero() && (a.retryAt.IsZero() || st.NextRetry.Before(a.retryAt)) {
+			a.retryAt = st.NextRetry
+		}
+	}
+}
+
+// Retry retries a daemon now (drover retry): the next pass compares and
+// applies everything again. It reports false when the daemon is not on this
+// node.
+func (a *Agent) Retry(key string) (bool, error) {
+	a.mu.Lock()
+	daemons, err := a.store.Daemons()
+	if err != nil {
+		a.mu.Unlock()
+		return false, err
+	}
+	if _, ok := daemons[key]; !ok {
+		a.mu.Unlock()
+		return false, nil
+	}
+	a.forceNext = true
+	a.mu.Unlock()
+	a.Trigger()
+	return true, nil
+}

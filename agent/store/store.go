@@ -1,0 +1,525 @@
+// Package store is the drover agent's record of what it applied, kept in a
+// bbolt file under state_dir: the applied revision, every resource it
+// installed (contents, mode, hash), per-daemon status, recent history and
+// rejections, and a few small values about the source.
+//
+// It is a cache: everything in it can be recovered by applying from Git
+// again. Open therefore rebuilds an unusable file instead of failing (see
+// Open), and Record writes a whole change in one transaction, so the store
+// never describes half an apply.
+package store
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+const (
+	// historyLimit is how many HistoryEntry values Record keeps.
+	historyLimit = 100
+	// rejectionLimit is how many Rejection values Reject keeps.
+	rejectionLimit = 20
+)
+
+// Results of a reconcile, for HistoryEntry.Result. The store does not
+// reject others: refusing a whole Change over a label would lose the rest.
+const (
+	ResultApplied   = "applied"
+	ResultRejected  = "rejected"
+	ResultFailed    = "failed"
+	ResultUnchanged = "unchanged"
+)
+
+// Store is the agent's bbolt store. Its methods are safe for concurrent use.
+type Store struct {
+	db      *bolt.DB
+	path    string
+	rebuilt bool
+}
+
+// Resource is a file the agent installed.
+type Resource struct {
+	Key  string // "{root}/{path}", e.g. "nginx/locations/acme_main.conf"
+	Mode fs.FileMode
+	Hash string // sha256 of Data, lowercase hex
+	Data []byte
+}
+
+// resourceMeta is a Resource without its Data, as stored in bucketResources.
+type resourceMeta struct {
+	Mode fs.FileMode `json:"mode"`
+	Hash string      `json:"hash"`
+	Size int         `json:"size"`
+}
+
+// DaemonStatus is the agent's view of one daemon on this node.
+type DaemonStatus struct {
+	Key       string    `json:"key"` // "tenant/webroot/daemon"
+	Node      string    `json:"node"`
+	Status    string    `json:"status"` // provisioning, running, stopped, failed
+	Reason    string    `json:"reason,omitempty"`
+	Revision  string    `json:"revision"`
+	PIDs      []int     `json:"pids,omitempty"`
+	Attempts  int       `json:"attempts,omitempty"`
+	NextRetry time.Time `json:"next_retry,omitzero"`
+	Since     time.Time `json:"since,omitzero"`      // in this Status since
+	CreatedAt time.Time `json:"created_at,omitzero"` // first applied
+	UpdatedAt time.Time `json:"updated_at,omitzero"` // last applied
+}
+
+// HistoryEntry is one reconcile.
+type HistoryEntry struct {
+	Revision string    `json:"revision"`
+	At       time.Time `json:"at"`
+	Result   string    `json:"result"` // ResultApplied, ResultRejected, ResultFailed, ResultUnchanged
+	Summary  string    `json:"summary,omitempty"`
+}
+
+// Rejection is a revision that failed validation and was not applied.
+type Rejection struct {
+	Revision    string    `json:"revision"`
+	At          time.Time `json:"at"`
+	Diagnostics string    `json:"diagnostics"`
+}
+
+// rejectionRecord is a Rejection as stored; Seq orders them for trimming.
+type rejectionRecord struct {
+	Rejection
+	Seq uint64 `json:"seq"`
+}
+
+// Change is everything one apply changed. Record writes it atomically.
+type Change struct {
+	Revision      string         // new applied revision; "" = unchanged
+	At            time.Time      // when; zero means now
+	Put           []Resource     // installed or replaced resources; an empty Hash is computed
+	Delete        []string       // keys of resources no longer installed
+	Daemons       []DaemonStatus // upserted by Key
+	DeleteDaemons []string       // keys of daemons removed
+	History       *HistoryEntry  // appended; the last historyLimit are kept
+}
+
+// Close closes the store.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Rebuilt reports whether Open found the file unusable and started afresh.
+func (s *Store) Rebuilt() bool { return s.rebuilt }
+
+// Path is the store's file.
+func (s *Store) Path() string { return s.path }
+
+// Record writes c in one transaction: if any part of it is invalid (an
+// empty key, a Hash that does not match its Data, a key both put and
+// deleted) or fails, nothing of it is written. Data is only read during the
+// call.
+//
+// Daemons keep the CreatedAt already stored when theirs is zero (or get
+// c.At if new), and get c.At as UpdatedAt when theirs is zero. A History
+// entry with a zero At gets c.At.
+func (s *Store) Record(c Change) error {
+	if c.At.IsZero() {
+		c.At = time.Now()
+	}
+	deleted := make(map[string]bool, len(c.Delete))
+	for _, k := range c.Delete {
+		deleted[k] = true
+	}
+	// Put in key order: bbolt fills pages sequentially instead of splitting.
+	puts := slices.Clone(c.Put)
+	slices.SortStableFunc(puts, func(a, b Resource) int { return strings.Compare(a.Key, b.Key) })
+
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if c.Revision != "" {
+			b := tx.Bucket(bucketApplied)
+			if err := b.Put(keyAppliedRevision, []byte(c.Revision)); err != nil {
+				return err
+			}
+			if err := b.Put(keyAppliedAt, []byte(c.At.Format(time.RFC3339Nano))); err != nil {
+				return err
+			}
+		}
+
+		meta, data := tx.Bucket(bucketResources), tx.Bucket(bucketResourceData)
+		for _, k := range c.Delete {
+			if err := meta.Delete([]byte(k)); err != nil {
+				return fmt.Errorf("delete resource %q: %w", k, err)
+			}
+			if err := data.Delete([]byte(k)); err != nil {
+				return fmt.Errorf("delete resource %q: %w", k, err)
+			}
+		}
+		for _, r := range puts {
+			if err := putResource(meta, data, r, deleted); err != nil {
+				return err
+			}
+		}
+
+		daemons := tx.Bucket(bucketDaemons)
+		for _, k := range c.DeleteDaemons {
+			if err := daemons.Delete([]byte(k)); err != nil {
+				return fmt.Errorf("delete daemon %q: %w", k, err)
+			}
+		}
+		for _, d := range c.Daemons {
+			if err := putDaemon(daemons, d, c.At); err != nil {
+				return err
+			}
+		}
+
+		if c.History != nil {
+			h := *c.History
+			if h.At.IsZero() {
+				h.At = c.At
+			}
+			if err := appendHistory(tx.Bucket(bucketHistory), h); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record change to agent store: %w", err)
+	}
+	return nil
+}
+
+func putResource(meta, data *bolt.Bucket, r Resource, deleted map[string]bool) error {
+	if r.Key == "" {
+		return fmt.Errorf("put resource: empty key")
+	}
+	if deleted[r.Key] {
+		return fmt.Errorf("put resource %q: it is also deleted in the same change", r.Key)
+	}
+	sum := sha256.Sum256(r.Data)
+	hash := hex.EncodeToString(sum[:])
+	if r.Hash == "" {
+		r.Hash = hash
+	} else if r.Hash != hash {
+		return fmt.Errorf("put resource %q: hash %s does not match its data (sha256 %s)", r.Key, r.Hash, hash)
+	}
+	v, err := json.Marshal(resourceMeta{Mode: r.Mode, Hash: r.Hash, Size: len(r.Data)})
+	if err != nil {
+		return fmt.Errorf("put resource %q: %w", r.Key, err)
+	}
+	if err := meta.Put([]byte(r.Key), v); err != nil {
+		return fmt.Errorf("put resource %q: %w", r.Key, err)
+	}
+	// bbolt references r.Data until commit, which happens before Record
+	// returns: no copy needed. An empty file is stored as an empty value.
+	d := r.Data
+	if d == nil {
+		d = []byte{}
+	}
+	if err := data.Put([]byte(r.Key), d); err != nil {
+		return fmt.Errorf("put resource %q: %w", r.Key, err)
+	}
+	return nil
+}
+
+func putDaemon(b *bolt.Bucket, d DaemonStatus, at time.Time) error {
+	if d.Key == "" {
+		return fmt.Errorf("put daemon status: empty key")
+	}
+	if d.CreatedAt.IsZero() {
+		d.CreatedAt = at
+		if old := b.Get([]byte(d.Key)); old != nil {
+			var prev DaemonStatus
+			if err := json.Unmarshal(old, &prev); err == nil && !prev.CreatedAt.IsZero() {
+				d.CreatedAt = prev.CreatedAt
+			}
+		}
+	}
+	if d.UpdatedAt.IsZero() {
+		d.UpdatedAt = at
+	}
+	v, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("put daemon status %q: %w", d.Key, err)
+	}
+	if err := b.Put([]byte(d.Key), v); err != nil {
+		return fmt.Errorf("put daemon status %q: %w", d.Key, err)
+	}
+	return nil
+}
+
+func appendHistory(b *bolt.Bucket, h HistoryEntry) error {
+	v, err := json.Marshal(h)
+	if err != nil {
+		return fmt.Errorf("append history for %q: %w", h.Revision, err)
+	}
+	seq, err := b.NextSequence()
+	if err != nil {
+		return fmt.Errorf("append history for %q: %w", h.Revision, err)
+	}
+	if err := b.Put(binary.BigEndian.AppendUint64(nil, seq), v); err != nil {
+		return fmt.Errorf("append history for %q: %w", h.Revision, err)
+	}
+	// Keep the newest historyLimit: walk back from the end, delete the rest.
+	c := b.Cursor()
+	var drop [][]byte
+	n := 0
+	for k, _ := c.Last(); k != nil; k, _ = c.Prev() {
+		if n++; n > historyLimit {
+			drop = append(drop, bytes.Clone(k))
+		}
+	}
+	for _, k := range drop {
+		if err := b.Delete(k); err != nil {
+			return fmt.Errorf("trim history: %w", err)
+		}
+	}
+	return nil
+}
+
+// Applied returns the revision last applied and when; "" if none yet.
+func (s *Store) Applied() (revision string, at time.Time, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketApplied)
+		revision = string(b.Get(keyAppliedRevision))
+		if v := b.Get(keyAppliedAt); v != nil {
+			t, err := time.Parse(time.RFC3339Nano, string(v))
+			if err != nil {
+				return fmt.Errorf("applied time %q: %w", v, err)
+			}
+			at = t
+		}
+		return nil
+	})
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("read applied revision from agent store: %w", err)
+	}
+	return revision, at, nil
+}
+
+// Resources returns every installed resource, keyed by Key. The values are
+// copies, the caller's to keep.
+func (s *Store) Resources() (map[string]Resource, error) {
+	out := map[string]Resource{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return eachResource(tx, func(r Resource) error {
+			r.Data = bytes.Clone(r.Data)
+			out[r.Key] = r
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read resources from agent store: %w", err)
+	}
+	return out, nil
+}
+
+// Resource returns one installed resource, and whether it exists.
+func (s *Store) Resource(key string) (Resource, bool, error) {
+	var r Resource
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketResources).Get([]byte(key))
+		if v == nil {
+			return nil
+		}
+		var err error
+		r, err = readResource([]byte(key), v, tx.Bucket(bucketResourceData))
+		ok = err == nil
+		return err
+	})
+	if err != nil {
+		return Resource{}, false, fmt.Errorf("read resource %q from agent store: %w", key, err)
+	}
+	return r, ok, nil
+}
+
+// eachResource calls fn with every resource, its Data only valid during tx.
+// bucketResources and bucketResourceData hold the same keys, so both are
+// read in step rather than looking each key up.
+func eachResource(tx *bolt.Tx, fn func(Resource) error) error {
+	mc, dc := tx.Bucket(bucketResources).Cursor(), tx.Bucket(bucketResourceData).Cursor()
+	mk, mv := mc.First()
+	dk, dv := dc.First()
+	for ; mk != nil || dk != nil; mk, mv, dk, dv = nextPair(mc, dc) {
+		if !bytes.Equal(mk, dk) {
+			return fmt.Errorf("resource %q: metadata and contents are out of step (contents for %q)", mk, dk)
+		}
+		var m resourceMeta
+		if err := json.Unmarshal(mv, &m); err != nil {
+			return fmt.Errorf("resource %q: %w", mk, err)
+		}
+		if len(dv) != m.Size {
+			return fmt.Errorf("resource %q: contents are %d bytes, want %d", mk, len(dv), m.Size)
+		}
+		if err := fn(Resource{Key: string(mk), Mode: m.Mode, Hash: m.Hash, Data: dv}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func nextPair(mc, dc *bolt.Cursor) (mk, mv, dk, dv []byte) {
+	mk, mv = mc.Next()
+	dk, dv = dc.Next()
+	return
+}
+
+func readResource(k, v []byte, data *bolt.Bucket) (Resource, error) {
+	var m resourceMeta
+	if err := json.Unmarshal(v, &m); err != nil {
+		return Resource{}, fmt.Errorf("resource %q: %w", k, err)
+	}
+	d := data.Get(k)
+	if len(d) != m.Size {
+		return Resource{}, fmt.Errorf("resource %q: stored data is missing or has the wrong size", k)
+	}
+	return Resource{Key: string(k), Mode: m.Mode, Hash: m.Hash, Data: bytes.Clone(d)}, nil
+}
+
+// Daemons returns every daemon's status, keyed by Key.
+func (s *Store) Daemons() (map[string]DaemonStatus, error) {
+	out := map[string]DaemonStatus{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDaemons).ForEach(func(k, v []byte) error {
+			var d DaemonStatus
+			if err := json.Unmarshal(v, &d); err != nil {
+				return fmt.Errorf("daemon %q: %w", k, err)
+			}
+			out[d.Key] = d
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read daemons from agent store: %w", err)
+	}
+	return out, nil
+}
+
+// History returns up to n entries, newest first; n <= 0 means all kept.
+func (s *Store) History(n int) ([]HistoryEntry, error) {
+	var out []HistoryEntry
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketHistory).Cursor()
+		for k, v := c.Last(); k != nil && (n <= 0 || len(out) < n); k, v = c.Prev() {
+			var h HistoryEntry
+			if err := json.Unmarshal(v, &h); err != nil {
+				return fmt.Errorf("history entry %x: %w", k, err)
+			}
+			out = append(out, h)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read history from agent store: %w", err)
+	}
+	return out, nil
+}
+
+// Reject records a rejected revision, replacing an earlier record of the
+// same revision; the newest rejectionLimit are kept.
+func (s *Store) Reject(r Rejection) error {
+	if r.Revision == "" {
+		return fmt.Errorf("record rejection: empty revision")
+	}
+	if r.At.IsZero() {
+		r.At = time.Now()
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRejections)
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		v, err := json.Marshal(rejectionRecord{Rejection: r, Seq: seq})
+		if err != nil {
+			return err
+		}
+		if err := b.Put([]byte(r.Revision), v); err != nil {
+			return err
+		}
+		type aged struct {
+			key []byte
+			seq uint64
+		}
+		var all []aged
+		err = b.ForEach(func(k, v []byte) error {
+			var rec rejectionRecord
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return fmt.Errorf("rejection %q: %w", k, err)
+			}
+			all = append(all, aged{bytes.Clone(k), rec.Seq})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(all, func(a, b aged) int { return cmp.Compare(a.seq, b.seq) })
+		for len(all) > rejectionLimit {
+			if err := b.Delete(all[0].key); err != nil {
+				return err
+			}
+			all = all[1:]
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record rejection of %q in agent store: %w", r.Revision, err)
+	}
+	return nil
+}
+
+// Rejection returns the recorded rejection of rev, and whether there is one.
+func (s *Store) Rejection(rev string) (Rejection, bool, error) {
+	var rec rejectionRecord
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketRejections).Get([]byte(rev))
+		if v == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(v, &rec)
+	})
+	if err != nil {
+		return Rejection{}, false, fmt.Errorf("read rejection of %q from agent store: %w", rev, err)
+	}
+	return rec.Rejection, ok, nil
+}
+
+// Meta returns the small value stored under key ("" if none), e.g.
+// MetaSourceHead.
+func (s *Store) Meta(key string) (string, error) {
+	var v string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v = string(tx.Bucket(bucketMeta).Get([]byte(key)))
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("read %q from agent store: %w", key, err)
+	}
+	return v, nil
+}
+
+// SetMeta stores a small value under key; "" deletes it.
+func (s *Store) SetMeta(key, value string) error {
+	if key == "" {
+		return fmt.Errorf("set meta value: empty key")
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMeta)
+		if value == "" {
+			return b.Delete([]byte(key))
+		}
+		return b.Put([]byte(key), []byte(value))
+	})
+	if err != nil {
+		return fmt.Errorf("write %q to agent store: %w", key, err)
+	}
+	return nil
+}

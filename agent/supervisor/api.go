@@ -1,0 +1,27 @@
+package supervisor
+
+import "context"
+
+// API is the part of supervisord's XML-RPC interface drover uses. Client is
+// the real implementation, Fake the one tests use.
+type API interface {
+	// ReloadConfig re-reads the configuration files and reports the groups
+	// that differ from the active ones; it changes no process.
+	ReloadConfig(ctx context.Context) (added, changed, removed []string, err error)
+	// AddProcessGroup activates a group from the loaded configuration.
+	AddProcessGroup(ctx context.Context, name string) error
+	// RemoveProcessGroup removes an active group whose processes are stopped.
+	RemoveProcessGroup(ctx context.Context, name string) error
+	// StartProcessGroup starts the group's processes that are not running.
+	StartProcessGroup(ctx context.Context, name string, wait bool) error
+	// StopProcessGroup stops the group's running processes.
+	StopProcessGroup(ctx context.Context, name string, wait bool) error
+	// ProcessInfo returns one process's status ("group:process" or "name").
+	ProcessInfo(ctx context.Context, name string) (ProcessInfo, error)
+	// AllProcessInfo returns every active process's status.
+	AllProcessInfo(ctx context.Context) ([]ProcessInfo, error)
+	// State returns supervisord's own state, e.g. RUNNING.
+	State(ctx context.Context) (string, error)
+}
+
+var _ API = (*Client)(nil)

@@ -1,0 +1,142 @@
+package agent
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// debounce is how long the watcher waits for a burst of events to end.
+const debounce = 100 * time.Millisecond
+
+// LocalSource is implemented by sources that live on this machine; the
+// agent watches their refs so a commit is picked up at once.
+type LocalSource interface {
+	Local() (string, bool)
+}
+
+// watcher repairs managed files changed by hand and triggers a reconcile on
+// a local commit.
+type watcher struct{ w *fsnotify.Watcher }
+
+func (w *watcher) Close() error { return w.w.Close() }
+
+func (a *Agent) watch(ctx context.Context) (*watcher, error) {
+	fw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, err
+	}
+	managed := map[string]bool{}
+	for _, d := range a.layout.Dirs() {
+		if err := fw.Add(d); err != nil {
+			fw.Close()
+			return nil, err
+		}
+		managed[filepath.Clean(d)] = true
+	}
+	if ls, ok := a.src.(LocalSource); ok {
+		if dir, ok := ls.Local(); ok {
+			for _, d := range refDirs(dir) {
+				if err := fw.Add(d); err != nil {
+					a.log.Warn("cannot watch the local source; commits are picked up by polling", "dir", d, "error", err)
+				}
+			}
+		}
+	}
+	go a.watchLoop(ctx, fw, managed)
+	return &watcher{fw}, nil
+}
+
+// refDirs are the directories of a local repository whose changes mean a
+// branch may have moved (loose refs, packed-refs, and the dir itself for
+// bare repositories).
+func refDirs(repo string) []string {
+	var out []string
+	for _, git := range []string{filepath.Join(repo, ".git"), repo} {
+		if st, err := os.Stat(filepath.Join(git, "refs", "heads")); err == nil && st.IsDir() {
+			out = append(out, git, filepath.Join(git, "refs", "heads"))
+			break
+		}
+	}
+	return out
+}
+
+func (a *Agent) watchLoop(ctx context.Context, fw *fsnotify.Watcher, managed map[string]bool) {
+	var timer <-chan time.Time
+	repair, commit := false, false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-fw.Events:
+			if !ok {
+				return
+			}
+			if managed[filepath.Dir(ev.Name)] {
+				if isTemp(ev.Name) {
+					continue
+				}
+				repair = true
+			} else {
+				commit = true
+			}
+			if timer == nil {
+				timer = time.After(debounce)
+			}
+		case err, ok := <-fw.Errors:
+			if !ok {
+				return
+			}
+			a.log.Warn("file watcher", "error", err)
+		case <-timer:
+			timer = nil
+			if repair {
+				a.Repair(ctx)
+			}
+			if commit {
+				a.Trigger()
+			}
+			repair, commit = false, false
+		}
+	}
+}
+
+// isTemp tells drover's own temporary files (see osFS.WriteFile) apart.
+func isTemp(name string) bool {
+	base := filepath.Base(name)
+	return len(base) > 0 && base[0] == '.'
+}
+
+// Repair restores managed files that differ from what drover installed,
+// from the store's content, without a fetch.
+func (a *Agent) Repair(ctx context.Context) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.desired == nil {
+		return
+	}
+	scope := map[string]bool{}
+	for key := range a.desired {
+		if _, ok := a.layout.Path(key); ok {
+			scope[key] = true
+		}
+	}
+	res := a.apply(ctx, a.planRev, a.plan, a.desired, applyOpts{scope: scope})
+	if len(res.Changes) > 0 {
+		a.metrics.driftRepairs.Add(float64(countWrites(res)))
+		a.log.Warn("repaired managed files changed by hand", "changes", res.Changes)
+	}
+}
+
+func countWrites(res *Result) int {
+	n := 0
+	for _, c := range res.Changes {
+		if len(c) > 5 && c[:5] == "wrote" {
+			n++
+		}
+	}
+	return n
+}

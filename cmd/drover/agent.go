@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/drover-sh/drover/agent"
+	"github.com/drover-sh/drover/agent/config"
+	"github.com/drover-sh/drover/agent/source"
+	"github.com/drover-sh/drover/agent/store"
+)
+
+// defaultAgentConfig is where the agent configuration lives on a node.
+const defaultAgentConfig = "/etc/drover/agent.hcl"
+
+func init() {
+	var configPath, logFormat string
+	var once bool
+	register(&command{
+		name:    "agent",
+		args:    "[--config FILE] [--once]",
+		summary: "Converge this node from the config repository (as root).",
+		help: `The agent pulls the config repository, validates each new revision (an
+invalid one is never applied, not even in part), renders this node's desired
+state and applies only the difference: supervisord programs over its XML-RPC
+socket, nginx files (tested, reloaded, rolled back on failure), exec specs.
+It keeps what it applied in bbolt under state_dir and re-applies that state on
+start, before any fetch. Triggers: source.poll_interval, the webhook, drover
+reconcile, a commit to a local source, and files changed by hand in the
+managed directories (repaired within a second, without a fetch).
+
+--once performs one full reconcile and exits 0 when the node converged, 1
+otherwise, printing what it changed.`,
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&configPath, "config", defaultAgentConfig, "agent configuration `FILE`")
+			fs.BoolVar(&once, "once", false, "reconcile once and exit")
+			fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+		},
+		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+			if len(args) > 0 {
+				return usageError(env, fs, "takes no arguments")
+			}
+			return runAgent(env, configPath, logFormat, once)
+		},
+	})
+}
+
+func runAgent(env *cmdEnv, configPath, logFormat string, once bool) int {
+	cfg, files, diags := config.Load(configPath)
+	printDiagnostics(env, files, diags)
+	if cfg == nil {
+		return exitFailure
+	}
+	if cfg.Node == "" || cfg.Source.URL == "" {
+		fmt.Fprintf(env.stderr, "drover agent: %s must set node and source.url\n", configPath)
+		return exitFailure
+	}
+	var handler slog.Handler = slog.NewTextHandler(env.stderr, nil)
+	if logFormat == "json" {
+		handler = slog.NewJSONHandler(env.stderr, nil)
+	}
+	log := slog.New(handler).With("node", cfg.Node)
+
+	unlock, err := store.Lock(cfg.StateDir)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
+		return exitFailure
+	}
+	defer unlock()
+	st, err := store.Open(filepath.Join(cfg.StateDir, "drover.db"), log)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
+		return exitFailure
+	}
+	defer st.Close()
+	src, err := source.New(source.Options{
+		URL: cfg.Source.URL, Branch: cfg.Source.Branch, CacheDir: filepath.Join(cfg.StateDir, "cache"),
+		SSHKeyFile: cfg.Source.SSHKeyFile, KnownHostsFile: cfg.Source.KnownHostsFile, TokenFile: cfg.Source.TokenFile,
+	})
+	if err != nil {
+		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
+		return exitFailure
+	}
+	a := agent.New(cfg, agent.Deps{Store: st, Source: src, Log: log})
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if once {
+		res := a.Once(ctx)
+		printResult(env, res)
+		if !res.Converged() {
+			return exitFailure
+		}
+		return exitOK
+	}
+	if err := a.Serve(ctx); err != nil {
+		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
+		return exitFailure
+	}
+	log.Info("drover agent started", "version", version, "source", cfg.Source.URL, "branch", cfg.Source.Branch)
+	if err := a.Run(ctx); err != nil {
+		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
+		return exitFailure
+	}
+	log.Info("drover agent stopped")
+	return exitOK
+}
+
+// printResult prints a reconcile's summary for a person.
+func printResult(env *cmdEnv, res *agent.Result) {
+	fmt.Fprintf(env.stdout, "revision %s: %s\n", res.Revision, res.Outcome)
+	for _, c := range res.Changes {
+		fmt.Fprintf(env.stdout, "  %s\n", c)
+	}
+	for _, key := range sortedKeys(res.Failed) {
+		fmt.Fprintf(env.stdout, "  FAILED %s: %s\n", key, res.Failed[key])
+	}
+	if res.Err != nil {
+		fmt.Fprintf(env.stdout, "error: %v\n", res.Err)
+	}
+	if res.Converged() {
+		fmt.Fprintf(env.stdout, "node converged (%s)\n", plural(len(res.Changes), "change"))
+	}
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/drover-sh/drover/agent"
+	"github.com/drover-sh/drover/agent/supervisor"
+)
+
+func init() {
+	var socket string
+	register(&command{
+		name:    "supervisor-events",
+		args:    "--socket PATH",
+		summary: "supervisord event listener forwarding process state changes to the agent.",
+		hidden:  true,
+		help: `supervisord starts this as [eventlistener:drover-events] (see the rendered
+drover-events.conf). It speaks the event-listener protocol on stdin/stdout and
+posts every PROCESS_STATE change to the agent's API socket, so the agent never
+polls every process. When the agent is not running the event is dropped: the
+agent observes every program when it starts.`,
+		flags: func(fs *flag.FlagSet) { fs.StringVar(&socket, "socket", "", "the agent's API socket `PATH`") },
+		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+			if socket == "" || len(args) > 0 {
+				return usageError(env, fs, "--socket is required")
+			}
+			c := newAPIClient(socket, 5*time.Second)
+			err := supervisor.Listen(os.Stdin, os.Stdout, func(ev supervisor.Event) error {
+				group, process, state, pid := ev.Process()
+				if group == "" {
+					return nil
+				}
+				body, _ := json.Marshal(agent.EventJSON{Group: group, Process: process, State: state, PID: pid})
+				resp, err := c.http.Post("http://drover/v1/events", "application/json", bytes.NewReader(body))
+				if err != nil {
+					fmt.Fprintf(env.stderr, "drover supervisor-events: %v\n", err)
+					return nil // dropped: see help
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusNoContent {
+					fmt.Fprintf(env.stderr, "drover supervisor-events: agent answered %s\n", resp.Status)
+				}
+				return nil
+			})
+			if err != nil {
+				fmt.Fprintf(env.stderr, "drover supervisor-events: %v\n", err)
+				return exitFailure
+			}
+			return exitOK
+		},
+	})
+}
