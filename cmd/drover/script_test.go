@@ -32,9 +32,15 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       os.Getenv("UPDATE_GOLDEN") != "",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exit-status": cmdExitStatus,
+			"node-world":  cmdNodeWorld,
+			"commit":      cmdCommit,
+			"retry-until": cmdRetryUntil,
+			"in-netns":    cmdInNetns,
 		},
+		Condition: scriptConditions,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("EXAMPLES", filepath.Join(root, "examples"))
+			env.Setenv("BACKEND", filepath.Join(root, "cmd", "drover", "testdata", "backend.py"))
 			env.Setenv("GIT_CONFIG_GLOBAL", "/dev/null")
 			env.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 			return nil

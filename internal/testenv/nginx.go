@@ -54,5 +54,5 @@ func (n *Nginx) StartIn(t testing.TB, netns string) {
 	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
 		t.Fatalf("start nginx: %v\n%s", err, out)
 	}
-	t.Cleanup(func() { killPIDFile(filepath.Join(n.Dir, "nginx.pid")) })
+	t.Cleanup(func() { KillPIDFile(filepath.Join(n.Dir, "nginx.pid")) })
 }

@@ -50,7 +50,7 @@ files = %[2]s
 	if out, err := exec.Command("supervisord", "-c", s.Conf).CombinedOutput(); err != nil {
 		t.Fatalf("start supervisord: %v\n%s", err, out)
 	}
-	t.Cleanup(func() { killPIDFile(filepath.Join(dir, "supervisord.pid")) })
+	t.Cleanup(func() { KillPIDFile(filepath.Join(dir, "supervisord.pid")) })
 	Eventually(t, 10*time.Second, "supervisord socket", func() bool {
 		_, err := s.Ctl("pid")
 		return err == nil

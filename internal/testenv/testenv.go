@@ -67,9 +67,9 @@ func WriteFile(t testing.TB, path, content string, mode os.FileMode) {
 	}
 }
 
-// killPIDFile stops the process whose PID is in file with SIGTERM, waiting
+// KillPIDFile stops the process whose PID is in file with SIGTERM, waiting
 // up to 10 s before SIGKILL.
-func killPIDFile(file string) {
+func KillPIDFile(file string) {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return
