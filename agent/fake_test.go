@@ -132,6 +132,17 @@ func (f *fakeFS) List(dir string) ([]string, error) {
 	return names, nil
 }
 
+func (f *fakeFS) IsDir(path string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for p := range f.files {
+		if strings.HasPrefix(p, path+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 func (f *fakeFS) changed(path string) {
 	if f.onWrite == nil || filepath.Dir(path) != f.supDir {
 		return

@@ -22,6 +22,8 @@ type FS interface {
 	// List returns the regular files directly in dir (names only), sorted;
 	// a missing dir is empty.
 	List(dir string) ([]string, error)
+	// IsDir reports whether path is an existing directory.
+	IsDir(path string) bool
 }
 
 // osFS is the real FS.
@@ -83,6 +85,11 @@ func (osFS) Remove(path string) error {
 		return nil
 	}
 	return err
+}
+
+func (osFS) IsDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
 
 func (osFS) List(dir string) ([]string, error) {

@@ -71,8 +71,15 @@ func (a *Agent) Once(ctx context.Context) *Result {
 	if err := a.prepareDirs(); err != nil {
 		return &Result{Outcome: OutcomeFailed, Err: err}
 	}
-	if res := a.Restore(ctx); res.Err != nil {
-		a.log.Error("re-applying the stored state failed", "error", res.Err)
+	restored := a.Restore(ctx)
+	if restored.Err != nil {
+		a.log.Error("re-applying the stored state failed", "error", restored.Err)
 	}
-	return a.Reconcile(ctx, false)
+	res := a.Reconcile(ctx, false)
+	var changes []string
+	for _, c := range restored.Changes {
+		changes = append(changes, "re-applied from the store: "+c)
+	}
+	res.Changes = append(changes, res.Changes...)
+	return res
 }

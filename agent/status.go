@@ -82,6 +82,11 @@ func (a *Agent) observe(ctx context.Context, d *netplan.Daemon, deadline time.Ti
 		if starting && status != StatusFailed {
 			status, reason = StatusProvisioning, "starting"
 		}
+		if status == StatusFailed {
+			if dir := a.opts.WebrootDir(d.Tenant, d.Webroot); !a.fs.IsDir(dir) {
+				reason += fmt.Sprintf("; the webroot directory %s does not exist", dir)
+			}
+		}
 		if !starting || a.now().After(deadline) || ctx.Err() != nil {
 			return status, reason, pids
 		}
