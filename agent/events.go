@@ -60,12 +60,20 @@ func (a *Agent) ProcessEvent(ctx context.Context, ev EventJSON) {
 	}
 	old := st
 	now := a.now()
+	if st.Status == StatusFailed && !processFailure(st.Reason) {
+		// An apply failure (nginx, a write) is not the process's to clear:
+		// the retry of the apply will.
+		return
+	}
 	if !d.Enabled {
 		st.Status, st.Reason, st.PIDs = StatusStopped, "disabled", nil
 	} else {
 		// The event says something changed; supervisord says what is true
 		// now (events arrive late, e.g. STOPPED after drover restarted it).
 		st.Status, st.Reason, st.PIDs = a.observe(ctx, d, now)
+		if strings.HasPrefix(st.Reason, "supervisord: ") {
+			return // supervisord did not answer (shutting down): nothing learned
+		}
 	}
 	if st.Status == old.Status && st.Reason == old.Reason && equalInts(st.PIDs, old.PIDs) {
 		return

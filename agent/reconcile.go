@@ -214,11 +214,7 @@ func (a *Agent) Restore(ctx context.Context) *Result {
 	if err != nil {
 		return &Result{Revision: rev, Outcome: OutcomeFailed, Err: err}
 	}
-	desired := make(map[string]render.File, len(installed))
-	for key, r := range installed {
-		root, path := splitKey(key)
-		desired[key] = render.File{Root: root, Path: path, Mode: r.Mode, Data: r.Data}
-	}
+	desired := filesOf(installed)
 	var plan *netplan.NodePlan
 	if p, d, err := a.render(ctx, rev); err == nil && sameFiles(d, desired) {
 		plan = p
@@ -262,4 +258,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// filesOf turns stored resources back into files to install.
+func filesOf(installed map[string]store.Resource) map[string]render.File {
+	files := make(map[string]render.File, len(installed))
+	for key, r := range installed {
+		root, path := splitKey(key)
+		files[key] = render.File{Root: root, Path: path, Mode: r.Mode, Data: r.Data}
+	}
+	return files
 }

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/drover-sh/drover/agent/store"
@@ -72,7 +73,7 @@ func (a *Agent) observe(ctx context.Context, d *netplan.Daemon, deadline time.Ti
 			case "FATAL", "BACKOFF":
 				status, reason = StatusFailed, processReason(info)
 			case "EXITED": // an expected exit code: autorestart=unexpected leaves it
-				status, reason = StatusFailed, fmt.Sprintf("exited with status %d and was not restarted (an expected exit)", info.ExitStatus)
+				status, reason = StatusFailed, fmt.Sprintf("%s%d and was not restarted (an expected exit)", reasonExited, info.ExitStatus)
 			default: // STOPPED (not started yet, or stopped by hand), STOPPING, UNKNOWN
 				if status != StatusFailed {
 					status, reason = StatusProvisioning, "supervisord reports "+info.State
@@ -94,12 +95,24 @@ func (a *Agent) observe(ctx context.Context, d *netplan.Daemon, deadline time.Ti
 	}
 }
 
+// Reasons of process failures start with these, apply failures do not.
+const (
+	reasonSupervisord = "supervisord reports "
+	reasonExited      = "exited with status "
+)
+
 func processReason(info supervisor.ProcessInfo) string {
 	msg := info.SpawnErr
 	if msg == "" {
 		msg = info.Description
 	}
-	return fmt.Sprintf("supervisord reports %s: %s", info.State, msg)
+	return fmt.Sprintf("%s%s: %s", reasonSupervisord, info.State, msg)
+}
+
+// processFailure tells a failure supervisord reported (which a later state
+// change clears) from an apply failure (which only a retry clears).
+func processFailure(reason string) bool {
+	return strings.HasPrefix(reason, reasonSupervisord) || strings.HasPrefix(reason, reasonExited)
 }
 
 // recordStatuses computes the status of every daemon on the node after an

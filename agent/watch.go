@@ -111,20 +111,29 @@ func isTemp(name string) bool {
 }
 
 // Repair restores managed files that differ from what drover installed,
-// from the store's content, without a fetch.
+// from the store's content, without a fetch. It repairs toward the store,
+// not toward the newest revision: after a failed (rolled back) nginx change
+// the store still holds the files nginx accepted, and only the retry, with
+// its backoff, tries the new ones again.
 func (a *Agent) Repair(ctx context.Context) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.desired == nil {
+	installed, err := a.store.Resources()
+	if err != nil {
+		a.log.Error("repair: read store", "error", err)
 		return
 	}
+	desired := filesOf(installed)
 	scope := map[string]bool{}
-	for key := range a.desired {
+	for key := range desired {
 		if _, ok := a.layout.Path(key); ok {
 			scope[key] = true
 		}
 	}
-	res := a.apply(ctx, a.planRev, a.plan, a.desired, applyOpts{scope: scope})
+	if len(desired) == 0 {
+		return
+	}
+	res := a.apply(ctx, a.planRev, a.plan, desired, applyOpts{scope: scope})
 	if len(res.Changes) > 0 {
 		a.metrics.driftRepairs.Add(float64(countWrites(res)))
 		a.log.Warn("repaired managed files changed by hand", "changes", res.Changes)

@@ -63,10 +63,15 @@ func JoinMemoryCgroup(program string, mb int) error {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
-		// Lower memsw first only when raising would fail: the kernel wants
-		// limit_in_bytes <= memsw.limit_in_bytes at every step.
+		// The kernel wants limit_in_bytes <= memsw.limit_in_bytes at every
+		// step: when raising an existing limit, memsw must go first.
 		if err := writeCgroup(dir, "memory.limit_in_bytes", limit); err != nil {
-			return err
+			if err2 := writeOptional(dir, "memory.memsw.limit_in_bytes", limit); err2 != nil {
+				return err
+			}
+			if err := writeCgroup(dir, "memory.limit_in_bytes", limit); err != nil {
+				return err
+			}
 		}
 		if err := writeOptional(dir, "memory.memsw.limit_in_bytes", limit); err != nil {
 			return err
