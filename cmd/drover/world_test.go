@@ -155,9 +155,12 @@ api {
 	}
 	ts.Check(os.RemoveAll(out))
 
-	run("ip", "netns", "exec", ns, "supervisord", "-c", filepath.Join(work, "supervisord.conf"))
+	// nsenter switches only the network namespace; `ip netns exec` would
+	// also mount a sysfs without /sys/fs/cgroup, hiding the memory cgroups.
+	nsenter := []string{"--net=/run/netns/" + ns, "--"}
+	run("nsenter", append(nsenter, "supervisord", "-c", filepath.Join(work, "supervisord.conf"))...)
 	ts.Defer(func() { testenv.KillPIDFile(filepath.Join(work, "supervisord.pid")) })
-	run("ip", "netns", "exec", ns, "nginx", "-c", filepath.Join(work, "nginx.conf"), "-p", work)
+	run("nsenter", append(nsenter, "nginx", "-c", filepath.Join(work, "nginx.conf"), "-p", work)...)
 	ts.Defer(func() { testenv.KillPIDFile(filepath.Join(work, "nginx.pid")) })
 	deadline := time.Now().Add(10 * time.Second)
 	for exec.Command("supervisorctl", "-c", filepath.Join(work, "supervisord.conf"), "pid").Run() != nil {
