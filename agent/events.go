@@ -98,6 +98,7 @@ func (a *Agent) ProcessEvent(ctx context.Context, ev EventJSON) {
 	if err := a.store.Record(store.Change{At: now, Daemons: []store.DaemonStatus{st}}); err != nil {
 		a.log.Error("record daemon status", "daemon", d.Key, "error", err)
 	}
+	a.updateGauges()
 	a.Trigger() // wake the loop: a new retry time may be due earlier
 }
 

@@ -70,3 +70,20 @@ func (m *metrics) setApplied(rev string, counts map[string]int) {
 		m.daemons.WithLabelValues(s).Set(float64(counts[s]))
 	}
 }
+
+// updateGauges sets the revision and daemon gauges from the store.
+func (a *Agent) updateGauges() {
+	rev, _, err := a.store.Applied()
+	if err != nil {
+		return
+	}
+	daemons, err := a.store.Daemons()
+	if err != nil {
+		return
+	}
+	counts := map[string]int{}
+	for _, st := range daemons {
+		counts[st.Status]++
+	}
+	a.metrics.setApplied(rev, counts)
+}

@@ -71,6 +71,7 @@ func (a *Agent) Reconcile(ctx context.Context, force bool) *Result {
 	}
 	a.metrics.observeReconcile(res, a.now().Sub(start))
 	if res.Outcome != OutcomeUnchanged {
+		a.updateGauges()
 		a.log.Info("reconciled", "revision", short(res.Revision), "outcome", res.Outcome,
 			"changes", len(res.Changes), "failed", len(res.Failed), "took", a.now().Sub(start).Round(time.Millisecond))
 	}

@@ -221,21 +221,25 @@ func TestRealNginxRouting(t *testing.T) {
 	if code, _ := get("8081", "platform.example.com", "/index.php"); code != 418 {
 		t.Errorf("/index.php on the platform vhost: %d, want the regex location's 418", code)
 	}
-	// WebSocket upgrade headers reach the daemon; plain requests close.
-	_, body := get("8080", "nodeco.example.com", "/ws", "Upgrade: websocket", "Connection: Upgrade")
+	// A WebSocket handshake passes: 101, the accept key, the first frame.
+	ws, _ := testenv.InNetns(ns, "curl", "-si", "--max-time", "5", "-H", "Host: nodeco.example.com",
+		"-H", "Connection: Upgrade", "-H", "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13",
+		"-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "http://127.0.0.1:8080/ws")
+	for _, want := range []string{"HTTP/1.1 101 Switching Protocols", "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "websocket ws"} {
+		if !strings.Contains(ws, want) {
+			t.Errorf("WebSocket handshake through nginx lacks %q:\n%s", want, ws)
+		}
+	}
+	// A plain request carries the client's address and scheme, and closes.
+	_, body := get("8080", "nodeco.example.com", "/ws/x")
 	var r struct {
 		Name    string            `json:"name"`
 		Headers map[string]string `json:"headers"`
 	}
-	if err := json.Unmarshal([]byte(body), &r); err != nil || r.Name != "ws" || r.Headers["upgrade"] != "websocket" ||
-		r.Headers["connection"] != "upgrade" || r.Headers["x-real-ip"] != "127.0.0.1" || r.Headers["host"] != "nodeco.example.com" ||
+	if err := json.Unmarshal([]byte(body), &r); err != nil || r.Name != "ws" || r.Headers["connection"] != "close" || r.Headers["upgrade"] != "" ||
+		r.Headers["x-real-ip"] != "127.0.0.1" || r.Headers["x-forwarded-for"] != "127.0.0.1" || r.Headers["host"] != "nodeco.example.com" ||
 		r.Headers["x-forwarded-proto"] != "http" {
-		t.Errorf("WebSocket request reached the backend as %+v (%v)", r, err)
-	}
-	_, body = get("8080", "nodeco.example.com", "/ws/x")
-	r.Headers = nil
-	if json.Unmarshal([]byte(body), &r) != nil || r.Headers["connection"] != "close" || r.Headers["upgrade"] != "" {
-		t.Errorf("plain request reached the backend with %+v", r.Headers)
+		t.Errorf("plain request reached the backend as %+v (%v)", r, err)
 	}
 	// A disabled daemon's path answers 503, not the site.
 	for _, p := range []string{"/live", "/live/x"} {

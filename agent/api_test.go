@@ -1,0 +1,166 @@
+package agent
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+func serve(t *testing.T, h http.Handler, method, path, body string, headers ...string) (int, string) {
+	t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	b, _ := io.ReadAll(rec.Result().Body)
+	return rec.Code, string(b)
+}
+
+func TestAPI(t *testing.T) {
+	h := newHarness(t)
+	rev := h.src.commit(repoWith(proxied("reverb", "/app"), daemon("queue", `environment = { SECRET = "hunter2" }
+max_memory_mb = 64`)))
+	h.reconcile(OutcomeApplied)
+	api := h.agent.apiHandler()
+
+	code, body := serve(t, api, "GET", "/v1/status", "")
+	var st StatusJSON
+	if code != 200 || json.Unmarshal([]byte(body), &st) != nil || st.Revision != rev || st.Node != "web-1a" || st.Daemons[StatusRunning] != 2 || len(st.History) != 1 {
+		t.Errorf("GET /v1/status: %d %s", code, body)
+	}
+
+	code, body = serve(t, api, "GET", "/v1/daemons", "")
+	var list []DaemonJSON
+	if code != 200 || json.Unmarshal([]byte(body), &list) != nil || len(list) != 2 || list[0].Key != "acme/main/queue" {
+		t.Fatalf("GET /v1/daemons: %d %s", code, body)
+	}
+	if strings.Contains(body, "hunter2") {
+		t.Error("an environment value leaked through the API")
+	}
+
+	code, body = serve(t, api, "GET", "/v1/daemons/acme/main/reverb", "")
+	var d DaemonJSON
+	if code != 200 || json.Unmarshal([]byte(body), &d) != nil {
+		t.Fatalf("GET one daemon: %d %s", code, body)
+	}
+	if d.Name != "reverb" || d.ProxyPath == nil || *d.ProxyPath != "/app" || d.ProxyPort == nil || d.Status != StatusRunning ||
+		d.Node != "web-1a" || d.Host != "fd00:5ccd:1::273a" || len(d.PIDs) != 1 || d.Revision != rev || d.NumProcs != 1 ||
+		d.StopSignal != "TERM" || d.StopWaitSecs != 30 || !d.Enabled || d.CreatedAt.IsZero() || d.UpdatedAt.IsZero() {
+		t.Errorf("daemon: %+v", d)
+	}
+	// Deterministic ids: the same on every node and every run.
+	if d.ID != uuid5("daemon/acme/main/reverb") || d.TenantID != uuid5("tenant/acme") || d.WebrootID != uuid5("webroot/acme/main") {
+		t.Errorf("ids: %s %s %s", d.ID, d.TenantID, d.WebrootID)
+	}
+	_, body = serve(t, api, "GET", "/v1/daemons/acme/main/queue", "")
+	if !strings.Contains(body, `"SECRET": "`+Redacted+`"`) || !strings.Contains(body, `"max_memory_mb": 64`) {
+		t.Errorf("queue: %s", body)
+	}
+
+	if code, body = serve(t, api, "GET", "/v1/daemons/acme/main/nope", ""); code != 404 || !strings.Contains(body, "does not run on node web-1a") {
+		t.Errorf("unknown daemon: %d %s", code, body)
+	}
+	if code, _ = serve(t, api, "POST", "/v1/daemons/acme/main/reverb/retry", ""); code != 200 || !h.agent.forceNext {
+		t.Errorf("retry: %d, forceNext %v", code, h.agent.forceNext)
+	}
+	if code, _ = serve(t, api, "POST", "/v1/daemons/acme/main/nope/retry", ""); code != 404 {
+		t.Errorf("retry of an unknown daemon: %d", code)
+	}
+	code, body = serve(t, api, "POST", "/v1/reconcile", "")
+	var rj ReconcileJSON
+	if code != 200 || json.Unmarshal([]byte(body), &rj) != nil || rj.Outcome != string(OutcomeApplied) || rj.Revision != rev {
+		t.Errorf("POST /v1/reconcile: %d %s", code, body)
+	}
+	if code, _ = serve(t, api, "DELETE", "/v1/status", ""); code != http.StatusMethodNotAllowed {
+		t.Errorf("DELETE /v1/status: %d", code)
+	}
+}
+
+func TestUUID5(t *testing.T) {
+	// RFC 9562 layout: version 5, variant 10.
+	id := uuid5("daemon/acme/main/reverb")
+	if len(id) != 36 || id[14] != '5' || !strings.ContainsRune("89ab", rune(id[19])) || uuid5("daemon/acme/main/reverb") != id || uuid5("x") == id {
+		t.Errorf("uuid5 = %s", id)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	h := newHarness(t)
+	h.src.commit(repoWith(proxied("reverb", "/app")))
+	h.reconcile(OutcomeApplied)
+	h.reconcile(OutcomeUnchanged)
+	_, body := serve(t, promhttp.HandlerFor(h.agent.metrics.registry, promhttp.HandlerOpts{}), "GET", "/metrics", "")
+	for _, want := range []string{
+		`drover_reconciles_total{outcome="applied"} 1`,
+		`drover_reconciles_total{outcome="unchanged"} 1`,
+		`drover_reconcile_duration_seconds_count 2`,
+		`drover_daemons{status="running"} 1`,
+		`drover_applied_revision_info{revision="` + h.src.head + `"} 1`,
+		`drover_fetch_duration_seconds_count 1`,
+		`drover_source_up 1`,
+		`drover_drift_repairs_total 0`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+func TestWebhook(t *testing.T) {
+	h := newHarness(t)
+	secret := "0123456789abcdef-secret"
+	file := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(file, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.agent.cfg.API.WebhookSecretFile = file
+	hook, err := h.agent.webhookHandler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	push := `{"ref":"refs/heads/main","after":"abc"}`
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(push))
+	sig := hex.EncodeToString(mac.Sum(nil))
+	for _, c := range []struct {
+		name    string
+		body    string
+		headers []string
+		code    int
+		trigger bool
+	}{
+		{"github", push, []string{"X-Hub-Signature-256", "sha256=" + sig}, 202, true},
+		{"gitea", push, []string{"X-Gitea-Signature", sig}, 202, true},
+		{"gitlab", push, []string{"X-Gitlab-Token", secret}, 202, true},
+		{"wrong signature", push, []string{"X-Hub-Signature-256", "sha256=" + strings.Repeat("0", 64)}, 401, false},
+		{"body changed", strings.Replace(push, "abc", "abd", 1), []string{"X-Hub-Signature-256", "sha256=" + sig}, 401, false},
+		{"wrong token", push, []string{"X-Gitlab-Token", "guess"}, 401, false},
+		{"unsigned", push, nil, 401, false},
+		{"other branch", `{"ref":"refs/heads/dev"}`, []string{"X-Gitlab-Token", secret}, 200, false},
+	} {
+		for len(h.agent.wake) > 0 {
+			<-h.agent.wake
+		}
+		code, body := serve(t, hook, "POST", "/webhook", c.body, c.headers...)
+		if code != c.code || (len(h.agent.wake) == 1) != c.trigger {
+			t.Errorf("%s: %d %s, triggered %v; want %d, %v", c.name, code, body, len(h.agent.wake) == 1, c.code, c.trigger)
+		}
+	}
+	// No secret, or a short one: refused at start.
+	h.agent.cfg.API.WebhookSecretFile = ""
+	if _, err := h.agent.webhookHandler(); err == nil {
+		t.Error("a webhook without a secret was accepted")
+	}
+}
