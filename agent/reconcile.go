@@ -96,7 +96,10 @@ func (a *Agent) reconcile(ctx context.Context, force bool) *Result {
 	a.metrics.sourceUp.Set(1)
 	a.state.Head = head
 	if a.retryDue() {
-		force, a.forceNext = true, false
+		// Consume the retry: the pass records new retry times for what
+		// still fails; a pass that never gets to apply (source down) must
+		// not leave a past retry time that would wake the loop at once.
+		force, a.forceNext, a.retryAt = true, false, time.Time{}
 	}
 	if !force && head == a.lastHead && a.state.Rejected != head {
 		return &Result{Revision: head, Outcome: OutcomeUnchanged}

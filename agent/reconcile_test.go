@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drover-sh/drover/render"
 )
@@ -298,5 +299,19 @@ func TestRestartReappliesFromStoreWithSourceUnreachable(t *testing.T) {
 	}
 	if st, _ := h.agent.Status(); !strings.Contains(st.SourceError, "connection refused") {
 		t.Errorf("status does not say the source is unreachable: %+v", st)
+	}
+}
+
+func TestDueRetryIsConsumedWhenSourceIsDown(t *testing.T) {
+	h := newHarness(t)
+	h.nginx.broken = "nginx: [emerg] broken"
+	h.src.commit(repoWith(proxied("reverb", "/app")))
+	h.reconcile(OutcomeFailed)
+	h.clock = h.clock.Add(time.Hour)
+	h.src.unreachable = true
+	h.reconcile(OutcomeUnreachable)
+	// A retry time left in the past would wake the loop at once, forever.
+	if h.agent.retryDue() {
+		t.Error("the due retry is still due after a pass: the agent loop would spin")
 	}
 }

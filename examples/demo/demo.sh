@@ -123,7 +123,8 @@ say "drover agent --once: one full reconcile"
 inns "$drover" agent --config "$work/agent.hcl" --once
 
 say "The running agent (long-lived: polls, watches the repository and the managed files)"
-inns "$drover" agent --config "$work/agent.hcl" >"$work/agent.log" 2>&1 &
+# (not through the inns function: $! must be the agent itself, to stop it)
+ip netns exec "$ns" "$drover" agent --config "$work/agent.hcl" >"$work/agent.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do [ -S "$work/agent.sock" ] && break; sleep 0.1; done
 sleep 2
