@@ -80,6 +80,13 @@ func (a *Agent) Reconcile(ctx context.Context, force bool) *Result {
 
 // reconcile is the pass itself, as ordered steps.
 func (a *Agent) reconcile(ctx context.Context, force bool) *Result {
+	if a.retryDue() {
+		// Consume the retry: the pass records new retry times for what
+		// still fails; a pass that never gets to apply (source down) must
+		// not leave a past retry time that would wake the loop at once.
+		force, a.forceNext, a.retryAt = true, false, time.Time{}
+	}
+
 	// Step 1: learn the remote head cheaply; stop if nothing is new.
 	head, err := a.src.Head(ctx)
 	if err != nil {
@@ -95,12 +102,6 @@ func (a *Agent) reconcile(ctx context.Context, force bool) *Result {
 	}
 	a.metrics.sourceUp.Set(1)
 	a.state.Head = head
-	if a.retryDue() {
-		// Consume the retry: the pass records new retry times for what
-		// still fails; a pass that never gets to apply (source down) must
-		// not leave a past retry time that would wake the loop at once.
-		force, a.forceNext, a.retryAt = true, false, time.Time{}
-	}
 	if !force && head == a.lastHead && a.state.Rejected != head {
 		return &Result{Revision: head, Outcome: OutcomeUnchanged}
 	}
