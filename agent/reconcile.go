@@ -93,7 +93,13 @@ func (a *Agent) reconcile(ctx context.Context, force bool) *Result {
 		a.state.SourceError = err.Error()
 		_ = a.store.SetMeta(store.MetaSourceError, err.Error())
 		a.metrics.sourceUp.Set(0)
-		return &Result{Revision: a.planRev, Outcome: OutcomeUnreachable, Err: fmt.Errorf("source unreachable: %w", err)}
+		res := &Result{Revision: a.planRev, Outcome: OutcomeUnreachable, Err: fmt.Errorf("source unreachable: %w", err)}
+		if force && a.desired != nil {
+			// Retries of the running revision need no source.
+			applied := a.apply(ctx, a.planRev, a.plan, a.desired, applyOpts{})
+			res.Changes, res.Failed = applied.Changes, applied.Failed
+		}
+		return res
 	}
 	if a.state.SourceError != "" {
 		a.log.Info("source reachable again")

@@ -310,8 +310,15 @@ func TestDueRetryIsConsumedWhenSourceIsDown(t *testing.T) {
 	h.clock = h.clock.Add(time.Hour)
 	h.src.unreachable = true
 	h.reconcile(OutcomeUnreachable)
-	// A retry time left in the past would wake the loop at once, forever.
-	if h.agent.retryDue() {
-		t.Error("the due retry is still due after a pass: the agent loop would spin")
+	// The retry ran without the source (it re-applies the running
+	// revision) and failed again: its next time is in the future. A retry
+	// time left in the past would wake the loop at once, forever.
+	if h.agent.retryDue() || h.nginx.tests != 2 {
+		t.Errorf("retry due %v after a pass; nginx tested %d times, want 2", h.agent.retryDue(), h.nginx.tests)
+	}
+	h.nginx.broken = ""
+	h.clock = h.clock.Add(time.Hour)
+	if res := h.reconcile(OutcomeUnreachable); len(res.Failed) != 0 {
+		t.Errorf("retry with the source down did not converge: %v", res.Failed)
 	}
 }
