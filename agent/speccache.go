@@ -60,5 +60,5 @@ func (c *specCache) Load(blobs map[string]source.Blob) (*spec.Config, map[string
 			delete(c.files, keys[f.Name])
 		}
 	}
-	return cfg, spec.HCLFiles(files), diags, nil
+	return cfg, spec.HCLFiles(files, diags), diags, nil
 }

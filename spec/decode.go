@@ -10,88 +10,88 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// The raw* types mirror the HCL schema one to one. gohcl fills them, with the
+// The raw* types mirror the HCL schema (schema.go) one to one, with the
 // ranges of every attribute that a later semantic check may need to point at.
 // Optional attributes are pointers so "omitted" and "zero" stay apart.
 
 type rawFile struct {
-	Clusters []*rawCluster `hcl:"cluster,block"`
-	Shards   []*rawShard   `hcl:"shard,block"`
-	Tenants  []*rawTenant  `hcl:"tenant,block"`
+	Clusters []*rawCluster
+	Shards   []*rawShard
+	Tenants  []*rawTenant
 }
 
 type rawCluster struct {
-	Name                 string    `hcl:"name,label"`
-	NameRange            hcl.Range `hcl:"name,label_range"`
-	ULAPrefix            *string   `hcl:"ula_prefix,optional"`
-	ULAPrefixRange       hcl.Range `hcl:"ula_prefix,attr_value_range"`
-	MaxDaemonsPerWebroot *int      `hcl:"max_daemons_per_webroot,optional"`
-	MaxDaemonsRange      hcl.Range `hcl:"max_daemons_per_webroot,attr_value_range"`
-	DefRange             hcl.Range `hcl:",def_range"`
+	Name                 string
+	NameRange            hcl.Range
+	ULAPrefix            *string
+	ULAPrefixRange       hcl.Range
+	MaxDaemonsPerWebroot *int
+	MaxDaemonsRange      hcl.Range
+	DefRange             hcl.Range
 }
 
 type rawShard struct {
-	Name      string     `hcl:"name,label"`
-	NameRange hcl.Range  `hcl:"name,label_range"`
-	Nodes     []*rawNode `hcl:"node,block"`
-	DefRange  hcl.Range  `hcl:",def_range"`
+	Name      string
+	NameRange hcl.Range
+	Nodes     []*rawNode
+	DefRange  hcl.Range
 }
 
 type rawNode struct {
-	Name        string    `hcl:"name,label"`
-	NameRange   hcl.Range `hcl:"name,label_range"`
-	Index       int       `hcl:"index"`
-	IndexRange  hcl.Range `hcl:"index,attr_value_range"`
-	Weight      *float64  `hcl:"weight,optional"`
-	WeightRange hcl.Range `hcl:"weight,attr_value_range"`
-	Drain       *bool     `hcl:"drain,optional"`
-	DefRange    hcl.Range `hcl:",def_range"`
+	Name        string
+	NameRange   hcl.Range
+	Index       int
+	IndexRange  hcl.Range
+	Weight      *float64
+	WeightRange hcl.Range
+	Drain       *bool
+	DefRange    hcl.Range
 }
 
 type rawTenant struct {
-	Name       string        `hcl:"name,label"`
-	NameRange  hcl.Range     `hcl:"name,label_range"`
-	UID        int           `hcl:"uid"`
-	UIDRange   hcl.Range     `hcl:"uid,attr_value_range"`
-	Shard      string        `hcl:"shard"`
-	ShardRange hcl.Range     `hcl:"shard,attr_value_range"`
-	Webroots   []*rawWebroot `hcl:"webroot,block"`
-	DefRange   hcl.Range     `hcl:",def_range"`
+	Name       string
+	NameRange  hcl.Range
+	UID        int
+	UIDRange   hcl.Range
+	Shard      string
+	ShardRange hcl.Range
+	Webroots   []*rawWebroot
+	DefRange   hcl.Range
 }
 
 type rawWebroot struct {
-	Name              string       `hcl:"name,label"`
-	NameRange         hcl.Range    `hcl:"name,label_range"`
-	ServerNames       []string     `hcl:"server_names,optional"`
-	ServerNamesRange  hcl.Range    `hcl:"server_names,attr_value_range"`
-	PublicFolder      *string      `hcl:"public_folder,optional"`
-	PublicFolderRange hcl.Range    `hcl:"public_folder,attr_value_range"`
-	Daemons           []*rawDaemon `hcl:"daemon,block"`
-	DefRange          hcl.Range    `hcl:",def_range"`
+	Name              string
+	NameRange         hcl.Range
+	ServerNames       []string
+	ServerNamesRange  hcl.Range
+	PublicFolder      *string
+	PublicFolderRange hcl.Range
+	Daemons           []*rawDaemon
+	DefRange          hcl.Range
 }
 
 type rawDaemon struct {
-	Name              string         `hcl:"name,label"`
-	NameRange         hcl.Range      `hcl:"name,label_range"`
-	Command           string         `hcl:"command"`
-	CommandRange      hcl.Range      `hcl:"command,attr_value_range"`
-	ProxyPath         *string        `hcl:"proxy_path,optional"`
-	ProxyPathRange    hcl.Range      `hcl:"proxy_path,attr_value_range"`
-	NumProcs          *int           `hcl:"num_procs,optional"`
-	NumProcsRange     hcl.Range      `hcl:"num_procs,attr_value_range"`
-	StopSignal        *string        `hcl:"stop_signal,optional"`
-	StopSignalRange   hcl.Range      `hcl:"stop_signal,attr_value_range"`
-	StopWaitSecs      *int           `hcl:"stop_wait_secs,optional"`
-	StopWaitSecsRange hcl.Range      `hcl:"stop_wait_secs,attr_value_range"`
-	MaxMemoryMB       *int           `hcl:"max_memory_mb,optional"`
-	MaxMemoryMBRange  hcl.Range      `hcl:"max_memory_mb,attr_value_range"`
-	Environment       hcl.Expression `hcl:"environment,optional"`
-	Enabled           *bool          `hcl:"enabled,optional"`
-	Port              *int           `hcl:"port,optional"`
-	PortRange         hcl.Range      `hcl:"port,attr_value_range"`
-	Node              *string        `hcl:"node,optional"`
-	NodeRange         hcl.Range      `hcl:"node,attr_value_range"`
-	DefRange          hcl.Range      `hcl:",def_range"`
+	Name              string
+	NameRange         hcl.Range
+	Command           string
+	CommandRange      hcl.Range
+	ProxyPath         *string
+	ProxyPathRange    hcl.Range
+	NumProcs          *int
+	NumProcsRange     hcl.Range
+	StopSignal        *string
+	StopSignalRange   hcl.Range
+	StopWaitSecs      *int
+	StopWaitSecsRange hcl.Range
+	MaxMemoryMB       *int
+	MaxMemoryMBRange  hcl.Range
+	Environment       hcl.Expression
+	Enabled           *bool
+	Port              *int
+	PortRange         hcl.Range
+	Node              *string
+	NodeRange         hcl.Range
+	DefRange          hcl.Range
 }
 
 // envEntry is one environment variable with the ranges of its key and value.
@@ -105,7 +105,10 @@ type envEntry struct {
 // Git blob hash, say) and build a new Config from a mix of old and new Files.
 type File struct {
 	Name string
-	HCL  *hcl.File
+	// src is the file's content: the parsed form is dropped after decoding
+	// (it is most of a large repository's memory) and parsed again only to
+	// print diagnostics (see HCLFiles).
+	src []byte
 
 	raw    rawFile
 	env    map[*rawDaemon][]envEntry
@@ -138,25 +141,21 @@ func IsConfigFile(name string) bool {
 // should be the path relative to the config root. The returned File is
 // non-nil whenever the syntax could be parsed, even with decode errors.
 func ParseFile(name string, src []byte) (*File, hcl.Diagnostics) {
-	p := hclparse.NewParser()
-	var hf *hcl.File
-	var diags hcl.Diagnostics
-	if strings.HasSuffix(name, ".json") {
-		hf, diags = p.ParseJSON(src, name)
-	} else {
-		hf, diags = p.ParseHCL(src, name)
-	}
+	hf, diags := parse(name, src)
 	if hf == nil || hf.Body == nil || diags.HasErrors() {
-		return &File{Name: name, HCL: hf}, diags
+		return &File{Name: name, src: src}, diags
 	}
-	f := &File{Name: name, HCL: hf, env: map[*rawDaemon][]envEntry{}, parsed: true}
-	diags = append(diags, explainDecode(gohcl.DecodeBody(hf.Body, nil, &f.raw))...)
+	f := &File{Name: name, src: src, env: map[*rawDaemon][]envEntry{}, parsed: true}
+	dec := &decoder{}
+	f.raw = dec.file(hf.Body)
+	diags = append(diags, explainDecode(dec.diags)...)
 	for _, t := range f.raw.Tenants {
 		for _, w := range t.Webroots {
 			for _, d := range w.Daemons {
 				entries, envDiags := decodeEnvironment(d.Environment)
 				diags = append(diags, envDiags...)
 				f.env[d] = entries
+				d.Environment = nil // the last reference into the syntax tree
 			}
 		}
 	}
@@ -167,6 +166,15 @@ func ParseFile(name string, src []byte) (*File, hcl.Diagnostics) {
 	}
 	f.failed = diags.HasErrors()
 	return f, diags
+}
+
+// parse parses a file in the syntax its name says.
+func parse(name string, src []byte) (*hcl.File, hcl.Diagnostics) {
+	p := hclparse.NewParser()
+	if strings.HasSuffix(name, ".json") {
+		return p.ParseJSON(src, name)
+	}
+	return p.ParseHCL(src, name)
 }
 
 // decodeEnvironment reads the environment map keeping each key's range.

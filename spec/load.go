@@ -34,7 +34,8 @@ func LoadDir(root string) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
 func Load(srcs map[string][]byte) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
 	files, diags := ParseAll(srcs)
 	cfg, more := Build(files)
-	return cfg, HCLFiles(files), append(diags, more...)
+	diags = append(diags, more...)
+	return cfg, HCLFiles(files, diags), diags
 }
 
 // ReadDir returns the content of every config file below root, keyed by its
@@ -107,12 +108,23 @@ func ParseAll(srcs map[string][]byte) ([]*File, hcl.Diagnostics) {
 	return files, diags
 }
 
-// HCLFiles maps file names to parsed files, as the diagnostic writer wants.
-func HCLFiles(files []*File) map[string]*hcl.File {
-	m := make(map[string]*hcl.File, len(files))
+// HCLFiles maps the name of every file a diagnostic points into to its
+// parsed form, as the diagnostic writer wants (for source snippets and the
+// "in tenant ..." context). Files keep only their source, so these few are
+// parsed again.
+func HCLFiles(files []*File, diags hcl.Diagnostics) map[string]*hcl.File {
+	named := map[string]bool{}
+	for _, d := range diags {
+		if d.Subject != nil {
+			named[d.Subject.Filename] = true
+		}
+	}
+	m := make(map[string]*hcl.File, len(named))
 	for _, f := range files {
-		if f.HCL != nil {
-			m[f.Name] = f.HCL
+		if named[f.Name] {
+			if hf, _ := parse(f.Name, f.src); hf != nil {
+				m[f.Name] = hf
+			}
 		}
 	}
 	return m
