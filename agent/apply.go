@@ -352,13 +352,16 @@ func (a *Agent) dueRestarts(ctx context.Context, plan *netplan.NodePlan) []strin
 	if err != nil {
 		return nil
 	}
-	var out []string
+	var failed []*netplan.Daemon
 	for _, d := range plan.Programs {
-		st, ok := statuses[d.Key]
-		if !ok || st.Status != StatusFailed || !d.Enabled {
-			continue
+		if st, ok := statuses[d.Key]; ok && st.Status == StatusFailed && d.Enabled {
+			failed = append(failed, d)
 		}
-		if status, _, _ := a.observe(ctx, d, a.now()); status != StatusRunning {
+	}
+	observed := a.observe(ctx, failed, a.now())
+	var out []string
+	for _, d := range failed {
+		if observed[d.Key].status != StatusRunning {
 			out = append(out, d.Program)
 		}
 	}

@@ -70,7 +70,8 @@ func (a *Agent) ProcessEvent(ctx context.Context, ev EventJSON) {
 	} else {
 		// The event says something changed; supervisord says what is true
 		// now (events arrive late, e.g. STOPPED after drover restarted it).
-		st.Status, st.Reason, st.PIDs = a.observe(ctx, d, now)
+		o := a.observe(ctx, []*netplan.Daemon{d}, now)[d.Key]
+		st.Status, st.Reason, st.PIDs = o.status, o.reason, o.pids
 		if strings.HasPrefix(st.Reason, "supervisord: ") {
 			return // supervisord did not answer (shutting down): nothing learned
 		}

@@ -54,45 +54,75 @@ func processNames(d *netplan.Daemon) []string {
 	return names
 }
 
-// observe asks supervisord for the state of a program's processes, waiting
-// until none is STARTING or the deadline passes.
-func (a *Agent) observe(ctx context.Context, d *netplan.Daemon, deadline time.Time) (status, reason string, pids []int) {
-	for {
-		status, reason, pids = StatusRunning, "", nil
-		starting := false
-		for _, name := range processNames(d) {
-			info, err := a.sup.ProcessInfo(ctx, name)
-			if err != nil {
-				return StatusFailed, fmt.Sprintf("supervisord: %v", err), nil
-			}
-			switch info.State {
-			case "RUNNING":
-				pids = append(pids, info.PID)
-			case "STARTING":
-				starting = true
-			case "FATAL", "BACKOFF":
-				status, reason = StatusFailed, processReason(info)
-			case "EXITED": // an expected exit code: autorestart=unexpected leaves it
-				status, reason = StatusFailed, fmt.Sprintf("%s%d and was not restarted (an expected exit)", reasonExited, info.ExitStatus)
-			default: // STOPPED (not started yet, or stopped by hand), STOPPING, UNKNOWN
-				if status != StatusFailed {
-					status, reason = StatusProvisioning, "supervisord reports "+info.State
+// observation is what supervisord says about one program's processes.
+type observation struct {
+	status, reason string
+	pids           []int
+}
+
+// observe asks supervisord about the given programs, all in one request
+// (ProcessInfos), again every 100 ms while a process is STARTING and the
+// deadline has not passed.
+func (a *Agent) observe(ctx context.Context, daemons []*netplan.Daemon, deadline time.Time) map[string]observation {
+	out := make(map[string]observation, len(daemons))
+	pending := daemons
+	for len(pending) > 0 {
+		var names []string
+		for _, d := range pending {
+			names = append(names, processNames(d)...)
+		}
+		infos, errs := a.sup.ProcessInfos(ctx, names)
+		var again []*netplan.Daemon
+		i := 0
+		for _, d := range pending {
+			n := len(processNames(d))
+			o, starting := summarize(infos[i:i+n], errs[i:i+n])
+			i += n
+			if o.status == StatusFailed {
+				if dir := a.opts.WebrootDir(d.Tenant, d.Webroot); !a.fs.IsDir(dir) {
+					o.reason += fmt.Sprintf("; the webroot directory %s does not exist", dir)
 				}
 			}
-		}
-		if starting && status != StatusFailed {
-			status, reason = StatusProvisioning, "starting"
-		}
-		if status == StatusFailed {
-			if dir := a.opts.WebrootDir(d.Tenant, d.Webroot); !a.fs.IsDir(dir) {
-				reason += fmt.Sprintf("; the webroot directory %s does not exist", dir)
+			out[d.Key] = o
+			if starting {
+				again = append(again, d)
 			}
 		}
-		if !starting || a.now().After(deadline) || ctx.Err() != nil {
-			return status, reason, pids
+		if len(again) == 0 || a.now().After(deadline) || ctx.Err() != nil {
+			break
 		}
+		pending = again
 		time.Sleep(100 * time.Millisecond)
 	}
+	return out
+}
+
+// summarize folds the states of a program's processes into its status.
+func summarize(infos []supervisor.ProcessInfo, errs []error) (o observation, starting bool) {
+	o.status = StatusRunning
+	for i, info := range infos {
+		if errs[i] != nil {
+			return observation{status: StatusFailed, reason: fmt.Sprintf("supervisord: %v", errs[i])}, false
+		}
+		switch info.State {
+		case "RUNNING":
+			o.pids = append(o.pids, info.PID)
+		case "STARTING":
+			starting = true
+		case "FATAL", "BACKOFF":
+			o.status, o.reason = StatusFailed, processReason(info)
+		case "EXITED": // an expected exit code: autorestart=unexpected leaves it
+			o.status, o.reason = StatusFailed, fmt.Sprintf("%s%d and was not restarted (an expected exit)", reasonExited, info.ExitStatus)
+		default: // STOPPED (not started yet, or stopped by hand), STOPPING, UNKNOWN
+			if o.status != StatusFailed {
+				o.status, o.reason = StatusProvisioning, "supervisord reports "+info.State
+			}
+		}
+	}
+	if starting && o.status != StatusFailed {
+		o.status, o.reason = StatusProvisioning, "starting"
+	}
+	return o, starting
 }
 
 // Reasons of process failures start with these, apply failures do not.
@@ -133,7 +163,14 @@ func (a *Agent) recordStatuses(ctx context.Context, plan *netplan.NodePlan, touc
 	for _, g := range touched {
 		isTouched[g] = true
 	}
-	deadline := now.Add(a.settle)
+	var toObserve []*netplan.Daemon
+	for _, d := range plan.Programs {
+		st, had := prev[d.Key]
+		if failed[d.Program] == "" && d.Enabled && (isTouched[d.Program] || !had || st.Status != StatusRunning) {
+			toObserve = append(toObserve, d)
+		}
+	}
+	observed := a.observe(ctx, toObserve, now.Add(a.settle))
 	here := map[string]bool{}
 	a.retryAt = time.Time{}
 	defer func() {
@@ -157,7 +194,8 @@ func (a *Agent) recordStatuses(ctx context.Context, plan *netplan.NodePlan, touc
 		case !d.Enabled:
 			st.Status, st.Reason, st.PIDs = StatusStopped, "disabled", nil
 		case isTouched[d.Program] || !had || st.Status != StatusRunning:
-			st.Status, st.Reason, st.PIDs = a.observe(ctx, d, deadline)
+			o := observed[d.Key]
+			st.Status, st.Reason, st.PIDs = o.status, o.reason, o.pids
 		}
 		if st.Status == StatusFailed {
 			if old.Status != StatusFailed || old.Reason != st.Reason {

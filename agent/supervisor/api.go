@@ -22,6 +22,11 @@ type API interface {
 	AllProcessInfo(ctx context.Context) ([]ProcessInfo, error)
 	// State returns supervisord's own state, e.g. RUNNING.
 	State(ctx context.Context) (string, error)
+	// Batch runs one group operation on many groups at once; errs[i] is
+	// the error for groups[i].
+	Batch(ctx context.Context, op Op, groups []string) (errs []error)
+	// ProcessInfos returns the status of many processes at once.
+	ProcessInfos(ctx context.Context, names []string) ([]ProcessInfo, []error)
 }
 
 var _ API = (*Client)(nil)

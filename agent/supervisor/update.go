@@ -47,69 +47,66 @@ func Update(ctx context.Context, api API, restart []string) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("reload supervisord configuration: %w", err)
 	}
-	u := &updater{ctx: ctx, api: api}
+	removed, changed, added = sortedSet(removed), sortedSet(changed), sortedSet(added)
 	touched := map[string]bool{}
-	for _, g := range sortedSet(removed) {
+	for _, g := range slices.Concat(removed, changed, added) {
 		touched[g] = true
-		u.run(&u.res.Removed, g, stopStep, removeStep)
 	}
-	for _, g := range sortedSet(changed) {
-		touched[g] = true
-		u.run(&u.res.Changed, g, stopStep, removeStep, addStep)
-	}
-	for _, g := range sortedSet(added) {
-		touched[g] = true
-		u.run(&u.res.Added, g, addStep)
-	}
+	var again []string
 	for _, g := range sortedSet(restart) {
 		if !touched[g] {
-			u.run(&u.res.Restarted, g, stopStep, startStep)
+			again = append(again, g)
 		}
 	}
+	// Each step runs as one batch over every group that needs it (see
+	// API.Batch); a group that fails a step skips its later ones.
+	u := &updater{ctx: ctx, api: api}
+	stopped := u.step(stopStep, slices.Concat(removed, changed, again))
+	gone := u.step(removeStep, keep(slices.Concat(removed, changed), stopped))
+	active := u.step(addStep, slices.Concat(keep(changed, gone), added))
+	started := u.step(startStep, keep(again, stopped))
+	u.res.Removed = keep(removed, gone)
+	u.res.Changed = keep(changed, active)
+	u.res.Added = keep(added, active)
+	u.res.Restarted = keep(again, started)
 	return u.res, errors.Join(u.errs...)
 }
 
 // Stop stops a group's processes and waits until they are stopped; used for
 // disabled daemons. A group with nothing running is not an error.
 func Stop(ctx context.Context, api API, group string) error {
-	if err := stopStep.do(ctx, api, group); err != nil {
+	if err := stopStep.check(api.StopProcessGroup(ctx, group, true)); err != nil {
 		return fmt.Errorf("stop supervisord group %s: %w", group, err)
 	}
 	return nil
 }
 
-// step is one supervisord call Update makes for a group.
+// step is one supervisord operation Update applies to groups.
 type step struct {
 	name string
-	do   func(ctx context.Context, api API, group string) error
+	op   Op
+	// done is the fault meaning "already done" (0: none).
+	done int
 }
 
 var (
 	// stopStep stops the group's running processes and waits for them.
-	stopStep = step{"stop", func(ctx context.Context, api API, g string) error {
-		err := api.StopProcessGroup(ctx, g, true)
-		if onlyFaults(err, FaultNotRunning) {
-			return nil
-		}
-		return err
-	}}
+	stopStep = step{"stop", OpStop, FaultNotRunning}
 	// removeStep removes the (stopped) group from the active configuration.
-	removeStep = step{"remove", func(ctx context.Context, api API, g string) error {
-		return api.RemoveProcessGroup(ctx, g)
-	}}
+	removeStep = step{"remove", OpRemove, 0}
 	// addStep activates the group from the loaded configuration.
-	addStep = step{"add", func(ctx context.Context, api API, g string) error {
-		err := api.AddProcessGroup(ctx, g)
-		if onlyFaults(err, FaultAlreadyAdded) {
-			return nil
-		}
-		return err
-	}}
+	addStep = step{"add", OpAdd, FaultAlreadyAdded}
 	// startStep starts the group's processes without waiting for RUNNING.
-	startStep = step{"start", func(ctx context.Context, api API, g string) error {
-		return api.StartProcessGroup(ctx, g, false)
-	}}
+	startStep = step{"start", OpStart, 0}
 )
+
+// check turns "already done" faults into success.
+func (s step) check(err error) error {
+	if s.done != 0 && onlyFaults(err, s.done) {
+		return nil
+	}
+	return err
+}
 
 type updater struct {
 	ctx  context.Context
@@ -118,21 +115,38 @@ type updater struct {
 	errs []error
 }
 
-// run runs a group's steps in order, stopping at the first failure, and
-// records the group in done or in Failed.
-func (u *updater) run(done *[]string, group string, steps ...step) {
-	for _, s := range steps {
-		if err := s.do(u.ctx, u.api, group); err != nil {
-			err = fmt.Errorf("supervisord group %s: %s: %w", group, s.name, err)
+// step runs s on groups in one batch and returns the groups it succeeded
+// for; failures are recorded in Failed.
+func (u *updater) step(s step, groups []string) map[string]bool {
+	ok := map[string]bool{}
+	if len(groups) == 0 {
+		return ok
+	}
+	for i, err := range u.api.Batch(u.ctx, s.op, groups) {
+		g := groups[i]
+		if err = s.check(err); err != nil {
+			err = fmt.Errorf("supervisord group %s: %s: %w", g, s.name, err)
 			if u.res.Failed == nil {
 				u.res.Failed = map[string]error{}
 			}
-			u.res.Failed[group] = err
+			u.res.Failed[g] = err
 			u.errs = append(u.errs, err)
-			return
+			continue
+		}
+		ok[g] = true
+	}
+	return ok
+}
+
+// keep returns the groups in set, in order.
+func keep(groups []string, set map[string]bool) []string {
+	var out []string
+	for _, g := range groups {
+		if set[g] {
+			out = append(out, g)
 		}
 	}
-	*done = append(*done, group)
+	return out
 }
 
 // onlyFaults reports whether err is non-nil and consists only of faults with

@@ -159,6 +159,11 @@ type faultyAPI struct {
 	fail map[string]error
 }
 
+// Batch goes through the overridden single calls.
+func (a faultyAPI) Batch(ctx context.Context, op Op, groups []string) []error {
+	return EachBatch(ctx, a, op, groups)
+}
+
 func (a faultyAPI) AddProcessGroup(ctx context.Context, name string) error {
 	if err := a.fail["AddProcessGroup "+name]; err != nil {
 		return err

@@ -5,7 +5,9 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -24,33 +26,64 @@ func encodeCall(method string, params ...any) ([]byte, error) {
 	xml.EscapeText(&b, []byte(method))
 	b.WriteString("</methodName><params>")
 	for i, p := range params {
-		b.WriteString("<param><value>")
-		switch v := p.(type) {
-		case string:
-			b.WriteString("<string>")
-			// EscapeText also replaces characters XML cannot carry
-			// (NUL, most control characters) with U+FFFD, so the body is
-			// always well-formed.
-			xml.EscapeText(&b, []byte(v))
-			b.WriteString("</string>")
-		case bool:
-			if v {
-				b.WriteString("<boolean>1</boolean>")
-			} else {
-				b.WriteString("<boolean>0</boolean>")
-			}
-		case int:
-			if v < math.MinInt32 || v > math.MaxInt32 {
-				return nil, fmt.Errorf("xml-rpc: parameter %d of %s: %d does not fit a 32-bit int", i+1, method, v)
-			}
-			fmt.Fprintf(&b, "<int>%d</int>", v)
-		default:
-			return nil, fmt.Errorf("xml-rpc: parameter %d of %s: unsupported type %T", i+1, method, p)
+		b.WriteString("<param>")
+		if err := encodeValue(&b, p); err != nil {
+			return nil, fmt.Errorf("xml-rpc: parameter %d of %s: %w", i+1, method, err)
 		}
-		b.WriteString("</value></param>")
+		b.WriteString("</param>")
 	}
 	b.WriteString("</params></methodCall>\n")
 	return b.Bytes(), nil
+}
+
+// encodeValue renders one <value>: string, bool, int, []any (array) or
+// map[string]any (struct, members sorted by name).
+func encodeValue(b *bytes.Buffer, p any) error {
+	b.WriteString("<value>")
+	switch v := p.(type) {
+	case string:
+		b.WriteString("<string>")
+		// EscapeText also replaces characters XML cannot carry (NUL, most
+		// control characters) with U+FFFD, so the body is always
+		// well-formed.
+		xml.EscapeText(b, []byte(v))
+		b.WriteString("</string>")
+	case bool:
+		if v {
+			b.WriteString("<boolean>1</boolean>")
+		} else {
+			b.WriteString("<boolean>0</boolean>")
+		}
+	case int:
+		if v < math.MinInt32 || v > math.MaxInt32 {
+			return fmt.Errorf("%d does not fit a 32-bit int", v)
+		}
+		fmt.Fprintf(b, "<int>%d</int>", v)
+	case []any:
+		b.WriteString("<array><data>")
+		for _, e := range v {
+			if err := encodeValue(b, e); err != nil {
+				return err
+			}
+		}
+		b.WriteString("</data></array>")
+	case map[string]any:
+		b.WriteString("<struct>")
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			b.WriteString("<member><name>")
+			xml.EscapeText(b, []byte(k))
+			b.WriteString("</name>")
+			if err := encodeValue(b, v[k]); err != nil {
+				return err
+			}
+			b.WriteString("</member>")
+		}
+		b.WriteString("</struct>")
+	default:
+		return fmt.Errorf("unsupported type %T", p)
+	}
+	b.WriteString("</value>")
+	return nil
 }
 
 // xmlNode is a generic element tree; XML-RPC is small enough to walk.

@@ -27,6 +27,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.Nodes, "nodes", o.Nodes, "number of nodes, spread over the shards")
 	fs.IntVar(&o.Shards, "shards", o.Shards, "number of shards")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "random seed")
+	fs.StringVar(&o.Command, "command", "", "replace every daemon's command with `CMD` (load tests)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

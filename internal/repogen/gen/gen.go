@@ -23,6 +23,9 @@ type Options struct {
 	Nodes            int   // nodes in total, spread evenly over the shards
 	Shards           int   // shards web-1 …; tenants are assigned round-robin
 	Seed             int64 // varies everything but names and counts
+	// Command, when set, replaces every daemon's command: load tests that
+	// start thousands of real processes use something like "sleep 100000".
+	Command string
 }
 
 // Default is the size the benchmarks use: 5,000 tenants × 3 daemons on one

@@ -108,6 +108,9 @@ func newTenant(o Options, i int, shard string, nodes []string) *tenant {
 			kd = proxied[r.intn(len(proxied))]
 		}
 		d := &daemon{Name: unique(names, kd.name), Command: kd.command}
+		if o.Command != "" {
+			d.Command = o.Command
+		}
 		if isProxied {
 			if paths[w] == nil {
 				paths[w] = map[string]int{}

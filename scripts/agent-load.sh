@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Measures the agent at scale on this machine (root): the 15,000-daemon
+# generated repository, about 3,000 of them placed on the measured node, all
+# started for real (sleep) by a private supervisord. Prints supervisord's own
+# reloadConfig time next to drover's end-to-end time for one changed daemon,
+# the agent's RSS and its CPU use at idle. Everything is private and removed
+# at the end; nothing of the machine's own services is touched.
+#   scripts/agent-load.sh [TENANTS] [DAEMONS_PER_TENANT]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+tenants=${1:-5000}
+per=${2:-3}
+node=web-1a
+work=$(mktemp -d /tmp/drover-load.XXXXXX)
+chmod 755 "$work"
+drover=$work/drover
+agent_pid=
+cleanup() {
+  [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null || true
+  [ -s "$work/supervisord.pid" ] && kill "$(cat "$work/supervisord.pid")" 2>/dev/null || true
+  for _ in $(seq 100); do [ -S "$work/supervisor.sock" ] || break; sleep 0.2; done
+  sleep 1
+  rmdir /sys/fs/cgroup/memory/drover/daemon-t* /sys/fs/cgroup/drover/daemon-t* 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+ms() { date +%s%3N; }
+
+(cd "$top" && go build -o "$drover" ./cmd/drover && go run ./internal/repogen -out "$work/repo" \
+  -tenants "$tenants" -daemons "$per" -nodes 5 -command "sleep 100000 # \$PORT") >/dev/null
+git -C "$work/repo" init -q -b main
+git -C "$work/repo" add -A
+git -C "$work/repo" -c user.name=load -c user.email=load@example.com commit -q -m load
+mkdir -p "$work/etc/supervisor" "$work/etc/nginx" "$work/logs" "$work/storage"
+# Every webroot directory the node's daemons run in.
+"$drover" render --node "$node" --out "$work/r" "$work/repo" >/dev/null 2>&1
+grep -ho '"dir": "[^"]*"' "$work/r/exec/"*.json | cut -d'"' -f4 | sed "s#^/var/www/storage#$work/storage#" | sort -u | xargs mkdir -p
+programs=$(ls "$work/r/exec" | wc -l)
+rm -rf "$work/r"
+
+cat >"$work/agent.hcl" <<CFG
+node = "$node"
+state_dir = "$work/state"
+storage_root = "$work/storage"
+binary = "$drover"
+source {
+  url = "$work/repo"
+  poll_interval = "1h"
+}
+supervisor {
+  conf_dir = "$work/etc/supervisor"
+  socket = "$work/supervisor.sock"
+}
+nginx {
+  conf_dir = "$work/etc/nginx"
+  test_command = ["true"]
+  reload_command = ["true"]
+}
+api {
+  socket = "$work/agent.sock"
+  metrics_listen = ""
+}
+CFG
+cat >"$work/supervisord.conf" <<CFG
+[unix_http_server]
+file=$work/supervisor.sock
+[supervisord]
+logfile=$work/supervisord.log
+pidfile=$work/supervisord.pid
+childlogdir=$work/logs
+minfds=4096
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+[supervisorctl]
+serverurl=unix://$work/supervisor.sock
+[include]
+files = $work/etc/supervisor/*.conf
+CFG
+ulimit -n "$(ulimit -Hn)"
+supervisord -c "$work/supervisord.conf"
+for _ in $(seq 100); do supervisorctl -c "$work/supervisord.conf" pid >/dev/null 2>&1 && break; sleep 0.1; done
+
+echo "node $node: $programs programs of $((tenants * per)) daemons"
+t0=$(ms); "$drover" agent --config "$work/agent.hcl" --once >/dev/null 2>"$work/once.log" || true; t1=$(ms)
+echo "first converge (--once, all programs added and started): $((t1 - t0)) ms"
+
+t0=$(ms); supervisorctl -c "$work/supervisord.conf" reread >/dev/null; t1=$(ms)
+echo "floor: supervisord reloadConfig (supervisorctl reread, nothing changed): $((t1 - t0)) ms"
+
+"$drover" agent --config "$work/agent.hcl" >"$work/agent.log" 2>&1 &
+agent_pid=$!
+for _ in $(seq 100); do [ -S "$work/agent.sock" ] && break; sleep 0.1; done
+sleep 3
+rss=$(awk '/VmRSS/ {print $2}' /proc/$agent_pid/status)
+echo "agent RSS after start: $((rss / 1024)) MB"
+read -r u1 s1 < <(awk '{print $14, $15}' /proc/$agent_pid/stat)
+sleep 10
+read -r u2 s2 < <(awk '{print $14, $15}' /proc/$agent_pid/stat)
+echo "agent CPU at idle: $(( (u2 + s2 - u1 - s1) * 10 )) ms over 10 s"
+
+# One changed daemon: a section change (stop_wait_secs), so supervisord must
+# reload its configuration and replace the group.
+file=$(grep -l 'node = "'$node'"' "$work/repo/tenants/"*.hcl 2>/dev/null | head -n1 || true)
+prog=$(ls "$work/state/exec" | head -n1 | sed 's/\.json$//')
+tenant=$(echo "$prog" | sed 's/^daemon-\(t[0-9]*\)-.*/\1/'); daemon=${prog#daemon-$tenant-}
+file=$work/repo/tenants/$tenant.hcl
+before=$(supervisorctl -c "$work/supervisord.conf" pid "$prog" 2>/dev/null | head -n1 || true)
+python3 - "$file" "$daemon" <<'PY'
+import re, sys
+path, name = sys.argv[1], sys.argv[2]
+s = open(path).read()
+i = s.index('daemon "%s"' % name)
+j = s.index('{', i) + 1
+s = s[:j] + '\n      stop_wait_secs = 7' + s[j:]
+open(path, 'w').write(s)
+PY
+t0=$(ms)
+git -C "$work/repo" -c user.name=load -c user.email=load@example.com commit -q -am "change $prog"
+for _ in $(seq 600); do
+  now=$(supervisorctl -c "$work/supervisord.conf" pid "$prog" 2>/dev/null | head -n1 || true)
+  if [ -n "$now" ] && [ "$now" != "$before" ] && [ "$now" != 0 ]; then break; fi
+  sleep 0.05
+done
+t1=$(ms)
+echo "one changed daemon ($prog), commit -> new process spawned: $((t1 - t0)) ms (polling supervisorctl adds ~150 ms)"
+grep -E 'msg=reconciled' "$work/agent.log" | tail -n1
+rss=$(awk '/VmRSS/ {print $2}' /proc/$agent_pid/status)
+echo "agent RSS after the change: $((rss / 1024)) MB"
