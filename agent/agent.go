@@ -58,10 +58,10 @@ type Agent struct {
 	// reconcile, drift repair, retries and event-driven status updates.
 	mu sync.Mutex
 	// plan is the node plan of the revision last applied in this process
-	// (nil until one is), with the rendered files; the API reads it.
+	// (nil until one is, or when restored without the revision in the Git
+	// cache); the API reads it.
 	plan     *netplan.NodePlan
 	planRev  string
-	desired  map[string]render.File
 	state    nodeState
 	wake     chan struct{}
 	lastHead string

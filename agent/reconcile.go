@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sort"
 	"time"
 
@@ -42,6 +43,17 @@ type Result struct {
 	// Failed maps daemon keys to why they failed.
 	Failed map[string]string
 	Err    error
+	// Took says how long the pass spent in each phase (load, apply,
+	// supervisord, nginx), for the log.
+	Took map[string]time.Duration
+}
+
+// took records the time spent in a phase since start.
+func (r *Result) took(phase string, start time.Time) {
+	if r.Took == nil {
+		r.Took = map[string]time.Duration{}
+	}
+	r.Took[phase] += time.Since(start).Round(time.Millisecond)
 }
 
 // Converged reports whether the node matches the head revision.
@@ -72,8 +84,12 @@ func (a *Agent) Reconcile(ctx context.Context, force bool) *Result {
 	a.metrics.observeReconcile(res, a.now().Sub(start))
 	if res.Outcome != OutcomeUnchanged {
 		a.updateGauges()
+		// A pass over a large node allocates far more than the agent keeps;
+		// give it back now rather than idle at the peak.
+		debug.FreeOSMemory()
 		a.log.Info("reconciled", "revision", short(res.Revision), "outcome", res.Outcome,
-			"changes", len(res.Changes), "failed", len(res.Failed), "took", a.now().Sub(start).Round(time.Millisecond))
+			"changes", len(res.Changes), "failed", len(res.Failed), "took", a.now().Sub(start).Round(time.Millisecond),
+			"phases", fmt.Sprint(res.Took))
 	}
 	return res
 }
@@ -94,9 +110,9 @@ func (a *Agent) reconcile(ctx context.Context, force bool) *Result {
 		_ = a.store.SetMeta(store.MetaSourceError, err.Error())
 		a.metrics.sourceUp.Set(0)
 		res := &Result{Revision: a.planRev, Outcome: OutcomeUnreachable, Err: fmt.Errorf("source unreachable: %w", err)}
-		if force && a.desired != nil {
+		if force && a.planRev != "" {
 			// Retries of the running revision need no source.
-			applied := a.apply(ctx, a.planRev, a.plan, a.desired, applyOpts{})
+			applied := a.apply(ctx, a.planRev, a.plan, a.running(), applyOpts{})
 			res.Changes, res.Failed = applied.Changes, applied.Failed
 		}
 		return res
@@ -122,13 +138,14 @@ func (a *Agent) reconcile(ctx context.Context, force bool) *Result {
 	}
 	if rejected {
 		a.lastHead = head
-		if force && a.desired != nil {
-			a.apply(ctx, a.planRev, a.plan, a.desired, applyOpts{})
+		if force && a.planRev != "" {
+			a.apply(ctx, a.planRev, a.plan, a.running(), applyOpts{})
 		}
 		return &Result{Revision: head, Outcome: OutcomeRejected, Err: fmt.Errorf("%w: %s", errRejected, a.state.RejectedDiags)}
 	}
 
 	// Step 2: fetch what is new, load and validate the revision.
+	loadStart := time.Now()
 	plan, desired, err := a.load(ctx, head)
 	if errors.Is(err, errRejected) {
 		a.reject(head, err)
@@ -141,9 +158,10 @@ func (a *Agent) reconcile(ctx context.Context, force bool) *Result {
 	a.state.Rejected, a.state.RejectedDiags = "", ""
 
 	// Steps 3-6: compare, apply the difference, remove what is gone, record.
-	res := a.apply(ctx, head, plan, desired, applyOpts{})
+	res := a.apply(ctx, head, plan, desired, applyOpts{trustStore: !force})
+	res.took("load", loadStart)
 	a.lastHead = head
-	a.plan, a.planRev, a.desired = plan, head, desired
+	a.plan, a.planRev = plan, head
 	return res
 }
 
@@ -186,11 +204,7 @@ func (a *Agent) render(ctx context.Context, rev string) (*netplan.NodePlan, map[
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: revision %s: %v", errRejected, short(rev), err)
 	}
-	desired := map[string]render.File{}
-	for _, f := range render.Node(plan, a.opts) {
-		desired[Key(f.Root, f.Path)] = f
-	}
-	return plan, desired, nil
+	return plan, a.desiredOf(plan), nil
 }
 
 // reject records an invalid revision: never applied, reported until the
@@ -231,8 +245,8 @@ func (a *Agent) Restore(ctx context.Context) *Result {
 		plan = p
 	}
 	a.log.Info("re-applying the last applied state from the store", "revision", short(rev), "files", len(desired))
-	res := a.apply(ctx, rev, plan, desired, applyOpts{observeAll: true})
-	a.plan, a.planRev, a.desired = plan, rev, desired
+	res := a.apply(ctx, rev, plan, desired, applyOpts{})
+	a.plan, a.planRev = plan, rev
 	return res
 }
 
@@ -277,6 +291,29 @@ func filesOf(installed map[string]store.Resource) map[string]render.File {
 	for key, r := range installed {
 		root, path := splitKey(key)
 		files[key] = render.File{Root: root, Path: path, Mode: r.Mode, Data: r.Data}
+	}
+	return files
+}
+
+// running is the desired state of the running revision, rendered again from
+// its plan (not kept in memory: it is tens of megabytes on a large node),
+// or the stored state when the plan is not known.
+func (a *Agent) running() map[string]render.File {
+	if a.plan == nil {
+		installed, err := a.store.Resources()
+		if err != nil {
+			return nil
+		}
+		return filesOf(installed)
+	}
+	return a.desiredOf(a.plan)
+}
+
+// desiredOf renders a plan into files by store key.
+func (a *Agent) desiredOf(plan *netplan.NodePlan) map[string]render.File {
+	files := map[string]render.File{}
+	for _, f := range render.Node(plan, a.opts) {
+		files[Key(f.Root, f.Path)] = f
 	}
 	return files
 }

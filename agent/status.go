@@ -170,7 +170,9 @@ func (a *Agent) recordStatuses(ctx context.Context, plan *netplan.NodePlan, touc
 			toObserve = append(toObserve, d)
 		}
 	}
+	observeStart := time.Now()
 	observed := a.observe(ctx, toObserve, now.Add(a.settle))
+	res.took("observe", observeStart)
 	here := map[string]bool{}
 	a.retryAt = time.Time{}
 	defer func() {

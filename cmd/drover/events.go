@@ -23,8 +23,9 @@ func init() {
 		help: `supervisord starts this as [eventlistener:drover-events] (see the rendered
 drover-events.conf). It speaks the event-listener protocol on stdin/stdout and
 posts every PROCESS_STATE change to the agent's API socket, so the agent never
-polls every process. When the agent is not running the event is dropped: the
-agent observes every program when it starts.`,
+polls every process. While the agent cannot take an event (it is restarting,
+say), the listener waits a second and answers FAIL: supervisord keeps the
+event in its buffer (1,024 events) and sends it again.`,
 		flags: func(fs *flag.FlagSet) { fs.StringVar(&socket, "socket", "", "the agent's API socket `PATH`") },
 		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
 			if socket == "" || len(args) > 0 {
@@ -38,15 +39,16 @@ agent observes every program when it starts.`,
 				}
 				body, _ := json.Marshal(agent.EventJSON{Group: group, Process: process, State: state, PID: pid})
 				resp, err := c.http.Post("http://drover/v1/events", "application/json", bytes.NewReader(body))
-				if err != nil {
-					fmt.Fprintf(env.stderr, "drover supervisor-events: %v\n", err)
-					return nil // dropped: see help
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusNoContent {
+						return nil
+					}
+					err = fmt.Errorf("agent answered %s", resp.Status)
 				}
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusNoContent {
-					fmt.Fprintf(env.stderr, "drover supervisor-events: agent answered %s\n", resp.Status)
-				}
-				return nil
+				fmt.Fprintf(env.stderr, "drover supervisor-events: %v; supervisord will send the event again\n", err)
+				time.Sleep(time.Second) // no busy loop while the agent is away
+				return err
 			})
 			if err != nil {
 				fmt.Fprintf(env.stderr, "drover supervisor-events: %v\n", err)
