@@ -69,6 +69,10 @@ type Agent struct {
 	// forceNext asks the next pass to compare everything again.
 	retryAt   time.Time
 	forceNext bool
+	// statusCache mirrors the store's daemon statuses (see daemonStatuses).
+	statusCache map[string]store.DaemonStatus
+	// events queues supervisord's process state changes for eventLoop.
+	events chan EventJSON
 	// settle is how long a pass waits for started programs to leave
 	// STARTING (see settleTime); zero in the long-running agent.
 	settle time.Duration
@@ -89,16 +93,17 @@ type nodeState struct {
 // the state dir locked) by the caller.
 func New(cfg *config.Config, deps Deps) *Agent {
 	a := &Agent{
-		cfg:   cfg,
-		opts:  cfg.RenderOptions(),
-		log:   deps.Log,
-		store: deps.Store,
-		src:   deps.Source,
-		fs:    deps.FS,
-		sup:   deps.Supervisor,
-		specs: newSpecCache(),
-		now:   deps.Now,
-		wake:  make(chan struct{}, 1),
+		cfg:    cfg,
+		opts:   cfg.RenderOptions(),
+		log:    deps.Log,
+		store:  deps.Store,
+		src:    deps.Source,
+		fs:     deps.FS,
+		sup:    deps.Supervisor,
+		specs:  newSpecCache(),
+		now:    deps.Now,
+		wake:   make(chan struct{}, 1),
+		events: make(chan EventJSON, eventQueue),
 	}
 	a.layout = LayoutOf(a.opts)
 	if a.log == nil {

@@ -113,7 +113,7 @@ func (a *Agent) Status() (StatusJSON, error) {
 	if err != nil {
 		return StatusJSON{}, err
 	}
-	daemons, err := a.store.Daemons()
+	daemons, err := a.daemonStatuses()
 	if err != nil {
 		return StatusJSON{}, err
 	}
@@ -142,7 +142,7 @@ func (a *Agent) Status() (StatusJSON, error) {
 func (a *Agent) Daemons() ([]DaemonJSON, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	statuses, err := a.store.Daemons()
+	statuses, err := a.daemonStatuses()
 	if err != nil {
 		return nil, err
 	}
@@ -215,6 +215,7 @@ func (a *Agent) Serve(ctx context.Context) error {
 	}
 	servers := []*http.Server{{Handler: a.apiHandler()}}
 	go servers[0].Serve(ln)
+	go a.eventLoop(ctx)
 	if addr := a.cfg.API.MetricsListen; addr != "" {
 		mln, err := net.Listen("tcp", addr)
 		if err != nil {

@@ -269,7 +269,7 @@ func (a *Agent) apply(ctx context.Context, rev string, plan *netplan.NodePlan, d
 	if len(res.Changes) > 0 || res.Err != nil || len(res.Failed) > 0 {
 		change.History = &store.HistoryEntry{Revision: rev, At: now, Result: string(res.Outcome), Summary: summary}
 	}
-	if err := a.store.Record(change); err != nil {
+	if err := a.record(change); err != nil {
 		res.Outcome = OutcomeFailed
 		res.Err = errors.Join(res.Err, fmt.Errorf("record applied state: %w", err))
 	}
@@ -359,7 +359,7 @@ func (a *Agent) dueRestarts(ctx context.Context, plan *netplan.NodePlan) []strin
 	if plan == nil {
 		return nil
 	}
-	statuses, err := a.store.Daemons()
+	statuses, err := a.daemonStatuses()
 	if err != nil {
 		return nil
 	}

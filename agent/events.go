@@ -20,84 +20,125 @@ type EventJSON struct {
 	PID     int    `json:"pid"`
 }
 
+// eventQueue bounds the events waiting for eventLoop; a burst beyond it
+// (thousands of programs starting at once) is dropped and answered 503, and
+// the listener sends those events again.
+const eventQueue = 8192
+
+// eventBatch is how long eventLoop gathers events before handling them.
+const eventBatch = 200 * time.Millisecond
+
 func (a *Agent) handleEvent(w http.ResponseWriter, r *http.Request) {
 	var ev EventJSON
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&ev); err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	a.ProcessEvent(r.Context(), ev)
-	w.WriteHeader(http.StatusNoContent)
+	select {
+	case a.events <- ev:
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		httpError(w, http.StatusServiceUnavailable, "event queue full")
+	}
 }
 
-// ProcessEvent updates the status of the daemon a supervisord event is
-// about, asking supervisord (getProcessInfo) only about that program.
-func (a *Agent) ProcessEvent(ctx context.Context, ev EventJSON) {
-	if !strings.HasPrefix(ev.Group, "daemon-") {
-		return
+// eventLoop handles queued events in batches: one getProcessInfo multicall
+// and one store write per batch, however many events it holds.
+func (a *Agent) eventLoop(ctx context.Context) {
+	for {
+		var batch []EventJSON
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-a.events:
+			batch = append(batch, ev)
+		}
+		timer := time.After(eventBatch)
+	gather:
+		for {
+			select {
+			case ev := <-a.events:
+				batch = append(batch, ev)
+			case <-timer:
+				break gather
+			case <-ctx.Done():
+				return
+			}
+		}
+		a.ProcessEvents(ctx, batch)
 	}
+}
+
+// ProcessEvents updates the status of the daemons supervisord events are
+// about, asking supervisord (getProcessInfo) only about those programs: the
+// event says something changed, supervisord says what is true now (events
+// arrive late, e.g. STOPPED after drover restarted a program).
+func (a *Agent) ProcessEvents(ctx context.Context, events []EventJSON) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.plan == nil {
 		return
 	}
-	var d *netplan.Daemon
-	for _, p := range a.plan.Programs {
-		if p.Program == ev.Group {
-			d = p
+	groups := map[string]bool{}
+	for _, ev := range events {
+		if strings.HasPrefix(ev.Group, "daemon-") {
+			groups[ev.Group] = true
 		}
 	}
-	if d == nil {
-		return
-	}
-	statuses, err := a.store.Daemons()
+	statuses, err := a.daemonStatuses()
 	if err != nil {
 		return
 	}
-	st, ok := statuses[d.Key]
-	if !ok {
+	var daemons []*netplan.Daemon
+	for _, d := range a.plan.Programs {
+		if st, ok := statuses[d.Key]; ok && groups[d.Program] && d.Enabled &&
+			(st.Status != StatusFailed || processFailure(st.Reason)) {
+			// An apply failure (nginx, a write) is not the process's to
+			// clear: the retry of the apply will.
+			daemons = append(daemons, d)
+		}
+	}
+	if len(daemons) == 0 {
 		return
 	}
-	old := st
 	now := a.now()
-	if st.Status == StatusFailed && !processFailure(st.Reason) {
-		// An apply failure (nginx, a write) is not the process's to clear:
-		// the retry of the apply will.
-		return
-	}
-	if !d.Enabled {
-		st.Status, st.Reason, st.PIDs = StatusStopped, "disabled", nil
-	} else {
-		// The event says something changed; supervisord says what is true
-		// now (events arrive late, e.g. STOPPED after drover restarted it).
-		o := a.observe(ctx, []*netplan.Daemon{d}, now)[d.Key]
+	observed := a.observe(ctx, daemons, now)
+	change := store.Change{At: now}
+	for _, d := range daemons {
+		o := observed[d.Key]
+		if strings.HasPrefix(o.reason, "supervisord: ") {
+			continue // supervisord did not answer (shutting down): nothing learned
+		}
+		st := statuses[d.Key]
+		old := st
 		st.Status, st.Reason, st.PIDs = o.status, o.reason, o.pids
-		if strings.HasPrefix(st.Reason, "supervisord: ") {
-			return // supervisord did not answer (shutting down): nothing learned
+		if st.Status == old.Status && st.Reason == old.Reason && equalInts(st.PIDs, old.PIDs) {
+			continue
 		}
+		if st.Status != old.Status {
+			st.Since = now
+			a.log.Info("daemon status changed", "daemon", d.Key, "from", old.Status, "to", st.Status, "reason", st.Reason)
+		}
+		st.UpdatedAt = now
+		if st.Status == StatusFailed {
+			if old.Status != StatusFailed {
+				st.Attempts = 0
+			}
+			st.Attempts++
+			st.NextRetry = now.Add(backoff(st.Attempts))
+			if a.retryAt.IsZero() || st.NextRetry.Before(a.retryAt) {
+				a.retryAt = st.NextRetry
+			}
+		} else {
+			st.Attempts, st.NextRetry = 0, time.Time{}
+		}
+		change.Daemons = append(change.Daemons, st)
 	}
-	if st.Status == old.Status && st.Reason == old.Reason && equalInts(st.PIDs, old.PIDs) {
+	if len(change.Daemons) == 0 {
 		return
 	}
-	if st.Status != old.Status {
-		st.Since = now
-		a.log.Info("daemon status changed", "daemon", d.Key, "from", old.Status, "to", st.Status, "reason", st.Reason)
-	}
-	st.UpdatedAt = now
-	if st.Status == StatusFailed {
-		if old.Status != StatusFailed {
-			st.Attempts = 0
-		}
-		st.Attempts++
-		st.NextRetry = now.Add(backoff(st.Attempts))
-		if a.retryAt.IsZero() || st.NextRetry.Before(a.retryAt) {
-			a.retryAt = st.NextRetry
-		}
-	} else {
-		st.Attempts, st.NextRetry = 0, time.Time{}
-	}
-	if err := a.store.Record(store.Change{At: now, Daemons: []store.DaemonStatus{st}}); err != nil {
-		a.log.Error("record daemon status", "daemon", d.Key, "error", err)
+	if err := a.record(change); err != nil {
+		a.log.Error("record daemon statuses", "error", err)
 	}
 	a.updateGauges()
 	a.Trigger() // wake the loop: a new retry time may be due earlier

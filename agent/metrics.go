@@ -77,7 +77,7 @@ func (a *Agent) updateGauges() {
 	if err != nil {
 		return
 	}
-	daemons, err := a.store.Daemons()
+	daemons, err := a.daemonStatuses()
 	if err != nil {
 		return
 	}

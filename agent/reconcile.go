@@ -218,7 +218,7 @@ func (a *Agent) reject(rev string, err error) {
 	if err := a.store.Reject(store.Rejection{Revision: rev, At: now, Diagnostics: msg}); err != nil {
 		a.log.Error("record rejection", "error", err)
 	}
-	if err := a.store.Record(store.Change{At: now, History: &store.HistoryEntry{Revision: rev, At: now, Result: string(OutcomeRejected), Summary: firstLine(msg)}}); err != nil {
+	if err := a.record(store.Change{At: now, History: &store.HistoryEntry{Revision: rev, At: now, Result: string(OutcomeRejected), Summary: firstLine(msg)}}); err != nil {
 		a.log.Error("record history", "error", err)
 	}
 	a.metrics.rejected.Inc()

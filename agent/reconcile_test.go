@@ -322,3 +322,41 @@ func TestDueRetryIsConsumedWhenSourceIsDown(t *testing.T) {
 		t.Errorf("retry with the source down did not converge: %v", res.Failed)
 	}
 }
+
+func TestEventsUpdateStatusesInOneBatch(t *testing.T) {
+	h := newHarness(t)
+	h.src.commit(repoWith(proxied("reverb", "/app"), daemon("queue", "")))
+	h.reconcile(OutcomeApplied)
+	ctx := context.Background()
+	// The queue crashes for good; supervisord pushes events.
+	h.sup.SetFailing("daemon-acme-queue", "FATAL")
+	h.sup.StopProcessGroup(ctx, "daemon-acme-queue", true)
+	h.sup.StartProcessGroup(ctx, "daemon-acme-queue", false)
+	h.agent.ProcessEvents(ctx, []EventJSON{
+		{Group: "daemon-acme-queue", Process: "daemon-acme-queue", State: "STOPPED"},
+		{Group: "daemon-acme-queue", Process: "daemon-acme-queue", State: "FATAL"},
+		{Group: "drover-events", Process: "drover-events", State: "RUNNING"},
+	})
+	st := h.statuses()
+	if q := st["acme/main/queue"]; q.Status != StatusFailed || !strings.Contains(q.Reason, "FATAL") || q.NextRetry.IsZero() {
+		t.Errorf("queue after FATAL event: %+v", q)
+	}
+	if st["acme/main/reverb"].Status != StatusRunning {
+		t.Errorf("reverb changed: %+v", st["acme/main/reverb"])
+	}
+	// The retry restarts it once supervisord can.
+	h.sup.SetFailing("daemon-acme-queue", "")
+	h.clock = h.clock.Add(time.Minute)
+	h.reconcile(OutcomeApplied)
+	if q := h.statuses()["acme/main/queue"]; q.Status != StatusRunning {
+		t.Errorf("queue after retry: %+v", q)
+	}
+	// An apply failure is not cleared by a process event.
+	h.nginx.broken = "nginx: [emerg] broken"
+	h.src.commit(repoWith(proxied("reverb", "/app2"), daemon("queue", "")))
+	h.reconcile(OutcomeFailed)
+	h.agent.ProcessEvents(ctx, []EventJSON{{Group: "daemon-acme-reverb", Process: "daemon-acme-reverb", State: "RUNNING"}})
+	if r := h.statuses()["acme/main/reverb"]; r.Status != StatusFailed || !strings.Contains(r.Reason, "broken") {
+		t.Errorf("nginx failure cleared by a process event: %+v", r)
+	}
+}

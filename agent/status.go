@@ -153,7 +153,7 @@ func (a *Agent) recordStatuses(ctx context.Context, plan *netplan.NodePlan, touc
 	if plan == nil {
 		return
 	}
-	prev, err := a.store.Daemons()
+	prev, err := a.daemonStatuses()
 	if err != nil {
 		a.log.Error("read daemon statuses", "error", err)
 		prev = map[string]store.DaemonStatus{}
@@ -251,7 +251,7 @@ func (a *Agent) retryDue() bool {
 
 // loadRetryAt sets retryAt from the stored statuses (at start).
 func (a *Agent) loadRetryAt() {
-	daemons, err := a.store.Daemons()
+	daemons, err := a.daemonStatuses()
 	if err != nil {
 		return
 	}
@@ -268,7 +268,7 @@ func (a *Agent) loadRetryAt() {
 // node.
 func (a *Agent) Retry(key string) (bool, error) {
 	a.mu.Lock()
-	daemons, err := a.store.Daemons()
+	daemons, err := a.daemonStatuses()
 	if err != nil {
 		a.mu.Unlock()
 		return false, err
@@ -281,4 +281,38 @@ func (a *Agent) Retry(key string) (bool, error) {
 	a.mu.Unlock()
 	a.Trigger()
 	return true, nil
+}
+
+// daemonStatuses returns the daemon statuses, from a cache of the store's
+// kept in step by record: reading thousands of statuses from bbolt on every
+// event would cost more than handling it.
+func (a *Agent) daemonStatuses() (map[string]store.DaemonStatus, error) {
+	if a.statusCache == nil {
+		m, err := a.store.Daemons()
+		if err != nil {
+			return nil, err
+		}
+		a.statusCache = m
+	}
+	return a.statusCache, nil
+}
+
+// record writes a change to the store and to the status cache.
+func (a *Agent) record(c store.Change) error {
+	if err := a.store.Record(c); err != nil {
+		a.statusCache = nil // re-read what the store has
+		return err
+	}
+	if a.statusCache != nil {
+		for _, d := range c.Daemons {
+			if prev, ok := a.statusCache[d.Key]; ok && !prev.CreatedAt.IsZero() {
+				d.CreatedAt = prev.CreatedAt // as the store keeps it
+			}
+			a.statusCache[d.Key] = d
+		}
+		for _, k := range c.DeleteDaemons {
+			delete(a.statusCache, k)
+		}
+	}
+	return nil
 }
