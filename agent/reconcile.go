@@ -145,8 +145,8 @@ func (a *Agent) reconcile(ctx context.Context, force bool) *Result {
 	}
 
 	// Step 2: fetch what is new, load and validate the revision.
-	loadStart := time.Now()
-	plan, desired, err := a.load(ctx, head)
+	var took Result
+	plan, desired, err := a.load(ctx, head, &took)
 	if errors.Is(err, errRejected) {
 		a.reject(head, err)
 		return &Result{Revision: head, Outcome: OutcomeRejected, Err: err}
@@ -159,7 +159,9 @@ func (a *Agent) reconcile(ctx context.Context, force bool) *Result {
 
 	// Steps 3-6: compare, apply the difference, remove what is gone, record.
 	res := a.apply(ctx, head, plan, desired, applyOpts{trustStore: !force})
-	res.took("load", loadStart)
+	for phase, d := range took.Took {
+		res.Took[phase] = d
+	}
 	a.lastHead = head
 	a.plan, a.planRev = plan, head
 	return res
@@ -167,10 +169,11 @@ func (a *Agent) reconcile(ctx context.Context, force bool) *Result {
 
 // load fetches rev and renders this node's desired state. Invalid input is
 // wrapped in errRejected.
-func (a *Agent) load(ctx context.Context, rev string) (*netplan.NodePlan, map[string]render.File, error) {
-	fetchStart := a.now()
+func (a *Agent) load(ctx context.Context, rev string, took *Result) (*netplan.NodePlan, map[string]render.File, error) {
+	fetchStart := time.Now()
 	fr, err := a.src.Fetch(ctx, rev)
-	a.metrics.fetchSeconds.Observe(a.now().Sub(fetchStart).Seconds())
+	a.metrics.fetchSeconds.Observe(time.Since(fetchStart).Seconds())
+	took.took("fetch", fetchStart)
 	if err != nil {
 		return nil, nil, fmt.Errorf("fetch %s: %w", short(rev), err)
 	}
@@ -178,12 +181,15 @@ func (a *Agent) load(ctx context.Context, rev string) (*netplan.NodePlan, map[st
 		a.log.Warn("BRANCH WAS FORCE-PUSHED: the new head does not descend from the previous one; following it",
 			"branch", a.cfg.Source.Branch, "previous", short(fr.Previous), "head", short(rev))
 	}
-	return a.render(ctx, rev)
+	return a.render(ctx, rev, took)
 }
 
 // render loads rev from the local cache (no network) and renders the node.
-func (a *Agent) render(ctx context.Context, rev string) (*netplan.NodePlan, map[string]render.File, error) {
+func (a *Agent) render(ctx context.Context, rev string, took *Result) (*netplan.NodePlan, map[string]render.File, error) {
+	start := time.Now()
 	blobs, err := a.src.Files(ctx, rev, a.cfg.Source.Path)
+	took.took("files", start)
+	start = time.Now()
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: read config files of %s: %v", errRejected, short(rev), err)
 	}
@@ -196,6 +202,8 @@ func (a *Agent) render(ctx context.Context, rev string) (*netplan.NodePlan, map[
 		_ = spec.WriteDiagnostics(&b, files, diags, 0, false)
 		return nil, nil, fmt.Errorf("%w: revision %s is invalid:\n%s", errRejected, short(rev), b.String())
 	}
+	took.took("parse", start)
+	start = time.Now()
 	cluster, err := netplan.Compute(cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", errRejected, err)
@@ -204,7 +212,9 @@ func (a *Agent) render(ctx context.Context, rev string) (*netplan.NodePlan, map[
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: revision %s: %v", errRejected, short(rev), err)
 	}
-	return plan, a.desiredOf(plan), nil
+	desired := a.desiredOf(plan)
+	took.took("plan+render", start)
+	return plan, desired, nil
 }
 
 // reject records an invalid revision: never applied, reported until the
@@ -241,7 +251,7 @@ func (a *Agent) Restore(ctx context.Context) *Result {
 	}
 	desired := filesOf(installed)
 	var plan *netplan.NodePlan
-	if p, d, err := a.render(ctx, rev); err == nil && sameFiles(d, desired) {
+	if p, d, err := a.render(ctx, rev, &Result{}); err == nil && sameFiles(d, desired) {
 		plan = p
 	}
 	a.log.Info("re-applying the last applied state from the store", "revision", short(rev), "files", len(desired))

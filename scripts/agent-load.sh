@@ -126,7 +126,9 @@ done
 spawned=$(grep "spawned: '$prog' with pid" "$work/supervisord.log" | tail -n1 | cut -c1-23)
 t1=$(date -d "${spawned/,/.}" +%s%3N)
 echo "one changed daemon ($prog), commit -> new process spawned (supervisord's log): $((t1 - t0)) ms"
+sleep 3
 grep -E 'msg=reconciled' "$work/agent.log" | tail -n1
 rss=$(awk '/VmRSS/ {print $2}' /proc/$agent_pid/status)
 echo "agent RSS after the change: $((rss / 1024)) MB"
-grep -v '^gc ' "$work/agent.log" | cut -c1-220
+grep -v '^gc ' "$work/agent.log" | cut -c1-220 | tail -n 8
+grep '^gc ' "$work/agent.log" | tail -n 2
