@@ -112,7 +112,7 @@ func (a *Agent) diffFiles(desired map[string]render.File, installed map[string]s
 func (a *Agent) apply(ctx context.Context, rev string, plan *netplan.NodePlan, desired map[string]render.File, o applyOpts) *Result {
 	res := &Result{Revision: rev, Outcome: OutcomeApplied, Failed: map[string]string{}}
 	defer res.took("apply", time.Now())
-	installed, err := a.store.Resources()
+	installed, err := a.installed(o.scope)
 	if err != nil {
 		res.Outcome, res.Err = OutcomeFailed, fmt.Errorf("read store: %w", err)
 		return res
@@ -377,4 +377,23 @@ func (a *Agent) dueRestarts(ctx context.Context, plan *netplan.NodePlan) []strin
 		}
 	}
 	return out
+}
+
+// installed reads what the store says is installed: everything, or only the
+// keys in scope (a repair of a few files must not read thousands).
+func (a *Agent) installed(scope map[string]bool) (map[string]store.Resource, error) {
+	if scope == nil {
+		return a.store.Resources()
+	}
+	out := make(map[string]store.Resource, len(scope))
+	for key := range scope {
+		r, ok, err := a.store.Resource(key)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out[key] = r
+		}
+	}
+	return out, nil
 }

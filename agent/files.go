@@ -142,6 +142,21 @@ func (l Layout) Path(key string) (string, bool) {
 	return filepath.Join(dir, filepath.FromSlash(path)), true
 }
 
+// KeyOf is the store key of a file on disk, if it is in one of the
+// layout's directories.
+func (l Layout) KeyOf(path string) (string, bool) {
+	path = filepath.Clean(path)
+	key, best := "", -1
+	for root, dir := range l {
+		dir = filepath.Clean(dir)
+		rel, err := filepath.Rel(dir, path)
+		if err == nil && rel != "." && !strings.HasPrefix(rel, "..") && len(dir) > best {
+			key, best = Key(root, filepath.ToSlash(rel)), len(dir) // the innermost directory wins
+		}
+	}
+	return key, best >= 0
+}
+
 // Dirs are the directories holding installed files, for watching.
 func (l Layout) Dirs() []string {
 	dirs := []string{

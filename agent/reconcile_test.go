@@ -255,7 +255,8 @@ func TestRepairRestoresHandEditedFiles(t *testing.T) {
 	fetches := h.src.fetches
 	h.fs.Remove("/etc/nginx/drover/locations/acme_main.conf")
 	h.fs.WriteFile("/var/lib/drover/exec/daemon-acme-reverb.json", []byte("{}"), 0o644)
-	h.agent.Repair(context.Background())
+	h.agent.Repair(context.Background(), []string{"/etc/nginx/drover/locations/acme_main.conf",
+		"/var/lib/drover/exec/daemon-acme-reverb.json", "/etc/nginx/drover/locations/not-drovers.conf"})
 	loc, _, err := h.fs.ReadFile("/etc/nginx/drover/locations/acme_main.conf")
 	if err != nil || !strings.Contains(string(loc), "location = /app") {
 		t.Errorf("locations file not restored: %v", err)

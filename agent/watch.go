@@ -66,7 +66,8 @@ func refDirs(repo string) []string {
 
 func (a *Agent) watchLoop(ctx context.Context, fw *fsnotify.Watcher, managed map[string]bool) {
 	var timer <-chan time.Time
-	repair, commit := false, false
+	repair := map[string]bool{}
+	commit := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -79,7 +80,7 @@ func (a *Agent) watchLoop(ctx context.Context, fw *fsnotify.Watcher, managed map
 				if isTemp(ev.Name) {
 					continue
 				}
-				repair = true
+				repair[ev.Name] = true
 			} else {
 				commit = true
 			}
@@ -93,13 +94,13 @@ func (a *Agent) watchLoop(ctx context.Context, fw *fsnotify.Watcher, managed map
 			a.log.Warn("file watcher", "error", err)
 		case <-timer:
 			timer = nil
-			if repair {
-				a.Repair(ctx)
+			if len(repair) > 0 {
+				a.Repair(ctx, sortedKeys(repair))
 			}
 			if commit {
 				a.Trigger()
 			}
-			repair, commit = false, false
+			repair, commit = map[string]bool{}, false
 		}
 	}
 }
@@ -110,30 +111,30 @@ func isTemp(name string) bool {
 	return len(base) > 0 && base[0] == '.'
 }
 
-// Repair restores managed files that differ from what drover installed,
-// from the store's content, without a fetch. It repairs toward the store,
-// not toward the newest revision: after a failed (rolled back) nginx change
-// the store still holds the files nginx accepted, and only the retry, with
-// its backoff, tries the new ones again.
-func (a *Agent) Repair(ctx context.Context) {
+// Repair restores the given managed files (paths the watcher saw change)
+// where they differ from what drover installed, from the store's content,
+// without a fetch; paths drover did not install are left alone. It repairs
+// toward the store, not toward the newest revision: after a failed (rolled
+// back) nginx change the store still holds the files nginx accepted, and
+// only the retry, with its backoff, tries the new ones again.
+func (a *Agent) Repair(ctx context.Context, paths []string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	installed, err := a.store.Resources()
+	scope := map[string]bool{}
+	for _, p := range paths {
+		if key, ok := a.layout.KeyOf(p); ok {
+			scope[key] = true
+		}
+	}
+	installed, err := a.installed(scope)
 	if err != nil {
 		a.log.Error("repair: read store", "error", err)
 		return
 	}
-	desired := filesOf(installed)
-	scope := map[string]bool{}
-	for key := range desired {
-		if _, ok := a.layout.Path(key); ok {
-			scope[key] = true
-		}
-	}
-	if len(desired) == 0 {
+	if len(installed) == 0 {
 		return
 	}
-	res := a.apply(ctx, a.planRev, a.plan, desired, applyOpts{scope: scope})
+	res := a.apply(ctx, a.planRev, a.plan, filesOf(installed), applyOpts{scope: scope})
 	if len(res.Changes) > 0 {
 		a.metrics.driftRepairs.Add(float64(countWrites(res)))
 		a.log.Warn("repaired managed files changed by hand", "changes", res.Changes)
