@@ -1,0 +1,120 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaults(t *testing.T) {
+	c, _, diags := Parse("agent.hcl", []byte(`node = "web-1a"`))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	want := Default()
+	want.Node = "web-1a"
+	if c.StateDir != "/var/lib/drover" || c.Source.Branch != "main" || c.Source.PollInterval != 30*time.Second ||
+		c.Supervisor.ConfDir != "/etc/supervisor/conf.d" || c.Supervisor.Socket != "/var/run/supervisor.sock" ||
+		c.Nginx.ConfDir != "/etc/nginx/drover" || strings.Join(c.Nginx.Listen, ",") != "80,[::]:80" ||
+		strings.Join(c.Nginx.TestCommand, " ") != "nginx -t" || strings.Join(c.Nginx.ReloadCommand, " ") != "nginx -s reload" ||
+		c.StorageRoot != "/var/www/storage" || c.Binary != "/usr/local/bin/drover" || c.Network != nil ||
+		c.API.Socket != "/run/drover/agent.sock" || c.API.MetricsListen != "127.0.0.1:9181" {
+		t.Errorf("defaults: %+v", c)
+	}
+	// An empty network block means every network default.
+	c, _, _ = Parse("agent.hcl", []byte("network {}\n"))
+	if c.Network == nil || *c.Network != DefaultNetwork {
+		t.Errorf("network {} = %+v, want %+v", c.Network, DefaultNetwork)
+	}
+}
+
+func TestFullConfig(t *testing.T) {
+	c, _, diags := Parse("agent.hcl", []byte(`
+node      = "web-1b"
+state_dir = "/srv/drover"
+source {
+  url              = "ssh://git@git.example.com/ops/hosting-config.git"
+  branch           = "prod"
+  path             = "hosting"
+  poll_interval    = "2m"
+  ssh_key_file     = "/etc/drover/id_ed25519"
+  known_hosts_file = "/etc/drover/known_hosts"
+}
+supervisor {
+  conf_dir = "/etc/supervisor/drover.d"
+  socket   = "/run/supervisor.sock"
+}
+nginx {
+  conf_dir       = "/etc/nginx/tenants"
+  listen         = ["443 ssl", "[::]:443 ssl"]
+  test_command   = ["/usr/sbin/nginx", "-t", "-q"]
+  reload_command = ["systemctl", "reload", "nginx"]
+}
+storage_root = "/home/storage"
+network {
+  tenant_interface  = "br-tenant"
+  transit_interface = "eth1"
+  nft_table         = "tenants"
+}
+api {
+  socket              = "/run/drover/api.sock"
+  metrics_listen      = ""
+  webhook_listen      = "0.0.0.0:9180"
+  webhook_secret_file = "/etc/drover/webhook.secret"
+}
+`))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if c.Node != "web-1b" || c.Source.Path != "hosting" || c.Source.PollInterval != 2*time.Minute || c.Source.Branch != "prod" ||
+		c.Network.TenantInterface != "br-tenant" || c.Network.NftTable != "tenants" || c.API.MetricsListen != "" ||
+		c.API.WebhookListen != "0.0.0.0:9180" || c.Nginx.ReloadCommand[0] != "systemctl" {
+		t.Errorf("parsed: %+v", c)
+	}
+	o := c.RenderOptions()
+	if o.ExecDir() != "/srv/drover/exec" || o.NftTable != "tenants" || o.APISocket != "/run/drover/api.sock" || o.StorageRoot != "/home/storage" {
+		t.Errorf("render options: %+v", o)
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	for _, c := range []struct {
+		name, src, summary string
+		line                int
+	}{
+		{"unknown key", "node = \"a\"\ncolour = \"red\"\n", "Unsupported argument", 2},
+		{"unknown block", "bogus {}\n", "Unsupported block type", 1},
+		{"unknown key in block", "nginx {\n  colour = 1\n}\n", "Unsupported argument", 2},
+		{"relative state_dir", "state_dir = \"var/lib\"\n", "Invalid path", 1},
+		{"injecting state_dir", "state_dir = \"/var/lib/drover; rm -rf /\"\n", "Invalid path", 1},
+		{"percent in storage_root", "storage_root = \"/srv/%(here)s\"\n", "Invalid path", 1},
+		{"dotdot in binary", "binary = \"/usr/../bin/drover\"\n", "Invalid path", 1},
+		{"bad socket", "api {\n  socket = \"/run/a b.sock\"\n}\n", "Invalid path", 2},
+		{"bad conf_dir", "supervisor {\n  conf_dir = \"/etc/#x\"\n}\n", "Invalid path", 2},
+		{"injecting listen", "nginx {\n  listen = [\"80; include /etc/passwd\"]\n}\n", "Invalid nginx listen value", 2},
+		{"empty test_command", "nginx {\n  test_command = []\n}\n", "Invalid command", 2},
+		{"bad poll interval", "source {\n  poll_interval = \"often\"\n}\n", "Invalid poll interval", 2},
+		{"too short poll interval", "source {\n  poll_interval = \"10ms\"\n}\n", "Invalid poll interval", 2},
+		{"bad interface", "network {\n  tenant_interface = \"tenant interface 0\"\n}\n", "Invalid interface name", 2},
+		{"bad nft table", "network {\n  nft_table = \"1; flush ruleset\"\n}\n", "Invalid nftables table name", 2},
+		{"wrong type", "node = [1]\n", "Unsuitable value type", 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, _, diags := Parse("agent.hcl", []byte(c.src))
+			if cfg != nil || !diags.HasErrors() {
+				t.Fatalf("accepted: %+v", cfg)
+			}
+			d := diags[0]
+			if d.Summary != c.summary || d.Subject == nil || d.Subject.Start.Line != c.line || d.Subject.Filename != "agent.hcl" {
+				t.Errorf("got %q at %v, want %q on line %d", d.Summary, d.Subject, c.summary, c.line)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, _, diags := Load("/nonexistent/agent.hcl")
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "no such file") {
+		t.Errorf("diags = %v", diags)
+	}
+}

@@ -1,0 +1,153 @@
+package launch
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/drover-sh/drover/render"
+)
+
+func TestEnvironIsExactlyTheList(t *testing.T) {
+	s := &render.ExecSpec{Env: map[string]string{"A": "x=y\nz", "HOST": "fd00::1", "PORT": "15000", "HOME": "/custom"}}
+	id := Identity{Name: "acme", Home: "/home/acme", LoginShell: "/bin/bash"}
+	got := strings.Join(Environ(s, id), "|")
+	want := "A=x=y\nz|HOME=/custom|HOST=fd00::1|LOGNAME=acme|PATH=" + StandardPath + "|PORT=15000|SHELL=/bin/bash|USER=acme"
+	if got != want {
+		t.Errorf("Environ:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestArgvPassesTheCommandAsOneArgument(t *testing.T) {
+	cmd := `php artisan "it's" ; rm -rf / # $PORT %(here)s`
+	argv := Argv(&render.ExecSpec{Command: cmd})
+	if len(argv) != 3 || argv[0] != "/bin/sh" || argv[1] != "-c" || argv[2] != "unset PWD; exec "+cmd {
+		t.Errorf("argv = %q", argv)
+	}
+}
+
+func TestLookupIdentityFallsBackWithoutPasswd(t *testing.T) {
+	s := &render.ExecSpec{User: "ghost", UID: 4000000000, Home: "/var/www/storage/ghost"}
+	id := LookupIdentity(s)
+	if id.FromPasswd || id.UID != 4000000000 || id.GID != 4000000000 || id.Name != "ghost" || id.Home != "/var/www/storage/ghost" || id.LoginShell != "/bin/sh" {
+		t.Errorf("identity = %+v", id)
+	}
+}
+
+func TestReadSpecRefusesUntrustedFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := `{"program":"daemon-a-b","command":"x","user":"a","uid":10000,"home":"/h","dir":"/d","env":{}}`
+	if os.Geteuid() == 0 {
+		if _, err := ReadSpec(write("ok.json", good, 0o600)); err != nil {
+			t.Errorf("a root-owned 0600 spec was refused: %v", err)
+		}
+		p := write("foreign.json", good, 0o600)
+		if err := os.Chown(p, 12345, 12345); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadSpec(p); err == nil || !strings.Contains(err.Error(), "not root") {
+			t.Errorf("a spec owned by uid 12345 was accepted: %v", err)
+		}
+	}
+	for name, c := range map[string]struct {
+		body string
+		mode os.FileMode
+		want string
+	}{
+		"group-writable": {good, 0o620, "writable by group or others"},
+		"system uid":     {strings.Replace(good, "10000", "0", 1), 0o600, "system user"},
+		"unknown field":  {strings.Replace(good, `"env":{}`, `"env":{},"user_override":"root"`, 1), 0o600, "unknown field"},
+		"no command":     {strings.Replace(good, `"command":"x"`, `"command":""`, 1), 0o600, "command and dir are required"},
+	} {
+		if os.Geteuid() != 0 && c.want != "writable by group or others" {
+			continue // the owner check comes first for non-root test runs
+		}
+		if _, err := ReadSpec(write(name+".json", c.body, c.mode)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want %q", name, err, c.want)
+		}
+	}
+}
+
+func TestMemoryCgroupDirAndRemoval(t *testing.T) {
+	root := t.TempDir()
+	old := CgroupRoot
+	CgroupRoot = root
+	defer func() { CgroupRoot = old }()
+	// v1 layout: no cgroup.controllers at the root.
+	dir, v2 := MemoryCgroupDir("daemon-a-b_01")
+	if v2 || dir != filepath.Join(root, "memory", "drover", "daemon-a-b_01") {
+		t.Errorf("v1 dir = %s, v2 %v", dir, v2)
+	}
+	for _, d := range []string{"daemon-a-b", "daemon-a-b_00", "daemon-a-b_01", "daemon-a-bc"} {
+		if err := os.MkdirAll(filepath.Join(root, "memory", "drover", d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	RemoveMemoryCgroups("daemon-a-b")
+	left, _ := filepath.Glob(filepath.Join(root, "memory", "drover", "*"))
+	if len(left) != 1 || filepath.Base(left[0]) != "daemon-a-bc" {
+		t.Errorf("left after removal: %v (only another program's cgroup should stay)", left)
+	}
+	// v2 layout.
+	if err := os.WriteFile(filepath.Join(root, "cgroup.controllers"), []byte("memory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if dir, v2 := MemoryCgroupDir("p"); !v2 || dir != filepath.Join(root, "drover", "p") {
+		t.Errorf("v2 dir = %s, v2 %v", dir, v2)
+	}
+}
+
+func TestJoinMemoryCgroupWritesTheLimit(t *testing.T) {
+	for _, v2 := range []bool{false, true} {
+		root := t.TempDir()
+		old := CgroupRoot
+		CgroupRoot = root
+		if v2 {
+			os.WriteFile(filepath.Join(root, "cgroup.controllers"), []byte("memory"), 0o644)
+		}
+		t.Setenv("SUPERVISOR_PROCESS_NAME", "daemon-a-b_01")
+		err := JoinMemoryCgroup("daemon-a-b", 64)
+		CgroupRoot = old
+		if err != nil {
+			t.Fatalf("v2=%v: %v", v2, err)
+		}
+		dir, _ := filepath.Split(filepath.Join(root, "x"))
+		limitFile := filepath.Join(dir, "memory", "drover", "daemon-a-b_01", "memory.limit_in_bytes")
+		if v2 {
+			limitFile = filepath.Join(dir, "drover", "daemon-a-b_01", "memory.max")
+			if b, _ := os.ReadFile(filepath.Join(dir, "cgroup.subtree_control")); string(b) != "+memory" {
+				t.Errorf("v2: memory controller not enabled at the root: %q", b)
+			}
+		}
+		if b, err := os.ReadFile(limitFile); err != nil || string(b) != "67108864" {
+			t.Errorf("v2=%v: limit %q (%v)", v2, b, err)
+		}
+		if b, err := os.ReadFile(filepath.Join(filepath.Dir(limitFile), "cgroup.procs")); err != nil || string(b) != strconv.Itoa(os.Getpid()) {
+			t.Errorf("v2=%v: cgroup.procs %q (%v)", v2, b, err)
+		}
+	}
+	// A process name that is not a plain name falls back to the program's.
+	root := t.TempDir()
+	old := CgroupRoot
+	CgroupRoot = root
+	defer func() { CgroupRoot = old }()
+	t.Setenv("SUPERVISOR_PROCESS_NAME", "../../escape")
+	if err := JoinMemoryCgroup("daemon-a-b", 64); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "memory", "drover", "daemon-a-b", "memory.limit_in_bytes")); err != nil {
+		t.Errorf("unsafe process name not replaced: %v", err)
+	}
+}
