@@ -83,6 +83,16 @@ func (a *Agent) Reconcile(ctx context.Context, force bool) *Result {
 	}
 	a.metrics.observeReconcile(res, a.now().Sub(start))
 	if res.Outcome != OutcomeUnchanged {
+		changes := res.Changes
+		if len(changes) > 20 {
+			changes = append(changes[:20:20], fmt.Sprintf("... and %d more", len(res.Changes)-20))
+		}
+		if len(changes) > 0 {
+			a.log.Info("changed", "revision", short(res.Revision), "what", changes)
+		}
+		for _, key := range sortedKeys(res.Failed) {
+			a.log.Warn("daemon not converged", "daemon", key, "reason", res.Failed[key])
+		}
 		a.updateGauges()
 		// A pass over a large node allocates far more than the agent keeps;
 		// give it back now rather than idle at the peak.
