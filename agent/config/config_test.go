@@ -118,3 +118,12 @@ func TestLoadMissingFile(t *testing.T) {
 		t.Errorf("diags = %v", diags)
 	}
 }
+
+func TestExampleAgentConfigs(t *testing.T) {
+	for _, name := range []string{"web-1a.hcl", "https-token.hcl"} {
+		c, _, diags := Load("../../examples/agent/" + name)
+		if diags.HasErrors() || c == nil || c.Node == "" || c.Source.URL == "" {
+			t.Errorf("examples/agent/%s: %v", name, diags)
+		}
+	}
+}
