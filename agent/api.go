@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -153,7 +155,7 @@ func (a *Agent) Daemons() ([]DaemonJSON, error) {
 		}
 	}
 	out := []DaemonJSON{}
-	for _, key := range sortedKeys(statuses) {
+	for _, key := range slices.Sorted(maps.Keys(statuses)) {
 		out = append(out, daemonJSON(statuses[key], placed[key]))
 	}
 	return out, nil

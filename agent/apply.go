@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,7 +68,7 @@ func hashOf(b []byte) string {
 // every one of some 13,000 files on each commit.
 func (a *Agent) diffFiles(desired map[string]render.File, installed map[string]store.Resource, scope map[string]bool, trust bool) diff {
 	d := diff{writes: map[render.Root][]write{}, removes: map[render.Root][]string{}}
-	for _, key := range sortedKeys(desired) {
+	for _, key := range slices.Sorted(maps.Keys(desired)) {
 		if scope != nil && !scope[key] {
 			continue
 		}
@@ -92,7 +94,7 @@ func (a *Agent) diffFiles(desired map[string]render.File, installed map[string]s
 		}
 		d.writes[f.Root] = append(d.writes[f.Root], write{key: key, path: p, file: f, old: old, oldMode: mode, existed: err == nil})
 	}
-	for _, key := range sortedKeys(installed) {
+	for _, key := range slices.Sorted(maps.Keys(installed)) {
 		if scope != nil && !scope[key] {
 			continue
 		}

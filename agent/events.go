@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -112,7 +113,7 @@ func (a *Agent) ProcessEvents(ctx context.Context, events []EventJSON) {
 		st := statuses[d.Key]
 		old := st
 		st.Status, st.Reason, st.PIDs = o.status, o.reason, o.pids
-		if st.Status == old.Status && st.Reason == old.Reason && equalInts(st.PIDs, old.PIDs) {
+		if st.Status == old.Status && st.Reason == old.Reason && slices.Equal(st.PIDs, old.PIDs) {
 			continue
 		}
 		if st.Status != old.Status {
@@ -142,16 +143,4 @@ func (a *Agent) ProcessEvents(ctx context.Context, events []EventJSON) {
 	}
 	a.updateGauges()
 	a.Trigger() // wake the loop: a new retry time may be due earlier
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -5,8 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime/debug"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/drover-sh/drover/agent/store"
@@ -90,7 +91,7 @@ func (a *Agent) Reconcile(ctx context.Context, force bool) *Result {
 		if len(changes) > 0 {
 			a.log.Info("changed", "revision", short(res.Revision), "what", changes)
 		}
-		for _, key := range sortedKeys(res.Failed) {
+		for _, key := range slices.Sorted(maps.Keys(res.Failed)) {
 			a.log.Warn("daemon not converged", "daemon", key, "reason", res.Failed[key])
 		}
 		a.updateGauges()
@@ -294,15 +295,6 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // filesOf turns stored resources back into files to install.

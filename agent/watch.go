@@ -2,8 +2,10 @@ package agent
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -95,7 +97,7 @@ func (a *Agent) watchLoop(ctx context.Context, fw *fsnotify.Watcher, managed map
 		case <-timer:
 			timer = nil
 			if len(repair) > 0 {
-				a.Repair(ctx, sortedKeys(repair))
+				a.Repair(ctx, slices.Sorted(maps.Keys(repair)))
 			}
 			if commit {
 				a.Trigger()

@@ -80,7 +80,7 @@ api {
 func TestInvalid(t *testing.T) {
 	for _, c := range []struct {
 		name, src, summary string
-		line                int
+		line               int
 	}{
 		{"unknown key", "node = \"a\"\ncolour = \"red\"\n", "Unsupported argument", 2},
 		{"unknown block", "bogus {}\n", "Unsupported block type", 1},

@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 
 	"github.com/drover-sh/drover/agent"
@@ -118,7 +120,7 @@ func printResult(env *cmdEnv, res *agent.Result) {
 	for _, c := range res.Changes {
 		fmt.Fprintf(env.stdout, "  %s\n", c)
 	}
-	for _, key := range sortedKeys(res.Failed) {
+	for _, key := range slices.Sorted(maps.Keys(res.Failed)) {
 		fmt.Fprintf(env.stdout, "  FAILED %s: %s\n", key, res.Failed[key])
 	}
 	if res.Err != nil {

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"sort"
 	"time"
 
 	"github.com/drover-sh/drover/agent/config"
@@ -78,13 +77,4 @@ func (c *apiClient) do(method, path string, out any) error {
 		return nil
 	}
 	return json.Unmarshal(body, out)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -118,7 +119,7 @@ tenant %q {
 	wantArgv := append([]string{"perl", "-e", "sleep 100000", "--"}, args...)
 	wantArgv = append(wantArgv, host, port, env["E1"])
 	gotArgv := strings.Split(strings.TrimSuffix(string(proc("cmdline")), "\x00"), "\x00")
-	if !equal(gotArgv, wantArgv) {
+	if !slices.Equal(gotArgv, wantArgv) {
 		t.Errorf("argv differs:\n got %q\nwant %q", gotArgv, wantArgv)
 	}
 
@@ -130,7 +131,7 @@ tenant %q {
 	gotEnv := strings.Split(strings.TrimSuffix(string(proc("environ")), "\x00"), "\x00")
 	sort.Strings(wantEnv)
 	sort.Strings(gotEnv)
-	if !equal(gotEnv, wantEnv) {
+	if !slices.Equal(gotEnv, wantEnv) {
 		t.Errorf("environment differs:\n got %q\nwant %q", gotEnv, wantEnv)
 	}
 
@@ -161,16 +162,4 @@ tenant %q {
 	if b, err := os.ReadFile(limitFile); err != nil || strings.TrimSpace(string(b)) != fmt.Sprint(64<<20) {
 		t.Errorf("memory limit %q (%v), want %d", b, err, 64<<20)
 	}
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
