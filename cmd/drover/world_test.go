@@ -71,36 +71,10 @@ func cmdNodeWorld(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	write := func(name, content string) { ts.Check(os.WriteFile(filepath.Join(work, name), []byte(content), 0o644)) }
 
-	write("supervisord.conf", fmt.Sprintf(`[unix_http_server]
-file=%[1]s/supervisor.sock
-chmod=0700
-[supervisord]
-logfile=%[1]s/supervisord.log
-pidfile=%[1]s/supervisord.pid
-childlogdir=%[1]s/logs
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-[supervisorctl]
-serverurl=unix://%[1]s/supervisor.sock
-[include]
-files = %[1]s/etc/supervisor/*.conf
-`, work))
-	write("nginx.conf", fmt.Sprintf(`worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/nginx-error.log;
-events { worker_connections 64; }
-http {
-    access_log %[1]s/access.log;
-    client_body_temp_path %[1]s/client_body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-    include %[1]s/etc/nginx/servers/*.conf;
+	write("supervisord.conf", testenv.SupervisordConf(work, filepath.Join(work, "etc", "supervisor", "*.conf")))
+	write("nginx.conf", testenv.NginxConf(work, fmt.Sprintf(`    include %[1]s/etc/nginx/servers/*.conf;
     # A platform's own files: a script breaks nginx -t by writing here.
-    include %[1]s/etc/nginx-extra/*.conf;
-}
-`, work))
+    include %[1]s/etc/nginx-extra/*.conf;`, work)))
 	drover, err := exec.LookPath("drover")
 	ts.Check(err)
 	write("agent.hcl", fmt.Sprintf(`node         = %[2]q

@@ -20,20 +20,7 @@ func NewNginx(t testing.TB, httpBlock string) *Nginx {
 	RequireTools(t, "nginx")
 	dir := t.TempDir()
 	n := &Nginx{Dir: dir, Conf: filepath.Join(dir, "nginx.conf")}
-	WriteFile(t, n.Conf, fmt.Sprintf(`worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log;
-events { worker_connections 64; }
-http {
-    access_log %[1]s/access.log;
-    client_body_temp_path %[1]s/client_body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-%[2]s
-}
-`, dir, httpBlock), 0o644)
+	WriteFile(t, n.Conf, NginxConf(dir, httpBlock), 0o644)
 	return n
 }
 
@@ -55,4 +42,23 @@ func (n *Nginx) StartIn(t testing.TB, netns string) {
 		t.Fatalf("start nginx: %v\n%s", err, out)
 	}
 	t.Cleanup(func() { KillPIDFile(filepath.Join(n.Dir, "nginx.pid")) })
+}
+
+// NginxConf is a private nginx's configuration: pid, logs and temporary
+// files in dir, and httpBlock inside http {}.
+func NginxConf(dir, httpBlock string) string {
+	return fmt.Sprintf(`worker_processes 1;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log;
+events { worker_connections 64; }
+http {
+    access_log %[1]s/access.log;
+    client_body_temp_path %[1]s/client_body;
+    proxy_temp_path %[1]s/proxy;
+    fastcgi_temp_path %[1]s/fastcgi;
+    uwsgi_temp_path %[1]s/uwsgi;
+    scgi_temp_path %[1]s/scgi;
+%[2]s
+}
+`, dir, httpBlock)
 }

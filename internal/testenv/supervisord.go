@@ -27,25 +27,7 @@ func StartSupervisord(t testing.TB, include string) *Supervisord {
 	if err := os.Mkdir(filepath.Join(dir, "logs"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	WriteFile(t, s.Conf, fmt.Sprintf(`[unix_http_server]
-file=%[1]s/supervisor.sock
-chmod=0700
-
-[supervisord]
-logfile=%[1]s/supervisord.log
-pidfile=%[1]s/supervisord.pid
-childlogdir=%[1]s/logs
-nodaemon=false
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://%[1]s/supervisor.sock
-
-[include]
-files = %[2]s
-`, dir, include), 0o644)
+	WriteFile(t, s.Conf, SupervisordConf(dir, include), 0o644)
 	// supervisord daemonizes; its pid file names the daemon.
 	if out, err := exec.Command("supervisord", "-c", s.Conf).CombinedOutput(); err != nil {
 		t.Fatalf("start supervisord: %v\n%s", err, out)
@@ -94,4 +76,27 @@ func (s *Supervisord) WaitRunning(t testing.TB, process string) int {
 		t.Fatalf("pid %s: %q", process, out)
 	}
 	return pid
+}
+
+// SupervisordConf is a private supervisord's configuration: socket, pid
+// file and logs in dir, programs from the include glob.
+func SupervisordConf(dir, include string) string {
+	return fmt.Sprintf(`[unix_http_server]
+file=%[1]s/supervisor.sock
+chmod=0700
+
+[supervisord]
+logfile=%[1]s/supervisord.log
+pidfile=%[1]s/supervisord.pid
+childlogdir=%[1]s/logs
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://%[1]s/supervisor.sock
+
+[include]
+files = %[2]s
+`, dir, include)
 }
