@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover/agent/config"
+	"github.com/drover-sh/drover/agent/network"
 	"github.com/drover-sh/drover/agent/source"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/agent/supervisor"
@@ -34,8 +35,11 @@ type Deps struct {
 	FS         FS
 	Supervisor supervisor.API
 	Runner     Runner
-	Log        *slog.Logger
-	Now        func() time.Time
+	// Network applies addresses, routes and nftables; nil means the real
+	// one when the configuration has a network block, none otherwise.
+	Network network.Applier
+	Log     *slog.Logger
+	Now     func() time.Time
 }
 
 // Agent converges one node.
@@ -48,6 +52,7 @@ type Agent struct {
 	src    Source
 	fs     FS
 	sup    supervisor.API
+	net    network.Applier // nil without a network block
 	nginx  *Nginx
 	specs  *specCache
 	now    func() time.Time
@@ -87,6 +92,7 @@ type nodeState struct {
 	Rejected      string // revision of the newest rejected head, if it is the head
 	RejectedDiags string
 	Head          string
+	NetworkError  string
 }
 
 // New builds an agent for the configuration. The store must be open (and
@@ -114,6 +120,12 @@ func New(cfg *config.Config, deps Deps) *Agent {
 	}
 	if a.sup == nil {
 		a.sup = supervisor.New(cfg.Supervisor.Socket)
+	}
+	if cfg.Network != nil {
+		a.net = deps.Network
+		if a.net == nil {
+			a.net = network.NewLinux()
+		}
 	}
 	runner := deps.Runner
 	if runner == nil {

@@ -32,6 +32,7 @@ type StatusJSON struct {
 	LastError     string         `json:"last_error,omitempty"`
 	LastReconcile time.Time      `json:"last_reconcile"`
 	SourceError   string         `json:"source_error,omitempty"`
+	NetworkError  string         `json:"network_error,omitempty"`
 	Rejected      *RejectionJSON `json:"rejected,omitempty"`
 	Daemons       map[string]int `json:"daemons"`
 	History       []HistoryJSON  `json:"history"`
@@ -126,7 +127,7 @@ func (a *Agent) Status() (StatusJSON, error) {
 	s := StatusJSON{
 		Node: a.cfg.Node, Head: a.state.Head, Revision: rev, AppliedAt: at,
 		LastResult: string(a.state.LastResult), LastError: a.state.LastError, LastReconcile: a.state.LastReconcile,
-		SourceError: a.state.SourceError, Daemons: map[string]int{}, History: []HistoryJSON{},
+		SourceError: a.state.SourceError, NetworkError: a.state.NetworkError, Daemons: map[string]int{}, History: []HistoryJSON{},
 	}
 	if a.state.Rejected != "" {
 		s.Rejected = &RejectionJSON{Revision: a.state.Rejected, Diagnostics: a.state.RejectedDiags}

@@ -127,6 +127,12 @@ func (a *Agent) apply(ctx context.Context, rev string, plan *netplan.NodePlan, d
 	}
 	programFailed := map[string]string{} // program → reason
 
+	// The network first: daemons bind to their tenant address.
+	if o.scope == nil && !a.applyNetwork(ctx, plan, desired, res, programFailed) {
+		// Not recorded: the next pass (or the retry) applies it again.
+		change.Put = slices.DeleteFunc(change.Put, func(r store.Resource) bool { return r.Key == networkKey })
+	}
+
 	// Exec specs first: supervisord may start a program as soon as it is added.
 	var restart []string
 	for _, w := range d.writes[render.RootExec] {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover/agent/config"
+	"github.com/drover-sh/drover/agent/network"
 	"github.com/drover-sh/drover/agent/source"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/agent/supervisor"
@@ -270,4 +271,10 @@ func supervisorFakeWith(h *harness) *supervisor.Fake {
 		h.t.Fatal(err)
 	}
 	return f
+}
+
+// newAgentWith is newAgent keeping a network fake (a restarted agent).
+func (h *harness) newAgentWith(net network.Applier) {
+	h.agent = New(h.cfg, Deps{Store: h.store, Source: h.src, FS: h.fs, Supervisor: h.sup, Runner: h.nginx, Network: net,
+		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return h.clock }})
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/drover-sh/drover/agent/network"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/netplan"
 	"github.com/drover-sh/drover/render"
@@ -33,6 +34,8 @@ const (
 	// OutcomeUnreachable: the source could not be read; the node keeps what
 	// it runs.
 	OutcomeUnreachable Outcome = "source-unreachable"
+	// OutcomeUninstalled: drover agent --uninstall removed everything.
+	OutcomeUninstalled Outcome = "uninstalled"
 )
 
 // Result is the report of one reconcile pass.
@@ -326,6 +329,10 @@ func (a *Agent) desiredOf(plan *netplan.NodePlan) map[string]render.File {
 	files := map[string]render.File{}
 	for _, f := range render.Node(plan, a.opts) {
 		files[Key(f.Root, f.Path)] = f
+	}
+	if a.cfg.Network != nil {
+		f := networkFile(network.Desired(plan, *a.cfg.Network))
+		files[networkKey] = f
 	}
 	return files
 }

@@ -28,6 +28,20 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	poll := time.NewTicker(a.cfg.Source.PollInterval)
 	defer poll.Stop()
+	if a.net != nil {
+		go func() {
+			t := time.NewTicker(networkCheck)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					a.checkNetwork(ctx)
+				}
+			}
+		}()
+	}
 	for {
 		res := a.Reconcile(ctx, false)
 		if res.Err != nil && res.Outcome != OutcomeUnchanged {

@@ -23,10 +23,10 @@ const defaultAgentConfig = "/etc/drover/agent.hcl"
 
 func init() {
 	var configPath, logFormat string
-	var once bool
+	var once, uninstall bool
 	register(&command{
 		name:    "agent",
-		args:    "[--config FILE] [--once]",
+		args:    "[--config FILE] [--once | --uninstall]",
 		summary: "Converge this node from the config repository (as root).",
 		help: `The agent pulls the config repository, validates each new revision (an
 invalid one is never applied, not even in part), renders this node's desired
@@ -38,22 +38,31 @@ reconcile, a commit to a local source, and files changed by hand in the
 managed directories (repaired within a second, without a fetch).
 
 --once performs one full reconcile and exits 0 when the node converged, 1
-otherwise, printing what it changed.`,
+otherwise, printing what it changed.
+
+--uninstall removes everything drover installed on this node — its
+supervisord programs, exec specs, nginx files, memory cgroups and, with a
+network block, the nftables table and drover's addresses and routes — and
+empties the store. It is the only way drover removes its nftables table.`,
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&configPath, "config", defaultAgentConfig, "agent configuration `FILE`")
 			fs.BoolVar(&once, "once", false, "reconcile once and exit")
+			fs.BoolVar(&uninstall, "uninstall", false, "remove everything drover installed on this node, then exit")
 			fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 		},
 		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
 			if len(args) > 0 {
 				return usageError(env, fs, "takes no arguments")
 			}
-			return runAgent(env, configPath, logFormat, once)
+			if once && uninstall {
+				return usageError(env, fs, "--once and --uninstall exclude each other")
+			}
+			return runAgent(env, configPath, logFormat, once, uninstall)
 		},
 	})
 }
 
-func runAgent(env *cmdEnv, configPath, logFormat string, once bool) int {
+func runAgent(env *cmdEnv, configPath, logFormat string, once, uninstall bool) int {
 	cfg, files, diags := config.Load(configPath)
 	printDiagnostics(env, files, diags)
 	if cfg == nil {
@@ -93,6 +102,15 @@ func runAgent(env *cmdEnv, configPath, logFormat string, once bool) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if uninstall {
+		res := a.Uninstall(ctx)
+		printResult(env, res)
+		if res.Err != nil {
+			return exitFailure
+		}
+		fmt.Fprintln(env.stdout, "drover's programs, files and network are removed from this node")
+		return exitOK
+	}
 	if once {
 		res := a.Once(ctx)
 		printResult(env, res)

@@ -33,6 +33,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exit-status": cmdExitStatus,
 			"node-world":  cmdNodeWorld,
+			"shard-world": cmdShardWorld,
 			"commit":      cmdCommit,
 			"retry-until": cmdRetryUntil,
 			"in-netns":    cmdInNetns,

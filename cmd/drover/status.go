@@ -69,6 +69,9 @@ func runStatus(env *cmdEnv, c *apiClient, asJSON bool) int {
 	if st.SourceError != "" {
 		fmt.Fprintf(env.stdout, "source:    UNREACHABLE: %s\n", st.SourceError)
 	}
+	if st.NetworkError != "" {
+		fmt.Fprintf(env.stdout, "network:   FAILED: %s\n", st.NetworkError)
+	}
 	if st.Rejected != nil {
 		fmt.Fprintf(env.stdout, "REJECTED:  revision %s is invalid and was not applied:\n%s\n", st.Rejected.Revision, indent(st.Rejected.Diagnostics))
 	}

@@ -45,9 +45,12 @@ func (n *Nginx) StartIn(t testing.TB, netns string) {
 }
 
 // NginxConf is a private nginx's configuration: pid, logs and temporary
-// files in dir, and httpBlock inside http {}.
+// files in dir, and httpBlock inside http {}. Workers run as www-data, as
+// Debian's nginx.conf has it (without "user" they would be nobody, uid
+// 65534, which drover's bind isolation does not count as a system user).
 func NginxConf(dir, httpBlock string) string {
-	return fmt.Sprintf(`worker_processes 1;
+	return fmt.Sprintf(`user www-data;
+worker_processes 1;
 pid %[1]s/nginx.pid;
 error_log %[1]s/error.log;
 events { worker_connections 64; }
