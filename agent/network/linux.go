@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
 
 	"github.com/google/nftables"
 	"github.com/vishvananda/netlink"
@@ -45,6 +46,13 @@ func (l *Linux) Close() {
 type linuxMachine struct {
 	nl      *netlink.Handle
 	nftOpts []nftables.ConnOption
+
+	// links caches interface indexes by name. hasLink, called at the start
+	// of every Apply, Observe and Remove, refreshes it, so a pass works on
+	// the interfaces as they were when it started without one RTM_GETLINK
+	// per address (thousands of tenants).
+	mu    sync.Mutex
+	links map[string]int
 }
 
 // dumpRetries bounds the retries of a netlink dump the kernel interrupted
@@ -52,6 +60,12 @@ type linuxMachine struct {
 const dumpRetries = 5
 
 func (lm *linuxMachine) link(name string) (netlink.Link, error) {
+	lm.mu.Lock()
+	idx, ok := lm.links[name]
+	lm.mu.Unlock()
+	if ok {
+		return &netlink.Device{LinkAttrs: netlink.LinkAttrs{Name: name, Index: idx}}, nil
+	}
 	l, err := lm.nl.LinkByName(name)
 	if err != nil {
 		return nil, fmt.Errorf("look up interface %q: %w", name, err)
@@ -60,10 +74,17 @@ func (lm *linuxMachine) link(name string) (netlink.Link, error) {
 }
 
 func (lm *linuxMachine) hasLink(name string) (bool, error) {
-	_, err := lm.nl.LinkByName(name)
+	l, err := lm.nl.LinkByName(name)
+	lm.mu.Lock()
+	defer lm.mu.Unlock()
+	if lm.links == nil {
+		lm.links = map[string]int{}
+	}
+	delete(lm.links, name)
 	var notFound netlink.LinkNotFoundError
 	switch {
 	case err == nil:
+		lm.links[name] = l.Attrs().Index
 		return true, nil
 	case errors.As(err, &notFound), errors.Is(err, unix.ENODEV):
 		return false, nil
