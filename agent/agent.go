@@ -93,6 +93,8 @@ type nodeState struct {
 	RejectedDiags string
 	Head          string
 	NetworkError  string
+	// NetworkRepairs counts network drift repairs since start.
+	NetworkRepairs int
 }
 
 // New builds an agent for the configuration. The store must be open (and

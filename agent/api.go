@@ -20,6 +20,7 @@ import (
 
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/netplan"
+	"github.com/drover-sh/drover/render"
 )
 
 // StatusJSON is GET /v1/status: the node as a whole.
@@ -33,9 +34,22 @@ type StatusJSON struct {
 	LastReconcile time.Time      `json:"last_reconcile"`
 	SourceError   string         `json:"source_error,omitempty"`
 	NetworkError  string         `json:"network_error,omitempty"`
+	Network       *NetworkJSON   `json:"network,omitempty"`
 	Rejected      *RejectionJSON `json:"rejected,omitempty"`
 	Daemons       map[string]int `json:"daemons"`
 	History       []HistoryJSON  `json:"history"`
+}
+
+// NetworkJSON summarises the node's tenant networking (with a network
+// block): what the agent keeps applied.
+type NetworkJSON struct {
+	TenantInterface  string `json:"tenant_interface"`
+	TransitInterface string `json:"transit_interface"`
+	Transit          string `json:"transit"`
+	Addresses        int    `json:"addresses"`
+	Routes           int    `json:"routes"`
+	NftTable         string `json:"nft_table"`
+	DriftRepairs     int    `json:"drift_repairs"`
 }
 
 // RejectionJSON is the head revision rejected as invalid.
@@ -131,6 +145,13 @@ func (a *Agent) Status() (StatusJSON, error) {
 	}
 	if a.state.Rejected != "" {
 		s.Rejected = &RejectionJSON{Revision: a.state.Rejected, Diagnostics: a.state.RejectedDiags}
+	}
+	if r, ok, _ := a.store.Resource(networkKey); ok {
+		if ns, found, err := networkState(map[string]render.File{networkKey: {Data: r.Data}}); found && err == nil {
+			s.Network = &NetworkJSON{TenantInterface: ns.TenantInterface, TransitInterface: ns.TransitInterface,
+				Transit: ns.Transit.String(), Addresses: len(ns.Addresses), Routes: len(ns.Routes), NftTable: ns.NftTable,
+				DriftRepairs: a.state.NetworkRepairs}
+		}
 	}
 	for _, st := range daemons {
 		s.Daemons[st.Status]++

@@ -111,6 +111,7 @@ func (a *Agent) checkNetwork(ctx context.Context) {
 		return
 	}
 	a.state.NetworkError = ""
+	a.state.NetworkRepairs++
 	a.metrics.driftRepairs.Add(float64(len(rep.Changes)))
 	a.log.Warn("repaired network drift", "drift", drift.Items, "changes", rep.Changes)
 }

@@ -53,6 +53,9 @@ func TestNetworkIsAppliedRepairedAndRestored(t *testing.T) {
 	if got := net.Snapshot(); got != snap {
 		t.Errorf("drift not repaired:\n%s\nwant:\n%s", got, snap)
 	}
+	if st, _ := h.agent.Status(); st.Network == nil || st.Network.Addresses != 2 || st.Network.Routes != 1 || st.Network.DriftRepairs != 1 {
+		t.Errorf("status network: %+v", st.Network)
+	}
 
 	// A tenant leaves: its address goes, the other stays.
 	delete(files, "other.hcl")

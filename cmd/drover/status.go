@@ -71,6 +71,9 @@ func runStatus(env *cmdEnv, c *apiClient, asJSON bool) int {
 	}
 	if st.NetworkError != "" {
 		fmt.Fprintf(env.stdout, "network:   FAILED: %s\n", st.NetworkError)
+	} else if n := st.Network; n != nil {
+		fmt.Fprintf(env.stdout, "network:   %d tenant addresses on %s, transit %s on %s, %d routes, table ip6 %s (%d drift repairs)\n",
+			n.Addresses, n.TenantInterface, n.Transit, n.TransitInterface, n.Routes, n.NftTable, n.DriftRepairs)
 	}
 	if st.Rejected != nil {
 		fmt.Fprintf(env.stdout, "REJECTED:  revision %s is invalid and was not applied:\n%s\n", st.Rejected.Revision, indent(st.Rejected.Diagnostics))
