@@ -1,0 +1,213 @@
+// Package gitrev reads the config files of a drover repository at a Git
+// revision, or from the working tree, straight from the local repository
+// (go-git: no git binary, no network). `drover plan` compares two such
+// snapshots.
+package gitrev
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/drover-sh/drover/spec"
+)
+
+// Blob is one config file of a snapshot.
+type Blob struct {
+	// Hash is the Git blob hash of the content: equal hashes mean equal
+	// content, so decoded files may be shared between snapshots.
+	Hash string
+	// Read returns the content.
+	Read func() ([]byte, error)
+}
+
+// Repo is the Git repository holding a config root.
+type Repo struct {
+	repo *git.Repository
+	top  string // the work tree's top directory, absolute
+	sub  string // the config root relative to top, slash-separated, "" for top
+}
+
+// Open opens the repository containing dir (dir or any parent holds .git);
+// dir is the config root.
+func Open(dir string) (*Repo, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := os.Stat(abs); err != nil {
+		return nil, err
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", dir)
+	}
+	repo, err := git.PlainOpenWithOptions(abs, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	if err != nil {
+		return nil, fmt.Errorf("open the Git repository containing %s: %w", dir, err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return nil, fmt.Errorf("open the Git repository containing %s: %w", dir, err)
+	}
+	top := wt.Filesystem.Root()
+	// Compare real paths: dir may reach the repository through a symlink.
+	realTop, err := filepath.EvalSymlinks(top)
+	if err != nil {
+		return nil, err
+	}
+	realDir, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return nil, err
+	}
+	rel, err := filepath.Rel(realTop, realDir)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil, fmt.Errorf("%s is not inside the work tree %s", dir, top)
+	}
+	sub := filepath.ToSlash(rel)
+	if sub == "." {
+		sub = ""
+	}
+	return &Repo{repo: repo, top: realTop, sub: sub}, nil
+}
+
+// Root is the config root relative to the top of the work tree ("" for the
+// top itself).
+func (r *Repo) Root() string { return r.sub }
+
+// Rev is a resolved revision.
+type Rev struct {
+	Name string // as given, or how drover found it
+	Hash plumbing.Hash
+}
+
+// Short is the abbreviated commit hash.
+func (v Rev) Short() string { return v.Hash.String()[:7] }
+
+// Resolve resolves a revision: a branch, tag, remote branch, hash or
+// expression such as HEAD~1.
+func (r *Repo) Resolve(rev string) (Rev, error) {
+	h, err := r.repo.ResolveRevision(plumbing.Revision(rev))
+	if err != nil {
+		return Rev{}, fmt.Errorf("resolve revision %q: %w", rev, err)
+	}
+	return Rev{Name: rev, Hash: *h}, nil
+}
+
+// DefaultBranch is the branch a pull request merges into: the target of
+// refs/remotes/origin/HEAD, else the local branch main, else origin/main.
+func (r *Repo) DefaultBranch() (string, error) {
+	if ref, err := r.repo.Storer.Reference("refs/remotes/origin/HEAD"); err == nil && ref.Type() == plumbing.SymbolicReference {
+		return strings.TrimPrefix(ref.Target().String(), "refs/remotes/"), nil
+	}
+	for _, name := range []string{"refs/heads/main", "refs/remotes/origin/main"} {
+		if _, err := r.repo.Storer.Reference(plumbing.ReferenceName(name)); err == nil {
+			return strings.TrimPrefix(strings.TrimPrefix(name, "refs/heads/"), "refs/remotes/"), nil
+		}
+	}
+	return "", errors.New("no default branch found (no origin/HEAD, main or origin/main): pass --base")
+}
+
+// MergeBase returns the best common ancestor of a and b. With several, the
+// one with the smallest hash is taken, so the answer is stable.
+func (r *Repo) MergeBase(a, b Rev) (plumbing.Hash, error) {
+	ca, err := r.repo.CommitObject(a.Hash)
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("read commit %s: %w", a.Short(), err)
+	}
+	cb, err := r.repo.CommitObject(b.Hash)
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("read commit %s: %w", b.Short(), err)
+	}
+	bases, err := ca.MergeBase(cb)
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("merge base of %s and %s: %w", a.Name, b.Name, err)
+	}
+	if len(bases) == 0 {
+		return plumbing.ZeroHash, fmt.Errorf("%s and %s have no common ancestor: pass --base", a.Name, b.Name)
+	}
+	sort.Slice(bases, func(i, j int) bool { return bases[i].Hash.String() < bases[j].Hash.String() })
+	return bases[0].Hash, nil
+}
+
+// Files returns the config files below the config root at commit rev,
+// keyed by slash path relative to the root, as an agent reading that
+// commit sees them: regular files named *.hcl or *.hcl.json, hidden
+// directories skipped, symlinks ignored. A config root that does not exist
+// at rev gives no files.
+func (r *Repo) Files(rev Rev) (map[string]Blob, error) {
+	commit, err := r.repo.CommitObject(rev.Hash)
+	if err != nil {
+		return nil, fmt.Errorf("read commit %s: %w", rev.Short(), err)
+	}
+	tree, err := commit.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("read commit %s: %w", rev.Short(), err)
+	}
+	out := map[string]Blob{}
+	if r.sub != "" {
+		for _, name := range strings.Split(r.sub, "/") {
+			e, err := tree.FindEntry(name)
+			if err != nil || e.Mode != filemode.Dir {
+				return out, nil
+			}
+			if tree, err = r.repo.TreeObject(e.Hash); err != nil {
+				return nil, fmt.Errorf("read %s at %s: %w", r.sub, rev.Short(), err)
+			}
+		}
+	}
+	if err := r.walk(tree, "", out); err != nil {
+		return nil, fmt.Errorf("read commit %s: %w", rev.Short(), err)
+	}
+	return out, nil
+}
+
+func (r *Repo) walk(t *object.Tree, dir string, out map[string]Blob) error {
+	for _, e := range t.Entries {
+		name := path.Join(dir, e.Name)
+		switch e.Mode {
+		case filemode.Dir:
+			if strings.HasPrefix(e.Name, ".") {
+				continue
+			}
+			sub, err := r.repo.TreeObject(e.Hash)
+			if err != nil {
+				return fmt.Errorf("read directory %s: %w", name, err)
+			}
+			if err := r.walk(sub, name, out); err != nil {
+				return err
+			}
+		case filemode.Regular, filemode.Executable, filemode.Deprecated:
+			if spec.IsConfigFile(e.Name) {
+				h := e.Hash
+				out[name] = Blob{Hash: h.String(), Read: func() ([]byte, error) { return r.readBlob(h, name) }}
+			}
+		}
+	}
+	return nil
+}
+
+func (r *Repo) readBlob(h plumbing.Hash, name string) ([]byte, error) {
+	blob, err := r.repo.BlobObject(h)
+	if err != nil {
+		return nil, fmt.Errorf("read %s (blob %s): %w", name, h.String()[:7], err)
+	}
+	rd, err := blob.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("read %s (blob %s): %w", name, h.String()[:7], err)
+	}
+	defer rd.Close()
+	b, err := io.ReadAll(rd)
+	if err != nil {
+		return nil, fmt.Errorf("read %s (blob %s): %w", name, h.String()[:7], err)
+	}
+	return b, nil
+}

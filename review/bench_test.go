@@ -1,0 +1,76 @@
+package review_test
+
+import (
+	"bytes"
+	"io"
+	"testing"
+
+	"github.com/drover-sh/drover/agent/config"
+	"github.com/drover-sh/drover/internal/repogen/gen"
+	"github.com/drover-sh/drover/review"
+)
+
+// benchPlan measures what `drover plan` does after reading Git: load both
+// revisions (sharing decoded files), compute the plan, print it as text.
+func benchPlan(b *testing.B, edit func(map[string][]byte), wantMoves int) {
+	base := gen.Files(gen.Default)
+	head := make(map[string][]byte, len(base))
+	for k, v := range base {
+		head[k] = v
+	}
+	edit(head)
+	bs, hs := sources(base), sources(head)
+	o := review.Options{Render: config.Default().RenderOptions()}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		l := review.NewLoader()
+		bc, _, bd, err := l.Load(bs)
+		if err != nil || bd.HasErrors() {
+			b.Fatal(err, bd)
+		}
+		hc, _, hd, err := l.Load(hs)
+		if err != nil || hd.HasErrors() {
+			b.Fatal(err, hd)
+		}
+		p, err := review.Compute(bc, hc, o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(p.Moves) < wantMoves || !p.Changed() {
+			b.Fatalf("%d moves, want at least %d", len(p.Moves), wantMoves)
+		}
+		if err := review.WriteText(io.Discard, &review.Report{Plan: p}, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func sources(files map[string][]byte) map[string]review.Source {
+	out := make(map[string]review.Source, len(files))
+	for name, data := range files {
+		out[name] = review.Source{Hash: hashOf(data), Read: func() ([]byte, error) { return data, nil }}
+	}
+	return out
+}
+
+// BenchmarkPlanOneDaemon: gen.Default (15,000 daemons on 5 nodes), one
+// daemon's environment value changed.
+func BenchmarkPlanOneDaemon(b *testing.B) {
+	benchPlan(b, func(files map[string][]byte) {
+		name := "tenants/" + gen.TenantName(42) + ".hcl"
+		files[name] = bytes.Replace(files[name], []byte(`TZ        = "UTC"`), []byte(`TZ        = "Europe/Oslo"`), 1)
+	}, 0)
+}
+
+// BenchmarkPlanDrain: gen.Default with one of its five nodes drained, so
+// about 3,000 daemons move.
+func BenchmarkPlanDrain(b *testing.B) {
+	benchPlan(b, func(files map[string][]byte) {
+		files["shards/web-1.hcl"] = bytes.Replace(files["shards/web-1.hcl"],
+			[]byte(`node "web-1a" { index = 1 }`), []byte(`node "web-1a" {
+    index = 1
+    drain = true
+  }`), 1)
+	}, 2500)
+}

@@ -1,0 +1,197 @@
+package review
+
+import (
+	"fmt"
+	"strings"
+)
+
+// maxNamed is how many nodes a summary names before "and N more".
+const maxNamed = 8
+
+// Summary is the one-line overview of a plan, such as
+// "3 nodes change: web-1a +1 program, web-1b ~1 program; nginx reload on all 3 nodes."
+func (p *Plan) Summary() string {
+	if len(p.Nodes) == 0 {
+		return "No node changes."
+	}
+	var parts []string
+	var programs, nginx, network, added, removed, drained, undrained []string
+	for _, n := range p.Nodes {
+		if s := n.Programs.String(); s != "" {
+			programs = append(programs, n.Name+" "+s)
+		}
+		if n.NginxReload {
+			nginx = append(nginx, n.Name)
+		}
+		if n.NetworkChange {
+			network = append(network, n.Name)
+		}
+		switch n.Status {
+		case NodeAdded:
+			added = append(added, n.Name)
+		case NodeRemoved:
+			removed = append(removed, n.Name)
+		}
+		for _, s := range n.Settings {
+			if s.Field == "drain" && s.New != nil {
+				if *s.New == "true" {
+					drained = append(drained, n.Name)
+				} else {
+					undrained = append(undrained, n.Name)
+				}
+			}
+		}
+	}
+	head := plural(len(p.Nodes), "node") + " change"
+	if len(p.Nodes) == 1 {
+		head = "1 node changes"
+	}
+	if len(programs) > 0 {
+		head += ": " + joinCapped(programs, ", ")
+	}
+	parts = append(parts, head)
+	if len(added) > 0 {
+		parts = append(parts, "new "+plural(len(added), "node")+" "+joinCapped(added, ", "))
+	}
+	if len(removed) > 0 {
+		parts = append(parts, plural(len(removed), "node")+" removed: "+joinCapped(removed, ", "))
+	}
+	if len(drained) > 0 {
+		parts = append(parts, "drained: "+joinCapped(drained, ", "))
+	}
+	if len(undrained) > 0 {
+		parts = append(parts, "undrained: "+joinCapped(undrained, ", "))
+	}
+	if len(nginx) > 0 {
+		parts = append(parts, "nginx reload on "+p.nodeSet(nginx))
+	}
+	if len(network) > 0 {
+		parts = append(parts, "network change on "+p.nodeSet(network))
+	}
+	return strings.Join(parts, "; ") + "."
+}
+
+// nodeSet names nodes, or says "all N nodes".
+func (p *Plan) nodeSet(names []string) string {
+	if len(names) == p.NodeCount && len(names) > 1 {
+		return fmt.Sprintf("all %d nodes", len(names))
+	}
+	return joinCapped(names, ", ")
+}
+
+func joinCapped(items []string, sep string) string {
+	if len(items) <= maxNamed {
+		return strings.Join(items, sep)
+	}
+	return strings.Join(items[:maxNamed], sep) + fmt.Sprintf(" and %d more", len(items)-maxNamed)
+}
+
+// DaemonSummary is the second line: "Daemons: 1 added, 2 changed, ...".
+func (p *Plan) DaemonSummary() string {
+	c := p.Daemons
+	return fmt.Sprintf("Daemons: %d added, %d changed, %d removed, %d moved; %s.",
+		c.Added, c.Changed, c.Removed, c.Moved, plural(c.PortChanges, "port change"))
+}
+
+// String is "+1 ~2 -3 programs" (zero parts left out), or "" when no
+// program changes.
+func (c ProgramCounts) String() string {
+	var parts []string
+	if c.Added > 0 {
+		parts = append(parts, fmt.Sprintf("+%d", c.Added))
+	}
+	if c.Changed > 0 {
+		parts = append(parts, fmt.Sprintf("~%d", c.Changed))
+	}
+	if c.Removed > 0 {
+		parts = append(parts, fmt.Sprintf("-%d", c.Removed))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	word := "programs"
+	if c.Added+c.Changed+c.Removed == 1 {
+		word = "program"
+	}
+	return strings.Join(parts, " ") + " " + word
+}
+
+// Headline is a node's one-line summary: "-4 programs; nginx reload".
+func (n *Node) Headline() string {
+	var parts []string
+	switch n.Status {
+	case NodeAdded:
+		parts = append(parts, "new node")
+	case NodeRemoved:
+		parts = append(parts, "node removed")
+	}
+	for _, s := range n.Settings {
+		parts = append(parts, s.Text())
+	}
+	if s := n.Programs.String(); s != "" {
+		parts = append(parts, s)
+	}
+	if len(n.Ports) > 0 {
+		parts = append(parts, plural(len(n.Ports), "port change"))
+	}
+	if n.NginxReload {
+		parts = append(parts, "nginx reload")
+	}
+	if n.NetworkChange {
+		parts = append(parts, "network change")
+	}
+	if len(parts) == 0 {
+		// Something changed that none of the above names: a daemon change
+		// that needs no restart, say.
+		parts = append(parts, plural(len(n.Daemons), "daemon change"))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Text is a field change as a phrase: "num_procs: 1 → 2",
+// "environment changed: APP_KEY".
+func (f FieldChange) Text() string {
+	if f.Redacted {
+		return "environment " + f.Change() + ": " + strings.TrimPrefix(f.Field, "environment.")
+	}
+	v := func(s *string) string {
+		if s == nil {
+			return "unset"
+		}
+		if f.Field == "command" || f.Field == "proxy_path" {
+			return fmt.Sprintf("%q", *s)
+		}
+		return *s
+	}
+	return fmt.Sprintf("%s: %s → %s", f.Field, v(f.Old), v(f.New))
+}
+
+// Text is a port change as a phrase: "port 16278 → 12000 (pin: pinned to 12000)".
+func (pc PortChange) Text() string {
+	return fmt.Sprintf("port %d → %d (%s: %s)", pc.Old, pc.New, pc.Reason, pc.Detail)
+}
+
+// Text describes a daemon change without its key: "moved from web-1a
+// (drain: node web-1a drained); environment changed: KEY".
+func (d DaemonChange) Text() string {
+	var parts []string
+	switch d.Kind {
+	case DaemonMovedIn:
+		parts = append(parts, fmt.Sprintf("from %s (%s: %s)", d.From, d.Reason, d.Detail))
+	case DaemonMovedOut:
+		parts = append(parts, fmt.Sprintf("to %s (%s: %s)", d.To, d.Reason, d.Detail))
+	}
+	for _, f := range d.Fields {
+		parts = append(parts, f.Text())
+	}
+	if d.Port != nil {
+		parts = append(parts, d.Port.Text())
+	}
+	if d.Kind == DaemonChanged && !d.Restart {
+		parts = append(parts, "program unchanged")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Label is the kind as printed: "added", "changed", "moved in", ...
+func (k DaemonKind) Label() string { return strings.ReplaceAll(string(k), "-", " ") }
