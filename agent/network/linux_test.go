@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -375,4 +377,26 @@ func TestLinuxLargeTable(t *testing.T) {
 		t.Errorf("tenant_owners holds %d elements, want 6000", n)
 	}
 	equalLines(t, "drift", observe(t, l, s2), nil)
+}
+
+// TestLinuxAcceptsTheRenderedFile loads the rendered ruleset with `nft -f`,
+// as an operator may, and checks Observe takes it for drover's table: no
+// recreation, no element changes.
+func TestLinuxAcceptsTheRenderedFile(t *testing.T) {
+	ns, h := rootNetns(t)
+	l := newLinux(t, h)
+	p := nodePlan(t, shardRepo, "web-1a")
+	s := Desired(p, config.DefaultNetwork)
+	file := filepath.Join(t.TempDir(), "drover.nft")
+	if err := os.WriteFile(file, render.Nftables(p, render.Options{NftTable: "drover"}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inNetns(t, ns, "nft", "-f", file)
+	equalLines(t, "drift", observe(t, l, s), lines(
+		"address fd00:5ccd:1::273a/128 of acme missing on tenant0",
+		"address fd00:5ccd:1::1:86a0/128 of charlie missing on tenant0",
+		"transit address fd00:5ccd::1/64 missing on eth0",
+		"route fd00:5ccd:2::/48 via fd00:5ccd::2 dev eth0 proto 213 missing",
+		"route fd00:5ccd:3::/48 via fd00:5ccd::3 dev eth0 proto 213 missing",
+	))
 }

@@ -1,19 +1,3 @@
-// Package network converges a node's tenant networking (SPEC §3, §4): every
-// tenant's /128 on the tenant interface, the node's transit address, a route
-// to every other node's /48 of the shard, and the nftables table that lets a
-// tenant address be used only by its tenant or by system users.
-//
-// State is the desired network of a node, a pure value the agent stores and
-// re-applies at boot. An Applier converges the machine to a State: the Linux
-// one through netlink (vishvananda/netlink) and nf_tables (google/nftables),
-// the fake one over a modelled machine for tests without root. Both share
-// the planner (plan.go): read what is there, compute the difference, change
-// only that, and only what drover manages:
-//   - addresses inside this node's /48 ({prefix}:{i}::/48) on the tenant
-//     interface, and the transit address itself;
-//   - routes with protocol RouteProtocol (213) to /48s inside the cluster /32
-//     via the transit interface;
-//   - the nftables table ip6 {nft_table}, removed only by Remove.
 package network
 
 import (
