@@ -218,7 +218,7 @@ func TestLinuxDriftRepaired(t *testing.T) {
 		{"rule added", [][]string{{"nft", "insert", "rule", "ip6", "drover", "output", "accept"}},
 			lines("nft table ip6 drover altered: chain output has 5 rules, want 4")},
 		{"rule replaced", [][]string{
-			{"sh", "-c", `nft replace rule ip6 drover output handle $(nft -a list chain ip6 drover output | sed -n 's/.*meta skuid >= 1000 reject.*# handle //p') meta skuid >= 1000 accept`},
+			{"sh", "-c", `nft replace rule ip6 drover output handle $(nft -a list chain ip6 drover output | sed -n 's/.*meta skuid >= 1000 reject.*# handle //p') meta skuid ge 1000 accept`},
 		}, lines(`nft table ip6 drover altered: rule 4 of chain output is not "meta skuid >= 1000 reject with icmpv6 admin-prohibited"`)},
 		{"policy drop", [][]string{{"nft", "add", "chain", "ip6", "drover", "output", "{ type filter hook output priority filter; policy drop; }"}},
 			lines("nft table ip6 drover altered: chain output is not `type filter hook output priority filter; policy accept`")},
