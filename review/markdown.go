@@ -147,7 +147,7 @@ func (m *mdWriter) moves(p *Plan) {
 	if len(p.Moves) == 0 {
 		return
 	}
-	m.printf("<details><summary>%s</summary>\n\n", plural(len(p.Moves), "daemon moves"))
+	m.printf("<details><summary>%s moved</summary>\n\n", plural(len(p.Moves), "daemon"))
 	m.printf("| daemon | from | to | reason |\n|---|---|---|---|\n")
 	for i, mv := range p.Moves {
 		if i == markdownMaxMoves {
@@ -181,12 +181,13 @@ func (m *mdWriter) node(n *Node) {
 			m.printf("- %s `%s`\n", prefix, x)
 		}
 	}
-	list("port", portTexts(n.Ports))
 	list("address added", n.Addresses.Added)
 	list("address removed", n.Addresses.Removed)
 	list("route added", n.Routes.Added)
 	list("route removed", n.Routes.Removed)
-	m.printf("\n")
+	if len(n.Daemons)+len(n.Addresses.Added)+len(n.Addresses.Removed)+len(n.Routes.Added)+len(n.Routes.Removed) > 0 {
+		m.printf("\n")
+	}
 	omitted := 0
 	for _, f := range n.Files {
 		diff := capLines(f.Diff, markdownMaxDiffLine)
@@ -201,14 +202,6 @@ func (m *mdWriter) node(n *Node) {
 		m.printf("_%s not shown here (comment size): run `drover plan --node %s`._\n\n", plural(omitted, "file diff"), n.Name)
 	}
 	m.printf("</details>\n\n")
-}
-
-func portTexts(ps []PortChange) []string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = p.Key + ": " + p.Text()
-	}
-	return out
 }
 
 // fenced writes a fenced code block whose fence is longer than any run of

@@ -126,7 +126,14 @@ func (n *Node) Headline() string {
 		parts = append(parts, "node removed")
 	}
 	for _, s := range n.Settings {
-		parts = append(parts, s.Text())
+		switch {
+		case s.Field == "drain" && s.New != nil && *s.New == "true":
+			parts = append(parts, "drained")
+		case s.Field == "drain":
+			parts = append(parts, "undrained")
+		default:
+			parts = append(parts, s.Text())
+		}
 	}
 	if s := n.Programs.String(); s != "" {
 		parts = append(parts, s)
@@ -182,6 +189,9 @@ func (d DaemonChange) Text() string {
 		parts = append(parts, fmt.Sprintf("to %s (%s: %s)", d.To, d.Reason, d.Detail))
 	}
 	for _, f := range d.Fields {
+		if f.Field == "port" && d.Port != nil {
+			continue // the port change below says it, with the reason
+		}
 		parts = append(parts, f.Text())
 	}
 	if d.Port != nil {
