@@ -387,7 +387,7 @@ func planRoutes(s State, have []Route) []step {
 			continue // right, or replaced below
 		}
 		dels = append(dels, step{
-			drift: []string{fmt.Sprintf("stale route %s on %s", routeString(r, link), link)},
+			drift: []string{fmt.Sprintf("stale route %s", routeString(r, link))},
 			done:  []string{fmt.Sprintf("removed route %s", routeString(r, link))},
 			do: func(m machine) error {
 				if err := m.delRoute(link, r); err != nil {

@@ -293,8 +293,8 @@ func TestRoutes(t *testing.T) {
 	// Node 2 leaves the shard.
 	s := state([]Tenant{acme, bravo, charlie}, route3)
 	equalLines(t, "drift", observe(t, f, s), lines(
-		"stale route fd00:5ccd:2::/48 via fd00:5ccd::2 dev eth0 proto 213 on eth0",
-		"stale route fd00:5ccd:9::/48 via fd00:5ccd::9 dev eth0 proto 213 on eth0",
+		"stale route fd00:5ccd:2::/48 via fd00:5ccd::2 dev eth0 proto 213",
+		"stale route fd00:5ccd:9::/48 via fd00:5ccd::9 dev eth0 proto 213",
 		"route fd00:5ccd:3::/48 goes via fd00:5ccd::33, want fd00:5ccd::3",
 	))
 	equalLines(t, "changes", apply(t, f, s), lines(
