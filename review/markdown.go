@@ -12,13 +12,14 @@ import (
 // the summary and tables come first, then the detail up to these caps, with
 // a note saying what was left out.
 const (
-	markdownBudget      = 60000 // bytes of detail before diffs are left out
+	markdownBudget      = 55000 // bytes of detail before diffs are left out
 	markdownMaxNodes    = 50    // rows of the node table
 	markdownMaxMoves    = 100   // rows of the moves table
 	markdownMaxDaemons  = 40    // daemon lines per node
 	markdownMaxList     = 20    // ports, addresses, routes per node
 	markdownMaxDiffLine = 150   // lines per file diff
-	markdownMaxDiag     = 15000 // bytes of diagnostics
+	markdownMaxDiag     = 15000 // bytes of errors
+	markdownMaxWarn     = 4000  // bytes of warnings (after the plan)
 )
 
 // WriteMarkdown prints the report as a pull-request comment: a summary and
@@ -50,10 +51,6 @@ func (m *mdWriter) report(r *Report) {
 	if r.Plan == nil {
 		m.printf("**The head revision is invalid (%s).** Nothing can be planned until it is fixed.\n\n", plural(r.errorCount(), "error"))
 		m.fenced("text", capText(r.DiagnosticText, markdownMaxDiag))
-	} else if r.DiagnosticText != "" {
-		m.printf("<details><summary>%s</summary>\n\n", plural(len(r.Diagnostics), "warning"))
-		m.fenced("text", capText(r.DiagnosticText, markdownMaxDiag))
-		m.printf("</details>\n\n")
 	}
 	for _, n := range r.Notes {
 		m.printf("> %s\n\n", mdEscape(n))
@@ -63,40 +60,53 @@ func (m *mdWriter) report(r *Report) {
 		return
 	}
 	m.printf("**%s**\n", mdEscape(p.Summary()))
-	if !p.Changed() {
+	if p.Changed() {
+		m.printf("%s\n\n", mdEscape(p.DaemonSummary()))
+		m.nodeTable(p)
+		m.moves(p)
+		var short []*Node
+		for i, n := range p.Nodes {
+			left := markdownBudget - m.sb.Len()
+			if left < 2000 {
+				short = append(short, n)
+				continue
+			}
+			// Share what is left between the nodes still to come, so one
+			// node's mass of diffs does not crowd out the others.
+			m.node(n, m.sb.Len()+left/(len(p.Nodes)-i))
+		}
+		m.leftOut(short)
+	}
+	if r.DiagnosticText != "" {
+		m.printf("\n<details><summary>%s</summary>\n\n", plural(len(r.Diagnostics), "warning"))
+		m.fenced("text", capText(r.DiagnosticText, markdownMaxWarn))
+		m.printf("</details>\n")
+	}
+}
+
+// leftOut ends the comment with what the caps left out.
+func (m *mdWriter) leftOut(short []*Node) {
+	if len(short) == 0 && m.diffsOmitted == 0 {
 		return
 	}
-	m.printf("%s\n\n", mdEscape(p.DaemonSummary()))
-	m.nodeTable(p)
-	m.moves(p)
-	var short []*Node
-	for _, n := range p.Nodes {
-		if m.sb.Len() > markdownBudget {
-			short = append(short, n)
-			continue
-		}
-		m.node(n)
+	m.printf("---\n\n")
+	var left []string
+	if m.diffsOmitted > 0 {
+		left = append(left, plural(m.diffsOmitted, "file diff"))
 	}
-	if len(short) > 0 || m.diffsOmitted > 0 {
-		m.printf("---\n\n")
-		var left []string
-		if m.diffsOmitted > 0 {
-			left = append(left, plural(m.diffsOmitted, "file diff"))
-		}
-		if len(short) > 0 {
-			left = append(left, "the details of "+plural(len(short), "node"))
-		}
-		m.printf("_This comment leaves out %s to stay within a comment's size. Run `drover plan` (or `drover plan --node NAME`) locally for everything._\n",
-			strings.Join(left, " and "))
-		if len(short) > 0 {
-			m.printf("\n")
-			for i, n := range short {
-				if i == markdownMaxNodes {
-					m.printf("- … and %d more\n", len(short)-i)
-					break
-				}
-				m.printf("- **%s**: %s\n", n.Name, mdEscape(n.Headline()))
+	if len(short) > 0 {
+		left = append(left, "the details of "+plural(len(short), "node"))
+	}
+	m.printf("_This comment leaves out %s to stay within a comment's size. Run `drover plan` (or `drover plan --node NAME`) locally for everything._\n",
+		strings.Join(left, " and "))
+	if len(short) > 0 {
+		m.printf("\n")
+		for i, n := range short {
+			if i == markdownMaxNodes {
+				m.printf("- … and %d more\n", len(short)-i)
+				break
 			}
+			m.printf("- **%s**: %s\n", n.Name, mdEscape(n.Headline()))
 		}
 	}
 }
@@ -159,7 +169,9 @@ func (m *mdWriter) moves(p *Plan) {
 	m.printf("\n</details>\n\n")
 }
 
-func (m *mdWriter) node(n *Node) {
+// node writes one node's section; its diffs stop at offset limit of the
+// comment.
+func (m *mdWriter) node(n *Node, limit int) {
 	m.printf("<details><summary><b>%s</b> (shard %s): %s</summary>\n\n", n.Name, n.Shard, htmlEscape(n.Headline()))
 	for i, d := range n.Daemons {
 		if i == markdownMaxDaemons {
@@ -191,7 +203,7 @@ func (m *mdWriter) node(n *Node) {
 	omitted := 0
 	for _, f := range n.Files {
 		diff := capLines(f.Diff, markdownMaxDiffLine)
-		if m.sb.Len()+len(diff) > markdownBudget {
+		if m.sb.Len()+len(diff) > limit {
 			omitted++
 			continue
 		}

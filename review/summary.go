@@ -51,10 +51,10 @@ func (p *Plan) Summary() string {
 	}
 	parts = append(parts, head)
 	if len(added) > 0 {
-		parts = append(parts, "new "+plural(len(added), "node")+" "+joinCapped(added, ", "))
+		parts = append(parts, nodeWord(len(added), "new ")+joinCapped(added, ", "))
 	}
 	if len(removed) > 0 {
-		parts = append(parts, plural(len(removed), "node")+" removed: "+joinCapped(removed, ", "))
+		parts = append(parts, nodeWord(len(removed), "removed ")+joinCapped(removed, ", "))
 	}
 	if len(drained) > 0 {
 		parts = append(parts, "drained: "+joinCapped(drained, ", "))
@@ -69,6 +69,14 @@ func (p *Plan) Summary() string {
 		parts = append(parts, "network change on "+p.nodeSet(network))
 	}
 	return strings.Join(parts, "; ") + "."
+}
+
+// nodeWord is "new node " for one, "2 new nodes: " for more.
+func nodeWord(n int, adj string) string {
+	if n == 1 {
+		return adj + "node "
+	}
+	return fmt.Sprintf("%d %snodes: ", n, adj)
 }
 
 // nodeSet names nodes, or says "all N nodes".

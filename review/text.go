@@ -46,11 +46,9 @@ func (t *textWriter) report(r *Report) {
 	if r.Node != "" {
 		t.printf("Only node %s.\n", r.Node)
 	}
-	if r.DiagnosticText != "" {
-		t.printf("\n")
-		if r.Plan == nil {
-			t.printf("%s\n\n", t.paint(ansiRed, fmt.Sprintf("The head revision is invalid (%s): nothing can be planned.", plural(r.errorCount(), "error"))))
-		}
+	if r.Plan == nil {
+		// Errors first: nothing else can be shown.
+		t.printf("\n%s\n\n", t.paint(ansiRed, fmt.Sprintf("The head revision is invalid (%s): nothing can be planned.", plural(r.errorCount(), "error"))))
 		t.printf("%s", t.colorDiagnostics(r.DiagnosticText))
 	}
 	for _, n := range r.Notes {
@@ -60,6 +58,14 @@ func (t *textWriter) report(r *Report) {
 	if p == nil {
 		return
 	}
+	t.plan(p)
+	if r.DiagnosticText != "" {
+		// Warnings of a valid head come last, as a footnote to the plan.
+		t.printf("\n%s\n\n%s", t.paint(ansiBold, plural(len(r.Diagnostics), "warning")+":"), t.colorDiagnostics(r.DiagnosticText))
+	}
+}
+
+func (t *textWriter) plan(p *Plan) {
 	t.printf("\n%s\n", t.paint(ansiBold, p.Summary()))
 	if !p.Changed() {
 		return
