@@ -62,47 +62,12 @@ func cmdNodeWorld(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 		}
 	}
-	_ = exec.Command("ip", "netns", "del", ns).Run()
-	run("ip", "netns", "add", ns)
-	ts.Defer(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-	run("ip", "-n", ns, "link", "set", "lo", "up")
-	for _, d := range []string{"etc/supervisor", "etc/nginx/servers", "etc/nginx-extra", "state", "storage", "logs"} {
-		ts.Check(os.MkdirAll(filepath.Join(work, d), 0o755))
-	}
-	write := func(name, content string) { ts.Check(os.WriteFile(filepath.Join(work, name), []byte(content), 0o644)) }
-
-	write("supervisord.conf", testenv.SupervisordConf(work, filepath.Join(work, "etc", "supervisor", "*.conf")))
-	write("nginx.conf", testenv.NginxConf(work, fmt.Sprintf(`    include %[1]s/etc/nginx/servers/*.conf;
-    # A platform's own files: a script breaks nginx -t by writing here.
-    include %[1]s/etc/nginx-extra/*.conf;`, work)))
-	drover, err := exec.LookPath("drover")
-	ts.Check(err)
-	write("agent.hcl", fmt.Sprintf(`node         = %[2]q
-state_dir    = "%[1]s/state"
-storage_root = "%[1]s/storage"
-binary       = %[3]q
-source {
-  url           = "%[1]s/repo"
-  branch        = "main"
-  poll_interval = "1h"
-}
-supervisor {
-  conf_dir = "%[1]s/etc/supervisor"
-  socket   = "%[1]s/supervisor.sock"
-}
-nginx {
-  conf_dir       = "%[1]s/etc/nginx"
-  listen         = ["127.0.0.1:8080"]
-  test_command   = ["nginx", "-t", "-q", "-c", "%[1]s/nginx.conf", "-p", "%[1]s"]
-  reload_command = ["nginx", "-s", "reload", "-c", "%[1]s/nginx.conf", "-p", "%[1]s"]
-}
-api {
-  socket         = "%[1]s/agent.sock"
-  metrics_listen = ""
-}
-`, work, node, drover))
-
+	newNetns(ts, ns)
 	repo := filepath.Join(work, "repo")
+	drover := nodeFiles(ts, work, node, repo, false, fmt.Sprintf(`    include %[1]s/etc/nginx/servers/*.conf;
+    # A platform's own files: a script breaks nginx -t by writing here.
+    include %[1]s/etc/nginx-extra/*.conf;`, work))
+	ts.Check(os.MkdirAll(filepath.Join(work, "etc", "nginx-extra"), 0o755))
 	gitRun(ts, repo, "init", "-q", "-b", "main")
 	gitRun(ts, repo, "add", "-A")
 	gitRun(ts, repo, "commit", "-q", "-m", "initial")
@@ -129,20 +94,7 @@ api {
 	}
 	ts.Check(os.RemoveAll(out))
 
-	// nsenter switches only the network namespace; `ip netns exec` would
-	// also mount a sysfs without /sys/fs/cgroup, hiding the memory cgroups.
-	nsenter := []string{"--net=/run/netns/" + ns, "--"}
-	run("nsenter", append(nsenter, "supervisord", "-c", filepath.Join(work, "supervisord.conf"))...)
-	ts.Defer(func() { testenv.KillPIDFile(filepath.Join(work, "supervisord.pid")) })
-	run("nsenter", append(nsenter, "nginx", "-c", filepath.Join(work, "nginx.conf"), "-p", work)...)
-	ts.Defer(func() { testenv.KillPIDFile(filepath.Join(work, "nginx.pid")) })
-	deadline := time.Now().Add(10 * time.Second)
-	for exec.Command("supervisorctl", "-c", filepath.Join(work, "supervisord.conf"), "pid").Run() != nil {
-		if time.Now().After(deadline) {
-			ts.Fatalf("supervisord did not come up")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	startNode(ts, work, ns)
 	ts.Setenv("NETNS", ns)
 	ts.Setenv("SUPCONF", filepath.Join(work, "supervisord.conf"))
 	ts.Setenv("AGENT", filepath.Join(work, "agent.hcl"))
@@ -156,6 +108,92 @@ func gitRun(ts *testscript.TestScript, dir string, args ...string) {
 		"GIT_COMMITTER_NAME=drover test", "GIT_COMMITTER_EMAIL=test@drover.invalid")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		ts.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// newNetns creates a network namespace with lo up, deleted (with all in it)
+// when the script ends.
+func newNetns(ts *testscript.TestScript, name string) {
+	_ = exec.Command("ip", "netns", "del", name).Run() // left over from a killed run
+	for _, args := range [][]string{{"netns", "add", name}, {"-n", name, "link", "set", "lo", "up"}} {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			ts.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		if args[0] == "netns" {
+			ts.Defer(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+		}
+	}
+}
+
+// nodeFiles writes a node's supervisord.conf, nginx.conf (httpBlock inside
+// http {}) and agent.hcl (node, state and conf dirs in dir, the repository
+// as a local source, with the network block when network is set), creates
+// its directories and returns the drover binary it names.
+func nodeFiles(ts *testscript.TestScript, dir, node, repo string, network bool, httpBlock string) string {
+	for _, d := range []string{"etc/supervisor", "etc/nginx/servers", "state", "storage", "logs"} {
+		ts.Check(os.MkdirAll(filepath.Join(dir, d), 0o755))
+	}
+	write := func(name, content string) { ts.Check(os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)) }
+	write("supervisord.conf", testenv.SupervisordConf(dir, filepath.Join(dir, "etc", "supervisor", "*.conf")))
+	write("nginx.conf", testenv.NginxConf(dir, httpBlock))
+	drover, err := exec.LookPath("drover")
+	ts.Check(err)
+	networkBlock := ""
+	if network {
+		networkBlock = `network {
+  tenant_interface  = "tenant0"
+  transit_interface = "eth1"
+  nft_table         = "drover"
+}
+`
+	}
+	write("agent.hcl", fmt.Sprintf(`node         = %[2]q
+state_dir    = "%[1]s/state"
+storage_root = "%[1]s/storage"
+binary       = %[3]q
+source {
+  url           = %[4]q
+  poll_interval = "1h"
+}
+supervisor {
+  conf_dir = "%[1]s/etc/supervisor"
+  socket   = "%[1]s/supervisor.sock"
+}
+nginx {
+  conf_dir       = "%[1]s/etc/nginx"
+  listen         = ["127.0.0.1:8080"]
+  test_command   = ["nginx", "-t", "-q", "-c", "%[1]s/nginx.conf", "-p", "%[1]s"]
+  reload_command = ["nginx", "-s", "reload", "-c", "%[1]s/nginx.conf", "-p", "%[1]s"]
+}
+%[5]sapi {
+  socket         = "%[1]s/agent.sock"
+  metrics_listen = ""
+}
+`, dir, node, drover, repo, networkBlock))
+	return drover
+}
+
+// startNode starts the node's supervisord and nginx inside namespace ns,
+// stopped (by PID) when the script ends. nsenter switches only the network
+// namespace; `ip netns exec` would also mount a sysfs without
+// /sys/fs/cgroup, hiding the memory cgroups.
+func startNode(ts *testscript.TestScript, dir, ns string) {
+	nsenter := []string{"--net=/run/netns/" + ns, "--"}
+	run := func(args ...string) {
+		if out, err := exec.Command("nsenter", append(nsenter, args...)...).CombinedOutput(); err != nil {
+			ts.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	run("supervisord", "-c", filepath.Join(dir, "supervisord.conf"))
+	ts.Defer(func() { testenv.KillPIDFile(filepath.Join(dir, "supervisord.pid")) })
+	run("nginx", "-c", filepath.Join(dir, "nginx.conf"), "-p", dir)
+	ts.Defer(func() { testenv.KillPIDFile(filepath.Join(dir, "nginx.pid")) })
+	deadline := time.Now().Add(10 * time.Second)
+	for exec.Command("supervisorctl", "-c", filepath.Join(dir, "supervisord.conf"), "pid").Run() != nil {
+		if time.Now().After(deadline) {
+			ts.Fatalf("supervisord in %s did not come up", dir)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
