@@ -78,6 +78,9 @@ type Agent struct {
 	statusCache map[string]store.DaemonStatus
 	// events queues supervisord's process state changes for eventLoop.
 	events chan EventJSON
+	// adoptOrphans is set when the store was rebuilt: the first pass takes
+	// files an earlier drover wrote as its own (see adopt).
+	adoptOrphans bool
 	// settle is how long a pass waits for started programs to leave
 	// STARTING (see settleTime); zero in the long-running agent.
 	settle time.Duration
@@ -114,6 +117,7 @@ func New(cfg *config.Config, deps Deps) *Agent {
 		events: make(chan EventJSON, eventQueue),
 	}
 	a.layout = LayoutOf(a.opts)
+	a.adoptOrphans = a.store != nil && a.store.Rebuilt()
 	if a.log == nil {
 		a.log = slog.Default()
 	}

@@ -119,6 +119,10 @@ func (a *Agent) apply(ctx context.Context, rev string, plan *netplan.NodePlan, d
 		res.Outcome, res.Err = OutcomeFailed, fmt.Errorf("read store: %w", err)
 		return res
 	}
+	if a.adoptOrphans && o.scope == nil {
+		a.adoptOrphans = false
+		a.adopt(installed)
+	}
 	d := a.diffFiles(desired, installed, o.scope, o.trustStore)
 	now := a.now()
 	change := store.Change{Revision: rev, At: now}
@@ -404,4 +408,38 @@ func (a *Agent) installed(scope map[string]bool) (map[string]store.Resource, err
 		}
 	}
 	return out, nil
+}
+
+// adopt adds to installed the files an earlier life of the agent wrote
+// (see adoptable) that the store, rebuilt since, no longer tracks: they are
+// removed like any other file drover installed and no longer wants.
+func (a *Agent) adopt(installed map[string]store.Resource) {
+	for root, dir := range a.layout {
+		var dirs []string
+		switch root {
+		case render.RootNginx:
+			dirs = []string{"locations", "servers"}
+		default:
+			dirs = []string{""}
+		}
+		for _, sub := range dirs {
+			names, err := a.fs.List(path.Join(dir, sub))
+			if err != nil {
+				continue
+			}
+			for _, name := range names {
+				rel := path.Join(sub, name)
+				key := Key(root, rel)
+				if _, ok := installed[key]; ok {
+					continue
+				}
+				data, mode, err := a.fs.ReadFile(path.Join(dir, rel))
+				if err != nil || !adoptable(root, name, data) {
+					continue
+				}
+				a.log.Info("adopting a file an earlier drover wrote", "file", path.Join(dir, rel))
+				installed[key] = store.Resource{Key: key, Mode: mode, Hash: hashOf(data), Data: data}
+			}
+		}
+	}
 }

@@ -361,3 +361,29 @@ func TestEventsUpdateStatusesInOneBatch(t *testing.T) {
 		t.Errorf("nginx failure cleared by a process event: %+v", r)
 	}
 }
+
+func TestRebuiltStoreAdoptsEarlierFiles(t *testing.T) {
+	h := newHarness(t)
+	header := []byte(render.Header + "\n")
+	// Left by an earlier drover whose store was lost: a program file, an
+	// exec spec and a locations file nobody wants any more; and others'.
+	h.fs.WriteFile("/etc/supervisor/conf.d/drover-0f.conf", append(header, "[program:daemon-gone-x]\ncommand=/bin/true\n"...), 0o644)
+	h.fs.WriteFile("/var/lib/drover/exec/daemon-gone-x.json", []byte("{}"), 0o600)
+	h.fs.WriteFile("/etc/nginx/drover/locations/gone_main.conf", header, 0o644)
+	h.fs.WriteFile("/etc/nginx/drover/locations/platform.conf", []byte("# the platform's\n"), 0o644)
+	h.fs.WriteFile("/etc/supervisor/conf.d/drover-notes.conf", []byte("[program:notes]\ncommand=/bin/true\n"), 0o644)
+	h.agent.adoptOrphans = true
+	h.src.commit(repoWith(proxied("reverb", "/app")))
+	h.reconcile(OutcomeApplied)
+	snap := h.fs.snapshot()
+	for _, gone := range []string{"drover-0f.conf", "daemon-gone-x.json", "gone_main.conf"} {
+		if strings.Contains(snap, gone) {
+			t.Errorf("%s from an earlier drover was not removed:\n%s", gone, snap)
+		}
+	}
+	for _, kept := range []string{"platform.conf", "drover-notes.conf", "acme_main.conf"} {
+		if !strings.Contains(snap, kept) {
+			t.Errorf("%s was removed:\n%s", kept, snap)
+		}
+	}
+}
