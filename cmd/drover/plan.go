@@ -104,6 +104,9 @@ func runPlan(env *cmdEnv, fs *flag.FlagSet, args []string, o planOptions) int {
 		if headRev, err = repo.Head(); err == nil {
 			r.Head.Commit = headRev.Hash.String()
 			r.Head.Note = "on " + headRev.Name
+			if headRev.Name == "HEAD" {
+				r.Head.Note = "detached HEAD"
+			}
 			if committed, err := repo.Files(headRev); err == nil && !sameFiles(committed, headFiles) {
 				r.Head.Note += ", uncommitted changes"
 			}
