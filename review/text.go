@@ -49,7 +49,7 @@ func (t *textWriter) report(r *Report) {
 	if r.Plan == nil {
 		// Errors first: nothing else can be shown.
 		t.printf("\n%s\n\n", t.paint(ansiRed, fmt.Sprintf("The head revision is invalid (%s): nothing can be planned.", plural(r.errorCount(), "error"))))
-		t.printf("%s", t.colorDiagnostics(r.DiagnosticText))
+		t.printf("%s", r.DiagnosticText)
 	}
 	for _, n := range r.Notes {
 		t.printf("\nNote: %s\n", n)
@@ -61,7 +61,7 @@ func (t *textWriter) report(r *Report) {
 	t.plan(p)
 	if r.DiagnosticText != "" {
 		// Warnings of a valid head come last, as a footnote to the plan.
-		t.printf("\n%s\n\n%s", t.paint(ansiBold, plural(len(r.Diagnostics), "warning")+":"), t.colorDiagnostics(r.DiagnosticText))
+		t.printf("\n%s\n\n%s", t.paint(ansiBold, plural(len(r.Diagnostics), "warning")+":"), r.DiagnosticText)
 	}
 }
 
@@ -148,20 +148,4 @@ func (t *textWriter) diff(d string) {
 		}
 		t.w.WriteString(body + "\n")
 	}
-}
-
-func (t *textWriter) colorDiagnostics(s string) string {
-	if !t.color {
-		return s
-	}
-	var sb strings.Builder
-	for _, line := range strings.SplitAfter(s, "\n") {
-		switch {
-		case strings.HasPrefix(line, "Error: "):
-			sb.WriteString(t.paint(ansiRed, strings.TrimSuffix(line, "\n")) + "\n")
-		default:
-			sb.WriteString(line)
-		}
-	}
-	return sb.String()
 }
