@@ -36,7 +36,6 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 type mdWriter struct {
 	sb           strings.Builder
 	diffsOmitted int // file diffs left out for the budget
-	nodesShort   int // nodes shown without detail for the budget
 }
 
 func (m *mdWriter) printf(format string, args ...any) { fmt.Fprintf(&m.sb, format, args...) }
