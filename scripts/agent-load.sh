@@ -21,9 +21,12 @@ cleanup() {
     echo "FAILED (exit $status); agent log:"; grep -v '^gc ' "$work/agent.log" | tail -n 20 | cut -c1-300
   fi
   [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null || true
-  [ -s "$work/supervisord.pid" ] && kill "$(cat "$work/supervisord.pid")" 2>/dev/null || true
-  for _ in $(seq 100); do [ -S "$work/supervisor.sock" ] || break; sleep 0.2; done
-  sleep 1
+  if [ -s "$work/supervisord.pid" ]; then
+    svpid=$(cat "$work/supervisord.pid")
+    kill "$svpid" 2>/dev/null || true
+    # supervisord stops its 3,000 processes before it exits.
+    for _ in $(seq 600); do kill -0 "$svpid" 2>/dev/null || break; sleep 0.2; done
+  fi
   rmdir /sys/fs/cgroup/memory/drover/daemon-t* /sys/fs/cgroup/drover/daemon-t* 2>/dev/null || true
   rm -rf "$work"
 }
