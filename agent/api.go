@@ -311,7 +311,8 @@ func (a *Agent) apiHandler() http.Handler {
 		reply(w, map[string]string{"retrying": key}, err)
 	})
 	mux.HandleFunc("POST /v1/reconcile", func(w http.ResponseWriter, r *http.Request) {
-		res := a.Reconcile(r.Context(), true)
+		// A client that goes away must not cut a pass short.
+		res := a.Reconcile(context.WithoutCancel(r.Context()), true)
 		reply(w, reconcileJSON(res), nil)
 	})
 	mux.HandleFunc("POST /v1/events", a.handleEvent)
