@@ -106,11 +106,29 @@ func (a *Agent) diffFiles(desired map[string]render.File, installed map[string]s
 	return d
 }
 
-// apply installs desired (steps 3 to 6 of SPEC §6): exec specs, then
-// supervisord programs (only changed groups), then nginx (tested, reloaded,
-// rolled back on failure); then it removes what is gone and records what is
-// installed. plan may be nil (restoring from the store without the
-// revision in the Git cache): statuses are then left as they are.
+// pass is one apply in progress: what it compares, what it has changed so
+// far and what it will record.
+type pass struct {
+	rev       string
+	plan      *netplan.NodePlan
+	desired   map[string]render.File
+	installed map[string]store.Resource
+	diff      diff
+	opts      applyOpts
+	res       *Result
+	change    store.Change
+	// failed maps program names to why they could not be applied.
+	failed map[string]string
+	// restart lists programs whose exec spec alone changed.
+	restart []string
+	// touched lists programs supervisord added, changed or restarted.
+	touched []string
+}
+
+// apply installs desired (steps 3 to 6 of SPEC §6) as ordered steps, each
+// changing one part of the node. plan may be nil (restoring from the store
+// without the revision in the Git cache): statuses are then left as they
+// are.
 func (a *Agent) apply(ctx context.Context, rev string, plan *netplan.NodePlan, desired map[string]render.File, o applyOpts) *Result {
 	res := &Result{Revision: rev, Outcome: OutcomeApplied, Failed: map[string]string{}}
 	defer res.took("apply", time.Now())
@@ -123,152 +141,189 @@ func (a *Agent) apply(ctx context.Context, rev string, plan *netplan.NodePlan, d
 		a.adoptOrphans = false
 		a.adopt(installed)
 	}
-	d := a.diffFiles(desired, installed, o.scope, o.trustStore)
-	now := a.now()
-	change := store.Change{Revision: rev, At: now}
-	for _, f := range d.adopt {
-		change.Put = append(change.Put, resourceOf(f))
+	p := &pass{rev: rev, plan: plan, desired: desired, installed: installed, opts: o, res: res,
+		change: store.Change{Revision: rev, At: a.now()}, failed: map[string]string{}}
+	p.diff = a.diffFiles(desired, installed, o.scope, o.trustStore)
+	for _, f := range p.diff.adopt {
+		p.change.Put = append(p.change.Put, resourceOf(f))
 	}
-	programFailed := map[string]string{} // program → reason
-
-	// The network first: daemons bind to their tenant address.
-	if o.scope == nil && !a.applyNetwork(ctx, plan, desired, res, programFailed) {
-		// Not recorded: the next pass (or the retry) applies it again.
-		change.Put = slices.DeleteFunc(change.Put, func(r store.Resource) bool { return r.Key == networkKey })
+	for _, step := range []func(context.Context, *pass){
+		a.stepNetwork,
+		a.stepExecSpecs,
+		a.stepSupervisor,
+		a.stepRemoveExecSpecs,
+		a.stepNginx,
+		a.stepRecord,
+	} {
+		step(ctx, p)
 	}
+	return res
+}
 
-	// Exec specs first: supervisord may start a program as soon as it is added.
-	var restart []string
-	for _, w := range d.writes[render.RootExec] {
+// stepNetwork converges addresses, routes and nftables first: daemons bind
+// to their tenant address. A state that failed is not recorded, so the next
+// pass (or the retry) applies it again.
+func (a *Agent) stepNetwork(ctx context.Context, p *pass) {
+	if p.opts.scope == nil && !a.applyNetwork(ctx, p.plan, p.desired, p.res, p.failed) {
+		p.change.Put = slices.DeleteFunc(p.change.Put, func(r store.Resource) bool { return r.Key == networkKey })
+	}
+}
+
+// stepExecSpecs writes changed exec specs before supervisord sees their
+// programs (it may start one as soon as it is added). A program whose spec
+// changed but whose section did not must be restarted to read it.
+func (a *Agent) stepExecSpecs(_ context.Context, p *pass) {
+	for _, w := range p.diff.writes[render.RootExec] {
 		program := strings.TrimSuffix(path.Base(w.file.Path), ".json")
 		if err := a.fs.WriteFile(w.path, w.file.Data, w.file.Mode); err != nil {
-			programFailed[program] = fmt.Sprintf("write exec spec: %v", err)
+			p.failed[program] = fmt.Sprintf("write exec spec: %v", err)
 			continue
 		}
-		change.Put = append(change.Put, resourceOf(w.file))
-		res.changef("wrote exec spec of %s", program)
+		p.change.Put = append(p.change.Put, resourceOf(w.file))
+		p.res.changef("wrote exec spec of %s", program)
 		if w.existed {
-			restart = append(restart, program)
+			p.restart = append(p.restart, program)
 		}
 	}
+}
 
-	// supervisord: write program files, remove drover's stale ones, then
-	// let supervisord reread and touch only the groups that changed.
-	supChanged := false
-	for _, w := range d.writes[render.RootSupervisor] {
+// stepSupervisor writes program files, removes drover's stale ones, then
+// lets supervisord reread once and touches only the groups that changed,
+// plus the restarts (exec spec changed, or a failed program's retry is due).
+func (a *Agent) stepSupervisor(ctx context.Context, p *pass) {
+	res := p.res
+	changed := false
+	for _, w := range p.diff.writes[render.RootSupervisor] {
 		if err := a.fs.WriteFile(w.path, w.file.Data, w.file.Mode); err != nil {
 			res.Err = errors.Join(res.Err, fmt.Errorf("write %s: %w", w.path, err))
 			continue
 		}
-		supChanged = true
-		change.Put = append(change.Put, resourceOf(w.file))
+		changed = true
+		p.change.Put = append(p.change.Put, resourceOf(w.file))
 		res.changef("wrote %s", w.key)
 	}
-	for _, key := range d.removes[render.RootSupervisor] {
-		p, _ := a.layout.Path(key)
-		if err := a.fs.Remove(p); err != nil {
-			res.Err = errors.Join(res.Err, fmt.Errorf("remove %s: %w", p, err))
+	for _, key := range p.diff.removes[render.RootSupervisor] {
+		path, _ := a.layout.Path(key)
+		if err := a.fs.Remove(path); err != nil {
+			res.Err = errors.Join(res.Err, fmt.Errorf("remove %s: %w", path, err))
 			continue
 		}
-		supChanged = true
-		change.Delete = append(change.Delete, key)
+		changed = true
+		p.change.Delete = append(p.change.Delete, key)
 		res.changef("removed %s", key)
 	}
-	if o.scope == nil {
-		restart = append(restart, a.dueRestarts(ctx, plan)...)
+	restart := p.restart
+	if p.opts.scope == nil {
+		restart = append(restart, a.dueRestarts(ctx, p.plan)...)
 	}
-	restart = a.enabledOnly(plan, restart)
-	var touched []string
-	if supChanged || len(restart) > 0 {
-		supStart := time.Now()
-		upd, err := supervisor.Update(ctx, a.sup, restart)
-		res.took("supervisord", supStart)
-		for group, gerr := range upd.Failed {
-			programFailed[group] = fmt.Sprintf("supervisord: %v", gerr)
-		}
-		if err != nil && len(upd.Failed) == 0 {
-			res.Err = errors.Join(res.Err, fmt.Errorf("update supervisord: %w", err))
-		}
-		for _, g := range upd.Added {
-			res.changef("added program %s", g)
-		}
-		for _, g := range upd.Changed {
-			res.changef("updated program %s", g)
-		}
-		for _, g := range upd.Removed {
-			res.changef("removed program %s", g)
-			launch.RemoveMemoryCgroups(g)
-		}
-		for _, g := range upd.Restarted {
-			res.changef("restarted program %s", g)
-		}
-		touched = append(append(append(touched, upd.Added...), upd.Changed...), upd.Restarted...)
+	restart = a.enabledOnly(p.plan, restart)
+	if !changed && len(restart) == 0 {
+		return
 	}
-	// Exec specs of removed programs go after supervisord dropped them.
-	for _, key := range d.removes[render.RootExec] {
-		p, _ := a.layout.Path(key)
-		if err := a.fs.Remove(p); err != nil {
-			res.Err = errors.Join(res.Err, fmt.Errorf("remove %s: %w", p, err))
+	start := time.Now()
+	upd, err := supervisor.Update(ctx, a.sup, restart)
+	res.took("supervisord", start)
+	for group, gerr := range upd.Failed {
+		p.failed[group] = fmt.Sprintf("supervisord: %v", gerr)
+	}
+	if err != nil && len(upd.Failed) == 0 {
+		res.Err = errors.Join(res.Err, fmt.Errorf("update supervisord: %w", err))
+	}
+	for _, g := range upd.Added {
+		res.changef("added program %s", g)
+	}
+	for _, g := range upd.Changed {
+		res.changef("updated program %s", g)
+	}
+	for _, g := range upd.Removed {
+		res.changef("removed program %s", g)
+		launch.RemoveMemoryCgroups(g)
+	}
+	for _, g := range upd.Restarted {
+		res.changef("restarted program %s", g)
+	}
+	p.touched = slices.Concat(upd.Added, upd.Changed, upd.Restarted)
+}
+
+// stepRemoveExecSpecs removes the exec specs of removed programs, after
+// supervisord dropped them.
+func (a *Agent) stepRemoveExecSpecs(_ context.Context, p *pass) {
+	for _, key := range p.diff.removes[render.RootExec] {
+		path, _ := a.layout.Path(key)
+		if err := a.fs.Remove(path); err != nil {
+			p.res.Err = errors.Join(p.res.Err, fmt.Errorf("remove %s: %w", path, err))
 			continue
 		}
-		change.Delete = append(change.Delete, key)
+		p.change.Delete = append(p.change.Delete, key)
 	}
+}
 
-	// nginx: write, test, reload; on failure put the previous files back.
-	nginxFailed := ""
-	var nginxWritten []write
-	var nginxRemoved []string
-	for _, w := range d.writes[render.RootNginx] {
+// stepNginx writes and removes nginx files, then tests and reloads nginx.
+// On any failure it puts drover's previous files back, so nginx keeps
+// serving the old configuration, and fails the daemons of the webroots
+// concerned with nginx's message; the store keeps the old files.
+func (a *Agent) stepNginx(ctx context.Context, p *pass) {
+	res := p.res
+	failed := ""
+	var written []write
+	var removed []string
+	for _, w := range p.diff.writes[render.RootNginx] {
 		if err := a.fs.WriteFile(w.path, w.file.Data, w.file.Mode); err != nil {
-			nginxFailed = fmt.Sprintf("write %s: %v", w.path, err)
+			failed = fmt.Sprintf("write %s: %v", w.path, err)
 			break
 		}
-		nginxWritten = append(nginxWritten, w)
+		written = append(written, w)
 	}
-	if nginxFailed == "" {
-		for _, key := range d.removes[render.RootNginx] {
-			p, _ := a.layout.Path(key)
-			if err := a.fs.Remove(p); err != nil {
-				nginxFailed = fmt.Sprintf("remove %s: %v", p, err)
+	if failed == "" {
+		for _, key := range p.diff.removes[render.RootNginx] {
+			path, _ := a.layout.Path(key)
+			if err := a.fs.Remove(path); err != nil {
+				failed = fmt.Sprintf("remove %s: %v", path, err)
 				break
 			}
-			nginxRemoved = append(nginxRemoved, key)
+			removed = append(removed, key)
 		}
 	}
-	if nginxFailed == "" && (len(nginxWritten) > 0 || len(nginxRemoved) > 0) {
-		nginxStart := time.Now()
+	if len(written) == 0 && len(removed) == 0 && failed == "" {
+		return
+	}
+	if failed == "" {
+		start := time.Now()
 		if err := a.nginx.TestAndReload(ctx); err != nil {
-			nginxFailed = err.Error()
+			failed = err.Error()
 		}
-		res.took("nginx", nginxStart)
+		res.took("nginx", start)
 	}
-	if nginxFailed != "" {
-		a.rollbackNginx(nginxWritten, nginxRemoved, installed)
-		res.Err = errors.Join(res.Err, errors.New(nginxFailed))
-		res.changef("nginx change rolled back: %s", firstLine(nginxFailed))
-		for _, program := range a.programsOfNginxFiles(plan, d.writes[render.RootNginx], d.removes[render.RootNginx]) {
-			programFailed[program] = nginxFailed
+	if failed != "" {
+		a.rollbackNginx(written, removed, p.installed)
+		res.Err = errors.Join(res.Err, errors.New(failed))
+		res.changef("nginx change rolled back: %s", firstLine(failed))
+		for _, program := range a.programsOfNginxFiles(p.plan, p.diff.writes[render.RootNginx], p.diff.removes[render.RootNginx]) {
+			p.failed[program] = failed
 		}
-	} else {
-		for _, w := range nginxWritten {
-			change.Put = append(change.Put, resourceOf(w.file))
-			res.changef("wrote %s", w.key)
-		}
-		for _, key := range nginxRemoved {
-			change.Delete = append(change.Delete, key)
-			res.changef("removed %s", key)
-		}
-		if len(nginxWritten) > 0 || len(nginxRemoved) > 0 {
-			res.changef("reloaded nginx")
-		}
+		return
 	}
+	for _, w := range written {
+		p.change.Put = append(p.change.Put, resourceOf(w.file))
+		res.changef("wrote %s", w.key)
+	}
+	for _, key := range removed {
+		p.change.Delete = append(p.change.Delete, key)
+		res.changef("removed %s", key)
+	}
+	res.changef("reloaded nginx")
+}
 
-	// Record: statuses of this node's daemons, what is installed, history.
-	if o.scope == nil {
-		a.recordStatuses(ctx, plan, touched, programFailed, &change, res)
+// stepRecord records, in one transaction, the statuses of this node's
+// daemons, what is installed now, and a history entry for a pass that did
+// something.
+func (a *Agent) stepRecord(ctx context.Context, p *pass) {
+	res := p.res
+	if p.opts.scope == nil {
+		a.recordStatuses(ctx, p.plan, p.touched, p.failed, &p.change, res)
 	} else {
-		for program, reason := range programFailed {
-			res.Failed[program] = reason
+		for program, reason := range p.failed {
+			res.Failed[a.keyOf(p.plan, program)] = reason
 		}
 	}
 	if res.Err != nil || len(res.Failed) > 0 {
@@ -279,13 +334,25 @@ func (a *Agent) apply(ctx context.Context, rev string, plan *netplan.NodePlan, d
 		summary += ": " + firstLine(res.Err.Error())
 	}
 	if len(res.Changes) > 0 || res.Err != nil || len(res.Failed) > 0 {
-		change.History = &store.HistoryEntry{Revision: rev, At: now, Result: string(res.Outcome), Summary: summary}
+		p.change.History = &store.HistoryEntry{Revision: p.rev, At: p.change.At, Result: string(res.Outcome), Summary: summary}
 	}
-	if err := a.record(change); err != nil {
+	if err := a.record(p.change); err != nil {
 		res.Outcome = OutcomeFailed
 		res.Err = errors.Join(res.Err, fmt.Errorf("record applied state: %w", err))
 	}
-	return res
+}
+
+// keyOf is the daemon key of a program when the plan knows it, else the
+// program name.
+func (a *Agent) keyOf(plan *netplan.NodePlan, program string) string {
+	if plan != nil {
+		for _, d := range plan.Programs {
+			if d.Program == program {
+				return d.Key
+			}
+		}
+	}
+	return program
 }
 
 // rollbackNginx puts back the files a failed nginx change replaced or
