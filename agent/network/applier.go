@@ -354,7 +354,10 @@ func planTransit(s State, have []ifAddr) []step {
 		drift: []string{fmt.Sprintf("transit address %s missing on %s", want, link)},
 		done:  []string{fmt.Sprintf("added transit address %s on %s", want, link)},
 		do: func(m machine) error {
-			if err := m.addAddr(link, ifAddr{Prefix: want}); err != nil {
+			// No DAD: node indexes are unique in the cluster, so the address
+			// is too, and DAD would keep it (and the routes via it) unusable
+			// for a second or two after every boot.
+			if err := m.addAddr(link, ifAddr{Prefix: want, NoDAD: true}); err != nil {
 				return fmt.Errorf("add transit address %s on %s: %w", want, link, err)
 			}
 			return nil

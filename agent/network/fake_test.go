@@ -108,7 +108,7 @@ route 2001:db8:5::/48 via 2001:db8::1 dev eth0 proto 4
 const appliedSnapshot = `link eth0
   addr 192.0.2.10/24
   addr 2001:db8::10/64
-  addr fd00:5ccd::1/64
+  addr fd00:5ccd::1/64 nodad
   addr fd00:5ccd::99/64
   addr fe80::2/64
 link lo

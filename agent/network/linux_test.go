@@ -118,7 +118,7 @@ func TestLinuxApplyReadsBackAsRendered(t *testing.T) {
 			t.Errorf("ip -6 addr show dev tenant0 lacks %q:\n%s", want, addrs)
 		}
 	}
-	if got := inNetns(t, ns, "ip", "-6", "addr", "show", "dev", "eth0"); !strings.Contains(got, "inet6 fd00:5ccd::1/64 scope global") {
+	if got := inNetns(t, ns, "ip", "-6", "addr", "show", "dev", "eth0"); !strings.Contains(got, "inet6 fd00:5ccd::1/64 scope global nodad") {
 		t.Errorf("transit address missing:\n%s", got)
 	}
 	routes := inNetns(t, ns, "ip", "-6", "route", "show", "proto", "213")
