@@ -2,6 +2,7 @@ package agent
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -30,11 +31,16 @@ type FS interface {
 type osFS struct{}
 
 func (osFS) ReadFile(path string) ([]byte, fs.FileMode, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, err
 	}
-	st, err := os.Stat(path)
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	b, err := io.ReadAll(f)
 	if err != nil {
 		return nil, 0, err
 	}
