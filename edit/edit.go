@@ -40,9 +40,18 @@ type Repo struct {
 
 // Open reads every config file below dir.
 func Open(dir string) (*Repo, error) {
-	srcs, err := spec.ReadDir(dir)
+	entries, err := spec.ReadDir(dir)
 	if err != nil {
 		return nil, err
+	}
+	srcs := make(map[string][]byte, len(entries))
+	for name, s := range entries {
+		if s.Kind != spec.Regular {
+			return nil, spec.KindError(name, s.Kind)
+		}
+		if srcs[name], err = s.Read(); err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
 	}
 	return &Repo{Dir: dir, srcs: srcs}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/drover-sh/drover/agent/config"
 	"github.com/drover-sh/drover/internal/repogen/gen"
 	"github.com/drover-sh/drover/review"
+	"github.com/drover-sh/drover/spec"
 )
 
 // benchPlan measures what `drover plan` does after reading Git: load both
@@ -24,7 +25,7 @@ func benchPlan(b *testing.B, edit func(map[string][]byte), wantMoves int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		l := review.NewLoader()
+		l := spec.NewLoader()
 		bc, _, bd, err := l.Load(bs)
 		if err != nil || bd.HasErrors() {
 			b.Fatal(err, bd)
@@ -46,10 +47,12 @@ func benchPlan(b *testing.B, edit func(map[string][]byte), wantMoves int) {
 	}
 }
 
-func sources(files map[string][]byte) map[string]review.Source {
-	out := make(map[string]review.Source, len(files))
+func sources(files map[string][]byte) map[string]spec.Source {
+	out := make(map[string]spec.Source, len(files))
 	for name, data := range files {
-		out[name] = review.Source{Hash: hashOf(data), Read: func() ([]byte, error) { return data, nil }}
+		s := spec.Bytes(data)
+		s.Hash = hashOf(data)
+		out[name] = s
 	}
 	return out
 }

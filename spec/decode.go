@@ -113,6 +113,10 @@ type File struct {
 	raw    rawFile
 	env    map[*rawDaemon][]envEntry
 	parsed bool        // false when the syntax was invalid; raw is then empty
+	// unparsable: a bound was exceeded (too large, too deep, not a regular
+	// file) and the file must never reach a parser, not even to print
+	// diagnostics.
+	unparsable bool
 	failed bool        // decoding reported an error; Build then returns no Config
 	errs   []hcl.Range // where decoding failed; see failedAt
 }
@@ -141,6 +145,10 @@ func IsConfigFile(name string) bool {
 // should be the path relative to the config root. The returned File is
 // non-nil whenever the syntax could be parsed, even with decode errors.
 func ParseFile(name string, src []byte) (*File, hcl.Diagnostics) {
+	if d := checkDepth(name, src); d != nil {
+		// Never parsed, not even to print the diagnostic (HCLFiles).
+		return &File{Name: name, src: src, unparsable: true}, hcl.Diagnostics{d}
+	}
 	hf, diags := parse(name, src)
 	if hf == nil || hf.Body == nil || diags.HasErrors() {
 		return &File{Name: name, src: src}, diags
@@ -154,6 +162,7 @@ func ParseFile(name string, src []byte) (*File, hcl.Diagnostics) {
 			for _, d := range w.Daemons {
 				entries, envDiags := decodeEnvironment(d.Environment)
 				diags = append(diags, envDiags...)
+				diags = append(diags, checkDaemonBounds(d, entries)...)
 				f.env[d] = entries
 				d.Environment = nil // the last reference into the syntax tree
 			}
@@ -181,6 +190,9 @@ func parse(name string, src []byte) (*hcl.File, hcl.Diagnostics) {
 func decodeEnvironment(expr hcl.Expression) ([]envEntry, hcl.Diagnostics) {
 	if expr == nil {
 		return nil, nil
+	}
+	if diags := checkLiteral(expr); diags.HasErrors() {
+		return nil, explainDecode(diags)
 	}
 	// A missing attribute arrives as a static null expression.
 	if v, d := expr.Value(nil); !d.HasErrors() && v.IsNull() {

@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -20,6 +20,14 @@ import (
 // is nil when diags has errors.
 func LoadDir(root string) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
 	srcs, err := ReadDir(root)
+	var (
+		cfg   *Config
+		files map[string]*hcl.File
+		diags hcl.Diagnostics
+	)
+	if err == nil {
+		cfg, files, diags, err = NewLoader().Load(srcs)
+	}
 	if err != nil {
 		return nil, nil, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
@@ -27,20 +35,30 @@ func LoadDir(root string) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
 			Detail:   err.Error(),
 		}}
 	}
-	return Load(srcs)
+	return cfg, files, diags
 }
 
 // Load parses the given files (name → content) and builds the Config.
 func Load(srcs map[string][]byte) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
-	files, diags := ParseAll(srcs)
-	cfg, more := Build(files)
-	diags = append(diags, more...)
-	return cfg, HCLFiles(files, diags), diags
+	m := make(map[string]Source, len(srcs))
+	for name, data := range srcs {
+		m[name] = Bytes(data)
+	}
+	cfg, files, diags, _ := NewLoader().Load(m) // reading memory cannot fail
+	return cfg, files, diags
 }
 
-// ReadDir returns the content of every config file below root, keyed by its
-// slash-separated path relative to root.
-func ReadDir(root string) (map[string][]byte, error) {
+// ReadDir lists the config files below root, keyed by slash-separated
+// path relative to root, as WalkDir does with nothing ignored.
+func ReadDir(root string) (map[string]Source, error) { return WalkDir(root, nil) }
+
+// WalkDir lists the entries below directory root that a Loader wants
+// (SkipDir, Wanted), keyed by slash-separated path relative to root,
+// without following symbolic links. A directory holding a .git entry is a
+// Submodule. ignore, when not nil, drops entries by relative path (a
+// directory with its content). Regular files are read when the Loader asks,
+// never through a link, and never more than MaxFileBytes+1 bytes.
+func WalkDir(root string, ignore func(rel string, dir bool) bool) (map[string]Source, error) {
 	st, err := os.Stat(root)
 	if err != nil {
 		return nil, err
@@ -48,32 +66,65 @@ func ReadDir(root string) (map[string][]byte, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%s is not a directory", root)
 	}
-	srcs := map[string][]byte{}
+	srcs := map[string]Source{}
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() {
-			if path != root && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !IsConfigFile(d.Name()) || !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
+		if path == root {
 			return nil
 		}
 		rel, err := filepath.Rel(root, path)
 		if err != nil {
 			return err
 		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if SkipDir(d.Name()) || ignore != nil && ignore(rel, true) {
+				return filepath.SkipDir
+			}
+			if _, err := os.Lstat(filepath.Join(path, ".git")); err == nil {
+				srcs[rel] = Source{Kind: Submodule}
+				return filepath.SkipDir
+			}
+			return nil
 		}
-		srcs[filepath.ToSlash(rel)] = b
+		kind := Irregular
+		switch {
+		case d.Type().IsRegular():
+			kind = Regular
+		case d.Type()&fs.ModeSymlink != 0:
+			kind = Symlink
+		}
+		if !Wanted(d.Name(), kind) || ignore != nil && ignore(rel, false) {
+			return nil
+		}
+		s := Source{Kind: kind}
+		if kind == Regular {
+			s.Read = func() ([]byte, error) { return readRegular(path) }
+		}
+		srcs[rel] = s
 		return nil
 	})
 	return srcs, err
+}
+
+// readRegular reads a regular file without following a link in its last
+// element and without blocking on a FIFO put in its place since the walk.
+func readRegular(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	return ReadLimited(f)
 }
 
 // ParseAll parses files in parallel. The result is sorted by name.
@@ -121,7 +172,7 @@ func HCLFiles(files []*File, diags hcl.Diagnostics) map[string]*hcl.File {
 	}
 	m := make(map[string]*hcl.File, len(named))
 	for _, f := range files {
-		if named[f.Name] {
+		if named[f.Name] && !f.unparsable {
 			if hf, _ := parse(f.Name, f.src); hf != nil {
 				m[f.Name] = hf
 			}

@@ -58,7 +58,11 @@ func (d *decoder) value(c *hcl.BodyContent, name string, target any) (hcl.Range,
 	if !ok {
 		return hcl.Range{}, false
 	}
-	diags := gohcl.DecodeExpression(attr.Expr, nil, target)
+	// Plain data only: nothing is evaluated that could grow (literal.go).
+	diags := checkLiteral(attr.Expr)
+	if !diags.HasErrors() {
+		diags = gohcl.DecodeExpression(attr.Expr, nil, target)
+	}
 	d.diags = append(d.diags, diags...)
 	return attr.Expr.Range(), !diags.HasErrors()
 }

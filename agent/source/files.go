@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"path"
 	"strings"
 
@@ -12,23 +11,21 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/drover-sh/drover/internal/gitrev"
+	"github.com/drover-sh/drover/spec"
 )
 
-// Blob is one config file at a commit.
-type Blob struct {
-	// Hash is the git blob hash: equal hashes mean equal content, so a
-	// caller may cache decoded files by it.
-	Hash string
-	// Read returns the content from the cache. It is only valid until the
-	// next Fetch and on the goroutine that owns the Source.
-	Read func() ([]byte, error)
-}
+// Blob is one entry at a commit, as every reader lists it. Read is only
+// valid until the next Fetch and on the goroutine that owns the Source.
+type Blob = spec.Source
 
-// Files returns every *.hcl and *.hcl.json regular file below directory root
-// (a slash path inside the repository, "" for its top) at commit rev, keyed
-// by slash path relative to root. Hidden directories (.github, ...) are
-// skipped. rev must have been fetched. It is an error when root does not
-// exist at rev.
+// Files returns the entries below directory root (a slash path inside the
+// repository, "" for its top) at commit rev that a spec.Loader wants, keyed
+// by slash path relative to root, by the rules drover plan follows too
+// (gitrev.TreeSources): config files, and symbolic links and submodules,
+// which the Loader rejects. rev must have been fetched. It is an error when
+// root does not exist at rev.
 func (s *Source) Files(ctx context.Context, rev, root string) (map[string]Blob, error) {
 	files, err := s.files(ctx, rev, root)
 	if err != nil {
@@ -69,8 +66,11 @@ func (s *Source) files(ctx context.Context, rev, root string) (map[string]Blob, 
 			return nil, err
 		}
 	}
-	out := map[string]Blob{}
-	if err := s.walk(ctx, repo, tree, "", out); err != nil {
+	out, err := gitrev.TreeSources(ctx, repo.Storer, tree, s.reader(repo))
+	if err != nil {
+		if ctx.Err() == nil {
+			s.broken = true
+		}
 		return nil, fmt.Errorf("reading commit %s: %w", rev, err)
 	}
 	return out, nil
@@ -91,59 +91,18 @@ func (s *Source) subtree(repo *git.Repository, t *object.Tree, root, rev string)
 	return t, nil
 }
 
-// walk adds the config files below t to out, prefixing their names with dir.
-func (s *Source) walk(ctx context.Context, repo *git.Repository, t *object.Tree, dir string, out map[string]Blob) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	for _, e := range t.Entries {
-		name := path.Join(dir, e.Name)
-		switch e.Mode {
-		case filemode.Dir:
-			if strings.HasPrefix(e.Name, ".") {
-				continue
-			}
-			sub, err := object.GetTree(repo.Storer, e.Hash)
+// reader makes the Read functions of blobs.
+func (s *Source) reader(repo *git.Repository) gitrev.Reader {
+	return func(h plumbing.Hash, name string) func() ([]byte, error) {
+		return func() ([]byte, error) {
+			b, err := gitrev.ReadBlob(repo.Storer, h)
 			if err != nil {
 				s.broken = true
-				return fmt.Errorf("reading directory %s: %w", name, err)
+				return nil, fmt.Errorf("reading %s (blob %s) from the cache of %s: %w", name, h, s.shown, err)
 			}
-			if err := s.walk(ctx, repo, sub, name, out); err != nil {
-				return err
-			}
-		case filemode.Regular, filemode.Executable, filemode.Deprecated:
-			if isConfigFile(e.Name) {
-				out[name] = Blob{Hash: e.Hash.String(), Read: s.reader(repo, e.Hash, name)}
-			}
+			return b, nil
 		}
-		// Symlinks and submodules are not config files.
 	}
-	return nil
-}
-
-// reader returns a Blob.Read for blob h.
-func (s *Source) reader(repo *git.Repository, h plumbing.Hash, name string) func() ([]byte, error) {
-	return func() ([]byte, error) {
-		b, err := readBlob(repo, h)
-		if err != nil {
-			s.broken = true
-			return nil, fmt.Errorf("reading %s (blob %s) from the cache of %s: %w", name, h, s.shown, err)
-		}
-		return b, nil
-	}
-}
-
-func readBlob(repo *git.Repository, h plumbing.Hash) ([]byte, error) {
-	blob, err := repo.BlobObject(h)
-	if err != nil {
-		return nil, err
-	}
-	r, err := blob.Reader()
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return io.ReadAll(r)
 }
 
 // openRepo opens the cache for reading.
@@ -156,11 +115,6 @@ func (s *Source) openRepo() (*git.Repository, error) {
 		s.cache = repo
 	}
 	return s.cache, nil
-}
-
-// isConfigFile reports whether a file name is one drover reads.
-func isConfigFile(name string) bool {
-	return strings.HasSuffix(name, ".hcl") || strings.HasSuffix(name, ".hcl.json")
 }
 
 // cleanRoot normalizes the config root: "", "." and "/" are the top; the

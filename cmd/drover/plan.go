@@ -150,19 +150,21 @@ func runPlan(env *cmdEnv, fs *flag.FlagSet, args []string, o planOptions) int {
 	// the working tree is already in memory, Git objects are not.
 	byHash := make(map[string]gitrev.Blob, len(headFiles))
 	for _, b := range headFiles {
-		byHash[b.Hash] = b
+		if b.Kind == spec.Regular {
+			byHash[b.Hash] = b
+		}
 	}
 	for name, b := range baseFiles {
-		if h, ok := byHash[b.Hash]; ok {
+		if h, ok := byHash[b.Hash]; ok && b.Kind == spec.Regular {
 			baseFiles[name] = h
 		}
 	}
-	loader := review.NewLoader()
-	baseCfg, _, baseDiags, err := loader.Load(sources(baseFiles))
+	loader := spec.NewLoader()
+	baseCfg, _, baseDiags, err := loader.Load(baseFiles)
 	if err != nil {
 		return fail(err)
 	}
-	headCfg, hclFiles, headDiags, err := loader.Load(sources(headFiles))
+	headCfg, hclFiles, headDiags, err := loader.Load(headFiles)
 	if err != nil {
 		return fail(err)
 	}
@@ -211,14 +213,6 @@ func writeReport(w io.Writer, r *review.Report, format string, color bool) error
 		return review.WriteJSON(w, r)
 	}
 	return review.WriteText(w, r, color)
-}
-
-func sources(files map[string]gitrev.Blob) map[string]review.Source {
-	out := make(map[string]review.Source, len(files))
-	for name, b := range files {
-		out[name] = review.Source{Hash: b.Hash, Read: b.Read}
-	}
-	return out
 }
 
 // sameFiles reports whether two snapshots hold the same config files.

@@ -5,11 +5,10 @@
 package gitrev
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -17,19 +16,12 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/drover-sh/drover/spec"
 )
 
-// Blob is one config file of a snapshot.
-type Blob struct {
-	// Hash is the Git blob hash of the content: equal hashes mean equal
-	// content, so decoded files may be shared between snapshots.
-	Hash string
-	// Read returns the content.
-	Read func() ([]byte, error)
-}
+// Blob is one entry of a snapshot, as every reader lists it.
+type Blob = spec.Source
 
 // Repo is the Git repository holding a config root.
 type Repo struct {
@@ -138,11 +130,10 @@ func (r *Repo) MergeBase(a, b Rev) (plumbing.Hash, error) {
 	return bases[0].Hash, nil
 }
 
-// Files returns the config files below the config root at commit rev,
-// keyed by slash path relative to the root, as an agent reading that
-// commit sees them: regular files named *.hcl or *.hcl.json, hidden
-// directories skipped, symlinks ignored. A config root that does not exist
-// at rev gives no files.
+// Files returns the entries below the config root at commit rev, keyed by
+// slash path relative to the root, exactly as an agent reading that commit
+// lists them (TreeSources). A config root that does not exist at rev gives
+// no files.
 func (r *Repo) Files(rev Rev) (map[string]Blob, error) {
 	commit, err := r.repo.CommitObject(rev.Hash)
 	if err != nil {
@@ -152,62 +143,30 @@ func (r *Repo) Files(rev Rev) (map[string]Blob, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read commit %s: %w", rev.Short(), err)
 	}
-	out := map[string]Blob{}
 	if r.sub != "" {
 		for _, name := range strings.Split(r.sub, "/") {
 			e, err := tree.FindEntry(name)
 			if err != nil || e.Mode != filemode.Dir {
-				return out, nil
+				return map[string]Blob{}, nil
 			}
 			if tree, err = r.repo.TreeObject(e.Hash); err != nil {
 				return nil, fmt.Errorf("read %s at %s: %w", r.sub, rev.Short(), err)
 			}
 		}
 	}
-	if err := r.walk(tree, "", out); err != nil {
+	out, err := TreeSources(context.Background(), r.repo.Storer, tree, r.reader)
+	if err != nil {
 		return nil, fmt.Errorf("read commit %s: %w", rev.Short(), err)
 	}
 	return out, nil
 }
 
-func (r *Repo) walk(t *object.Tree, dir string, out map[string]Blob) error {
-	for _, e := range t.Entries {
-		name := path.Join(dir, e.Name)
-		switch e.Mode {
-		case filemode.Dir:
-			if strings.HasPrefix(e.Name, ".") {
-				continue
-			}
-			sub, err := r.repo.TreeObject(e.Hash)
-			if err != nil {
-				return fmt.Errorf("read directory %s: %w", name, err)
-			}
-			if err := r.walk(sub, name, out); err != nil {
-				return err
-			}
-		case filemode.Regular, filemode.Executable, filemode.Deprecated:
-			if spec.IsConfigFile(e.Name) {
-				h := e.Hash
-				out[name] = Blob{Hash: h.String(), Read: func() ([]byte, error) { return r.readBlob(h, name) }}
-			}
+func (r *Repo) reader(h plumbing.Hash, name string) func() ([]byte, error) {
+	return func() ([]byte, error) {
+		b, err := ReadBlob(r.repo.Storer, h)
+		if err != nil {
+			return nil, fmt.Errorf("read %s (blob %s): %w", name, h.String()[:7], err)
 		}
+		return b, nil
 	}
-	return nil
-}
-
-func (r *Repo) readBlob(h plumbing.Hash, name string) ([]byte, error) {
-	blob, err := r.repo.BlobObject(h)
-	if err != nil {
-		return nil, fmt.Errorf("read %s (blob %s): %w", name, h.String()[:7], err)
-	}
-	rd, err := blob.Reader()
-	if err != nil {
-		return nil, fmt.Errorf("read %s (blob %s): %w", name, h.String()[:7], err)
-	}
-	defer rd.Close()
-	b, err := io.ReadAll(rd)
-	if err != nil {
-		return nil, fmt.Errorf("read %s (blob %s): %w", name, h.String()[:7], err)
-	}
-	return b, nil
 }

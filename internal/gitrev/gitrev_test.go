@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/drover-sh/drover/internal/gitrev"
+	"github.com/drover-sh/drover/spec"
 )
 
 // git runs git in dir with a clean configuration.
@@ -87,8 +88,12 @@ func TestWorkTree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := names(files), "cluster.hcl forced.hcl tenants/a.hcl tenants/new.hcl"; got != want {
+	// The link is listed, as a link (the Loader rejects it), never read.
+	if got, want := names(files), "cluster.hcl forced.hcl tenants/a.hcl tenants/link.hcl tenants/new.hcl"; got != want {
 		t.Errorf("work tree files\n got %s\nwant %s", got, want)
+	}
+	if k := files["tenants/link.hcl"].Kind; k != spec.Symlink {
+		t.Errorf("link.hcl kind %v, want Symlink", k)
 	}
 	data, _ := files["tenants/a.hcl"].Read()
 	if string(data) != "# a, changed\n" {
@@ -167,5 +172,60 @@ func TestBase(t *testing.T) {
 	files, err := r2.Files(head)
 	if err != nil || len(files) != 0 {
 		t.Errorf("missing root: %v %v", names(files), err)
+	}
+}
+
+// TestCommittedSymlinks: links committed anywhere below the config root
+// (to a file outside the repository, to a directory) are listed as links
+// in the commit and in the working tree alike, whatever their names, and
+// a Loader rejects them naming the path without reading the target.
+func TestCommittedSymlinks(t *testing.T) {
+	dir := newRepo(t)
+	if err := os.Symlink("/proc/self/environ", filepath.Join(dir, "config/leak.hcl")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../..", filepath.Join(dir, "config/tenants/up")); err != nil {
+		t.Fatal(err)
+	}
+	git(t, dir, "add", "-A")
+	git(t, dir, "commit", "-q", "-m", "links")
+	r, err := gitrev.Open(filepath.Join(dir, "config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := r.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed, err := r.Files(head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worktree, err := r.WorkTree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, files := range map[string]map[string]gitrev.Blob{"commit": committed, "work tree": worktree} {
+		for _, name := range []string{"leak.hcl", "tenants/up"} {
+			if files[name].Kind != spec.Symlink {
+				t.Errorf("%s: %s listed as %+v, want a symlink", what, name, files[name])
+			}
+		}
+		_, _, diags, err := spec.NewLoader().Load(files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, d := range diags {
+			if d.Summary == "Symbolic link in the configuration" {
+				got = append(got, d.Subject.Filename)
+			}
+			if strings.Contains(d.Detail, "PATH=") {
+				t.Errorf("%s: a diagnostic shows the link's target: %s", what, d.Detail)
+			}
+		}
+		if strings.Join(got, " ") != "leak.hcl tenants/up" {
+			t.Errorf("%s: symlink errors for %q, want leak.hcl and tenants/up; all: %v", what, got, diags)
+		}
 	}
 }

@@ -2,8 +2,6 @@ package gitrev
 
 import (
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -14,11 +12,11 @@ import (
 	"github.com/drover-sh/drover/spec"
 )
 
-// WorkTree returns the config files below the config root as they are on
-// disk: committed, modified and untracked files alike, but not untracked
-// files that .gitignore (or .git/info/exclude) ignores — what the next
-// commit would hold after `git add -A`. As at a commit, hidden directories
-// are skipped and symlinks ignored.
+// WorkTree returns the entries below the config root as they are on disk:
+// committed, modified and untracked files alike, but not untracked files
+// that .gitignore (or .git/info/exclude) ignores — what the next commit
+// would hold after `git add -A` — listed by the rules of every reader
+// (spec.WalkDir: symbolic links and submodules are entries, and errors).
 func (r *Repo) WorkTree() (map[string]Blob, error) {
 	tracked := map[string]bool{}
 	if idx, err := r.repo.Storer.Index(); err == nil {
@@ -30,58 +28,42 @@ func (r *Repo) WorkTree() (map[string]Blob, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read .gitignore files: %w", err)
 	}
-	ignore := gitignore.NewMatcher(patterns)
-	root := filepath.Join(r.top, filepath.FromSlash(r.sub))
-	out := map[string]Blob{}
-	st, err := os.Stat(root)
-	if err != nil {
-		return nil, err
-	}
-	if !st.IsDir() {
-		return nil, fmt.Errorf("%s is not a directory", root)
-	}
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
+	matcher := gitignore.NewMatcher(patterns)
+	ignored := func(rel string, dir bool) bool {
 		repoPath := rel
 		if r.sub != "" {
 			repoPath = r.sub + "/" + rel
 		}
-		if d.IsDir() {
-			if p == root {
-				return nil
-			}
-			if strings.HasPrefix(d.Name(), ".") || ignore.Match(strings.Split(repoPath, "/"), true) && !hasTracked(tracked, repoPath) {
-				return filepath.SkipDir
-			}
-			return nil
+		if !matcher.Match(strings.Split(repoPath, "/"), dir) {
+			return false
 		}
-		if !d.Type().IsRegular() || !spec.IsConfigFile(d.Name()) {
-			return nil
+		if dir {
+			return !hasTracked(tracked, repoPath)
 		}
-		if !tracked[repoPath] && ignore.Match(strings.Split(repoPath, "/"), false) {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		out[rel] = Blob{
-			Hash: plumbing.ComputeHash(plumbing.BlobObject, data).String(),
-			Read: func() ([]byte, error) { return data, nil },
-		}
-		return nil
-	})
+		return !tracked[repoPath]
+	}
+	srcs, err := spec.WalkDir(filepath.Join(r.top, filepath.FromSlash(r.sub)), ignored)
 	if err != nil {
 		return nil, fmt.Errorf("read the working tree: %w", err)
 	}
-	return out, nil
+	// The content is read now, for its blob hash: plan shares decoded files
+	// between base and head by hash. Past the Loader's total bound the rest
+	// is left for the Loader, which reports the bound without reading it.
+	total := 0
+	for name, s := range srcs {
+		if s.Kind != spec.Regular || total > spec.MaxRepoBytes {
+			continue
+		}
+		data, err := s.Read()
+		if err != nil {
+			return nil, fmt.Errorf("read the working tree: %w", err)
+		}
+		total += len(data)
+		s.Hash = plumbing.ComputeHash(plumbing.BlobObject, data).String()
+		s.Read = func() ([]byte, error) { return data, nil }
+		srcs[name] = s
+	}
+	return srcs, nil
 }
 
 // hasTracked reports whether a tracked file lies below directory dir: an

@@ -1,0 +1,291 @@
+package spec
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// checkDepth reports a file nesting deeper than MaxNestingDepth. It reads
+// the raw bytes before any parser does: HCL's parsers recurse once (or
+// more) per level, and a deep enough file overflows the goroutine stack,
+// which kills the process. The scan follows HCL's lexer (strings, heredocs,
+// templates, comments) so brackets inside text do not count, and counts
+// what makes the native parser recurse without a bracket: chains of unary
+// operators, conditionals and nested %{if}/%{for} directives.
+func checkDepth(name string, src []byte) *hcl.Diagnostic {
+	var at int
+	if strings.HasSuffix(name, ".json") {
+		at = jsonTooDeep(src, MaxNestingDepth)
+	} else {
+		at = nativeTooDeep(src, MaxNestingDepth)
+	}
+	if at < 0 {
+		return nil
+	}
+	pos := posAt(src, at)
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Nesting too deep",
+		Detail: fmt.Sprintf("Brackets, braces, strings or expressions nest more than %d levels deep here; drover's schema needs a handful. The file was not parsed. Flatten the nesting.",
+			MaxNestingDepth),
+		Subject: &hcl.Range{Filename: name, Start: pos, End: pos},
+	}
+}
+
+// posAt is the position of byte offset at (columns count characters).
+func posAt(src []byte, at int) hcl.Pos {
+	line := 1 + bytes.Count(src[:at], []byte("\n"))
+	start := bytes.LastIndexByte(src[:at], '\n') + 1
+	return hcl.Pos{Line: line, Column: 1 + utf8.RuneCount(src[start:at]), Byte: at}
+}
+
+// jsonTooDeep returns the offset where JSON nesting first exceeds limit,
+// or -1.
+func jsonTooDeep(src []byte, limit int) int {
+	depth, inString := 0, false
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			if depth++; depth > limit {
+				return i
+			}
+		case '}', ']':
+			if depth > 0 {
+				depth--
+			}
+		}
+	}
+	return -1
+}
+
+// A frame is one open level of native syntax.
+type frame struct {
+	kind   byte   // '{', '[', '(' or 'i' (inside ${ or %{): expressions; '"' and 'h' (heredoc): text
+	extra  int    // conditionals (expression frames) or open %{if}/%{for} (text frames)
+	marker []byte // a heredoc's closing marker
+	bol    bool   // a heredoc at the beginning of a line
+}
+
+func (f *frame) text() bool { return f.kind == '"' || f.kind == 'h' }
+
+// depthScanner tracks the nesting of native syntax byte by byte.
+type depthScanner struct {
+	src    []byte
+	stack  []frame
+	top    frame // the level outside every bracket
+	extras int   // the extra of every frame in stack
+	unary  int   // the current run of unary operators
+}
+
+func (s *depthScanner) depth() int { return len(s.stack) + s.extras + s.top.extra + s.unary }
+
+func (s *depthScanner) cur() *frame {
+	if len(s.stack) == 0 {
+		return &s.top
+	}
+	return &s.stack[len(s.stack)-1]
+}
+
+func (s *depthScanner) push(f frame) { s.stack = append(s.stack, f) }
+
+func (s *depthScanner) pop() {
+	s.extras -= s.stack[len(s.stack)-1].extra
+	s.stack = s.stack[:len(s.stack)-1]
+}
+
+func (s *depthScanner) addExtra(f *frame, n int) {
+	if f.extra+n < 0 {
+		n = -f.extra
+	}
+	f.extra += n
+	if f != &s.top {
+		s.extras += n
+	}
+}
+
+// nativeTooDeep returns the offset where the nesting of native syntax first
+// exceeds limit, or -1.
+func nativeTooDeep(src []byte, limit int) int {
+	s := &depthScanner{src: src}
+	for i := 0; i < len(src); {
+		var next int
+		if s.cur().text() {
+			next = s.text(i)
+		} else {
+			next = s.expr(i)
+		}
+		if s.depth() > limit {
+			return i
+		}
+		i = next
+	}
+	return -1
+}
+
+// expr scans one token of expression syntax at i and returns where the
+// next one starts.
+func (s *depthScanner) expr(i int) int {
+	src := s.src
+	c := src[i]
+	switch {
+	case c == '#' || c == '/' && byteAt(src, i+1) == '/':
+		if n := bytes.IndexByte(src[i:], '\n'); n >= 0 {
+			return i + n
+		}
+		return len(src)
+	case c == '/' && byteAt(src, i+1) == '*':
+		if n := bytes.Index(src[i+2:], []byte("*/")); n >= 0 {
+			return i + 2 + n + 2
+		}
+		return len(src)
+	case c == '-' || c == '!':
+		s.unary++
+		return i + 1
+	case c == ' ' || c == '\t' || c == '\r':
+		return i + 1
+	case c == '\n':
+		// A newline ends an attribute's expression, but not one inside
+		// brackets, parentheses or a template sequence.
+		if f := s.cur(); f.kind == 0 || f.kind == '{' {
+			s.addExtra(f, -f.extra)
+			s.unary = 0
+		}
+		return i + 1
+	}
+	s.unary = 0
+	switch c {
+	case '?':
+		s.addExtra(s.cur(), 1)
+	case '"':
+		s.push(frame{kind: '"'})
+	case '<':
+		if marker, n := heredocIntro(src[i:]); n > 0 {
+			s.push(frame{kind: 'h', marker: marker, bol: true})
+			return i + n
+		}
+	case '{', '[', '(':
+		s.push(frame{kind: c})
+	case '}':
+		// Like HCL's lexer, a brace closes the innermost brace or
+		// template sequence, and whatever is still open inside it.
+		for j := len(s.stack) - 1; j >= 0; j-- {
+			if k := s.stack[j].kind; k == '{' || k == 'i' {
+				for len(s.stack) > j {
+					s.pop()
+				}
+				break
+			} else if s.stack[j].text() {
+				break
+			}
+		}
+	case ']', ')':
+		if len(s.stack) > 0 && (s.cur().kind == '[' || s.cur().kind == '(') {
+			s.pop()
+		}
+	}
+	return i + 1
+}
+
+// text scans a string or heredoc at i.
+func (s *depthScanner) text(i int) int {
+	src := s.src
+	f := s.cur()
+	if f.kind == 'h' && f.bol {
+		f.bol = false
+		end := bytes.IndexByte(src[i:], '\n')
+		if end < 0 {
+			end = len(src) - i
+		}
+		if bytes.Equal(bytes.TrimSpace(src[i:i+end]), f.marker) {
+			s.pop()
+			return i + end
+		}
+	}
+	c := src[i]
+	switch {
+	case c == '\n':
+		f.bol = true
+	case c == '\\' && f.kind == '"':
+		return i + 2
+	case c == '"' && f.kind == '"':
+		s.pop()
+	case (c == '$' || c == '%') && byteAt(src, i+1) == c && byteAt(src, i+2) == '{':
+		return i + 3 // an escaped $${ or %%{
+	case (c == '$' || c == '%') && byteAt(src, i+1) == '{':
+		if c == '%' {
+			switch directive(src[i+2:]) {
+			case "if", "for":
+				s.addExtra(f, 1)
+			case "endif", "endfor":
+				s.addExtra(f, -1)
+			}
+		}
+		s.push(frame{kind: 'i'})
+		return i + 2
+	}
+	return i + 1
+}
+
+// byteAt is src[i], or 0 past the end.
+func byteAt(src []byte, i int) byte {
+	if i < len(src) {
+		return src[i]
+	}
+	return 0
+}
+
+// directive is the keyword of a template directive (after "%{").
+func directive(src []byte) string {
+	src = bytes.TrimLeft(src, "~ \t")
+	n := 0
+	for n < len(src) && n < 6 && ('a' <= src[n] && src[n] <= 'z') {
+		n++
+	}
+	return string(src[:n])
+}
+
+// heredocIntro recognises "<<MARKER\n" or "<<-MARKER\n" as HCL's lexer
+// does, returning the marker and the introducer's length.
+func heredocIntro(src []byte) ([]byte, int) {
+	i := 2
+	if byteAt(src, i) == '-' {
+		i++
+	}
+	start := i
+	for i < len(src) {
+		r, size := utf8.DecodeRune(src[i:])
+		ok := unicode.IsLetter(r) || r == '_' || i > start && (unicode.IsDigit(r) || r == '-' || unicode.In(r, unicode.Mn, unicode.Mc, unicode.Nd, unicode.Pc, unicode.Nl))
+		if !ok {
+			break
+		}
+		i += size
+	}
+	if i == start {
+		return nil, 0
+	}
+	marker := src[start:i]
+	if byteAt(src, i) == '\r' {
+		i++
+	}
+	if byteAt(src, i) != '\n' {
+		return nil, 0
+	}
+	return marker, i + 1
+}

@@ -1,0 +1,121 @@
+package spec
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Loader builds Configs from Sources: the one decode path of every command
+// and of the agent. It checks the entries and sizes against the bounds
+// (limits.go) before reading, reads only what is within them, parses what
+// it has not decoded before, and validates. Decoded files are remembered by
+// name and Git blob hash: a node re-parses only the files a new revision
+// changed, and drover plan decodes the files its base and head share once.
+// Safe for concurrent use.
+type Loader struct {
+	mu    sync.Mutex
+	files map[string]*File // by name + "\x00" + hash
+}
+
+// NewLoader returns a Loader that has decoded nothing yet.
+func NewLoader() *Loader { return &Loader{files: map[string]*File{}} }
+
+// Load builds and validates the Config of one revision, keyed by slash
+// path relative to the config root. The file map and diagnostics are for
+// WriteDiagnostics; the Config is nil when diags has errors. The error is
+// for a file that could not be read. Only files that decoded without a
+// word are remembered, and only until the next Load, so a file's own
+// diagnostics are reported every time and memory holds one revision (plus
+// what the next one shares).
+func (l *Loader) Load(srcs map[string]Source) (*Config, map[string]*hcl.File, hcl.Diagnostics, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(srcs) > MaxConfigFiles {
+		return nil, nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Too many config files",
+			Detail:   fmt.Sprintf("The config root holds %d config files; drover reads at most %d. Merge small files, or point the config root (source.path) at a smaller directory.", len(srcs), MaxConfigFiles),
+		}}, nil
+	}
+	names := make([]string, 0, len(srcs))
+	for n := range srcs {
+		names = append(names, n)
+	}
+	// Build lets the first declaration win: files go in name order.
+	sort.Strings(names)
+	var (
+		diags   hcl.Diagnostics
+		files   = make([]*File, 0, len(names))
+		missing = map[string][]byte{}
+		next    = make(map[string]*File, len(names))
+		total   int
+	)
+	for _, name := range names {
+		s := srcs[name]
+		if s.Kind != Regular {
+			diags = append(diags, kindError(name, s.Kind))
+			files = append(files, &File{Name: name, unparsable: true})
+			continue
+		}
+		key := name + "\x00" + s.Hash
+		if f, ok := l.files[key]; ok && s.Hash != "" {
+			files = append(files, f)
+			next[key] = f
+			total += len(f.src)
+			continue
+		}
+		if total > MaxRepoBytes {
+			continue // reported below; reading more would only use memory
+		}
+		data, err := s.Read()
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		total += len(data)
+		if len(data) > MaxFileBytes {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Config file too large",
+				Detail:   fmt.Sprintf("%s is larger than %d bytes (%d MiB), the most drover reads from one file. Split it into several files.", name, MaxFileBytes, MaxFileBytes>>20),
+				Subject:  fileRange(name),
+			})
+			files = append(files, &File{Name: name, unparsable: true})
+			continue
+		}
+		missing[name] = data
+	}
+	if total > MaxRepoBytes {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Configuration too large",
+			Detail:   fmt.Sprintf("The config files add up to more than %d bytes (%d MiB), the most drover reads. Nothing was parsed. Remove what is not configuration, or point the config root (source.path) at a smaller directory.", MaxRepoBytes, MaxRepoBytes>>20),
+		})
+		l.files = next
+		return nil, nil, diags, nil
+	}
+	parsed, more := ParseAll(missing)
+	diags = append(diags, more...)
+	noisy := map[string]bool{}
+	for _, d := range diags {
+		if d.Subject != nil {
+			noisy[d.Subject.Filename] = true
+		}
+	}
+	for _, f := range parsed {
+		files = append(files, f)
+		if h := srcs[f.Name].Hash; h != "" && !f.Failed() && !noisy[f.Name] {
+			next[f.Name+"\x00"+h] = f
+		}
+	}
+	l.files = next
+	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+	cfg, more := Build(files)
+	diags = append(diags, more...)
+	if diags.HasErrors() {
+		cfg = nil
+	}
+	return cfg, HCLFiles(files, diags), diags, nil
+}
