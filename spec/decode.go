@@ -112,13 +112,13 @@ type File struct {
 
 	raw    rawFile
 	env    map[*rawDaemon][]envEntry
-	parsed bool        // false when the syntax was invalid; raw is then empty
+	parsed bool // false when the syntax was invalid; raw is then empty
 	// unparsable: a bound was exceeded (too large, too deep, not a regular
 	// file) and the file must never reach a parser, not even to print
 	// diagnostics.
 	unparsable bool
-	failed bool        // decoding reported an error; Build then returns no Config
-	errs   []hcl.Range // where decoding failed; see failedAt
+	failed     bool        // decoding reported an error; Build then returns no Config
+	errs       []hcl.Range // where decoding failed; see failedAt
 }
 
 // failedAt reports whether decoding already failed inside rng, or rng is
