@@ -18,6 +18,25 @@ import (
 // what makes the native parser recurse without a bracket: chains of unary
 // operators, conditionals and nested %{if}/%{for} directives.
 func checkDepth(name string, src []byte) *hcl.Diagnostic {
+	if !utf8.Valid(src) {
+		// Invalid UTF-8 would make the scan and HCL's lexer disagree on
+		// where strings and comments end; HCL rejects it anyway.
+		at := 0
+		for {
+			r, n := utf8.DecodeRune(src[at:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			at += n
+		}
+		pos := posAt(src, at)
+		return &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid UTF-8",
+			Detail:   "The file is not valid UTF-8 text here; drover reads config files as UTF-8. The file was not parsed. Save it as UTF-8.",
+			Subject:  &hcl.Range{Filename: name, Start: pos, End: pos},
+		}
+	}
 	var at int
 	if strings.HasSuffix(name, ".json") {
 		at = jsonTooDeep(src, MaxNestingDepth)
@@ -92,9 +111,14 @@ type depthScanner struct {
 	top    frame // the level outside every bracket
 	extras int   // the extra of every frame in stack
 	unary  int   // the current run of unary operators
+	// dangling counts brackets and parentheses a brace closed around:
+	// never matched, they count until the end.
+	dangling int
 }
 
-func (s *depthScanner) depth() int { return len(s.stack) + s.extras + s.top.extra + s.unary }
+func (s *depthScanner) depth() int {
+	return len(s.stack) + s.extras + s.top.extra + s.unary + s.dangling
+}
 
 func (s *depthScanner) cur() *frame {
 	if len(s.stack) == 0 {
@@ -150,11 +174,9 @@ func (s *depthScanner) expr(i int) int {
 			return i + n
 		}
 		return len(src)
-	case c == '/' && byteAt(src, i+1) == '*':
-		if n := bytes.Index(src[i+2:], []byte("*/")); n >= 0 {
-			return i + 2 + n + 2
-		}
-		return len(src)
+	case c == '/' && byteAt(src, i+1) == '*' && bytes.Contains(src[i+2:], []byte("*/")):
+		// (Unterminated, it is no comment: HCL reads what follows.)
+		return i + 2 + bytes.Index(src[i+2:], []byte("*/")) + 2
 	case c == '-' || c == '!':
 		s.unary++
 		return i + 1
@@ -184,9 +206,11 @@ func (s *depthScanner) expr(i int) int {
 		s.push(frame{kind: c})
 	case '}':
 		// Like HCL's lexer, a brace closes the innermost brace or
-		// template sequence, and whatever is still open inside it.
+		// template sequence. Brackets and parentheses left open inside
+		// it still count (the parser has not closed them): dangling.
 		for j := len(s.stack) - 1; j >= 0; j-- {
 			if k := s.stack[j].kind; k == '{' || k == 'i' {
+				s.dangling += len(s.stack) - 1 - j
 				for len(s.stack) > j {
 					s.pop()
 				}
@@ -264,6 +288,9 @@ func directive(src []byte) string {
 // heredocIntro recognises "<<MARKER\n" or "<<-MARKER\n" as HCL's lexer
 // does, returning the marker and the introducer's length.
 func heredocIntro(src []byte) ([]byte, int) {
+	if !bytes.HasPrefix(src, []byte("<<")) {
+		return nil, 0
+	}
 	i := 2
 	if byteAt(src, i) == '-' {
 		i++
