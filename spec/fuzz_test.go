@@ -1,7 +1,10 @@
 package spec_test
 
 import (
+	"bytes"
 	"io"
+	"maps"
+	"slices"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,13 +12,16 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/drover-sh/drover/spec"
 )
 
-// FuzzLoad loads a one-file repo, in native syntax or (json) JSON syntax. Load
-// must not panic or hang, a Config must come only without errors, and every
-// located diagnostic must point into that file.
+// FuzzLoad loads a one-file repo, in native syntax or (json) JSON syntax,
+// or a repo of several files when src is a txtar archive ("-- name --"
+// lines). Load must not panic, crash or hang, a Config must come only
+// without errors, and every located diagnostic must point into one of the
+// files.
 func FuzzLoad(f *testing.F) {
 	examples, err := filepath.Glob("../examples/config/*/*.hcl")
 	if err != nil {
@@ -45,11 +51,32 @@ func FuzzLoad(f *testing.F) {
 		}
 	}
 	f.Add([]byte(tenantJSON(`"/app"`)), true)
+	// Multi-file repositories, and what the bounds stop.
+	f.Add(archive(base), false)
+	for _, tc := range hostileCases {
+		repo := baseRepo()
+		for n, src := range tc.files {
+			repo[n] = src
+		}
+		if a := archive(repo); len(a) < 1<<20 {
+			f.Add(a, false)
+		}
+	}
+	f.Add([]byte(daemonCmd(`"`+loops(3, "x")+`"`)), false)
+	f.Add([]byte(daemonCmd("<<EOT\n"+loops(2, "${v0}")+"\nEOT")), false)
+	f.Add([]byte(daemon(`environment = { A = `+nest("[", "", "]", 40)+` }`)), false)
+	f.Add([]byte(daemon(`num_procs = `+strings.Repeat("true ? -", 20)+"1"+strings.Repeat(" : 1", 20))), false)
+	f.Add([]byte(`{"tenant": `+nest(`{"a": [`, "1", "]}", 20)+`}`), true)
+	f.Add([]byte(daemonCmd(`"`+strings.Repeat("a", spec.MaxCommandBytes+1)+`"`)), false)
 
 	f.Fuzz(func(t *testing.T, src []byte, json bool) {
 		name := "config.hcl"
 		if json {
 			name = "config.hcl.json"
+		}
+		srcs := map[string][]byte{name: src}
+		if bytes.HasPrefix(src, []byte("-- ")) {
+			srcs = unarchive(src)
 		}
 		var (
 			cfg   *spec.Config
@@ -59,7 +86,7 @@ func FuzzLoad(f *testing.F) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			cfg, files, diags = spec.Load(map[string][]byte{name: src})
+			cfg, files, diags = spec.Load(srcs)
 		}()
 		select {
 		case <-done:
@@ -70,8 +97,11 @@ func FuzzLoad(f *testing.F) {
 			t.Errorf("config returned with errors: %v", diags)
 		}
 		for _, d := range diags {
-			if d.Subject != nil && d.Subject.Filename != name {
-				t.Errorf("diagnostic %q points at file %q, want %q", d.Summary, d.Subject.Filename, name)
+			if d.Subject == nil {
+				continue
+			}
+			if _, ok := srcs[d.Subject.Filename]; !ok {
+				t.Errorf("diagnostic %q points at file %q, which is not in the repo", d.Summary, d.Subject.Filename)
 			}
 		}
 		// The CLI prints every diagnostic with its source snippet.
@@ -79,4 +109,27 @@ func FuzzLoad(f *testing.F) {
 			t.Errorf("WriteDiagnostics: %v", err)
 		}
 	})
+}
+
+// archive writes a repository as a txtar archive, files in name order.
+func archive(files map[string]string) []byte {
+	a := &txtar.Archive{}
+	for _, n := range slices.Sorted(maps.Keys(files)) {
+		a.Files = append(a.Files, txtar.File{Name: n, Data: []byte(files[n])})
+	}
+	return txtar.Format(a)
+}
+
+// unarchive reads a txtar archive as a repository; a name that is not a
+// config file's gets ".hcl" (the readers would not list it).
+func unarchive(src []byte) map[string][]byte {
+	srcs := map[string][]byte{}
+	for _, f := range txtar.Parse(src).Files {
+		name := f.Name
+		if !spec.IsConfigFile(name) {
+			name += ".hcl"
+		}
+		srcs[name] = f.Data
+	}
+	return srcs
 }
