@@ -195,7 +195,16 @@ func (a *Agent) load(ctx context.Context, rev string, took *Result) (*netplan.No
 		a.log.Warn("BRANCH WAS FORCE-PUSHED: the new head does not descend from the previous one; following it",
 			"branch", a.cfg.Source.Branch, "previous", short(fr.Previous), "head", short(rev))
 	}
-	return a.render(ctx, rev, took)
+	// BEGIN poison guard (agent/poison.go): a revision that kills the agent
+	// while it is loaded is rejected after restarts, not loaded forever.
+	done, err := a.guardLoad(rev)
+	if err != nil {
+		return nil, nil, err
+	}
+	plan, desired, err := a.render(ctx, rev, took)
+	done() // not deferred: a crash must leave the guard armed
+	return plan, desired, err
+	// END poison guard
 }
 
 // render loads rev from the local cache (no network) and renders the node.

@@ -73,4 +73,9 @@ const (
 	// MetaSourceError is the last error fetching the source ("" when the
 	// last fetch worked).
 	MetaSourceError = "source_error"
+	// MetaLoading is the revision being loaded (parsed, validated,
+	// rendered) and how many times in a row its load began: "REV N". Set
+	// before a load and cleared after it, so one left behind at start means
+	// the agent died loading REV (agent/poison.go).
+	MetaLoading = "loading"
 )
