@@ -6,16 +6,39 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/drover-sh/drover/agent"
 )
 
 // TestMain makes this test binary double as the drover binary: testscript
 // copies it into a directory on $PATH as "drover", so scripts, supervisord
 // and Go tests all run the real command, main() included.
 func TestMain(m *testing.M) {
+	agent.TestHookLoading = crashWhileLoading
 	testscript.Main(m, map[string]func(){"drover": main})
+}
+
+// crashWhileLoading kills the agent with SIGKILL, as the OOM killer would,
+// while it loads the revision named in the file $DROVER_TEST_CRASH_REV_FILE
+// (agent_poison.txtar). Only this test binary sets the hook; the drover
+// binary has no way to.
+func crashWhileLoading(rev string) {
+	file := os.Getenv("DROVER_TEST_CRASH_REV_FILE")
+	if file == "" {
+		return
+	}
+	if b, err := os.ReadFile(file); err == nil && strings.TrimSpace(string(b)) == rev {
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		for {
+			time.Sleep(time.Second) // until the signal lands
+		}
+	}
 }
 
 // TestScripts runs the end-to-end scripts in testscripts/. Set
