@@ -121,15 +121,29 @@ func archive(files map[string]string) []byte {
 }
 
 // unarchive reads a txtar archive as a repository; a name that is not a
-// config file's gets ".hcl" (the readers would not list it).
+// config file's gets ".hcl" (the readers would not list it). (Not
+// txtar.Parse: go-internal's panics on "-- --"-like lines.)
 func unarchive(src []byte) map[string][]byte {
 	srcs := map[string][]byte{}
-	for _, f := range txtar.Parse(src).Files {
-		name := f.Name
-		if !spec.IsConfigFile(name) {
-			name += ".hcl"
+	name := ""
+	var data []byte
+	flush := func() {
+		if name != "" {
+			if !spec.IsConfigFile(name) {
+				name += ".hcl"
+			}
+			srcs[name] = data
 		}
-		srcs[name] = f.Data
 	}
+	for _, line := range bytes.SplitAfter(src, []byte("\n")) {
+		t := bytes.TrimSpace(line)
+		if len(t) >= 7 && bytes.HasPrefix(t, []byte("-- ")) && bytes.HasSuffix(t, []byte(" --")) {
+			flush()
+			name, data = string(bytes.TrimSpace(t[3:len(t)-3])), nil
+			continue
+		}
+		data = append(data, line...)
+	}
+	flush()
 	return srcs
 }
