@@ -18,6 +18,7 @@ import (
 	"github.com/drover-sh/drover/agent/source"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/agent/supervisor"
+	"github.com/drover-sh/drover/spec"
 )
 
 // fakeSource is a repository in memory: revisions of config files and a
@@ -61,6 +62,10 @@ func (s *fakeSource) Fetch(ctx context.Context, rev string) (source.FetchResult,
 	return source.FetchResult{}, nil
 }
 
+// symlinkPrefix marks a committed file of the fake source as a symbolic
+// link to the rest of its content.
+const symlinkPrefix = "\x00symlink -> "
+
 func (s *fakeSource) Files(ctx context.Context, rev, root string) (map[string]source.Blob, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -71,6 +76,10 @@ func (s *fakeSource) Files(ctx context.Context, rev, root string) (map[string]so
 	out := map[string]source.Blob{}
 	for name, content := range files {
 		data := []byte(content)
+		if target, ok := strings.CutPrefix(content, symlinkPrefix); ok {
+			out[name] = source.Blob{Kind: spec.Symlink, Hash: hashOf([]byte(target))}
+			continue
+		}
 		out[name] = source.Blob{Hash: hashOf(data), Read: func() ([]byte, error) { return data, nil }}
 	}
 	return out, nil
