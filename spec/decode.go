@@ -7,6 +7,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -194,9 +195,12 @@ func decodeEnvironment(expr hcl.Expression) ([]envEntry, hcl.Diagnostics) {
 	if diags := checkLiteral(expr); diags.HasErrors() {
 		return nil, explainDecode(diags)
 	}
-	// A missing attribute arrives as a static null expression.
-	if v, d := expr.Value(nil); !d.HasErrors() && v.IsNull() {
-		return nil, nil
+	// environment = null means none. (A map in native syntax is never null:
+	// evaluating it only to learn that costs a tenth of decoding.)
+	if _, isMap := expr.(*hclsyntax.ObjectConsExpr); !isMap {
+		if v, d := expr.Value(nil); !d.HasErrors() && v.IsNull() {
+			return nil, nil
+		}
 	}
 	pairs, diags := hcl.ExprMap(expr)
 	if diags.HasErrors() {

@@ -69,7 +69,8 @@ func checkNumber(v cty.Value, rng hcl.Range) hcl.Diagnostics {
 	if v.IsNull() || !v.IsKnown() || v.Type() != cty.Number {
 		return nil
 	}
-	f := new(big.Float).Abs(v.AsBigFloat())
+	f := v.AsBigFloat() // a copy
+	f.Abs(f)
 	if f.Sign() == 0 || !f.IsInf() && f.Cmp(maxNumber) <= 0 && f.Cmp(minNumber) >= 0 {
 		return nil
 	}
