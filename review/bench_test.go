@@ -47,8 +47,8 @@ func benchPlan(b *testing.B, edit func(map[string][]byte), wantMoves int) {
 	}
 }
 
-func sources(files map[string][]byte) map[string]spec.Source {
-	out := make(map[string]spec.Source, len(files))
+func sources(files map[string][]byte) map[string]spec.Entry {
+	out := make(map[string]spec.Entry, len(files))
 	for name, data := range files {
 		s := spec.Bytes(data)
 		s.Hash = hashOf(data)

@@ -234,7 +234,7 @@ func TestHostileInput(t *testing.T) {
 // before anything is parsed, and reading stops at the bound.
 func TestRepoBounds(t *testing.T) {
 	t.Run("total size", func(t *testing.T) {
-		srcs := map[string]spec.Source{}
+		srcs := map[string]spec.Entry{}
 		read := 0
 		chunk := []byte(strings.Repeat("# padding\n", (spec.MaxFileBytes-10)/10))
 		for i := range 2 * spec.MaxRepoBytes / len(chunk) {
@@ -252,9 +252,9 @@ func TestRepoBounds(t *testing.T) {
 		}
 	})
 	t.Run("file count", func(t *testing.T) {
-		srcs := map[string]spec.Source{}
+		srcs := map[string]spec.Entry{}
 		for i := range spec.MaxConfigFiles + 1 {
-			srcs[fmt.Sprintf("f%06d.hcl", i)] = spec.Source{Read: func() ([]byte, error) {
+			srcs[fmt.Sprintf("f%06d.hcl", i)] = spec.Entry{Read: func() ([]byte, error) {
 				t.Fatal("read despite too many files")
 				return nil, nil
 			}}
@@ -270,15 +270,15 @@ func TestRepoBounds(t *testing.T) {
 // root is an error naming its path, never read; the other files are still
 // checked, but no cross-file errors are added.
 func TestEntryKinds(t *testing.T) {
-	srcs := map[string]spec.Source{}
+	srcs := map[string]spec.Entry{}
 	for n, s := range baseRepo() {
 		srcs[n] = spec.Bytes([]byte(s))
 	}
 	never := func() ([]byte, error) { t.Fatal("read"); return nil, nil }
-	srcs["leak.hcl"] = spec.Source{Kind: spec.Symlink, Read: never}
-	srcs["tenants/more"] = spec.Source{Kind: spec.Symlink, Read: never}
-	srcs["vendor"] = spec.Source{Kind: spec.Submodule, Read: never}
-	srcs["fifo.hcl"] = spec.Source{Kind: spec.Irregular, Read: never}
+	srcs["leak.hcl"] = spec.Entry{Kind: spec.Symlink, Read: never}
+	srcs["tenants/more"] = spec.Entry{Kind: spec.Symlink, Read: never}
+	srcs["vendor"] = spec.Entry{Kind: spec.Submodule, Read: never}
+	srcs["fifo.hcl"] = spec.Entry{Kind: spec.Irregular, Read: never}
 	srcs["tenants/bad.hcl"] = spec.Bytes([]byte(`tenant "x" { colour = 1 }`))
 	cfg, files, diags, err := spec.NewLoader().Load(srcs)
 	if err != nil || cfg != nil {

@@ -40,7 +40,7 @@ func LoadDir(root string) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
 
 // Load parses the given files (name → content) and builds the Config.
 func Load(srcs map[string][]byte) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
-	m := make(map[string]Source, len(srcs))
+	m := make(map[string]Entry, len(srcs))
 	for name, data := range srcs {
 		m[name] = Bytes(data)
 	}
@@ -50,7 +50,7 @@ func Load(srcs map[string][]byte) (*Config, map[string]*hcl.File, hcl.Diagnostic
 
 // ReadDir lists the config files below root, keyed by slash-separated
 // path relative to root, as WalkDir does with nothing ignored.
-func ReadDir(root string) (map[string]Source, error) { return WalkDir(root, nil) }
+func ReadDir(root string) (map[string]Entry, error) { return WalkDir(root, nil) }
 
 // WalkDir lists the entries below directory root that a Loader wants
 // (SkipDir, Wanted), keyed by slash-separated path relative to root,
@@ -58,7 +58,7 @@ func ReadDir(root string) (map[string]Source, error) { return WalkDir(root, nil)
 // Submodule. ignore, when not nil, drops entries by relative path (a
 // directory with its content). Regular files are read when the Loader asks,
 // never through a link, and never more than MaxFileBytes+1 bytes.
-func WalkDir(root string, ignore func(rel string, dir bool) bool) (map[string]Source, error) {
+func WalkDir(root string, ignore func(rel string, dir bool) bool) (map[string]Entry, error) {
 	st, err := os.Stat(root)
 	if err != nil {
 		return nil, err
@@ -66,7 +66,7 @@ func WalkDir(root string, ignore func(rel string, dir bool) bool) (map[string]So
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%s is not a directory", root)
 	}
-	srcs := map[string]Source{}
+	srcs := map[string]Entry{}
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -84,7 +84,7 @@ func WalkDir(root string, ignore func(rel string, dir bool) bool) (map[string]So
 				return filepath.SkipDir
 			}
 			if _, err := os.Lstat(filepath.Join(path, ".git")); err == nil {
-				srcs[rel] = Source{Kind: Submodule}
+				srcs[rel] = Entry{Kind: Submodule}
 				return filepath.SkipDir
 			}
 			return nil
@@ -99,7 +99,7 @@ func WalkDir(root string, ignore func(rel string, dir bool) bool) (map[string]So
 		if !Wanted(d.Name(), kind) || ignore != nil && ignore(rel, false) {
 			return nil
 		}
-		s := Source{Kind: kind}
+		s := Entry{Kind: kind}
 		if kind == Regular {
 			s.Read = func() ([]byte, error) { return readRegular(path) }
 		}

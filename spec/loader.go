@@ -8,7 +8,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// Loader builds Configs from Sources: the one decode path of every command
+// Loader builds Configs from Entries: the one decode path of every command
 // and of the agent. It checks the entries and sizes against the bounds
 // (limits.go) before reading, reads only what is within them, parses what
 // it has not decoded before, and validates. Decoded files are remembered by
@@ -30,7 +30,7 @@ func NewLoader() *Loader { return &Loader{files: map[string]*File{}} }
 // word are remembered, and only until the next Load, so a file's own
 // diagnostics are reported every time and memory holds one revision (plus
 // what the next one shares).
-func (l *Loader) Load(srcs map[string]Source) (*Config, map[string]*hcl.File, hcl.Diagnostics, error) {
+func (l *Loader) Load(srcs map[string]Entry) (*Config, map[string]*hcl.File, hcl.Diagnostics, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(srcs) > MaxConfigFiles {

@@ -27,14 +27,14 @@ const (
 	Irregular
 )
 
-// Source is one entry below a config root as a reader found it, its
+// Entry is one entry below a config root as a reader found it, its
 // content not read yet. Every reader — the directory walk (ReadDir, for
 // validate, render, placement and daemon), Git commits and working trees
 // (internal/gitrev, for plan) and the agent's Git source — lists entries by
 // the same rules (SkipDir, Wanted), and every command decodes them with a
 // Loader, so they all see the same configuration and report the same
 // errors.
-type Source struct {
+type Entry struct {
 	Kind Kind
 	// Hash identifies the content (a Git blob hash): a Loader decodes a
 	// name and hash once. "" when unknown.
@@ -61,9 +61,9 @@ func ReadLimited(r io.Reader) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
 }
 
-// Bytes is the Source of content held in memory.
-func Bytes(data []byte) Source {
-	return Source{Read: func() ([]byte, error) { return data, nil }}
+// Bytes is the Entry of content held in memory.
+func Bytes(data []byte) Entry {
+	return Entry{Read: func() ([]byte, error) { return data, nil }}
 }
 
 // fileRange is the range naming a whole file in a diagnostic.

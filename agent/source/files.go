@@ -18,12 +18,12 @@ import (
 
 // Blob is one entry at a commit, as every reader lists it. Read is only
 // valid until the next Fetch and on the goroutine that owns the Source.
-type Blob = spec.Source
+type Blob = spec.Entry
 
 // Files returns the entries below directory root (a slash path inside the
 // repository, "" for its top) at commit rev that a spec.Loader wants, keyed
 // by slash path relative to root, by the rules drover plan follows too
-// (gitrev.TreeSources): config files, and symbolic links and submodules,
+// (gitrev.TreeEntries): config files, and symbolic links and submodules,
 // which the Loader rejects. rev must have been fetched. It is an error when
 // root does not exist at rev.
 func (s *Source) Files(ctx context.Context, rev, root string) (map[string]Blob, error) {
@@ -66,7 +66,7 @@ func (s *Source) files(ctx context.Context, rev, root string) (map[string]Blob, 
 			return nil, err
 		}
 	}
-	out, err := gitrev.TreeSources(ctx, repo.Storer, tree, s.reader(repo))
+	out, err := gitrev.TreeEntries(ctx, repo.Storer, tree, s.reader(repo))
 	if err != nil {
 		if ctx.Err() == nil {
 			s.broken = true

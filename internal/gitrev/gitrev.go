@@ -21,7 +21,7 @@ import (
 )
 
 // Blob is one entry of a snapshot, as every reader lists it.
-type Blob = spec.Source
+type Blob = spec.Entry
 
 // Repo is the Git repository holding a config root.
 type Repo struct {
@@ -132,7 +132,7 @@ func (r *Repo) MergeBase(a, b Rev) (plumbing.Hash, error) {
 
 // Files returns the entries below the config root at commit rev, keyed by
 // slash path relative to the root, exactly as an agent reading that commit
-// lists them (TreeSources). A config root that does not exist at rev gives
+// lists them (TreeEntries). A config root that does not exist at rev gives
 // no files.
 func (r *Repo) Files(rev Rev) (map[string]Blob, error) {
 	commit, err := r.repo.CommitObject(rev.Hash)
@@ -154,7 +154,7 @@ func (r *Repo) Files(rev Rev) (map[string]Blob, error) {
 			}
 		}
 	}
-	out, err := TreeSources(context.Background(), r.repo.Storer, tree, r.reader)
+	out, err := TreeEntries(context.Background(), r.repo.Storer, tree, r.reader)
 	if err != nil {
 		return nil, fmt.Errorf("read commit %s: %w", rev.Short(), err)
 	}

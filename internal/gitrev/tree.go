@@ -13,20 +13,20 @@ import (
 	"github.com/drover-sh/drover/spec"
 )
 
-// Reader makes the spec.Source Read function of blob h at path name.
+// Reader makes the spec.Entry Read function of blob h at path name.
 type Reader func(h plumbing.Hash, name string) func() ([]byte, error)
 
-// TreeSources lists the entries of a Git tree that a spec.Loader wants,
+// TreeEntries lists the entries of a Git tree that a spec.Loader wants,
 // keyed by slash path relative to the tree, by the rules every reader
 // follows (spec.SkipDir, spec.Wanted): config files, and every symbolic
 // link and submodule (errors for the Loader), hidden directories skipped.
 // drover plan and the agent both read commits through it.
-func TreeSources(ctx context.Context, st storer.EncodedObjectStorer, t *object.Tree, read Reader) (map[string]spec.Source, error) {
-	out := map[string]spec.Source{}
+func TreeEntries(ctx context.Context, st storer.EncodedObjectStorer, t *object.Tree, read Reader) (map[string]spec.Entry, error) {
+	out := map[string]spec.Entry{}
 	return out, walkTree(ctx, st, t, "", read, out)
 }
 
-func walkTree(ctx context.Context, st storer.EncodedObjectStorer, t *object.Tree, dir string, read Reader, out map[string]spec.Source) error {
+func walkTree(ctx context.Context, st storer.EncodedObjectStorer, t *object.Tree, dir string, read Reader, out map[string]spec.Entry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func walkTree(ctx context.Context, st storer.EncodedObjectStorer, t *object.Tree
 		if !spec.Wanted(e.Name, kind) {
 			continue
 		}
-		s := spec.Source{Kind: kind, Hash: e.Hash.String()}
+		s := spec.Entry{Kind: kind, Hash: e.Hash.String()}
 		if kind == spec.Regular {
 			s.Read = read(e.Hash, name)
 		}
