@@ -220,24 +220,36 @@ func (c *Client) StopProcessGroup(ctx context.Context, name string, wait bool) e
 // groupResults turns the per-process status structs of a group operation
 // into an error: one *Fault per process whose status is not SUCCESS.
 func (c *Client) groupResults(method string, v any) error {
+	_, err := c.groupOutcome(method, v)
+	return err
+}
+
+// groupOutcome reads the per-process status structs of a group operation:
+// the processes it succeeded for ("group:name") and one *Fault per process
+// it failed for.
+func (c *Client) groupOutcome(method string, v any) ([]string, error) {
 	list, ok := v.([]any)
 	if !ok {
-		return c.wrap(method, fmt.Errorf("result is %T, not an array", v))
+		return nil, c.wrap(method, fmt.Errorf("result is %T, not an array", v))
 	}
+	var names []string
 	var errs []error
 	for _, item := range list {
 		s, ok := item.(map[string]any)
 		if !ok {
-			return c.wrap(method, fmt.Errorf("result item is %T, not a struct", item))
+			return nil, c.wrap(method, fmt.Errorf("result item is %T, not a struct", item))
 		}
 		code, _ := s["status"].(int)
 		if code == FaultSuccess {
+			group, _ := s["group"].(string)
+			name, _ := s["name"].(string)
+			names = append(names, group+":"+name)
 			continue
 		}
 		desc, _ := s["description"].(string)
 		errs = append(errs, &Fault{Code: code, String: desc})
 	}
-	return errors.Join(errs...)
+	return names, errors.Join(errs...)
 }
 
 // ProcessInfo returns the status of one process, named "group:process" or,
