@@ -84,6 +84,15 @@ type Agent struct {
 	// settle is how long a pass waits for started programs to leave
 	// STARTING (see settleTime); zero in the long-running agent.
 	settle time.Duration
+	// rollout restarts and removes programs in the background (see
+	// rollout.go); roll is what the agent keeps about it.
+	rollout     *supervisor.Rollout
+	roll        *rolloutState
+	stopRollout func()
+	// reread makes the next pass ask supervisord to reread its files even
+	// if drover wrote none: at start, supervisord may still run an older
+	// configuration than the files (an agent stopped mid-rollout).
+	reread bool
 }
 
 // nodeState is what `drover status` reports about the node as a whole.
@@ -142,6 +151,8 @@ func New(cfg *config.Config, deps Deps) *Agent {
 		a.now = time.Now
 	}
 	a.metrics = newMetrics()
+	a.reread = true
+	a.newRollout()
 	return a
 }
 

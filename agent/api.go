@@ -311,8 +311,10 @@ func (a *Agent) apiHandler() http.Handler {
 		reply(w, map[string]string{"retrying": key}, err)
 	})
 	mux.HandleFunc("POST /v1/reconcile", func(w http.ResponseWriter, r *http.Request) {
-		// A client that goes away must not cut a pass short.
+		// A client that goes away must not cut a pass short; the restarts
+		// it started are waited for, as long as the client waits.
 		res := a.Reconcile(context.WithoutCancel(r.Context()), true)
+		a.settleInto(r.Context(), res)
 		reply(w, reconcileJSON(res), nil)
 	})
 	mux.HandleFunc("POST /v1/events", a.handleEvent)

@@ -14,8 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/drover-sh/drover/agent/launch"
-	"github.com/drover-sh/drover/agent/store"
+		"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/agent/supervisor"
 	"github.com/drover-sh/drover/netplan"
 	"github.com/drover-sh/drover/render"
@@ -119,10 +118,10 @@ type pass struct {
 	change    store.Change
 	// failed maps program names to why they could not be applied.
 	failed map[string]string
-	// restart lists programs whose exec spec alone changed.
-	restart []string
-	// touched lists programs supervisord added, changed or restarted.
+	// touched lists programs supervisord added.
 	touched []string
+	// owed lists programs whose exec spec this pass rewrote.
+	owed []string
 }
 
 // apply installs desired (steps 3 to 6 of SPEC §6) as ordered steps, each
@@ -171,25 +170,35 @@ func (a *Agent) stepNetwork(ctx context.Context, p *pass) {
 
 // stepExecSpecs writes changed exec specs before supervisord sees their
 // programs (it may start one as soon as it is added). A program whose spec
-// changed but whose section did not must be restarted to read it.
+// changed must be restarted to read it, even if its section did not
+// change: it is recorded as owed before the spec is written (see owe).
 func (a *Agent) stepExecSpecs(_ context.Context, p *pass) {
+	var owed []string
 	for _, w := range p.diff.writes[render.RootExec] {
-		program := strings.TrimSuffix(path.Base(w.file.Path), ".json")
+		if w.existed {
+			owed = append(owed, programOfSpec(w.file.Path))
+		}
+	}
+	a.owe(owed)
+	p.owed = owed
+	for _, w := range p.diff.writes[render.RootExec] {
+		program := programOfSpec(w.file.Path)
 		if err := a.fs.WriteFile(w.path, w.file.Data, w.file.Mode); err != nil {
 			p.failed[program] = fmt.Sprintf("write exec spec: %v", err)
 			continue
 		}
 		p.change.Put = append(p.change.Put, resourceOf(w.file))
 		p.res.changef("wrote exec spec of %s", program)
-		if w.existed {
-			p.restart = append(p.restart, program)
-		}
 	}
 }
 
-// stepSupervisor writes program files, removes drover's stale ones, then
-// lets supervisord reread once and touches only the groups that changed,
-// plus the restarts (exec spec changed, or a failed program's retry is due).
+func programOfSpec(file string) string { return strings.TrimSuffix(path.Base(file), ".json") }
+
+// stepSupervisor writes program files and removes drover's stale ones,
+// lets supervisord reread them once, and adds new programs at once
+// (nothing of theirs is down). Every other difference — changed and
+// removed programs, owed restarts, retries that are due — goes to the
+// rollout, which restarts each program on its own in the background.
 func (a *Agent) stepSupervisor(ctx context.Context, p *pass) {
 	res := p.res
 	changed := false
@@ -212,37 +221,35 @@ func (a *Agent) stepSupervisor(ctx context.Context, p *pass) {
 		p.change.Delete = append(p.change.Delete, key)
 		res.changef("removed %s", key)
 	}
-	restart := p.restart
+	restart := a.pendingRestarts()
 	if p.opts.scope == nil {
-		restart = append(restart, a.dueRestarts(ctx, p.plan)...)
+		for _, g := range a.dueRestarts(ctx, p.plan) {
+			restart[g] = true
+		}
 	}
-	restart = a.enabledOnly(p.plan, restart)
-	if !changed && len(restart) == 0 {
+	if !changed && len(restart) == 0 && !a.reread {
 		return
 	}
 	start := time.Now()
-	upd, err := supervisor.Update(ctx, a.sup, restart)
-	res.took("supervisord", start)
-	for group, gerr := range upd.Failed {
-		p.failed[group] = fmt.Sprintf("supervisord: %v", gerr)
+	defer res.took("supervisord", start)
+	added, changedGroups, removed, err := a.sup.ReloadConfig(ctx)
+	if err != nil {
+		res.Err = errors.Join(res.Err, fmt.Errorf("update supervisord: reload supervisord configuration: %w", err))
+		return
 	}
-	if err != nil && len(upd.Failed) == 0 {
-		res.Err = errors.Join(res.Err, fmt.Errorf("update supervisord: %w", err))
+	a.reread = false
+	slices.Sort(added)
+	for i, err := range a.sup.Batch(ctx, supervisor.OpAdd, added) {
+		if err != nil && !supervisor.IsFault(err, supervisor.FaultAlreadyAdded) {
+			p.failed[added[i]] = fmt.Sprintf("supervisord: supervisord group %s: add: %v", added[i], err)
+			continue
+		}
+		res.changef("added program %s", added[i])
+		p.touched = append(p.touched, added[i])
 	}
-	for _, g := range upd.Added {
-		res.changef("added program %s", g)
+	if n := a.submitRollout(a.plan, p.plan, changedGroups, removed, restart, p.owed); n > 0 {
+		res.changef("queued %d program restarts and removals", n)
 	}
-	for _, g := range upd.Changed {
-		res.changef("updated program %s", g)
-	}
-	for _, g := range upd.Removed {
-		res.changef("removed program %s", g)
-		launch.RemoveMemoryCgroups(g)
-	}
-	for _, g := range upd.Restarted {
-		res.changef("restarted program %s", g)
-	}
-	p.touched = slices.Concat(upd.Added, upd.Changed, upd.Restarted)
 }
 
 // stepRemoveExecSpecs removes the exec specs of removed programs, after
@@ -344,7 +351,9 @@ func (a *Agent) stepRecord(ctx context.Context, p *pass) {
 
 // keyOf is the daemon key of a program when the plan knows it, else the
 // program name.
-func (a *Agent) keyOf(plan *netplan.NodePlan, program string) string {
+func (a *Agent) keyOf(plan *netplan.NodePlan, program string) string { return keyIn(plan, program) }
+
+func keyIn(plan *netplan.NodePlan, program string) string {
 	if plan != nil {
 		for _, d := range plan.Programs {
 			if d.Program == program {

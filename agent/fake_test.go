@@ -240,12 +240,14 @@ func (h *harness) openStore() {
 func (h *harness) newAgent() {
 	h.agent = New(h.cfg, Deps{Store: h.store, Source: h.src, FS: h.fs, Supervisor: h.sup, Runner: h.nginx,
 		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return h.clock }})
+	h.t.Cleanup(h.agent.Close)
 }
 
 // reconcile runs one pass and fails the test on an unexpected outcome.
 func (h *harness) reconcile(want Outcome) *Result {
 	h.t.Helper()
 	res := h.agent.Reconcile(context.Background(), false)
+	h.agent.settleInto(context.Background(), res)
 	if res.Outcome != want {
 		h.t.Fatalf("outcome %s (err %v, failed %v), want %s", res.Outcome, res.Err, res.Failed, want)
 	}
@@ -277,4 +279,5 @@ func supervisorFakeWith(h *harness) *supervisor.Fake {
 func (h *harness) newAgentWith(net network.Applier) {
 	h.agent = New(h.cfg, Deps{Store: h.store, Source: h.src, FS: h.fs, Supervisor: h.sup, Runner: h.nginx, Network: net,
 		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return h.clock }})
+	h.t.Cleanup(h.agent.Close)
 }

@@ -121,13 +121,17 @@ func (a *Agent) checkNetwork(ctx context.Context) {
 // table and drover's addresses and routes. The store is emptied.
 func (a *Agent) Uninstall(ctx context.Context) *Result {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	installed, err := a.store.Resources()
 	if err != nil {
+		a.mu.Unlock()
 		return &Result{Outcome: OutcomeFailed, Err: err}
 	}
 	s, hasNet, _ := networkState(filesOf(installed))
 	res := a.apply(ctx, "", nil, map[string]render.File{}, applyOpts{})
+	a.mu.Unlock()
+	a.settleInto(ctx, res) // the programs are gone before their addresses
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if hasNet && a.net != nil {
 		if err := a.net.Remove(ctx, s.NftTable, s.Managed()); err != nil {
 			res.Err = errors.Join(res.Err, fmt.Errorf("remove network: %w", err))

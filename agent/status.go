@@ -125,6 +125,9 @@ func summarize(infos []supervisor.ProcessInfo, errs []error) (o observation, sta
 	return o, starting
 }
 
+// reasonQueued is the reason of a daemon waiting for its restart.
+const reasonQueued = "restart queued; the previous configuration runs until then"
+
 // Reasons of process failures start with these, apply failures do not.
 const (
 	reasonSupervisord = "supervisord reports "
@@ -166,7 +169,7 @@ func (a *Agent) recordStatuses(ctx context.Context, plan *netplan.NodePlan, touc
 	var toObserve []*netplan.Daemon
 	for _, d := range plan.Programs {
 		st, had := prev[d.Key]
-		if failed[d.Program] == "" && d.Enabled && (isTouched[d.Program] || !had || st.Status != StatusRunning) {
+		if failed[d.Program] == "" && d.Enabled && !a.rollout.Pending(d.Program) && (isTouched[d.Program] || !had || st.Status != StatusRunning) {
 			toObserve = append(toObserve, d)
 		}
 	}
@@ -195,6 +198,9 @@ func (a *Agent) recordStatuses(ctx context.Context, plan *netplan.NodePlan, touc
 			st.Status, st.Reason, st.PIDs = StatusFailed, failed[d.Program], nil
 		case !d.Enabled:
 			st.Status, st.Reason, st.PIDs = StatusStopped, "disabled", nil
+		case a.rollout.Pending(d.Program):
+			// Its processes still run the previous configuration.
+			st.Status, st.Reason = StatusProvisioning, reasonQueued
 		case isTouched[d.Program] || !had || st.Status != StatusRunning:
 			o := observed[d.Key]
 			st.Status, st.Reason, st.PIDs = o.status, o.reason, o.pids

@@ -44,10 +44,15 @@ type Source struct {
 	TokenFile      string
 }
 
-// Supervisor locates supervisord.
+// Supervisor locates supervisord and bounds how drover drives it.
 type Supervisor struct {
 	ConfDir string
 	Socket  string
+	// MaxParallelRestarts bounds the processes being restarted at once
+	// when a change touches many programs.
+	MaxParallelRestarts int
+	// CallTimeout bounds every request to supervisord.
+	CallTimeout time.Duration
 }
 
 // Nginx locates nginx and how to test and reload it.
@@ -83,8 +88,10 @@ var defaults = Config{
 		PollInterval: 30 * time.Second,
 	},
 	Supervisor: Supervisor{
-		ConfDir: "/etc/supervisor/conf.d",
-		Socket:  "/var/run/supervisor.sock",
+		ConfDir:             "/etc/supervisor/conf.d",
+		Socket:              "/var/run/supervisor.sock",
+		MaxParallelRestarts: 32,
+		CallTimeout:         30 * time.Second,
 	},
 	Nginx: Nginx{
 		ConfDir:       "/etc/nginx/drover",
@@ -98,6 +105,21 @@ var defaults = Config{
 		Socket:        "/run/drover/agent.sock",
 		MetricsListen: "127.0.0.1:9181",
 	},
+}
+
+// maxParallelRestarts bounds supervisor.max_parallel_restarts: more would
+// be a thundering herd, not a rolling restart.
+const maxParallelRestarts = 1000
+
+// parseTimeout reads a deadline setting: a duration from 1s to 1h, or a
+// diagnostic at rng.
+func parseTimeout(s string, rng hcl.Range) (time.Duration, hcl.Diagnostics) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d < time.Second || d > time.Hour {
+		return d, hcl.Diagnostics{errorAt(rng, "Invalid timeout",
+			"%q is not a duration between 1s and 1h. Write it like \"30s\" or \"2m\".", s)}
+	}
+	return d, nil
 }
 
 // Default returns the configuration used when no file is given (drover
@@ -143,6 +165,10 @@ type rawSupervisor struct {
 	ConfDir      *string   `hcl:"conf_dir,optional"`
 	ConfDirRange hcl.Range `hcl:"conf_dir,attr_value_range"`
 	Socket       *string   `hcl:"socket,optional"`
+	MaxRestarts  *int      `hcl:"max_parallel_restarts,optional"`
+	MaxRange     hcl.Range `hcl:"max_parallel_restarts,attr_value_range"`
+	CallTimeout  *string   `hcl:"call_timeout,optional"`
+	TimeoutRange hcl.Range `hcl:"call_timeout,attr_value_range"`
 }
 
 type rawNginx struct {
@@ -226,6 +252,18 @@ func Parse(name string, src []byte) (*Config, *hcl.File, hcl.Diagnostics) {
 		set(&c.Supervisor.ConfDir, s.ConfDir)
 		diags = append(diags, checkPath("supervisor.conf_dir", c.Supervisor.ConfDir, s.ConfDirRange)...)
 		set(&c.Supervisor.Socket, s.Socket)
+		if n := s.MaxRestarts; n != nil {
+			if *n < 1 || *n > maxParallelRestarts {
+				diags = append(diags, errorAt(s.MaxRange, "Invalid max_parallel_restarts",
+					"max_parallel_restarts must be between 1 and %d; it is %d.", maxParallelRestarts, *n))
+			}
+			c.Supervisor.MaxParallelRestarts = *n
+		}
+		if s.CallTimeout != nil {
+			d, more := parseTimeout(*s.CallTimeout, s.TimeoutRange)
+			diags = append(diags, more...)
+			c.Supervisor.CallTimeout = d
+		}
 	}
 	if n := raw.Nginx; n != nil {
 		set(&c.Nginx.ConfDir, n.ConfDir)

@@ -73,4 +73,7 @@ const (
 	// MetaSourceError is the last error fetching the source ("" when the
 	// last fetch worked).
 	MetaSourceError = "source_error"
+	// MetaPendingRestarts lists, space-separated, the programs whose exec
+	// spec changed and that have not been restarted since.
+	MetaPendingRestarts = "pending_restarts"
 )

@@ -86,6 +86,9 @@ type Job struct {
 	Autostart bool
 	// StopWait is the group's stopwaitsecs.
 	StopWait time.Duration
+	// Fresh says the change behind the job is newer than earlier Submits
+	// of the group: a run of it already past its remove runs again.
+	Fresh bool
 }
 
 // Done is a finished job.
@@ -111,6 +114,8 @@ type RolloutOptions struct {
 	// StartWait is how long a started process may stay STARTING before
 	// the job lets go of it (the status reports it).
 	StartWait time.Duration
+	// CallTimeout bounds each request to supervisord.
+	CallTimeout time.Duration
 	// Report receives finished jobs, from Run's goroutine.
 	Report func([]Done)
 }
@@ -121,6 +126,7 @@ const (
 	defaultCheck        = 250 * time.Millisecond
 	defaultStopGrace    = 15 * time.Second
 	defaultStartWait    = 30 * time.Second
+	defaultCallTimeout  = 30 * time.Second
 )
 
 type phase int
@@ -163,6 +169,9 @@ func NewRollout(api API, o RolloutOptions) *Rollout {
 	if o.StartWait <= 0 {
 		o.StartWait = defaultStartWait
 	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = defaultCallTimeout
+	}
 	if o.Report == nil {
 		o.Report = func([]Done) {}
 	}
@@ -174,7 +183,8 @@ func NewRollout(api API, o RolloutOptions) *Rollout {
 // Submit sets the work to do: queued groups not in want are dropped (a
 // later revision took their change back), groups in want not yet queued or
 // running are queued, and a group in flight whose remove was already
-// issued runs once more after it finishes (it may have missed the change).
+// issued runs once more after it finishes if its job is Fresh (it may have
+// missed the change).
 func (r *Rollout) Submit(want []Job) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -194,7 +204,9 @@ func (r *Rollout) Submit(want []Job) {
 	for _, j := range r.inflight {
 		if w, ok := byGroup[j.Group]; ok {
 			if j.committed {
-				j.again = &w
+				if w.Fresh {
+					j.again = &w
+				}
 			} else {
 				j.Job = w
 			}
@@ -323,7 +335,9 @@ func (r *Rollout) launch(ctx context.Context) {
 	for _, j := range batch {
 		names = append(names, j.Stop...)
 	}
-	errs := r.api.StopProcesses(ctx, names)
+	cctx, cancel := context.WithTimeout(ctx, r.opts.CallTimeout)
+	errs := r.api.StopProcesses(cctx, names)
+	cancel()
 	var fallback []*job
 	var done []Done
 	r.mu.Lock()
@@ -366,7 +380,9 @@ func (r *Rollout) stopGroups(ctx context.Context, jobs []*job) []Done {
 	for i, j := range jobs {
 		groups[i] = j.Group
 	}
-	procs, errs := r.api.StopNoWait(ctx, groups)
+	cctx, cancel := context.WithTimeout(ctx, r.opts.CallTimeout)
+	procs, errs := r.api.StopNoWait(cctx, groups)
+	cancel()
 	var done []Done
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -403,7 +419,9 @@ func (r *Rollout) advance(ctx context.Context) {
 	}
 	state := map[string]string{}
 	if len(names) > 0 {
-		infos, errs := r.api.ProcessInfos(ctx, names)
+		cctx, cancel := context.WithTimeout(ctx, r.opts.CallTimeout)
+		infos, errs := r.api.ProcessInfos(cctx, names)
+		cancel()
 		for i, n := range names {
 			switch {
 			case errs[i] == nil:
@@ -456,7 +474,9 @@ func (r *Rollout) replace(ctx context.Context, jobs []*job) []Done {
 	for i, j := range jobs {
 		groups[i] = j.Group
 	}
-	errs := r.api.Batch(ctx, OpRemove, groups)
+	cctx, cancel := context.WithTimeout(ctx, r.opts.CallTimeout)
+	errs := r.api.Batch(cctx, OpRemove, groups)
+	cancel()
 	var done []Done
 	var add, busy []*job
 	r.mu.Lock()
@@ -483,7 +503,9 @@ func (r *Rollout) replace(ctx context.Context, jobs []*job) []Done {
 	for _, j := range add {
 		groups = append(groups, j.Group)
 	}
-	errs = r.api.Batch(ctx, OpAdd, groups)
+	cctx, cancel = context.WithTimeout(ctx, r.opts.CallTimeout)
+	errs = r.api.Batch(cctx, OpAdd, groups)
+	cancel()
 	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()

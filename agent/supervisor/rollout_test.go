@@ -24,7 +24,7 @@ func replaceJobs(groups []string) []Job {
 	var jobs []Job
 	for _, g := range groups {
 		procs := []string{g + ":" + g}
-		jobs = append(jobs, Job{Group: g, Kind: Replace, Stop: procs, Procs: procs, Autostart: true, StopWait: 10 * time.Second})
+		jobs = append(jobs, Job{Group: g, Kind: Replace, Stop: procs, Procs: procs, Autostart: true, StopWait: 10 * time.Second, Fresh: true})
 	}
 	return jobs
 }

@@ -99,6 +99,7 @@ func runAgent(env *cmdEnv, configPath, logFormat string, once, uninstall bool) i
 		return exitFailure
 	}
 	a := agent.New(cfg, agent.Deps{Store: st, Source: src, Log: log})
+	defer a.Close()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
