@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-		"github.com/drover-sh/drover/agent/store"
+	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/agent/supervisor"
 	"github.com/drover-sh/drover/netplan"
 	"github.com/drover-sh/drover/render"
