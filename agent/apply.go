@@ -221,13 +221,18 @@ func (a *Agent) stepSupervisor(ctx context.Context, p *pass) {
 		p.change.Delete = append(p.change.Delete, key)
 		res.changef("removed %s", key)
 	}
-	restart := a.pendingRestarts()
-	if p.opts.scope == nil {
-		for _, g := range a.dueRestarts(ctx, p.plan) {
-			restart[g] = true
-		}
+	// The programs owed a restart: those whose spec this pass wrote, and
+	// at start every one the store says is owed (a restart in flight when
+	// the agent stopped).
+	restart := p.owed
+	if a.reread {
+		restart = slices.Sorted(maps.Keys(a.pendingRestarts()))
 	}
-	if !changed && len(restart) == 0 && !a.reread {
+	var retry []string
+	if p.opts.scope == nil {
+		retry = a.dueRestarts(ctx, p.plan)
+	}
+	if !changed && len(restart) == 0 && len(retry) == 0 && !a.reread {
 		return
 	}
 	start := time.Now()
@@ -247,7 +252,7 @@ func (a *Agent) stepSupervisor(ctx context.Context, p *pass) {
 		res.changef("added program %s", added[i])
 		p.touched = append(p.touched, added[i])
 	}
-	if n := a.submitRollout(a.plan, p.plan, changedGroups, removed, restart, p.owed); n > 0 {
+	if n := a.submitRollout(a.plan, p.plan, changedGroups, removed, restart, retry); n > 0 {
 		res.changef("queued %d program restarts and removals", n)
 	}
 }
@@ -330,7 +335,7 @@ func (a *Agent) stepRecord(ctx context.Context, p *pass) {
 		a.recordStatuses(ctx, p.plan, p.touched, p.failed, &p.change, res)
 	} else {
 		for program, reason := range p.failed {
-			res.Failed[a.keyOf(p.plan, program)] = reason
+			res.Failed[keyIn(p.plan, program)] = reason
 		}
 	}
 	if res.Err != nil || len(res.Failed) > 0 {
@@ -349,10 +354,8 @@ func (a *Agent) stepRecord(ctx context.Context, p *pass) {
 	}
 }
 
-// keyOf is the daemon key of a program when the plan knows it, else the
+// keyIn is the daemon key of a program when the plan knows it, else the
 // program name.
-func (a *Agent) keyOf(plan *netplan.NodePlan, program string) string { return keyIn(plan, program) }
-
 func keyIn(plan *netplan.NodePlan, program string) string {
 	if plan != nil {
 		for _, d := range plan.Programs {
@@ -411,31 +414,6 @@ func (a *Agent) programsOfNginxFiles(plan *netplan.NodePlan, writes []write, rem
 }
 
 func fileStem(p string) string { return strings.TrimSuffix(path.Base(p), ".conf") }
-
-// enabledOnly keeps the programs that are enabled in plan (a disabled
-// program whose exec spec changed stays stopped).
-func (a *Agent) enabledOnly(plan *netplan.NodePlan, programs []string) []string {
-	enabled := map[string]bool{}
-	if plan == nil {
-		for _, p := range programs {
-			enabled[p] = true
-		}
-	}
-	if plan != nil {
-		for _, d := range plan.Programs {
-			enabled[d.Program] = d.Enabled
-		}
-	}
-	var out []string
-	seen := map[string]bool{}
-	for _, p := range programs {
-		if enabled[p] && !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	return out
-}
 
 func resourceOf(f render.File) store.Resource {
 	return store.Resource{Key: Key(f.Root, f.Path), Mode: f.Mode, Hash: hashOf(f.Data), Data: f.Data}

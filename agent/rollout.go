@@ -106,13 +106,13 @@ func (a *Agent) owe(programs []string) {
 	}
 }
 
-// submitRollout hands supervisord's differences and the owed restarts to
-// the rollout. prev is the plan of the configuration supervisord runs (its
-// process names are the ones to stop), plan the one it just loaded; fresh
-// are the programs whose exec spec this pass wrote. Differences reported
-// by supervisord and fresh restarts are news to a restart in flight; owed
-// restarts from earlier passes and retries are not.
-func (a *Agent) submitRollout(prev, plan *netplan.NodePlan, changed, removed []string, restart map[string]bool, fresh []string) int {
+// submitRollout hands supervisord's differences and the restarts to the
+// rollout. prev is the plan of the configuration supervisord runs (its
+// process names are the ones to stop), plan the one it just loaded.
+// restart are programs whose exec spec changed (sticky: restarted even if
+// a later revision changes nothing else) and retries (not news to a
+// restart in flight).
+func (a *Agent) submitRollout(prev, plan *netplan.NodePlan, changed, removed, restart, retry []string) int {
 	byProgram := func(p *netplan.NodePlan) map[string]*netplan.Daemon {
 		m := map[string]*netplan.Daemon{}
 		if p != nil {
@@ -142,30 +142,29 @@ func (a *Agent) submitRollout(prev, plan *netplan.NodePlan, changed, removed []s
 	var jobs []supervisor.Job
 	seen := map[string]bool{}
 	a.roll.mu.Lock()
-	isFresh := map[string]bool{}
-	for _, g := range fresh {
-		isFresh[g] = true
-	}
-	add := func(group, why string, kind supervisor.Kind, fresh bool) {
-		if seen[group] {
+	add := func(group, why string, kind supervisor.Kind, fresh, sticky bool) {
+		if seen[group] || (plan != nil && kind == supervisor.Replace && now[group] == nil) {
 			return
 		}
 		seen[group] = true
-		a.roll.why[group] = why
+		if a.roll.why[group] == "" || why != whyRestarted {
+			a.roll.why[group] = why
+		}
 		j := job(group, kind)
-		j.Fresh = fresh
+		j.Fresh, j.Sticky = fresh, sticky
 		jobs = append(jobs, j)
 	}
 	for _, g := range removed {
-		add(g, whyRemoved, supervisor.Remove, true)
+		add(g, whyRemoved, supervisor.Remove, true, false)
 	}
 	for _, g := range changed {
-		add(g, whyUpdated, supervisor.Replace, true)
+		add(g, whyUpdated, supervisor.Replace, true, slices.Contains(restart, g))
 	}
-	for _, g := range slices.Sorted(maps.Keys(restart)) {
-		if _, ok := now[g]; ok || plan == nil {
-			add(g, whyRestarted, supervisor.Replace, isFresh[g])
-		}
+	for _, g := range restart {
+		add(g, whyRestarted, supervisor.Replace, true, true)
+	}
+	for _, g := range retry {
+		add(g, whyRestarted, supervisor.Replace, false, false)
 	}
 	a.roll.mu.Unlock()
 	a.rollout.Submit(jobs)

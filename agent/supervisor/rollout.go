@@ -89,6 +89,10 @@ type Job struct {
 	// Fresh says the change behind the job is newer than earlier Submits
 	// of the group: a run of it already past its remove runs again.
 	Fresh bool
+	// Sticky jobs stay queued until done, whatever later Submits say (a
+	// changed exec spec); others follow supervisord's differences and
+	// are dropped when a later Submit no longer names them.
+	Sticky bool
 }
 
 // Done is a finished job.
@@ -180,11 +184,12 @@ func NewRollout(api API, o RolloutOptions) *Rollout {
 	return &Rollout{api: api, opts: o, wake: make(chan struct{}, 1), inflight: map[string]*job{}, idle: idle}
 }
 
-// Submit sets the work to do: queued groups not in want are dropped (a
-// later revision took their change back), groups in want not yet queued or
-// running are queued, and a group in flight whose remove was already
-// issued runs once more after it finishes if its job is Fresh (it may have
-// missed the change).
+// Submit adds work: groups in want not yet queued or running are queued;
+// a queued group takes the newer job; a queued group not in want is
+// dropped (a later revision took its change back) unless its job is
+// Sticky; a group in flight whose remove was already issued runs once more
+// after it finishes if the newer job is Fresh (it may have missed the
+// change).
 func (r *Rollout) Submit(want []Job) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -192,26 +197,36 @@ func (r *Rollout) Submit(want []Job) {
 	for _, w := range want {
 		byGroup[w.Group] = w
 	}
+	merge := func(old, w Job) Job {
+		w.Sticky = w.Sticky || old.Sticky
+		return w
+	}
 	queue := r.queue[:0]
 	for _, j := range r.queue {
-		if w, ok := byGroup[j.Group]; ok {
-			j.Job = w
-			queue = append(queue, j)
+		w, ok := byGroup[j.Group]
+		if ok {
+			j.Job = merge(j.Job, w)
 			delete(byGroup, j.Group)
+		}
+		if ok || j.Sticky {
+			queue = append(queue, j)
 		}
 	}
 	r.queue = queue
 	for _, j := range r.inflight {
-		if w, ok := byGroup[j.Group]; ok {
-			if j.committed {
-				if w.Fresh {
-					j.again = &w
-				}
-			} else {
-				j.Job = w
-			}
-			delete(byGroup, j.Group)
+		w, ok := byGroup[j.Group]
+		if !ok {
+			continue
 		}
+		switch {
+		case !j.committed:
+			j.Job = merge(j.Job, w)
+		case w.Fresh && j.again != nil:
+			*j.again = merge(*j.again, w)
+		case w.Fresh:
+			j.again = &w
+		}
+		delete(byGroup, j.Group)
 	}
 	for _, w := range want { // in the caller's order
 		if _, ok := byGroup[w.Group]; ok {

@@ -37,6 +37,7 @@ func TestScripts(t *testing.T) {
 			"commit":      cmdCommit,
 			"retry-until": cmdRetryUntil,
 			"in-netns":    cmdInNetns,
+			"watch-node":  cmdWatchNode,
 		},
 		Condition: scriptConditions,
 		Setup: func(env *testscript.Env) error {
