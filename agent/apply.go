@@ -152,6 +152,7 @@ func (a *Agent) apply(ctx context.Context, rev string, plan *netplan.NodePlan, d
 		a.stepSupervisor,
 		a.stepRemoveExecSpecs,
 		a.stepNginx,
+		a.stepRefusedTenants, // tenant identity check (agent/tenants.go)
 		a.stepRecord,
 	} {
 		step(ctx, p)

@@ -84,7 +84,7 @@ func start(s *render.ExecSpec) error {
 	if err != nil {
 		return err
 	}
-	a, err := pw.CheckTenant(s.User, s.UID)
+	a, err := CheckTenant(pw, s.User, s.UID)
 	if err != nil {
 		return err
 	}

@@ -79,18 +79,24 @@ func (p *Passwd) LookupUID(uid uint32) (Account, error) {
 	return accts[0], nil
 }
 
+// Accounts finds the local account of a uid (a Passwd, or a fake).
+type Accounts interface {
+	LookupUID(uid uint32) (Account, error)
+}
+
 // CheckTenant checks that uid is the tenant's own account: its passwd entry
-// carries the tenant's name. It returns the account.
-func (p *Passwd) CheckTenant(tenant string, uid uint32) (Account, error) {
-	a, err := p.LookupUID(uid)
+// carries the tenant's name. It returns the account. The agent and drover
+// exec both check with it, so they refuse with the same words.
+func CheckTenant(accts Accounts, tenant string, uid uint32) (Account, error) {
+	a, err := accts.LookupUID(uid)
 	if errors.Is(err, ErrNoAccount) {
-		return Account{}, fmt.Errorf("uid %d has no entry in %s; create the tenant's user first (useradd --uid %d %s)", uid, p.path, uid, tenant)
+		return Account{}, fmt.Errorf("uid %d has no passwd entry; create the tenant's user first (useradd --uid %d %s)", uid, uid, tenant)
 	}
 	if err != nil {
 		return Account{}, err
 	}
 	if a.Name != tenant {
-		return Account{}, fmt.Errorf("uid %d belongs to user %q in %s, not to tenant %q; a tenant runs only as its own user", uid, a.Name, p.path, tenant)
+		return Account{}, fmt.Errorf("uid %d belongs to user %q, not to tenant %q; a tenant runs only as its own user", uid, a.Name, tenant)
 	}
 	return a, nil
 }

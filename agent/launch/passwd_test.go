@@ -26,7 +26,7 @@ twin2:x:10050:10050:::
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := pw.CheckTenant("acme", 10042)
+	a, err := CheckTenant(pw, "acme", 10042)
 	if err != nil || a != (Account{Name: "acme", UID: 10042, GID: 10042, Home: "/var/www/storage/acme", LoginShell: "/bin/bash"}) {
 		t.Errorf("acme: %+v, %v", a, err)
 	}
@@ -37,10 +37,10 @@ twin2:x:10050:10050:::
 	}{
 		{"evil", 1000, []string{"uid 1000", `user "alice"`, `tenant "evil"`}},
 		{"evil", 10042, []string{"uid 10042", `user "acme"`, `tenant "evil"`}},
-		{"acme", 10043, []string{"uid 10043 has no entry in " + path, "useradd --uid 10043 acme"}},
+		{"acme", 10043, []string{"uid 10043 has no passwd entry", "useradd --uid 10043 acme"}},
 		{"twin1", 10050, []string{`uid 10050 is shared by accounts "twin1" and "twin2"`}},
 	} {
-		_, err := pw.CheckTenant(c.tenant, c.uid)
+		_, err := CheckTenant(pw, c.tenant, c.uid)
 		for _, w := range c.want {
 			if err == nil || !strings.Contains(err.Error(), w) {
 				t.Errorf("%s uid %d: err = %v, want %q", c.tenant, c.uid, err, w)

@@ -195,8 +195,8 @@ func TestExecRefusesAnotherUsersUID(t *testing.T) {
 		t.Fatal(err)
 	}
 	for uid, want := range map[uint32]string{
-		execUIDB:    fmt.Sprintf("uid %d belongs to user %q in /etc/passwd, not to tenant %q", execUIDB, execTenantB, execTenantA),
-		execUIDNone: fmt.Sprintf("uid %d has no entry in /etc/passwd", execUIDNone),
+		execUIDB:    fmt.Sprintf("uid %d belongs to user %q, not to tenant %q", execUIDB, execTenantB, execTenantA),
+		execUIDNone: fmt.Sprintf("uid %d has no passwd entry", execUIDNone),
 	} {
 		proc, stderr := startExec(t, w.spec(t, execTenantA, uid, "sleep 100000"))
 		if !exited(proc.Pid) {
