@@ -42,7 +42,7 @@ func TestRefusedTenantsGetNothingInstalled(t *testing.T) {
 	net := withNetwork(h)
 	h.accounts = fakeAccounts{10042: "acme", 1000: "admin", 20000: "bob", 60000: "big"}
 	files := repoWith(daemon("reverb", ""))
-	files["admin.hcl"] = tenantWith("admin", 1000)     // right name, below uid_min
+	files["admin.hcl"] = tenantWith("admin", 1000)      // right name, below uid_min
 	files["mallory.hcl"] = tenantWith("mallory", 20000) // bob's uid
 	files["ghost.hcl"] = tenantWith("ghost", 30000)     // no account
 	files["big.hcl"] = tenantWith("big", 60000)         // right name, above uid_max
