@@ -81,10 +81,13 @@ type unreadable struct{ err error }
 
 func (u unreadable) LookupUID(uint32) (launch.Account, error) { return launch.Account{}, u.err }
 
-// admitted is plan without the refused tenants' programs and addresses: what
-// the node installs. plan itself is not changed.
+// admitted is plan without the refused tenants' programs and addresses:
+// what the node installs (see desiredOf). plan itself is not changed.
 func (a *Agent) admitted(plan *netplan.NodePlan) *netplan.NodePlan {
-	refused := a.refusedTenants(plan)
+	return admit(plan, a.refusedTenants(plan))
+}
+
+func admit(plan *netplan.NodePlan, refused map[string]string) *netplan.NodePlan {
 	if len(refused) == 0 {
 		return plan
 	}
@@ -103,16 +106,35 @@ func (a *Agent) admitted(plan *netplan.NodePlan) *netplan.NodePlan {
 	return &p
 }
 
-// stepRefusedTenants fails the daemons of refused tenants with the reason
-// (nothing of theirs was installed: see admitted). It runs after the
-// supervisord step, so the reason stands whatever a retry reported.
-func (a *Agent) stepRefusedTenants(_ context.Context, p *pass) {
+// admission is what the check did to an apply pass: the plan before the
+// refused tenants were taken out of it, and why each was refused.
+type admission struct {
+	full    *netplan.NodePlan
+	refused map[string]string
+}
+
+// stepAdmitTenants takes the refused tenants out of the pass's plan, so no
+// later step touches their programs: supervisord has none of them, and a
+// retry must not restart (and fail) what was never installed.
+func (a *Agent) stepAdmitTenants(_ context.Context, p *pass) {
 	if p.opts.scope != nil || p.plan == nil {
 		return
 	}
-	refused := a.refusedTenants(p.plan)
+	if refused := a.refusedTenants(p.plan); len(refused) > 0 {
+		p.tenants = admission{full: p.plan, refused: refused}
+		p.plan = admit(p.plan, refused)
+	}
+}
+
+// stepRefusedTenants puts the whole plan back before statuses are recorded
+// and fails the refused tenants' daemons with the reason.
+func (a *Agent) stepRefusedTenants(_ context.Context, p *pass) {
+	if p.tenants.full == nil {
+		return
+	}
+	p.plan = p.tenants.full
 	for _, d := range p.plan.Programs {
-		if reason := refused[d.Tenant]; reason != "" {
+		if reason := p.tenants.refused[d.Tenant]; reason != "" {
 			p.failed[d.Program] = reason
 		}
 	}

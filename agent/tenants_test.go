@@ -81,7 +81,12 @@ func TestRefusedTenantsGetNothingInstalled(t *testing.T) {
 	// daemon and the others stay refused.
 	h.accounts[20000] = "mallory"
 	h.clock = h.clock.Add(backoff(1))
-	h.reconcile(OutcomeFailed)
+	res = h.reconcile(OutcomeFailed)
+	for _, c := range res.Changes {
+		if strings.Contains(c, "restarted program daemon-") && !strings.Contains(c, "daemon-mallory-") {
+			t.Errorf("the retry restarted a refused tenant's program (supervisord has none): %s", c)
+		}
+	}
 	if st := h.statuses()["mallory/main/d"]; st.Status != StatusRunning {
 		t.Errorf("mallory after the fix: %+v, want running", st)
 	}
