@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover/agent/config"
+	"github.com/drover-sh/drover/agent/launch"
 	"github.com/drover-sh/drover/agent/network"
 	"github.com/drover-sh/drover/agent/source"
 	"github.com/drover-sh/drover/agent/store"
@@ -40,6 +41,9 @@ type Deps struct {
 	Network network.Applier
 	Log     *slog.Logger
 	Now     func() time.Time
+	// Accounts reads the account database tenants are checked against
+	// (agent/tenants.go); nil means /etc/passwd.
+	Accounts func() (launch.Accounts, error)
 }
 
 // Agent converges one node.
@@ -58,6 +62,8 @@ type Agent struct {
 	now    func() time.Time
 	// metrics is never nil; New registers it on a private registry.
 	metrics *metrics
+	// accounts: see Deps.Accounts and agent/tenants.go.
+	accounts func() (launch.Accounts, error)
 
 	// mu serialises everything that changes the node or the store:
 	// reconcile, drift repair, retries and event-driven status updates.
@@ -126,6 +132,7 @@ func New(cfg *config.Config, deps Deps) *Agent {
 		events: make(chan EventJSON, eventQueue),
 	}
 	a.layout = LayoutOf(a.opts)
+	a.accounts = deps.Accounts // tenant identity check (agent/tenants.go)
 	a.adoptOrphans = a.store != nil && a.store.Rebuilt()
 	if a.log == nil {
 		a.log = slog.Default()

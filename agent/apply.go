@@ -122,6 +122,8 @@ type pass struct {
 	touched []string
 	// owed lists programs whose exec spec this pass rewrote.
 	owed []string
+	// tenants is the tenant identity check's (agent/tenants.go).
+	tenants admission
 }
 
 // apply installs desired (steps 3 to 6 of SPEC §6) as ordered steps, each
@@ -147,11 +149,13 @@ func (a *Agent) apply(ctx context.Context, rev string, plan *netplan.NodePlan, d
 		p.change.Put = append(p.change.Put, resourceOf(f))
 	}
 	for _, step := range []func(context.Context, *pass){
+		a.stepAdmitTenants, // tenant identity check (agent/tenants.go)
 		a.stepNetwork,
 		a.stepExecSpecs,
 		a.stepSupervisor,
 		a.stepRemoveExecSpecs,
 		a.stepNginx,
+		a.stepRefusedTenants, // tenant identity check (agent/tenants.go)
 		a.stepRecord,
 	} {
 		step(ctx, p)

@@ -326,6 +326,8 @@ func (a *Agent) running() map[string]render.File {
 
 // desiredOf renders a plan into files by store key.
 func (a *Agent) desiredOf(plan *netplan.NodePlan) map[string]render.File {
+	// Tenant identity check (agent/tenants.go): refused tenants get nothing installed.
+	plan = a.admitted(plan)
 	files := map[string]render.File{}
 	for _, f := range render.Node(plan, a.opts) {
 		files[Key(f.Root, f.Path)] = f

@@ -15,7 +15,7 @@ type ExecSpec struct {
 	// Command is run as /bin/sh -c "exec COMMAND".
 	Command string `json:"command"`
 	User    string `json:"user"`
-	UID     int    `json:"uid"`
+	UID     uint32 `json:"uid"`
 	// Home is HOME when the uid has no passwd entry.
 	Home string `json:"home"`
 	Dir  string `json:"dir"`

@@ -7,6 +7,13 @@
 # at the end; nothing of the machine's own services is touched.
 #   scripts/agent-load.sh [TENANTS] [DAEMONS_PER_TENANT]
 set -euo pipefail
+# The agent runs a tenant's daemons only as a local user carrying the
+# tenant's name: the script runs in a private mount namespace whose
+# /etc/passwd adds the generated tenants (t{i}, uid 10000+i), so the
+# machine's own accounts are not touched.
+if [ -z "${DROVER_LOAD_NS:-}" ]; then
+  exec env DROVER_LOAD_NS=1 unshare --mount --propagation private "$0" "$@"
+fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 tenants=${1:-5000}
 per=${2:-3}
@@ -28,9 +35,12 @@ cleanup() {
     for _ in $(seq 600); do kill -0 "$svpid" 2>/dev/null || break; sleep 0.2; done
   fi
   rmdir /sys/fs/cgroup/memory/drover/daemon-t* /sys/fs/cgroup/drover/daemon-t* 2>/dev/null || true
+  umount /etc/passwd 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
+{ cat /etc/passwd; for ((i = 0; i < tenants; i++)); do printf 't%05d:x:%d:%d:::/bin/sh\n' "$i" $((10000 + i)) $((10000 + i)); done; } >"$work/passwd"
+mount --bind "$work/passwd" /etc/passwd
 ms() { date +%s%3N; }
 
 (cd "$top" && go build -o "$drover" ./cmd/drover && go run ./internal/repogen -out "$work/repo" \

@@ -23,7 +23,7 @@ func Build(files []*File) (*Config, hcl.Diagnostics) {
 		nodes:       map[string]*rawNode{},
 		nodeIndex:   map[int]*rawNode{},
 		tenantSeen:  map[string]*rawTenant{},
-		uids:        map[int]*rawTenant{},
+		uids:        map[int64]*rawTenant{},
 		programs:    map[string]*rawDaemon{},
 		nginxFiles:  map[string]*rawWebroot{},
 		serverNames: map[string]hcl.Range{},
@@ -59,7 +59,7 @@ type builder struct {
 	nodes       map[string]*rawNode
 	nodeIndex   map[int]*rawNode
 	tenantSeen  map[string]*rawTenant
-	uids        map[int]*rawTenant
+	uids        map[int64]*rawTenant
 	programs    map[string]*rawDaemon
 	nginxFiles  map[string]*rawWebroot
 	serverNames map[string]hcl.Range
@@ -193,17 +193,18 @@ func (b *builder) tenant(cfg *Config, f *File, rt *rawTenant) (*Tenant, hcl.Diag
 			"The tenant %q is also declared at %s. Declare each tenant once, with all its webroots.", rt.Name, at(prev.DefRange)))
 	}
 	b.tenantSeen[rt.Name] = rt
-	t := &Tenant{Name: rt.Name, UID: rt.UID, Shard: rt.Shard, DefRange: rt.DefRange}
+	t := &Tenant{Name: rt.Name, Shard: rt.Shard, DefRange: rt.DefRange}
 	if f.failedAt(rt.UIDRange) {
 		// already reported by decoding
 	} else if rt.UID < MinUID || rt.UID > MaxUID {
 		diags = append(diags, errorAt(rt.UIDRange, "Invalid uid",
-			"The uid must be between %d and %d (uids below %d belong to the system); it is %d.", MinUID, MaxUID, MinUID, rt.UID))
+			"The uid must be between %d and %d (uids below %d belong to the system); it is %d.", MinUID, int64(MaxUID), MinUID, rt.UID))
 	} else if prev := b.uids[rt.UID]; prev != nil {
 		diags = append(diags, errorAt(rt.UIDRange, "Duplicate uid",
 			"The uid %d is already used by tenant %q at %s. Each tenant is its own Linux user with its own uid.", rt.UID, prev.Name, at(prev.UIDRange)))
 	} else {
 		b.uids[rt.UID] = rt
+		t.UID = uint32(rt.UID)
 	}
 	shard := cfg.Shard(rt.Shard)
 	switch {

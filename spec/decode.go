@@ -51,7 +51,7 @@ type rawNode struct {
 type rawTenant struct {
 	Name       string
 	NameRange  hcl.Range
-	UID        int
+	UID        int64 // checked against MinUID..MaxUID before it becomes a uint32
 	UIDRange   hcl.Range
 	Shard      string
 	ShardRange hcl.Range

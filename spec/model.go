@@ -56,8 +56,9 @@ type Node struct {
 
 // Tenant is a hosting customer: one Linux user on every node of its shard.
 type Tenant struct {
-	Name     string
-	UID      int
+	Name string
+	// UID is 32 bits, as the kernel's uid_t: MinUID..MaxUID.
+	UID      uint32
 	Shard    string
 	Webroots []*Webroot // sorted by name
 	DefRange hcl.Range

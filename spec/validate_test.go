@@ -381,6 +381,26 @@ var validateCases = []validateCase{
 		want:  []wantDiag{errAt(tenantFile, 2, "Invalid uid", "it is 4294967295")},
 	},
 	{
+		name:  "uid 2^32+1000 (would wrap to 1000 in 32 bits)",
+		files: map[string]string{tenantFile: block(`tenant "acme"`, `uid = 4294968296`, `shard = "web-1"`)},
+		want:  []wantDiag{errAt(tenantFile, 2, "Invalid uid", "it is 4294968296")},
+	},
+	{
+		name:  "uid negative",
+		files: map[string]string{tenantFile: block(`tenant "acme"`, `uid = -10042`, `shard = "web-1"`)},
+		want:  []wantDiag{errAt(tenantFile, 2, "Invalid uid", "it is -10042")},
+	},
+	{
+		name:  "uid beyond 64 bits",
+		files: map[string]string{tenantFile: block(`tenant "acme"`, `uid = 1e30`, `shard = "web-1"`)},
+		want:  []wantDiag{errAt(tenantFile, 2, "Unsuitable value type", "must be a whole number")},
+	},
+	{
+		name:  "uid fractional",
+		files: map[string]string{tenantFile: block(`tenant "acme"`, `uid = 10042.5`, `shard = "web-1"`)},
+		want:  []wantDiag{errAt(tenantFile, 2, "Unsuitable value type", "must be a whole number")},
+	},
+	{
 		name:  "duplicate uid",
 		files: map[string]string{"tenants/zeta.hcl": block(`tenant "zeta"`, `uid = 10042`, `shard = "web-1"`)},
 		want:  []wantDiag{errAt("tenants/zeta.hcl", 2, "Duplicate uid", `The uid 10042 is already used by tenant "acme" at tenants/acme.hcl:2,11.`)},

@@ -31,6 +31,7 @@ type Config struct {
 	// addresses, routes or nftables.
 	Network *Network
 	API     API
+	Tenants Tenants
 }
 
 // Source is where the config repository comes from.
@@ -80,6 +81,13 @@ type API struct {
 	WebhookSecretFile string
 }
 
+// Tenants bounds the uids the config repository may give tenants. The
+// agent runs a tenant's daemons only as a uid inside the range whose passwd
+// entry carries the tenant's name.
+type Tenants struct {
+	UIDMin, UIDMax uint32
+}
+
 // Defaults, as documented in SPEC §6 and the README.
 var defaults = Config{
 	StateDir: "/var/lib/drover",
@@ -105,6 +113,10 @@ var defaults = Config{
 		Socket:        "/run/drover/agent.sock",
 		MetricsListen: "127.0.0.1:9181",
 	},
+	// Below 10000: the machine's own login accounts (Debian's first is
+	// 1000); above 59999: Debian's reserved and dynamic ranges, nobody
+	// (65534) and container subordinate uids.
+	Tenants: Tenants{UIDMin: 10000, UIDMax: 59999},
 }
 
 // maxParallelRestarts bounds supervisor.max_parallel_restarts: more would
@@ -148,6 +160,7 @@ type rawConfig struct {
 	Nginx       *rawNginx      `hcl:"nginx,block"`
 	Network     *rawNetwork    `hcl:"network,block"`
 	API         *rawAPI        `hcl:"api,block"`
+	Tenants     *rawTenants    `hcl:"tenants,block"`
 }
 
 type rawSource struct {
@@ -197,6 +210,13 @@ type rawAPI struct {
 	MetricsListen     *string   `hcl:"metrics_listen,optional"`
 	WebhookListen     *string   `hcl:"webhook_listen,optional"`
 	WebhookSecretFile *string   `hcl:"webhook_secret_file,optional"`
+}
+
+type rawTenants struct {
+	UIDMin      *int64    `hcl:"uid_min,optional"`
+	UIDMinRange hcl.Range `hcl:"uid_min,attr_value_range"`
+	UIDMax      *int64    `hcl:"uid_max,optional"`
+	UIDMaxRange hcl.Range `hcl:"uid_max,attr_value_range"`
 }
 
 // Load reads and validates an agent configuration file. The returned file
@@ -306,11 +326,48 @@ func Parse(name string, src []byte) (*Config, *hcl.File, hcl.Diagnostics) {
 		set(&c.API.WebhookListen, a.WebhookListen)
 		set(&c.API.WebhookSecretFile, a.WebhookSecretFile)
 	}
+	if t := raw.Tenants; t != nil {
+		diags = append(diags, parseTenants(&c.Tenants, t)...)
+	}
 	if diags.HasErrors() {
 		return nil, hf, diags
 	}
 	return c, hf, diags
 }
+
+// parseTenants checks the tenant uid range: 32-bit uids, none of the
+// system's (below 1000), uid_min <= uid_max.
+func parseTenants(dst *Tenants, t *rawTenants) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	check := func(key string, v *int64, rng hcl.Range, out *uint32) {
+		if v == nil {
+			return
+		}
+		if *v < minTenantUID || *v > maxTenantUID {
+			diags = append(diags, errorAt(rng, "Invalid tenant uid bound",
+				"tenants.%s = %d must be between %d and %d: lower uids belong to the system, 4294967295 is (uid_t)-1.", key, *v, minTenantUID, int64(maxTenantUID)))
+			return
+		}
+		*out = uint32(*v)
+	}
+	check("uid_min", t.UIDMin, t.UIDMinRange, &dst.UIDMin)
+	check("uid_max", t.UIDMax, t.UIDMaxRange, &dst.UIDMax)
+	if !diags.HasErrors() && dst.UIDMin > dst.UIDMax {
+		rng := t.UIDMinRange
+		if t.UIDMin == nil {
+			rng = t.UIDMaxRange
+		}
+		diags = append(diags, errorAt(rng, "Empty tenant uid range",
+			"tenants.uid_min (%d) is above tenants.uid_max (%d): no tenant could run. Raise uid_max or lower uid_min.", dst.UIDMin, dst.UIDMax))
+	}
+	return diags
+}
+
+// The widest tenant uid range (spec.MinUID..spec.MaxUID).
+const (
+	minTenantUID = 1000
+	maxTenantUID = 1<<32 - 2
+)
 
 // RenderOptions are the render settings this configuration implies.
 func (c *Config) RenderOptions() render.Options {

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/drover-sh/drover/internal/testenv"
 )
 
 // TestMain makes this test binary double as the drover binary: testscript
@@ -18,12 +20,29 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){"drover": main})
 }
 
+// scriptTenants are the tenants of the agent scripts, each a real local
+// user for as long as the scripts run: the agent runs a tenant's daemons
+// only as a user carrying the tenant's name, with a uid in the test
+// agents' range (scriptUIDMin..scriptUIDMax, written by nodeFiles). A
+// script's other tenants are refused, which is what some of them test.
+var scriptTenants = []struct {
+	name string
+	uid  int
+}{{"acme", 63111}, {"beta", 63112}, {"other", 63113}}
+
+const scriptUIDMin, scriptUIDMax = 63110, 63119
+
 // TestScripts runs the end-to-end scripts in testscripts/. Set
 // UPDATE_GOLDEN=1 to rewrite the golden files they compare against.
 func TestScripts(t *testing.T) {
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 { // scripts that need them skip without root
+		for _, u := range scriptTenants {
+			testenv.AddUser(t, u.name, u.uid, "/nonexistent")
+		}
 	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join(root, "testscripts"),
