@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"slices"
@@ -86,74 +87,189 @@ func encodeValue(b *bytes.Buffer, p any) error {
 	return nil
 }
 
-// xmlNode is a generic element tree; XML-RPC is small enough to walk.
-type xmlNode struct {
-	XMLName xml.Name
-	Text    string    `xml:",chardata"`
-	Kids    []xmlNode `xml:",any"`
-}
+// maxValueDepth bounds how deep arrays and structs may nest in a response.
+// supervisord's deepest answer (system.multicall of getAllProcessInfo) is
+// three levels deep.
+const maxValueDepth = 32
 
 // decodeResponse parses an XML-RPC methodResponse. A fault is returned as a
 // *Fault error.
+//
+// It reads the XML as a stream of tokens and builds only the value it
+// returns: an element where none belongs is an error at once, so memory
+// grows with the decoded value, never with markup (a tree of the whole
+// document costs over 100 bytes per empty element), and nesting is bounded
+// by maxValueDepth.
 func decodeResponse(data []byte) (any, error) {
-	var root xmlNode
-	if err := xml.Unmarshal(data, &root); err != nil {
-		return nil, fmt.Errorf("xml-rpc: malformed response: %w", err)
-	}
-	if root.XMLName.Local != "methodResponse" {
-		return nil, fmt.Errorf("xml-rpc: response is <%s>, not <methodResponse>", root.XMLName.Local)
-	}
-	if len(root.Kids) != 1 {
-		return nil, errors.New("xml-rpc: methodResponse holds neither one params nor one fault element")
-	}
-	switch body := root.Kids[0]; body.XMLName.Local {
-	case "params":
-		if len(body.Kids) != 1 || body.Kids[0].XMLName.Local != "param" || len(body.Kids[0].Kids) != 1 {
-			return nil, errors.New("xml-rpc: response params must hold exactly one param with one value")
-		}
-		return decodeValue(body.Kids[0].Kids[0])
-	case "fault":
-		if len(body.Kids) != 1 {
-			return nil, errors.New("xml-rpc: fault must hold one value")
-		}
-		v, err := decodeValue(body.Kids[0])
-		if err != nil {
+	d := &rpcDecoder{d: xml.NewDecoder(bytes.NewReader(data))}
+	v, err := d.response()
+	if err != nil {
+		var f *Fault
+		if errors.As(err, &f) {
 			return nil, err
 		}
-		s, ok := v.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("xml-rpc: fault value is %T, not a struct", v)
+		var syn *xml.SyntaxError
+		if errors.As(err, &syn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("xml-rpc: malformed response: %w", err)
 		}
-		code, ok1 := s["faultCode"].(int)
-		text, ok2 := s["faultString"].(string)
-		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("xml-rpc: fault struct lacks an int faultCode or a string faultString: %v", s)
-		}
-		return nil, &Fault{Code: code, String: text}
-	default:
-		return nil, fmt.Errorf("xml-rpc: unexpected <%s> in methodResponse", body.XMLName.Local)
+		return nil, err
 	}
+	return v, nil
 }
 
-// decodeValue decodes a <value> element.
-func decodeValue(n xmlNode) (any, error) {
-	if n.XMLName.Local != "value" {
-		return nil, fmt.Errorf("xml-rpc: expected <value>, found <%s>", n.XMLName.Local)
+// rpcDecoder walks one response's tokens.
+type rpcDecoder struct {
+	d *xml.Decoder
+}
+
+// response reads <methodResponse> with its <params> or <fault>.
+func (r *rpcDecoder) response() (any, error) {
+	root, end, err := r.child()
+	if err != nil {
+		return nil, err
 	}
-	switch len(n.Kids) {
-	case 0:
-		return n.Text, nil // a value without a type element is a string
-	case 1:
+	if end {
+		return nil, io.ErrUnexpectedEOF
+	}
+	if root.Name.Local != "methodResponse" {
+		return nil, fmt.Errorf("xml-rpc: malformed response: root element is <%s>, not <methodResponse>", root.Name.Local)
+	}
+	body, end, err := r.child()
+	if err != nil {
+		return nil, err
+	}
+	if end {
+		return nil, errors.New("xml-rpc: methodResponse holds neither one params nor one fault element")
+	}
+	var v any
+	switch body.Name.Local {
+	case "params":
+		v, err = r.params()
+	case "fault":
+		err = r.fault()
 	default:
-		return nil, fmt.Errorf("xml-rpc: <value> holds %d elements, not one", len(n.Kids))
+		return nil, fmt.Errorf("xml-rpc: unexpected <%s> in methodResponse", body.Name.Local)
 	}
-	t := n.Kids[0]
-	text := strings.TrimSpace(t.Text)
-	switch t.XMLName.Local {
+	if err != nil {
+		return nil, err
+	}
+	if err := r.end("methodResponse holds neither one params nor one fault element"); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// params reads the inside of <params>: one <param> with one <value>.
+func (r *rpcDecoder) params() (any, error) {
+	const shape = "response params must hold exactly one param with one value"
+	param, end, err := r.child()
+	if err != nil {
+		return nil, err
+	}
+	if end || param.Name.Local != "param" {
+		return nil, errors.New("xml-rpc: " + shape)
+	}
+	val, end, err := r.child()
+	if err != nil {
+		return nil, err
+	}
+	if end {
+		return nil, errors.New("xml-rpc: " + shape)
+	}
+	v, err := r.value(val, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.end(shape); err != nil { // </param>
+		return nil, err
+	}
+	if err := r.end(shape); err != nil { // </params>
+		return nil, err
+	}
+	return v, nil
+}
+
+// fault reads the inside of <fault> and returns it as a *Fault.
+func (r *rpcDecoder) fault() error {
+	val, end, err := r.child()
+	if err != nil {
+		return err
+	}
+	if end {
+		return errors.New("xml-rpc: fault must hold one value")
+	}
+	v, err := r.value(val, 0)
+	if err != nil {
+		return err
+	}
+	if err := r.end("fault must hold one value"); err != nil {
+		return err
+	}
+	s, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("xml-rpc: fault value is %T, not a struct", v)
+	}
+	code, ok1 := s["faultCode"].(int)
+	text, ok2 := s["faultString"].(string)
+	if !ok1 || !ok2 {
+		return fmt.Errorf("xml-rpc: fault struct lacks an int faultCode or a string faultString: %v", s)
+	}
+	return &Fault{Code: code, String: text}
+}
+
+// value decodes the <value> element start opened; depth counts the arrays
+// and structs around it.
+func (r *rpcDecoder) value(start xml.StartElement, depth int) (any, error) {
+	if start.Name.Local != "value" {
+		return nil, fmt.Errorf("xml-rpc: expected <value>, found <%s>", start.Name.Local)
+	}
+	text, typ, err := r.text()
+	if err != nil {
+		return nil, err
+	}
+	if typ == nil {
+		return text, nil // a value without a type element is a string
+	}
+	var v any
+	switch typ.Name.Local {
+	case "array", "struct":
+		if depth >= maxValueDepth {
+			return nil, fmt.Errorf("xml-rpc: values nested deeper than %d", maxValueDepth)
+		}
+		if typ.Name.Local == "array" {
+			v, err = r.array(depth + 1)
+		} else {
+			v, err = r.structure(depth + 1)
+		}
+	default:
+		v, err = r.scalar(typ.Name.Local)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, extra, err := r.text(); err != nil {
+		return nil, err
+	} else if extra != nil {
+		return nil, fmt.Errorf("xml-rpc: <value> holds <%s> after <%s>, not one element", extra.Name.Local, typ.Name.Local)
+	}
+	return v, nil
+}
+
+// scalar reads the text of a scalar type element up to its end.
+func (r *rpcDecoder) scalar(typ string) (any, error) {
+	raw, inner, err := r.text()
+	if err != nil {
+		return nil, err
+	}
+	if inner != nil {
+		return nil, fmt.Errorf("xml-rpc: <%s> holds an element <%s>", typ, inner.Name.Local)
+	}
+	text := strings.TrimSpace(raw)
+	switch typ {
 	case "int", "i4", "i8":
 		v, err := strconv.Atoi(text)
 		if err != nil {
-			return nil, fmt.Errorf("xml-rpc: bad <%s> %q", t.XMLName.Local, text)
+			return nil, fmt.Errorf("xml-rpc: bad <%s> %q", typ, text)
 		}
 		return v, nil
 	case "boolean":
@@ -165,7 +281,7 @@ func decodeValue(n xmlNode) (any, error) {
 		}
 		return nil, fmt.Errorf("xml-rpc: bad <boolean> %q", text)
 	case "string":
-		return t.Text, nil // not trimmed: spaces are part of a string
+		return raw, nil // not trimmed: spaces are part of a string
 	case "double":
 		v, err := strconv.ParseFloat(text, 64)
 		if err != nil {
@@ -174,33 +290,138 @@ func decodeValue(n xmlNode) (any, error) {
 		return v, nil
 	case "nil":
 		return nil, nil
-	case "array":
-		if len(t.Kids) != 1 || t.Kids[0].XMLName.Local != "data" {
-			return nil, errors.New("xml-rpc: <array> must hold one <data>")
+	}
+	return nil, fmt.Errorf("xml-rpc: unsupported value type <%s>", typ)
+}
+
+// array reads the inside of <array>: one <data> holding values.
+func (r *rpcDecoder) array(depth int) (any, error) {
+	const shape = "<array> must hold one <data>"
+	data, end, err := r.child()
+	if err != nil {
+		return nil, err
+	}
+	if end || data.Name.Local != "data" {
+		return nil, errors.New("xml-rpc: " + shape)
+	}
+	out := []any{}
+	for {
+		el, end, err := r.child()
+		if err != nil {
+			return nil, err
 		}
-		out := make([]any, 0, len(t.Kids[0].Kids))
-		for _, k := range t.Kids[0].Kids {
-			v, err := decodeValue(k)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
+		if end {
+			break
 		}
-		return out, nil
-	case "struct":
-		out := make(map[string]any, len(t.Kids))
-		for _, m := range t.Kids {
-			if m.XMLName.Local != "member" || len(m.Kids) != 2 || m.Kids[0].XMLName.Local != "name" {
-				return nil, errors.New("xml-rpc: <struct> members must be <member><name/><value/></member>")
-			}
-			v, err := decodeValue(m.Kids[1])
-			if err != nil {
-				return nil, err
-			}
-			out[m.Kids[0].Text] = v
+		v, err := r.value(el, depth)
+		if err != nil {
+			return nil, err
 		}
-		return out, nil
-	default:
-		return nil, fmt.Errorf("xml-rpc: unsupported value type <%s>", t.XMLName.Local)
+		out = append(out, v)
+	}
+	if err := r.end(shape); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// structure reads the inside of <struct>: members with a name and a value.
+func (r *rpcDecoder) structure(depth int) (any, error) {
+	shape := errors.New("xml-rpc: <struct> members must be <member><name/><value/></member>")
+	out := map[string]any{}
+	for {
+		member, end, err := r.child()
+		if err != nil {
+			return nil, err
+		}
+		if end {
+			return out, nil
+		}
+		if member.Name.Local != "member" {
+			return nil, shape
+		}
+		name, end, err := r.child()
+		if err != nil {
+			return nil, err
+		}
+		if end || name.Name.Local != "name" {
+			return nil, shape
+		}
+		key, inner, err := r.text()
+		if err != nil {
+			return nil, err
+		}
+		if inner != nil {
+			return nil, shape
+		}
+		val, end, err := r.child()
+		if err != nil {
+			return nil, err
+		}
+		if end {
+			return nil, shape
+		}
+		v, err := r.value(val, depth)
+		if err != nil {
+			return nil, err
+		}
+		if _, end, err := r.child(); err != nil {
+			return nil, err
+		} else if !end {
+			return nil, shape
+		}
+		out[key] = v
+	}
+}
+
+// child returns the next child element of the current one, or end when the
+// current element closes first. Text, comments and processing
+// instructions between elements are skipped.
+func (r *rpcDecoder) child() (el xml.StartElement, end bool, err error) {
+	for {
+		tok, err := r.d.Token()
+		if err != nil {
+			return el, false, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			return t, false, nil
+		case xml.EndElement:
+			return el, true, nil
+		}
+	}
+}
+
+// end reads up to the end of the current element; a further child element
+// is an error with the given description of the expected shape.
+func (r *rpcDecoder) end(shape string) error {
+	el, end, err := r.child()
+	if err != nil {
+		return err
+	}
+	if !end {
+		return fmt.Errorf("xml-rpc: %s (found another <%s>)", shape, el.Name.Local)
+	}
+	return nil
+}
+
+// text reads character data up to the end of the current element, or up
+// to its first child element, which it returns as inner (that element is
+// then open, and the text is what came before it).
+func (r *rpcDecoder) text() (s string, inner *xml.StartElement, err error) {
+	var b strings.Builder
+	for {
+		tok, err := r.d.Token()
+		if err != nil {
+			return "", nil, err
+		}
+		switch t := tok.(type) {
+		case xml.CharData:
+			b.Write(t)
+		case xml.StartElement:
+			return b.String(), &t, nil
+		case xml.EndElement:
+			return b.String(), nil, nil
+		}
 	}
 }
