@@ -18,7 +18,8 @@ func TestDefaults(t *testing.T) {
 		c.Nginx.ConfDir != "/etc/nginx/drover" || strings.Join(c.Nginx.Listen, ",") != "80,[::]:80" ||
 		strings.Join(c.Nginx.TestCommand, " ") != "nginx -t" || strings.Join(c.Nginx.ReloadCommand, " ") != "nginx -s reload" ||
 		c.StorageRoot != "/var/www/storage" || c.Binary != "/usr/local/bin/drover" || c.Network != nil ||
-		c.API.Socket != "/run/drover/agent.sock" || c.API.MetricsListen != "127.0.0.1:9181" {
+		c.API.Socket != "/run/drover/agent.sock" || c.API.MetricsListen != "127.0.0.1:9181" ||
+		c.Source.AllowInsecureTransport {
 		t.Errorf("defaults: %+v", c)
 	}
 	// An empty network block means every network default.
@@ -39,6 +40,7 @@ source {
   poll_interval    = "2m"
   ssh_key_file     = "/etc/drover/id_ed25519"
   known_hosts_file = "/etc/drover/known_hosts"
+  allow_insecure_transport = true
 }
 supervisor {
   conf_dir = "/etc/supervisor/drover.d"
@@ -67,7 +69,7 @@ api {
 		t.Fatal(diags)
 	}
 	if c.Node != "web-1b" || c.Source.Path != "hosting" || c.Source.PollInterval != 2*time.Minute || c.Source.Branch != "prod" ||
-		c.Network.TenantInterface != "br-tenant" || c.Network.NftTable != "tenants" || c.API.MetricsListen != "" ||
+		!c.Source.AllowInsecureTransport || c.Network.TenantInterface != "br-tenant" || c.Network.NftTable != "tenants" || c.API.MetricsListen != "" ||
 		c.API.WebhookListen != "0.0.0.0:9180" || c.Nginx.ReloadCommand[0] != "systemctl" {
 		t.Errorf("parsed: %+v", c)
 	}

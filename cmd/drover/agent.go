@@ -93,6 +93,7 @@ func runAgent(env *cmdEnv, configPath, logFormat string, once, uninstall bool) i
 	src, err := source.New(source.Options{
 		URL: cfg.Source.URL, Branch: cfg.Source.Branch, CacheDir: filepath.Join(cfg.StateDir, "cache"),
 		SSHKeyFile: cfg.Source.SSHKeyFile, KnownHostsFile: cfg.Source.KnownHostsFile, TokenFile: cfg.Source.TokenFile,
+		AllowInsecureTransport: cfg.Source.AllowInsecureTransport,
 	})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
@@ -123,7 +124,7 @@ func runAgent(env *cmdEnv, configPath, logFormat string, once, uninstall bool) i
 		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
 		return exitFailure
 	}
-	log.Info("drover agent started", "version", version, "source", cfg.Source.URL, "branch", cfg.Source.Branch)
+	log.Info("drover agent started", "version", version, "source", source.RedactURL(cfg.Source.URL), "branch", cfg.Source.Branch)
 	if err := a.Run(ctx); err != nil {
 		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
 		return exitFailure
