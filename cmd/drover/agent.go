@@ -78,6 +78,19 @@ func runAgent(env *cmdEnv, configPath, logFormat string, once, uninstall bool) i
 	}
 	log := slog.New(handler).With("node", cfg.Node)
 
+	// Directories others could write, and a state_dir others could read:
+	// see agent/dirmodes.go.
+	if err := agent.CheckDirs(cfg); err != nil {
+		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
+		return exitFailure
+	}
+	if n, err := agent.SecureStateDir(cfg.StateDir); err != nil {
+		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
+		return exitFailure
+	} else if n > 0 {
+		log.Warn("state_dir was open to other users; made it root-only", "state_dir", cfg.StateDir, "modes_changed", n)
+	}
+
 	unlock, err := store.Lock(cfg.StateDir)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
