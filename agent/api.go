@@ -253,17 +253,12 @@ func (a *Agent) Serve(ctx context.Context) error {
 		go srv.Serve(mln)
 	}
 	if addr := a.cfg.API.WebhookListen; addr != "" {
-		h, err := a.webhookHandler()
+		// Limits and timeouts against unauthenticated clients: webhook.go.
+		srv, wln, err := a.listenWebhook(addr, webhookDefaults)
 		if err != nil {
 			ln.Close()
 			return err
 		}
-		wln, err := net.Listen("tcp", addr)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("listen for webhooks on %s: %w", addr, err)
-		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		servers = append(servers, srv)
 		go srv.Serve(wln)
 	}

@@ -78,7 +78,9 @@ const proxySettings = `    proxy_http_version 1.1;
     proxy_send_timeout 86400s;
 `
 
-// server writes a full server block for a webroot with server names.
+// server writes a full server block for a webroot with server names. nginx
+// follows a symlink in the webroot only when the link and its target have
+// the same owner, so a tenant cannot publish another tenant's files.
 func server(w *netplan.WebrootPlan, o Options) []byte {
 	var b strings.Builder
 	b.WriteString(Header)
@@ -92,6 +94,9 @@ func server(w *netplan.WebrootPlan, o Options) []byte {
 		root += "/" + w.Webroot.PublicFolder
 	}
 	fmt.Fprintf(&b, "    root %s;\n", root)
+	// Tenants own everything below their webroot: a symlink to a file of
+	// another tenant (or of root) must not be served.
+	b.WriteString("    disable_symlinks if_not_owner;\n")
 	if len(w.Locations) > 0 {
 		fmt.Fprintf(&b, "    include %s/%s;\n", o.NginxConfDir, LocationsFile(spec.WebrootFileName(w.Tenant.Name, w.Webroot.Name)))
 	}

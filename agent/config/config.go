@@ -43,6 +43,9 @@ type Source struct {
 	SSHKeyFile     string
 	KnownHostsFile string
 	TokenFile      string
+	// AllowInsecureTransport admits http:// and git:// URLs, which let
+	// anyone on the network path serve the node a repository of their own.
+	AllowInsecureTransport bool
 }
 
 // Supervisor locates supervisord and bounds how drover drives it.
@@ -172,6 +175,7 @@ type rawSource struct {
 	SSHKeyFile     *string   `hcl:"ssh_key_file,optional"`
 	KnownHostsFile *string   `hcl:"known_hosts_file,optional"`
 	TokenFile      *string   `hcl:"token_file,optional"`
+	AllowInsecure  *bool     `hcl:"allow_insecure_transport,optional"`
 }
 
 type rawSupervisor struct {
@@ -259,6 +263,7 @@ func Parse(name string, src []byte) (*Config, *hcl.File, hcl.Diagnostics) {
 		set(&c.Source.SSHKeyFile, s.SSHKeyFile)
 		set(&c.Source.KnownHostsFile, s.KnownHostsFile)
 		set(&c.Source.TokenFile, s.TokenFile)
+		set(&c.Source.AllowInsecureTransport, s.AllowInsecure)
 		if s.PollInterval != nil {
 			d, err := time.ParseDuration(*s.PollInterval)
 			if err != nil || d < time.Second {

@@ -19,7 +19,8 @@ func TestDefaults(t *testing.T) {
 		strings.Join(c.Nginx.TestCommand, " ") != "nginx -t" || strings.Join(c.Nginx.ReloadCommand, " ") != "nginx -s reload" ||
 		c.StorageRoot != "/var/www/storage" || c.Binary != "/usr/local/bin/drover" || c.Network != nil ||
 		c.API.Socket != "/run/drover/agent.sock" || c.API.MetricsListen != "127.0.0.1:9181" ||
-		c.Tenants != (Tenants{UIDMin: 10000, UIDMax: 59999}) {
+		c.Tenants != (Tenants{UIDMin: 10000, UIDMax: 59999}) || c.Source.AllowInsecureTransport ||
+		c.Supervisor.MaxParallelRestarts != 32 || c.Supervisor.CallTimeout != 30*time.Second {
 		t.Errorf("defaults: %+v", c)
 	}
 	// An empty network block means every network default.
@@ -40,10 +41,13 @@ source {
   poll_interval    = "2m"
   ssh_key_file     = "/etc/drover/id_ed25519"
   known_hosts_file = "/etc/drover/known_hosts"
+  allow_insecure_transport = true
 }
 supervisor {
   conf_dir = "/etc/supervisor/drover.d"
   socket   = "/run/supervisor.sock"
+  max_parallel_restarts = 8
+  call_timeout          = "45s"
 }
 nginx {
   conf_dir       = "/etc/nginx/tenants"
@@ -72,9 +76,10 @@ tenants {
 		t.Fatal(diags)
 	}
 	if c.Node != "web-1b" || c.Source.Path != "hosting" || c.Source.PollInterval != 2*time.Minute || c.Source.Branch != "prod" ||
-		c.Network.TenantInterface != "br-tenant" || c.Network.NftTable != "tenants" || c.API.MetricsListen != "" ||
+		!c.Source.AllowInsecureTransport || c.Network.TenantInterface != "br-tenant" || c.Network.NftTable != "tenants" || c.API.MetricsListen != "" ||
 		c.API.WebhookListen != "0.0.0.0:9180" || c.Nginx.ReloadCommand[0] != "systemctl" ||
-		c.Tenants != (Tenants{UIDMin: 100000, UIDMax: 4294967294}) {
+		c.Tenants != (Tenants{UIDMin: 100000, UIDMax: 4294967294}) ||
+		c.Supervisor.MaxParallelRestarts != 8 || c.Supervisor.CallTimeout != 45*time.Second {
 		t.Errorf("parsed: %+v", c)
 	}
 	o := c.RenderOptions()
