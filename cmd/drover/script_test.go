@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,12 +26,24 @@ func TestMain(m *testing.M) {
 // only as a user carrying the tenant's name, with a uid in the test
 // agents' range (scriptUIDMin..scriptUIDMax, written by nodeFiles). A
 // script's other tenants are refused, which is what some of them test.
-var scriptTenants = []struct {
+// The tenants t01 to t25 (uids 63121 to 63145) are agent_mass_restart's.
+var scriptTenants = append([]scriptTenant{{"acme", 63111}, {"beta", 63112}, {"other", 63113}}, numberedTenants(25, 63120)...)
+
+type scriptTenant struct {
 	name string
 	uid  int
-}{{"acme", 63111}, {"beta", 63112}, {"other", 63113}}
+}
 
-const scriptUIDMin, scriptUIDMax = 63110, 63119
+// numberedTenants are t01…tNN with uids base+1…base+n.
+func numberedTenants(n, base int) []scriptTenant {
+	out := make([]scriptTenant, n)
+	for i := range out {
+		out[i] = scriptTenant{fmt.Sprintf("t%02d", i+1), base + i + 1}
+	}
+	return out
+}
+
+const scriptUIDMin, scriptUIDMax = 63110, 63149
 
 // TestScripts runs the end-to-end scripts in testscripts/. Set
 // UPDATE_GOLDEN=1 to rewrite the golden files they compare against.
