@@ -364,9 +364,11 @@ func (b *builder) daemon(f *File, rt *rawTenant, rw *rawWebroot, shard *Shard, r
 		envSeen[e.Key] = e.KeyRange
 		d.Environment[e.Key] = e.Value
 	}
-	if d.ProxyPath != "" && commandOK && rd.Command != "" && !mentionsPort(d.Command) {
-		diags = append(diags, warningAt(rd.CommandRange, "Command does not use $PORT",
-			"The daemon %q is proxied at %s, but its command never mentions $PORT. Make it listen on $HOST:$PORT (unless it reads PORT from its environment itself).", rd.Name, d.ProxyPath))
+	if d.ProxyPath != "" && commandOK && !mentionsPort(d.Command) {
+		if p := fixedPort(d.Command); p != "" && p != strconv.Itoa(d.Port) {
+			diags = append(diags, warningAt(rd.CommandRange, "Command listens on a fixed port",
+				"The daemon %q is proxied at %s, but its command sets port %s and never mentions $PORT: nginx sends requests to the port drover allocates, which the daemon finds in $PORT. Listen on $HOST:$PORT, like --port=$PORT.", rd.Name, d.ProxyPath, p))
+		}
 	}
 	if d.ProxyPath != "" && d.NumProcs > 1 {
 		diags = append(diags, warningAt(rd.NumProcsRange, "Several processes share one port",

@@ -670,9 +670,24 @@ var validateCases = []validateCase{
 		want: []wantDiag{warnAt(tenantFile, 7, "Pinned to a drained node", "placed as if unpinned")},
 	},
 	{
-		name:  "proxied command without $PORT",
+		name:  "proxied command with a fixed port",
 		files: map[string]string{tenantFile: daemonCmd(`"app --port=8080"`, `proxy_path = "/app"`)},
-		want:  []wantDiag{warnAt(tenantFile, 6, "Command does not use $PORT", `The daemon "worker" is proxied at /app, but its command never mentions $PORT.`)},
+		want: []wantDiag{warnAt(tenantFile, 6, "Command listens on a fixed port",
+			`The daemon "worker" is proxied at /app, but its command sets port 8080 and never mentions $PORT: nginx sends requests to the port drover allocates, which the daemon finds in $PORT. Listen on $HOST:$PORT, like --port=$PORT.`).atCol(17)},
+	},
+	{
+		name:  "proxied command with a fixed listen address",
+		files: map[string]string{tenantFile: daemonCmd(`"gunicorn -b 0.0.0.0:8000 app:app"`, `proxy_path = "/app"`)},
+		want:  []wantDiag{warnAt(tenantFile, 6, "Command listens on a fixed port", `its command sets port 8000 and never mentions $PORT`)},
+	},
+	{
+		// A Node.js server reading process.env.PORT: nothing to warn about.
+		name:  "proxied command reading PORT itself",
+		files: map[string]string{tenantFile: daemonCmd(`"node server.js"`, `proxy_path = "/app"`)},
+	},
+	{
+		name:  "proxied command with the pinned port",
+		files: map[string]string{tenantFile: daemonCmd(`"app --port 12000"`, `proxy_path = "/app"`, `port       = 12000`)},
 	},
 	{
 		name:  "port pin without proxy_path",
