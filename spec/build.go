@@ -24,7 +24,7 @@ func Build(files []*File) (*Config, hcl.Diagnostics) {
 		nodeIndex:   map[int]*rawNode{},
 		tenantSeen:  map[string]*rawTenant{},
 		uids:        map[int]*rawTenant{},
-		names:       nameIndex{},
+		names:       newNameIndex(files),
 		serverNames: map[string]hcl.Range{},
 	}
 	cfg := &Config{}

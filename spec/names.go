@@ -75,7 +75,11 @@ func ProcessNames(program string, numProcs int) []string {
 	}
 	names := make([]string, numProcs)
 	for i := range names {
-		names[i] = fmt.Sprintf("%s_%02d", program, i)
+		if i < 100 {
+			names[i] = program + "_" + string([]byte{byte('0' + i/10), byte('0' + i%10)})
+		} else {
+			names[i] = fmt.Sprintf("%s_%02d", program, i)
+		}
 	}
 	return names
 }

@@ -18,22 +18,41 @@ import (
 // and memory limit.
 type nameIndex map[NodeName]*nameOwner
 
+// newNameIndex returns an index sized for the files' daemons and webroots
+// (most daemons have one process: four names each).
+func newNameIndex(files []*File) nameIndex {
+	n := 0
+	for _, f := range files {
+		for _, t := range f.raw.Tenants {
+			for _, w := range t.Webroots {
+				n += 2 + 4*len(w.Daemons)
+			}
+		}
+	}
+	return make(nameIndex, n)
+}
+
 // nameOwner is a daemon or webroot that takes names.
 type nameOwner struct {
-	what string    // `daemon "acme/main/ws"`
+	kind string    // "daemon" or "webroot"
+	key  string    // "acme/main/ws", "acme/main"
 	rng  hcl.Range // its block
-	// hint says how its names are made, for the fix.
-	hint string
 }
 
 func daemonOwner(d *Daemon) *nameOwner {
-	return &nameOwner{what: fmt.Sprintf("daemon %q", d.Key()), rng: d.DefRange,
-		hint: "programs are named daemon-{tenant}-{daemon}, and their processes {program}_NN when num_procs > 1"}
+	return &nameOwner{kind: "daemon", key: d.Key(), rng: d.DefRange}
 }
 
 func webrootOwner(tenant string, rw *rawWebroot) *nameOwner {
-	return &nameOwner{what: fmt.Sprintf("webroot %q", tenant+"/"+rw.Name), rng: rw.DefRange,
-		hint: "nginx files are named {tenant}_{webroot}.conf"}
+	return &nameOwner{kind: "webroot", key: tenant + "/" + rw.Name, rng: rw.DefRange}
+}
+
+// how says how an owner's names are made, for the fix.
+func (o *nameOwner) how() string {
+	if o.kind == "webroot" {
+		return "nginx files are named {tenant}_{webroot}.conf"
+	}
+	return "programs are named daemon-{tenant}-{daemon}, and their processes {program}_NN when num_procs > 1"
 }
 
 // claim records owner's names and reports, at subject, one error for each
@@ -56,8 +75,8 @@ func (ix nameIndex) claim(owner *nameOwner, subject hcl.Range, names []NodeName)
 	for _, prev := range earlier {
 		names := shared[prev]
 		diags = append(diags, errorAt(subject, "Conflicting "+names[0].NS.String()+" name",
-			"The %s and the %s at %s would share the %s on a node, each overwriting the other's. Rename one of them (%s).",
-			owner.what, prev.what, at(prev.rng), listNames(names), owner.hint))
+			"The %s %q and the %s %q at %s would share the %s on a node, each overwriting the other's. Rename one of them (%s).",
+			owner.kind, owner.key, prev.kind, prev.key, at(prev.rng), listNames(names), owner.how()))
 	}
 	return diags
 }
