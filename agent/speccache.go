@@ -21,7 +21,7 @@ type specCache struct {
 func newSpecCache() *specCache { return &specCache{files: map[string]*spec.File{}} }
 
 // Load builds the Config of a revision from its config files.
-func (c *specCache) Load(blobs map[string]source.Blob) (*spec.Config, map[string]*hcl.File, hcl.Diagnostics, error) {
+func (c *specCache) Load(blobs map[string]source.Blob) (*spec.Config, spec.Sources, hcl.Diagnostics, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	next := make(map[string]*spec.File, len(blobs))
@@ -60,5 +60,5 @@ func (c *specCache) Load(blobs map[string]source.Blob) (*spec.Config, map[string
 			delete(c.files, keys[f.Name])
 		}
 	}
-	return cfg, spec.HCLFiles(files, diags), diags, nil
+	return cfg, spec.NewSources(files), diags, nil
 }

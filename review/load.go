@@ -30,7 +30,7 @@ func NewLoader() *Loader { return &Loader{files: map[string]*spec.File{}} }
 // Load builds and validates the Config of one revision. The file map and
 // diagnostics are as spec.Load returns them; the Config is nil when the
 // revision is invalid. The error is for files that could not be read.
-func (l *Loader) Load(srcs map[string]Source) (*spec.Config, map[string]*hcl.File, hcl.Diagnostics, error) {
+func (l *Loader) Load(srcs map[string]Source) (*spec.Config, spec.Sources, hcl.Diagnostics, error) {
 	files := make([]*spec.File, 0, len(srcs))
 	missing := map[string][]byte{}
 	for name, s := range srcs {
@@ -64,5 +64,5 @@ func (l *Loader) Load(srcs map[string]Source) (*spec.Config, map[string]*hcl.Fil
 	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
 	cfg, more := spec.Build(files)
 	diags = append(diags, more...)
-	return cfg, spec.HCLFiles(files, diags), diags, nil
+	return cfg, spec.NewSources(files), diags, nil
 }

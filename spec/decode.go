@@ -107,7 +107,7 @@ type File struct {
 	Name string
 	// src is the file's content: the parsed form is dropped after decoding
 	// (it is most of a large repository's memory) and parsed again only to
-	// print diagnostics (see HCLFiles).
+	// print diagnostics (see NewSources).
 	src []byte
 
 	raw    rawFile

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 
 	"github.com/drover-sh/drover/render"
+	"github.com/drover-sh/drover/spec"
 )
 
 // Config is the agent configuration with defaults applied.
@@ -223,15 +224,15 @@ type rawTenants struct {
 	UIDMaxRange hcl.Range `hcl:"uid_max,attr_value_range"`
 }
 
-// Load reads and validates an agent configuration file. The returned file
-// map feeds spec.WriteDiagnostics.
-func Load(path string) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
+// Load reads and validates an agent configuration file. The returned files
+// feed spec.WriteDiagnostics.
+func Load(path string) (*Config, spec.ParsedFiles, hcl.Diagnostics) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read agent configuration", Detail: err.Error()}}
 	}
 	cfg, hf, diags := Parse(path, src)
-	files := map[string]*hcl.File{}
+	files := spec.ParsedFiles{}
 	if hf != nil {
 		files[path] = hf
 	}
