@@ -153,6 +153,8 @@ type job struct {
 	again     *Job
 	// retried is set once a remove found the group still running.
 	retried bool
+	// awaiting is set while a group stop is on its way (stopGroups).
+	awaiting bool
 }
 
 func (j *job) weight(limit int) int {
@@ -381,36 +383,45 @@ func (r *Rollout) launch(ctx context.Context) {
 		}
 	}
 	r.mu.Unlock()
-	done = append(done, r.stopGroups(ctx, fallback)...)
+	r.stopGroups(ctx, fallback)
 	r.report(done)
 }
 
 // stopGroups stops whole groups (their processes are not the ones the job
-// named) and watches what they signalled.
-func (r *Rollout) stopGroups(ctx context.Context, jobs []*job) []Done {
+// named) in the background: supervisord answers group operations only
+// from its main loop, seconds later, and no other group waits for that.
+// The jobs are not checked until the answer names what was signalled.
+func (r *Rollout) stopGroups(ctx context.Context, jobs []*job) {
 	if len(jobs) == 0 {
-		return nil
+		return
 	}
 	groups := make([]string, len(jobs))
+	r.mu.Lock()
 	for i, j := range jobs {
 		groups[i] = j.Group
+		j.awaiting = true
 	}
-	cctx, cancel := context.WithTimeout(ctx, r.opts.CallTimeout)
-	procs, errs := r.api.StopNoWait(cctx, groups)
-	cancel()
-	var done []Done
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i, j := range jobs {
-		switch {
-		case errs[i] == nil:
-			j.signalled = append(j.signalled, procs[i]...)
-		case IsFault(errs[i], FaultBadName): // not active: nothing to stop
-		default:
-			done = append(done, r.finish(j, fmt.Errorf("stop: %w", errs[i])))
+	r.mu.Unlock()
+	go func() {
+		cctx, cancel := context.WithTimeout(ctx, r.opts.CallTimeout)
+		procs, errs := r.api.StopNoWait(cctx, groups)
+		cancel()
+		var done []Done
+		r.mu.Lock()
+		for i, j := range jobs {
+			j.awaiting = false
+			switch {
+			case errs[i] == nil:
+				j.signalled = append(j.signalled, procs[i]...)
+			case IsFault(errs[i], FaultBadName): // not active: nothing to stop
+			default:
+				done = append(done, r.finish(j, fmt.Errorf("stop: %w", errs[i])))
+			}
 		}
-	}
-	return done
+		r.mu.Unlock()
+		r.report(done)
+		r.Poke()
+	}()
 }
 
 // advance checks every group in flight in one request and moves each one
@@ -421,6 +432,9 @@ func (r *Rollout) advance(ctx context.Context) {
 	jobs := make([]*job, 0, len(r.inflight))
 	var names []string
 	for _, j := range r.inflight {
+		if j.awaiting {
+			continue
+		}
 		jobs = append(jobs, j)
 		if j.phase == stopping {
 			names = append(names, j.signalled...)
@@ -510,7 +524,7 @@ func (r *Rollout) replace(ctx context.Context, jobs []*job) []Done {
 		}
 	}
 	r.mu.Unlock()
-	done = append(done, r.stopGroups(ctx, busy)...)
+	r.stopGroups(ctx, busy)
 	if len(add) == 0 {
 		return done
 	}
