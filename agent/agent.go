@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/drover-sh/drover/agent/config"
@@ -65,9 +66,15 @@ type Agent struct {
 	// accounts: see Deps.Accounts and agent/tenants.go.
 	accounts func() (launch.Accounts, error)
 
-	// mu serialises everything that changes the node or the store:
-	// reconcile, drift repair, retries and event-driven status updates.
-	mu sync.Mutex
+	// passMu serialises passes (Reconcile, Restore, Uninstall), network
+	// calls to the source included. mu serialises what changes the node's
+	// state or the store: a pass once its revision is fetched, retries,
+	// event-driven status updates and network drift repair. Neither is
+	// held by what must answer while a dependency hangs: the status API
+	// reads the published snapshot (see snapshot.go) and file repairs take
+	// only fileMu (see watch.go).
+	passMu sync.Mutex
+	mu     sync.Mutex
 	// plan is the node plan of the revision last applied in this process
 	// (nil until one is, or when restored without the revision in the Git
 	// cache); the API reads it.
@@ -97,8 +104,20 @@ type Agent struct {
 	stopRollout func()
 	// reread makes the next pass ask supervisord to reread its files even
 	// if drover wrote none: at start, supervisord may still run an older
-	// configuration than the files (an agent stopped mid-rollout).
-	reread bool
+	// configuration than the files (an agent stopped mid-rollout), and
+	// after a repair of program files. reload makes it reload nginx after
+	// a repair of nginx files.
+	reread, reload atomic.Bool
+	// owedSubmitted is set once the restarts the store says are owed
+	// have been handed to the rollout (the first pass that reaches
+	// supervisord).
+	owedSubmitted bool
+	// fileMu serialises file repairs with the keys of the pass in
+	// progress (passKeys), which repairs leave alone.
+	fileMu   sync.Mutex
+	passKeys map[string]bool
+	// snap is what the status API answers from.
+	snap atomic.Pointer[snapshot]
 }
 
 // nodeState is what `drover status` reports about the node as a whole.
@@ -141,7 +160,9 @@ func New(cfg *config.Config, deps Deps) *Agent {
 		a.fs = osFS{}
 	}
 	if a.sup == nil {
-		a.sup = supervisor.New(cfg.Supervisor.Socket)
+		c := supervisor.New(cfg.Supervisor.Socket)
+		c.Timeout = cfg.Supervisor.CallTimeout
+		a.sup = c
 	}
 	if cfg.Network != nil {
 		a.net = deps.Network
@@ -153,13 +174,17 @@ func New(cfg *config.Config, deps Deps) *Agent {
 	if runner == nil {
 		runner = execRunner{}
 	}
-	a.nginx = &Nginx{Runner: runner, TestCommand: cfg.Nginx.TestCommand, ReloadCommand: cfg.Nginx.ReloadCommand}
+	a.nginx = &Nginx{Runner: runner, TestCommand: cfg.Nginx.TestCommand, ReloadCommand: cfg.Nginx.ReloadCommand,
+		Timeout: cfg.Nginx.CommandTimeout}
 	if a.now == nil {
 		a.now = time.Now
 	}
 	a.metrics = newMetrics()
-	a.reread = true
+	a.reread.Store(true)
 	a.newRollout()
+	a.mu.Lock()
+	a.publish()
+	a.mu.Unlock()
 	return a
 }
 

@@ -23,9 +23,6 @@ import (
 
 // applyOpts adjust an apply pass.
 type applyOpts struct {
-	// scope, when non-nil, limits the pass to those keys (drift repair of
-	// files changed by hand); statuses are left alone.
-	scope map[string]bool
 	// trustStore skips reading files the store says are installed as
 	// desired (see diffFiles).
 	trustStore bool
@@ -65,12 +62,9 @@ func hashOf(b []byte) string {
 // changed by hand, and passes after a restart or asked for (retry, drover
 // reconcile) compare with the disk. On a large node this saves reading
 // every one of some 13,000 files on each commit.
-func (a *Agent) diffFiles(desired map[string]render.File, installed map[string]store.Resource, scope map[string]bool, trust bool) diff {
+func (a *Agent) diffFiles(desired map[string]render.File, installed map[string]store.Resource, trust bool) diff {
 	d := diff{writes: map[render.Root][]write{}, removes: map[render.Root][]string{}}
 	for _, key := range slices.Sorted(maps.Keys(desired)) {
-		if scope != nil && !scope[key] {
-			continue
-		}
 		f := desired[key]
 		r, stored := installed[key]
 		stored = stored && r.Mode == f.Mode && bytes.Equal(r.Data, f.Data)
@@ -94,9 +88,6 @@ func (a *Agent) diffFiles(desired map[string]render.File, installed map[string]s
 		d.writes[f.Root] = append(d.writes[f.Root], write{key: key, path: p, file: f, old: old, oldMode: mode, existed: err == nil})
 	}
 	for _, key := range slices.Sorted(maps.Keys(installed)) {
-		if scope != nil && !scope[key] {
-			continue
-		}
 		if _, ok := desired[key]; !ok {
 			root, _ := splitKey(key)
 			d.removes[root] = append(d.removes[root], key)
@@ -133,18 +124,20 @@ type pass struct {
 func (a *Agent) apply(ctx context.Context, rev string, plan *netplan.NodePlan, desired map[string]render.File, o applyOpts) *Result {
 	res := &Result{Revision: rev, Outcome: OutcomeApplied, Failed: map[string]string{}}
 	defer res.took("apply", time.Now())
-	installed, err := a.installed(o.scope)
+	installed, err := a.store.Resources()
 	if err != nil {
 		res.Outcome, res.Err = OutcomeFailed, fmt.Errorf("read store: %w", err)
 		return res
 	}
-	if a.adoptOrphans && o.scope == nil {
+	if a.adoptOrphans {
 		a.adoptOrphans = false
 		a.adopt(installed)
 	}
 	p := &pass{rev: rev, plan: plan, desired: desired, installed: installed, opts: o, res: res,
 		change: store.Change{Revision: rev, At: a.now()}, failed: map[string]string{}}
-	p.diff = a.diffFiles(desired, installed, o.scope, o.trustStore)
+	p.diff = a.diffFiles(desired, installed, o.trustStore)
+	a.holdKeys(p.diff)
+	defer a.releaseKeys()
 	for _, f := range p.diff.adopt {
 		p.change.Put = append(p.change.Put, resourceOf(f))
 	}
@@ -167,7 +160,7 @@ func (a *Agent) apply(ctx context.Context, rev string, plan *netplan.NodePlan, d
 // to their tenant address. A state that failed is not recorded, so the next
 // pass (or the retry) applies it again.
 func (a *Agent) stepNetwork(ctx context.Context, p *pass) {
-	if p.opts.scope == nil && !a.applyNetwork(ctx, p.plan, p.desired, p.res, p.failed) {
+	if !a.applyNetwork(ctx, p.plan, p.desired, p.res, p.failed) {
 		p.change.Put = slices.DeleteFunc(p.change.Put, func(r store.Resource) bool { return r.Key == networkKey })
 	}
 }
@@ -229,14 +222,12 @@ func (a *Agent) stepSupervisor(ctx context.Context, p *pass) {
 	// at start every one the store says is owed (a restart in flight when
 	// the agent stopped).
 	restart := p.owed
-	if a.reread {
+	reread := a.reread.Load()
+	if !a.owedSubmitted {
 		restart = slices.Sorted(maps.Keys(a.pendingRestarts()))
 	}
-	var retry []string
-	if p.opts.scope == nil {
-		retry = a.dueRestarts(ctx, p.plan)
-	}
-	if !changed && len(restart) == 0 && len(retry) == 0 && !a.reread {
+	retry := a.dueRestarts(ctx, p.plan)
+	if !changed && len(restart) == 0 && len(retry) == 0 && !reread {
 		return
 	}
 	start := time.Now()
@@ -246,7 +237,8 @@ func (a *Agent) stepSupervisor(ctx context.Context, p *pass) {
 		res.Err = errors.Join(res.Err, fmt.Errorf("update supervisord: reload supervisord configuration: %w", err))
 		return
 	}
-	a.reread = false
+	a.reread.Store(false)
+	a.owedSubmitted = true
 	slices.Sort(added)
 	for i, err := range a.sup.Batch(ctx, supervisor.OpAdd, added) {
 		if err != nil && !supervisor.IsFault(err, supervisor.FaultAlreadyAdded) {
@@ -300,7 +292,9 @@ func (a *Agent) stepNginx(ctx context.Context, p *pass) {
 			removed = append(removed, key)
 		}
 	}
-	if len(written) == 0 && len(removed) == 0 && failed == "" {
+	// A repair of nginx files asked for a reload (see Repair).
+	reload := a.reload.Swap(false)
+	if len(written) == 0 && len(removed) == 0 && failed == "" && !reload {
 		return
 	}
 	if failed == "" {
@@ -335,13 +329,7 @@ func (a *Agent) stepNginx(ctx context.Context, p *pass) {
 // something.
 func (a *Agent) stepRecord(ctx context.Context, p *pass) {
 	res := p.res
-	if p.opts.scope == nil {
-		a.recordStatuses(ctx, p.plan, p.touched, p.failed, &p.change, res)
-	} else {
-		for program, reason := range p.failed {
-			res.Failed[keyIn(p.plan, program)] = reason
-		}
-	}
+	a.recordStatuses(ctx, p.plan, p.touched, p.failed, &p.change, res)
 	if res.Err != nil || len(res.Failed) > 0 {
 		res.Outcome = OutcomeFailed
 	}
@@ -447,25 +435,6 @@ func (a *Agent) dueRestarts(ctx context.Context, plan *netplan.NodePlan) []strin
 		}
 	}
 	return out
-}
-
-// installed reads what the store says is installed: everything, or only the
-// keys in scope (a repair of a few files must not read thousands).
-func (a *Agent) installed(scope map[string]bool) (map[string]store.Resource, error) {
-	if scope == nil {
-		return a.store.Resources()
-	}
-	out := make(map[string]store.Resource, len(scope))
-	for key := range scope {
-		r, ok, err := a.store.Resource(key)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out[key] = r
-		}
-	}
-	return out, nil
 }
 
 // adopt adds to installed the files an earlier life of the agent wrote

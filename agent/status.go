@@ -303,12 +303,14 @@ func (a *Agent) daemonStatuses() (map[string]store.DaemonStatus, error) {
 	return a.statusCache, nil
 }
 
-// record writes a change to the store and to the status cache.
+// record writes a change to the store and to the status cache, and
+// publishes the statuses (a.mu held).
 func (a *Agent) record(c store.Change) error {
 	if err := a.store.Record(c); err != nil {
 		a.statusCache = nil // re-read what the store has
 		return err
 	}
+	defer a.publish()
 	if a.statusCache != nil {
 		for _, d := range c.Daemons {
 			if prev, ok := a.statusCache[d.Key]; ok && !prev.CreatedAt.IsZero() {

@@ -117,7 +117,7 @@ type admission struct {
 // later step touches their programs: supervisord has none of them, and a
 // retry must not restart (and fail) what was never installed.
 func (a *Agent) stepAdmitTenants(_ context.Context, p *pass) {
-	if p.opts.scope != nil || p.plan == nil {
+	if p.plan == nil {
 		return
 	}
 	if refused := a.refusedTenants(p.plan); len(refused) > 0 {

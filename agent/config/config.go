@@ -66,6 +66,8 @@ type Nginx struct {
 	Listen        []string
 	TestCommand   []string
 	ReloadCommand []string
+	// CommandTimeout bounds each test and reload command.
+	CommandTimeout time.Duration
 }
 
 // Network names the interfaces and nftables table drover manages.
@@ -106,10 +108,11 @@ var defaults = Config{
 		CallTimeout:         30 * time.Second,
 	},
 	Nginx: Nginx{
-		ConfDir:       "/etc/nginx/drover",
-		Listen:        []string{"80", "[::]:80"},
-		TestCommand:   []string{"nginx", "-t"},
-		ReloadCommand: []string{"nginx", "-s", "reload"},
+		ConfDir:        "/etc/nginx/drover",
+		Listen:         []string{"80", "[::]:80"},
+		TestCommand:    []string{"nginx", "-t"},
+		ReloadCommand:  []string{"nginx", "-s", "reload"},
+		CommandTimeout: time.Minute,
 	},
 	StorageRoot: "/var/www/storage",
 	Binary:      "/usr/local/bin/drover",
@@ -190,14 +193,16 @@ type rawSupervisor struct {
 }
 
 type rawNginx struct {
-	ConfDir       *string   `hcl:"conf_dir,optional"`
-	ConfDirRange  hcl.Range `hcl:"conf_dir,attr_value_range"`
-	Listen        []string  `hcl:"listen,optional"`
-	ListenRange   hcl.Range `hcl:"listen,attr_value_range"`
-	TestCommand   []string  `hcl:"test_command,optional"`
-	TestRange     hcl.Range `hcl:"test_command,attr_value_range"`
-	ReloadCommand []string  `hcl:"reload_command,optional"`
-	ReloadRange   hcl.Range `hcl:"reload_command,attr_value_range"`
+	ConfDir        *string   `hcl:"conf_dir,optional"`
+	ConfDirRange   hcl.Range `hcl:"conf_dir,attr_value_range"`
+	Listen         []string  `hcl:"listen,optional"`
+	ListenRange    hcl.Range `hcl:"listen,attr_value_range"`
+	TestCommand    []string  `hcl:"test_command,optional"`
+	TestRange      hcl.Range `hcl:"test_command,attr_value_range"`
+	ReloadCommand  []string  `hcl:"reload_command,optional"`
+	ReloadRange    hcl.Range `hcl:"reload_command,attr_value_range"`
+	CommandTimeout *string   `hcl:"command_timeout,optional"`
+	TimeoutRange   hcl.Range `hcl:"command_timeout,attr_value_range"`
 }
 
 type rawNetwork struct {
@@ -310,6 +315,11 @@ func Parse(name string, src []byte) (*Config, *hcl.File, hcl.Diagnostics) {
 		if n.ReloadCommand != nil {
 			c.Nginx.ReloadCommand = n.ReloadCommand
 			diags = append(diags, checkCommand("nginx.reload_command", n.ReloadCommand, n.ReloadRange)...)
+		}
+		if n.CommandTimeout != nil {
+			d, more := parseTimeout(*n.CommandTimeout, n.TimeoutRange)
+			diags = append(diags, more...)
+			c.Nginx.CommandTimeout = d
 		}
 	}
 	if n := raw.Network; n != nil {

@@ -20,7 +20,7 @@ func TestDefaults(t *testing.T) {
 		c.StorageRoot != "/var/www/storage" || c.Binary != "/usr/local/bin/drover" || c.Network != nil ||
 		c.API.Socket != "/run/drover/agent.sock" || c.API.MetricsListen != "127.0.0.1:9181" ||
 		c.Tenants != (Tenants{UIDMin: 10000, UIDMax: 59999}) || c.Source.AllowInsecureTransport ||
-		c.Supervisor.MaxParallelRestarts != 32 || c.Supervisor.CallTimeout != 30*time.Second {
+		c.Supervisor.MaxParallelRestarts != 32 || c.Supervisor.CallTimeout != 30*time.Second || c.Nginx.CommandTimeout != time.Minute {
 		t.Errorf("defaults: %+v", c)
 	}
 	// An empty network block means every network default.
@@ -54,6 +54,7 @@ nginx {
   listen         = ["443 ssl", "[::]:443 ssl"]
   test_command   = ["/usr/sbin/nginx", "-t", "-q"]
   reload_command = ["systemctl", "reload", "nginx"]
+  command_timeout = "20s"
 }
 storage_root = "/home/storage"
 network {
@@ -79,7 +80,7 @@ tenants {
 		!c.Source.AllowInsecureTransport || c.Network.TenantInterface != "br-tenant" || c.Network.NftTable != "tenants" || c.API.MetricsListen != "" ||
 		c.API.WebhookListen != "0.0.0.0:9180" || c.Nginx.ReloadCommand[0] != "systemctl" ||
 		c.Tenants != (Tenants{UIDMin: 100000, UIDMax: 4294967294}) ||
-		c.Supervisor.MaxParallelRestarts != 8 || c.Supervisor.CallTimeout != 45*time.Second {
+		c.Supervisor.MaxParallelRestarts != 8 || c.Supervisor.CallTimeout != 45*time.Second || c.Nginx.CommandTimeout != 20*time.Second {
 		t.Errorf("parsed: %+v", c)
 	}
 	o := c.RenderOptions()
@@ -94,6 +95,10 @@ func TestInvalid(t *testing.T) {
 		line               int
 	}{
 		{"unknown key", "node = \"a\"\ncolour = \"red\"\n", "Unsupported argument", 2},
+		{"restart bound zero", "supervisor {\n  max_parallel_restarts = 0\n}\n", "Invalid max_parallel_restarts", 2},
+		{"restart bound huge", "supervisor {\n  max_parallel_restarts = 5000\n}\n", "Invalid max_parallel_restarts", 2},
+		{"call timeout", "supervisor {\n  call_timeout = \"5ms\"\n}\n", "Invalid timeout", 2},
+		{"nginx timeout", "nginx {\n  command_timeout = \"forever\"\n}\n", "Invalid timeout", 2},
 		{"unknown block", "bogus {}\n", "Unsupported block type", 1},
 		{"unknown key in block", "nginx {\n  colour = 1\n}\n", "Unsupported argument", 2},
 		{"relative state_dir", "state_dir = \"var/lib\"\n", "Invalid path", 1},

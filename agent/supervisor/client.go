@@ -79,11 +79,18 @@ type ProcessInfo struct {
 }
 
 // Client talks to supervisord over its unix socket. It connects lazily, once
-// per call; every method's deadline is its context's.
+// per call; every call ends by its context's deadline or after Timeout,
+// whichever comes first (a supervisord stopped with SIGSTOP accepts
+// connections and never answers).
 type Client struct {
-	socket string
-	hc     *http.Client
+	// Timeout bounds each call (0: DefaultTimeout).
+	Timeout time.Duration
+	socket  string
+	hc      *http.Client
 }
+
+// DefaultTimeout bounds a call when Client.Timeout is not set.
+const DefaultTimeout = 30 * time.Second
 
 // maxResponse bounds a response body; getAllProcessInfo for thousands of
 // processes is a few megabytes.
@@ -110,6 +117,12 @@ func New(socket string) *Client {
 // call performs one XML-RPC call. Faults are returned as *Fault; anything
 // else is wrapped as "supervisord at SOCKET: METHOD: ...".
 func (c *Client) call(ctx context.Context, method string, params ...any) (any, error) {
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	body, err := encodeCall(method, params...)
 	if err != nil {
 		return nil, c.wrap(method, err)
