@@ -87,6 +87,8 @@ type Agent struct {
 	// forceNext asks the next pass to compare everything again.
 	retryAt   time.Time
 	forceNext bool
+	// nodeAttempts counts passes in a row that failed as a whole.
+	nodeAttempts int
 	// statusCache mirrors the store's daemon statuses (see daemonStatuses).
 	statusCache map[string]store.DaemonStatus
 	// events queues supervisord's process state changes for eventLoop.

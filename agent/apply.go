@@ -235,6 +235,10 @@ func (a *Agent) stepSupervisor(ctx context.Context, p *pass) {
 	added, changedGroups, removed, err := a.sup.ReloadConfig(ctx)
 	if err != nil {
 		res.Err = errors.Join(res.Err, fmt.Errorf("update supervisord: reload supervisord configuration: %w", err))
+		// Nothing reached supervisord: the next pass rereads, and hands
+		// the owed restarts over again.
+		a.reread.Store(true)
+		a.owedSubmitted = false
 		return
 	}
 	a.reread.Store(false)

@@ -94,6 +94,7 @@ func (a *Agent) Reconcile(ctx context.Context, force bool) *Result {
 	if res.Err != nil {
 		a.state.LastError = res.Err.Error()
 	}
+	a.scheduleNodeRetry(res)
 	a.metrics.observeReconcile(res, a.now().Sub(start))
 	if res.Outcome != OutcomeUnchanged {
 		changes := res.Changes

@@ -249,6 +249,23 @@ func statusEqual(a, b store.DaemonStatus) bool {
 	return true
 }
 
+// scheduleNodeRetry makes a pass that failed as a whole (supervisord or
+// nginx did not answer, a write failed) try again with backoff, like a
+// failed daemon; one that did not fail resets the backoff (a.mu held).
+func (a *Agent) scheduleNodeRetry(res *Result) {
+	if res.Outcome != OutcomeFailed || res.Err == nil {
+		if res.Outcome == OutcomeApplied || res.Outcome == OutcomeFailed {
+			a.nodeAttempts = 0
+		}
+		return
+	}
+	a.nodeAttempts++
+	at := a.now().Add(backoff(a.nodeAttempts))
+	if a.retryAt.IsZero() || at.Before(a.retryAt) {
+		a.retryAt = at
+	}
+}
+
 // retryDue reports whether a failed daemon's retry time has come, or a
 // retry was asked for.
 func (a *Agent) retryDue() bool {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -53,12 +52,7 @@ func cmdWatchNode(ts *testscript.TestScript, neg bool, args []string) {
 		w := &nodeWatch{stop: make(chan struct{}), done: make(chan struct{}),
 			pid: map[string]int{}, pidSeen: map[string]int{}, downSince: map[string]time.Time{}}
 		sup := supervisor.New(filepath.Join(ts.Getenv("WORK"), "supervisor.sock"))
-		sock := ts.Getenv("SOCK")
-		hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				var d net.Dialer
-				return d.DialContext(ctx, "unix", sock)
-			}}}
+		hc := newAPIClient(ts.Getenv("SOCK"), 10*time.Second).http
 		w.sample(sup, hc) // the baseline
 		go w.run(sup, hc)
 		watches.Store(ts, w)
@@ -108,6 +102,33 @@ func cmdWatchNode(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if w.statusMax.Seconds() > maxStatus {
 		ts.Fatalf("drover status took %s, more than %gs", w.statusMax, maxStatus)
+	}
+}
+
+// cmdStatusWithin asks the agent of node-world for its status and fails
+// unless the answer (200) comes within the duration: status-within 100ms.
+func cmdStatusWithin(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: status-within DURATION")
+	}
+	limit, err := time.ParseDuration(args[0])
+	if err != nil {
+		ts.Fatalf("status-within: %v", err)
+	}
+	hc := newAPIClient(ts.Getenv("SOCK"), 10*time.Second).http
+	start := time.Now()
+	resp, err := hc.Get("http://agent/v1/status")
+	took := time.Since(start)
+	if err != nil {
+		ts.Fatalf("drover status: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		ts.Fatalf("drover status: HTTP %s", resp.Status)
+	}
+	ts.Logf("status answered in %s", took.Round(time.Millisecond))
+	if took > limit {
+		ts.Fatalf("drover status took %s, more than %s", took, limit)
 	}
 }
 
