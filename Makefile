@@ -29,8 +29,10 @@ bench: ## run the benchmarks on generated large repositories
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 .PHONY: fuzz
-fuzz: ## fuzz the config decoder and validator for a while (FUZZTIME=1m)
-	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $${FUZZTIME:-1m} ./spec/
+fuzz: ## fuzz the config decoder, supervisord's XML-RPC answers and its event stream (FUZZTIME=1m each)
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $${FUZZTIME:-1m} ./spec/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeResponse$$' -fuzztime $${FUZZTIME:-1m} ./agent/supervisor/
+	$(GO) test -run '^$$' -fuzz '^FuzzListen$$' -fuzztime $${FUZZTIME:-1m} ./agent/supervisor/
 
 .PHONY: lint
 lint: ## gofmt, go vet and staticcheck

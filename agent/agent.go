@@ -9,9 +9,11 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/drover-sh/drover/agent/config"
+	"github.com/drover-sh/drover/agent/launch"
 	"github.com/drover-sh/drover/agent/network"
 	"github.com/drover-sh/drover/agent/source"
 	"github.com/drover-sh/drover/agent/store"
@@ -40,6 +42,9 @@ type Deps struct {
 	Network network.Applier
 	Log     *slog.Logger
 	Now     func() time.Time
+	// Accounts reads the account database tenants are checked against
+	// (agent/tenants.go); nil means /etc/passwd.
+	Accounts func() (launch.Accounts, error)
 }
 
 // Agent converges one node.
@@ -58,10 +63,18 @@ type Agent struct {
 	now    func() time.Time
 	// metrics is never nil; New registers it on a private registry.
 	metrics *metrics
+	// accounts: see Deps.Accounts and agent/tenants.go.
+	accounts func() (launch.Accounts, error)
 
-	// mu serialises everything that changes the node or the store:
-	// reconcile, drift repair, retries and event-driven status updates.
-	mu sync.Mutex
+	// passMu serialises passes (Reconcile, Restore, Uninstall), network
+	// calls to the source included. mu serialises what changes the node's
+	// state or the store: a pass once its revision is fetched, retries,
+	// event-driven status updates and network drift repair. Neither is
+	// held by what must answer while a dependency hangs: the status API
+	// reads the published snapshot (see snapshot.go) and file repairs take
+	// only fileMu (see watch.go).
+	passMu sync.Mutex
+	mu     sync.Mutex
 	// plan is the node plan of the revision last applied in this process
 	// (nil until one is, or when restored without the revision in the Git
 	// cache); the API reads it.
@@ -74,6 +87,8 @@ type Agent struct {
 	// forceNext asks the next pass to compare everything again.
 	retryAt   time.Time
 	forceNext bool
+	// nodeAttempts counts passes in a row that failed as a whole.
+	nodeAttempts int
 	// statusCache mirrors the store's daemon statuses (see daemonStatuses).
 	statusCache map[string]store.DaemonStatus
 	// events queues supervisord's process state changes for eventLoop.
@@ -84,6 +99,27 @@ type Agent struct {
 	// settle is how long a pass waits for started programs to leave
 	// STARTING (see settleTime); zero in the long-running agent.
 	settle time.Duration
+	// rollout restarts and removes programs in the background (see
+	// rollout.go); roll is what the agent keeps about it.
+	rollout     *supervisor.Rollout
+	roll        *rolloutState
+	stopRollout func()
+	// reread makes the next pass ask supervisord to reread its files even
+	// if drover wrote none: at start, supervisord may still run an older
+	// configuration than the files (an agent stopped mid-rollout), and
+	// after a repair of program files. reload makes it reload nginx after
+	// a repair of nginx files.
+	reread, reload atomic.Bool
+	// owedSubmitted is set once the restarts the store says are owed
+	// have been handed to the rollout (the first pass that reaches
+	// supervisord).
+	owedSubmitted bool
+	// fileMu serialises file repairs with the keys of the pass in
+	// progress (passKeys), which repairs leave alone.
+	fileMu   sync.Mutex
+	passKeys map[string]bool
+	// snap is what the status API answers from.
+	snap atomic.Pointer[snapshot]
 }
 
 // nodeState is what `drover status` reports about the node as a whole.
@@ -117,6 +153,7 @@ func New(cfg *config.Config, deps Deps) *Agent {
 		events: make(chan EventJSON, eventQueue),
 	}
 	a.layout = LayoutOf(a.opts)
+	a.accounts = deps.Accounts // tenant identity check (agent/tenants.go)
 	a.adoptOrphans = a.store != nil && a.store.Rebuilt()
 	if a.log == nil {
 		a.log = slog.Default()
@@ -125,7 +162,9 @@ func New(cfg *config.Config, deps Deps) *Agent {
 		a.fs = osFS{}
 	}
 	if a.sup == nil {
-		a.sup = supervisor.New(cfg.Supervisor.Socket)
+		c := supervisor.New(cfg.Supervisor.Socket)
+		c.Timeout = cfg.Supervisor.CallTimeout
+		a.sup = c
 	}
 	if cfg.Network != nil {
 		a.net = deps.Network
@@ -137,11 +176,17 @@ func New(cfg *config.Config, deps Deps) *Agent {
 	if runner == nil {
 		runner = execRunner{}
 	}
-	a.nginx = &Nginx{Runner: runner, TestCommand: cfg.Nginx.TestCommand, ReloadCommand: cfg.Nginx.ReloadCommand}
+	a.nginx = &Nginx{Runner: runner, TestCommand: cfg.Nginx.TestCommand, ReloadCommand: cfg.Nginx.ReloadCommand,
+		Timeout: cfg.Nginx.CommandTimeout}
 	if a.now == nil {
 		a.now = time.Now
 	}
 	a.metrics = newMetrics()
+	a.reread.Store(true)
+	a.newRollout()
+	a.mu.Lock()
+	a.publish()
+	a.mu.Unlock()
 	return a
 }
 

@@ -6,12 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -20,7 +18,6 @@ import (
 
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/netplan"
-	"github.com/drover-sh/drover/render"
 )
 
 // StatusJSON is GET /v1/status: the node as a whole.
@@ -122,67 +119,6 @@ func uuid5(name string) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
 }
 
-// Status reports the node.
-func (a *Agent) Status() (StatusJSON, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	rev, at, err := a.store.Applied()
-	if err != nil {
-		return StatusJSON{}, err
-	}
-	daemons, err := a.daemonStatuses()
-	if err != nil {
-		return StatusJSON{}, err
-	}
-	hist, err := a.store.History(10)
-	if err != nil {
-		return StatusJSON{}, err
-	}
-	s := StatusJSON{
-		Node: a.cfg.Node, Head: a.state.Head, Revision: rev, AppliedAt: at,
-		LastResult: string(a.state.LastResult), LastError: a.state.LastError, LastReconcile: a.state.LastReconcile,
-		SourceError: a.state.SourceError, NetworkError: a.state.NetworkError, Daemons: map[string]int{}, History: []HistoryJSON{},
-	}
-	if a.state.Rejected != "" {
-		s.Rejected = &RejectionJSON{Revision: a.state.Rejected, Diagnostics: a.state.RejectedDiags}
-	}
-	if r, ok, _ := a.store.Resource(networkKey); ok {
-		if ns, found, err := networkState(map[string]render.File{networkKey: {Data: r.Data}}); found && err == nil {
-			s.Network = &NetworkJSON{TenantInterface: ns.TenantInterface, TransitInterface: ns.TransitInterface,
-				Transit: ns.Transit.String(), Addresses: len(ns.Addresses), Routes: len(ns.Routes), NftTable: ns.NftTable,
-				DriftRepairs: a.state.NetworkRepairs}
-		}
-	}
-	for _, st := range daemons {
-		s.Daemons[st.Status]++
-	}
-	for _, h := range hist {
-		s.History = append(s.History, HistoryJSON{Revision: h.Revision, At: h.At, Result: h.Result, Summary: h.Summary})
-	}
-	return s, nil
-}
-
-// Daemons reports every daemon on this node, sorted by key.
-func (a *Agent) Daemons() ([]DaemonJSON, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	statuses, err := a.daemonStatuses()
-	if err != nil {
-		return nil, err
-	}
-	placed := map[string]*netplan.Daemon{}
-	if a.plan != nil {
-		for _, d := range a.plan.Programs {
-			placed[d.Key] = d
-		}
-	}
-	out := []DaemonJSON{}
-	for _, key := range slices.Sorted(maps.Keys(statuses)) {
-		out = append(out, daemonJSON(statuses[key], placed[key]))
-	}
-	return out, nil
-}
-
 func daemonJSON(st store.DaemonStatus, d *netplan.Daemon) DaemonJSON {
 	parts := strings.SplitN(st.Key, "/", 3)
 	for len(parts) < 3 {
@@ -253,17 +189,12 @@ func (a *Agent) Serve(ctx context.Context) error {
 		go srv.Serve(mln)
 	}
 	if addr := a.cfg.API.WebhookListen; addr != "" {
-		h, err := a.webhookHandler()
+		// Limits and timeouts against unauthenticated clients: webhook.go.
+		srv, wln, err := a.listenWebhook(addr, webhookDefaults)
 		if err != nil {
 			ln.Close()
 			return err
 		}
-		wln, err := net.Listen("tcp", addr)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("listen for webhooks on %s: %w", addr, err)
-		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		servers = append(servers, srv)
 		go srv.Serve(wln)
 	}
@@ -311,8 +242,10 @@ func (a *Agent) apiHandler() http.Handler {
 		reply(w, map[string]string{"retrying": key}, err)
 	})
 	mux.HandleFunc("POST /v1/reconcile", func(w http.ResponseWriter, r *http.Request) {
-		// A client that goes away must not cut a pass short.
+		// A client that goes away must not cut a pass short; the restarts
+		// it started are waited for, as long as the client waits.
 		res := a.Reconcile(context.WithoutCancel(r.Context()), true)
+		a.settleInto(r.Context(), res)
 		reply(w, reconcileJSON(res), nil)
 	})
 	mux.HandleFunc("POST /v1/events", a.handleEvent)

@@ -126,7 +126,7 @@ func TestWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.agent.cfg.API.WebhookSecretFile = file
-	hook, err := h.agent.webhookHandler()
+	hook, err := h.agent.webhookHandler(webhookDefaults.MaxBody)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestWebhook(t *testing.T) {
 	}
 	// No secret, or a short one: refused at start.
 	h.agent.cfg.API.WebhookSecretFile = ""
-	if _, err := h.agent.webhookHandler(); err == nil {
+	if _, err := h.agent.webhookHandler(webhookDefaults.MaxBody); err == nil {
 		t.Error("a webhook without a secret was accepted")
 	}
 }

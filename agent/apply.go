@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/drover-sh/drover/agent/launch"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/agent/supervisor"
 	"github.com/drover-sh/drover/netplan"
@@ -24,9 +23,6 @@ import (
 
 // applyOpts adjust an apply pass.
 type applyOpts struct {
-	// scope, when non-nil, limits the pass to those keys (drift repair of
-	// files changed by hand); statuses are left alone.
-	scope map[string]bool
 	// trustStore skips reading files the store says are installed as
 	// desired (see diffFiles).
 	trustStore bool
@@ -66,12 +62,9 @@ func hashOf(b []byte) string {
 // changed by hand, and passes after a restart or asked for (retry, drover
 // reconcile) compare with the disk. On a large node this saves reading
 // every one of some 13,000 files on each commit.
-func (a *Agent) diffFiles(desired map[string]render.File, installed map[string]store.Resource, scope map[string]bool, trust bool) diff {
+func (a *Agent) diffFiles(desired map[string]render.File, installed map[string]store.Resource, trust bool) diff {
 	d := diff{writes: map[render.Root][]write{}, removes: map[render.Root][]string{}}
 	for _, key := range slices.Sorted(maps.Keys(desired)) {
-		if scope != nil && !scope[key] {
-			continue
-		}
 		f := desired[key]
 		r, stored := installed[key]
 		stored = stored && r.Mode == f.Mode && bytes.Equal(r.Data, f.Data)
@@ -95,9 +88,6 @@ func (a *Agent) diffFiles(desired map[string]render.File, installed map[string]s
 		d.writes[f.Root] = append(d.writes[f.Root], write{key: key, path: p, file: f, old: old, oldMode: mode, existed: err == nil})
 	}
 	for _, key := range slices.Sorted(maps.Keys(installed)) {
-		if scope != nil && !scope[key] {
-			continue
-		}
 		if _, ok := desired[key]; !ok {
 			root, _ := splitKey(key)
 			d.removes[root] = append(d.removes[root], key)
@@ -119,10 +109,12 @@ type pass struct {
 	change    store.Change
 	// failed maps program names to why they could not be applied.
 	failed map[string]string
-	// restart lists programs whose exec spec alone changed.
-	restart []string
-	// touched lists programs supervisord added, changed or restarted.
+	// touched lists programs supervisord added.
 	touched []string
+	// owed lists programs whose exec spec this pass rewrote.
+	owed []string
+	// tenants is the tenant identity check's (agent/tenants.go).
+	tenants admission
 }
 
 // apply installs desired (steps 3 to 6 of SPEC §6) as ordered steps, each
@@ -132,27 +124,31 @@ type pass struct {
 func (a *Agent) apply(ctx context.Context, rev string, plan *netplan.NodePlan, desired map[string]render.File, o applyOpts) *Result {
 	res := &Result{Revision: rev, Outcome: OutcomeApplied, Failed: map[string]string{}}
 	defer res.took("apply", time.Now())
-	installed, err := a.installed(o.scope)
+	installed, err := a.store.Resources()
 	if err != nil {
 		res.Outcome, res.Err = OutcomeFailed, fmt.Errorf("read store: %w", err)
 		return res
 	}
-	if a.adoptOrphans && o.scope == nil {
+	if a.adoptOrphans {
 		a.adoptOrphans = false
 		a.adopt(installed)
 	}
 	p := &pass{rev: rev, plan: plan, desired: desired, installed: installed, opts: o, res: res,
 		change: store.Change{Revision: rev, At: a.now()}, failed: map[string]string{}}
-	p.diff = a.diffFiles(desired, installed, o.scope, o.trustStore)
+	p.diff = a.diffFiles(desired, installed, o.trustStore)
+	a.holdKeys(p.diff)
+	defer a.releaseKeys()
 	for _, f := range p.diff.adopt {
 		p.change.Put = append(p.change.Put, resourceOf(f))
 	}
 	for _, step := range []func(context.Context, *pass){
+		a.stepAdmitTenants, // tenant identity check (agent/tenants.go)
 		a.stepNetwork,
 		a.stepExecSpecs,
 		a.stepSupervisor,
 		a.stepRemoveExecSpecs,
 		a.stepNginx,
+		a.stepRefusedTenants, // tenant identity check (agent/tenants.go)
 		a.stepRecord,
 	} {
 		step(ctx, p)
@@ -164,32 +160,42 @@ func (a *Agent) apply(ctx context.Context, rev string, plan *netplan.NodePlan, d
 // to their tenant address. A state that failed is not recorded, so the next
 // pass (or the retry) applies it again.
 func (a *Agent) stepNetwork(ctx context.Context, p *pass) {
-	if p.opts.scope == nil && !a.applyNetwork(ctx, p.plan, p.desired, p.res, p.failed) {
+	if !a.applyNetwork(ctx, p.plan, p.desired, p.res, p.failed) {
 		p.change.Put = slices.DeleteFunc(p.change.Put, func(r store.Resource) bool { return r.Key == networkKey })
 	}
 }
 
 // stepExecSpecs writes changed exec specs before supervisord sees their
 // programs (it may start one as soon as it is added). A program whose spec
-// changed but whose section did not must be restarted to read it.
+// changed must be restarted to read it, even if its section did not
+// change: it is recorded as owed before the spec is written (see owe).
 func (a *Agent) stepExecSpecs(_ context.Context, p *pass) {
+	var owed []string
 	for _, w := range p.diff.writes[render.RootExec] {
-		program := strings.TrimSuffix(path.Base(w.file.Path), ".json")
+		if w.existed {
+			owed = append(owed, programOfSpec(w.file.Path))
+		}
+	}
+	a.owe(owed)
+	p.owed = owed
+	for _, w := range p.diff.writes[render.RootExec] {
+		program := programOfSpec(w.file.Path)
 		if err := a.fs.WriteFile(w.path, w.file.Data, w.file.Mode); err != nil {
 			p.failed[program] = fmt.Sprintf("write exec spec: %v", err)
 			continue
 		}
 		p.change.Put = append(p.change.Put, resourceOf(w.file))
 		p.res.changef("wrote exec spec of %s", program)
-		if w.existed {
-			p.restart = append(p.restart, program)
-		}
 	}
 }
 
-// stepSupervisor writes program files, removes drover's stale ones, then
-// lets supervisord reread once and touches only the groups that changed,
-// plus the restarts (exec spec changed, or a failed program's retry is due).
+func programOfSpec(file string) string { return strings.TrimSuffix(path.Base(file), ".json") }
+
+// stepSupervisor writes program files and removes drover's stale ones,
+// lets supervisord reread them once, and adds new programs at once
+// (nothing of theirs is down). Every other difference — changed and
+// removed programs, owed restarts, retries that are due — goes to the
+// rollout, which restarts each program on its own in the background.
 func (a *Agent) stepSupervisor(ctx context.Context, p *pass) {
 	res := p.res
 	changed := false
@@ -212,37 +218,43 @@ func (a *Agent) stepSupervisor(ctx context.Context, p *pass) {
 		p.change.Delete = append(p.change.Delete, key)
 		res.changef("removed %s", key)
 	}
-	restart := p.restart
-	if p.opts.scope == nil {
-		restart = append(restart, a.dueRestarts(ctx, p.plan)...)
+	// The programs owed a restart: those whose spec this pass wrote, and
+	// at start every one the store says is owed (a restart in flight when
+	// the agent stopped).
+	restart := p.owed
+	reread := a.reread.Load()
+	if !a.owedSubmitted {
+		restart = slices.Sorted(maps.Keys(a.pendingRestarts()))
 	}
-	restart = a.enabledOnly(p.plan, restart)
-	if !changed && len(restart) == 0 {
+	retry := a.dueRestarts(ctx, p.plan)
+	if !changed && len(restart) == 0 && len(retry) == 0 && !reread {
 		return
 	}
 	start := time.Now()
-	upd, err := supervisor.Update(ctx, a.sup, restart)
-	res.took("supervisord", start)
-	for group, gerr := range upd.Failed {
-		p.failed[group] = fmt.Sprintf("supervisord: %v", gerr)
+	defer res.took("supervisord", start)
+	added, changedGroups, removed, err := a.sup.ReloadConfig(ctx)
+	if err != nil {
+		res.Err = errors.Join(res.Err, fmt.Errorf("update supervisord: reload supervisord configuration: %w", err))
+		// Nothing reached supervisord: the next pass rereads, and hands
+		// the owed restarts over again.
+		a.reread.Store(true)
+		a.owedSubmitted = false
+		return
 	}
-	if err != nil && len(upd.Failed) == 0 {
-		res.Err = errors.Join(res.Err, fmt.Errorf("update supervisord: %w", err))
+	a.reread.Store(false)
+	a.owedSubmitted = true
+	slices.Sort(added)
+	for i, err := range a.sup.Batch(ctx, supervisor.OpAdd, added) {
+		if err != nil && !supervisor.IsFault(err, supervisor.FaultAlreadyAdded) {
+			p.failed[added[i]] = fmt.Sprintf("supervisord: supervisord group %s: add: %v", added[i], err)
+			continue
+		}
+		res.changef("added program %s", added[i])
+		p.touched = append(p.touched, added[i])
 	}
-	for _, g := range upd.Added {
-		res.changef("added program %s", g)
+	if n := a.submitRollout(a.plan, p.plan, changedGroups, removed, restart, retry); n > 0 {
+		res.changef("queued %d program restarts and removals", n)
 	}
-	for _, g := range upd.Changed {
-		res.changef("updated program %s", g)
-	}
-	for _, g := range upd.Removed {
-		res.changef("removed program %s", g)
-		launch.RemoveMemoryCgroups(g)
-	}
-	for _, g := range upd.Restarted {
-		res.changef("restarted program %s", g)
-	}
-	p.touched = slices.Concat(upd.Added, upd.Changed, upd.Restarted)
 }
 
 // stepRemoveExecSpecs removes the exec specs of removed programs, after
@@ -284,7 +296,9 @@ func (a *Agent) stepNginx(ctx context.Context, p *pass) {
 			removed = append(removed, key)
 		}
 	}
-	if len(written) == 0 && len(removed) == 0 && failed == "" {
+	// A repair of nginx files asked for a reload (see Repair).
+	reload := a.reload.Swap(false)
+	if len(written) == 0 && len(removed) == 0 && failed == "" && !reload {
 		return
 	}
 	if failed == "" {
@@ -319,13 +333,7 @@ func (a *Agent) stepNginx(ctx context.Context, p *pass) {
 // something.
 func (a *Agent) stepRecord(ctx context.Context, p *pass) {
 	res := p.res
-	if p.opts.scope == nil {
-		a.recordStatuses(ctx, p.plan, p.touched, p.failed, &p.change, res)
-	} else {
-		for program, reason := range p.failed {
-			res.Failed[a.keyOf(p.plan, program)] = reason
-		}
-	}
+	a.recordStatuses(ctx, p.plan, p.touched, p.failed, &p.change, res)
 	if res.Err != nil || len(res.Failed) > 0 {
 		res.Outcome = OutcomeFailed
 	}
@@ -342,9 +350,9 @@ func (a *Agent) stepRecord(ctx context.Context, p *pass) {
 	}
 }
 
-// keyOf is the daemon key of a program when the plan knows it, else the
+// keyIn is the daemon key of a program when the plan knows it, else the
 // program name.
-func (a *Agent) keyOf(plan *netplan.NodePlan, program string) string {
+func keyIn(plan *netplan.NodePlan, program string) string {
 	if plan != nil {
 		for _, d := range plan.Programs {
 			if d.Program == program {
@@ -403,31 +411,6 @@ func (a *Agent) programsOfNginxFiles(plan *netplan.NodePlan, writes []write, rem
 
 func fileStem(p string) string { return strings.TrimSuffix(path.Base(p), ".conf") }
 
-// enabledOnly keeps the programs that are enabled in plan (a disabled
-// program whose exec spec changed stays stopped).
-func (a *Agent) enabledOnly(plan *netplan.NodePlan, programs []string) []string {
-	enabled := map[string]bool{}
-	if plan == nil {
-		for _, p := range programs {
-			enabled[p] = true
-		}
-	}
-	if plan != nil {
-		for _, d := range plan.Programs {
-			enabled[d.Program] = d.Enabled
-		}
-	}
-	var out []string
-	seen := map[string]bool{}
-	for _, p := range programs {
-		if enabled[p] && !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 func resourceOf(f render.File) store.Resource {
 	return store.Resource{Key: Key(f.Root, f.Path), Mode: f.Mode, Hash: hashOf(f.Data), Data: f.Data}
 }
@@ -456,25 +439,6 @@ func (a *Agent) dueRestarts(ctx context.Context, plan *netplan.NodePlan) []strin
 		}
 	}
 	return out
-}
-
-// installed reads what the store says is installed: everything, or only the
-// keys in scope (a repair of a few files must not read thousands).
-func (a *Agent) installed(scope map[string]bool) (map[string]store.Resource, error) {
-	if scope == nil {
-		return a.store.Resources()
-	}
-	out := make(map[string]store.Resource, len(scope))
-	for key := range scope {
-		r, ok, err := a.store.Resource(key)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out[key] = r
-		}
-	}
-	return out, nil
 }
 
 // adopt adds to installed the files an earlier life of the agent wrote

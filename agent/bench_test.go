@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover/agent/config"
+	"github.com/drover-sh/drover/agent/launch"
 	"github.com/drover-sh/drover/agent/source"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/agent/supervisor"
@@ -54,7 +55,13 @@ func BenchmarkReconcileNoop(b *testing.B) {
 	}
 	fs, sup := newFakeFS(), supervisor.NewFake()
 	fs.supDir, fs.onWrite = cfg.Supervisor.ConfDir, sup.SetFiles
-	a := New(cfg, Deps{Store: st, Source: src, FS: fs, Supervisor: sup, Runner: &fakeRunner{}, Log: slog.New(slog.DiscardHandler)})
+	// Every generated tenant is a local user: t{i} has uid 10000+i.
+	accounts := fakeAccounts{}
+	for i := range gen.Default.Tenants {
+		accounts[uint32(10000+i)] = gen.TenantName(i)
+	}
+	a := New(cfg, Deps{Store: st, Source: src, FS: fs, Supervisor: sup, Runner: &fakeRunner{}, Log: slog.New(slog.DiscardHandler),
+		Accounts: func() (launch.Accounts, error) { return accounts, nil }})
 	ctx := context.Background()
 	start := time.Now()
 	if res := a.Reconcile(ctx, false); res.Outcome != OutcomeApplied {

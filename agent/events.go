@@ -35,6 +35,7 @@ func (a *Agent) handleEvent(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	a.rollout.Poke() // a restart in flight may have moved on
 	select {
 	case a.events <- ev:
 		w.WriteHeader(http.StatusNoContent)
@@ -75,6 +76,7 @@ func (a *Agent) eventLoop(ctx context.Context) {
 // event says something changed, supervisord says what is true now (events
 // arrive late, e.g. STOPPED after drover restarted a program).
 func (a *Agent) ProcessEvents(ctx context.Context, events []EventJSON) {
+	a.rollout.Poke()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.plan == nil {
@@ -99,18 +101,44 @@ func (a *Agent) ProcessEvents(ctx context.Context, events []EventJSON) {
 			daemons = append(daemons, d)
 		}
 	}
+	a.updateStatuses(ctx, daemons, nil)
+}
+
+// updateStatuses asks supervisord about the daemons in one request and
+// records the statuses that changed. failed holds failures by program that
+// win over what supervisord says (a restart that could not be done);
+// disabled daemons are stopped.
+func (a *Agent) updateStatuses(ctx context.Context, daemons []*netplan.Daemon, failed map[string]string) {
 	if len(daemons) == 0 {
 		return
 	}
+	statuses, err := a.daemonStatuses()
+	if err != nil {
+		return
+	}
+	var ask []*netplan.Daemon
+	for _, d := range daemons {
+		if d.Enabled && failed[d.Program] == "" {
+			ask = append(ask, d)
+		}
+	}
 	now := a.now()
-	observed := a.observe(ctx, daemons, now)
+	observed := a.observe(ctx, ask, now)
 	change := store.Change{At: now}
 	for _, d := range daemons {
-		o := observed[d.Key]
-		if strings.HasPrefix(o.reason, "supervisord: ") {
+		st, ok := statuses[d.Key]
+		if !ok {
+			continue
+		}
+		o, seen := observed[d.Key]
+		switch {
+		case failed[d.Program] != "":
+			o = observation{status: StatusFailed, reason: failed[d.Program]}
+		case !d.Enabled:
+			o = observation{status: StatusStopped, reason: "disabled"}
+		case !seen || strings.HasPrefix(o.reason, "supervisord: "):
 			continue // supervisord did not answer (shutting down): nothing learned
 		}
-		st := statuses[d.Key]
 		old := st
 		st.Status, st.Reason, st.PIDs = o.status, o.reason, o.pids
 		if st.Status == old.Status && st.Reason == old.Reason && slices.Equal(st.PIDs, old.PIDs) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover/agent/config"
+	"github.com/drover-sh/drover/agent/launch"
 	"github.com/drover-sh/drover/agent/network"
 	"github.com/drover-sh/drover/agent/source"
 	"github.com/drover-sh/drover/agent/store"
@@ -217,6 +218,8 @@ type harness struct {
 	clock time.Time
 	cfg   *config.Config
 	stDir string
+	// accounts is the node's passwd database: every tenant the tests use.
+	accounts fakeAccounts
 }
 
 func newHarness(t *testing.T) *harness {
@@ -229,7 +232,8 @@ source { url = "file:///repo" }
 		t.Fatal(diags)
 	}
 	h := &harness{t: t, src: newFakeSource(), fs: newFakeFS(), sup: supervisor.NewFake(), nginx: &fakeRunner{},
-		clock: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), cfg: cfg, stDir: t.TempDir()}
+		clock: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), cfg: cfg, stDir: t.TempDir(),
+		accounts: fakeAccounts{10042: "acme", 20000: "other"}}
 	h.fs.supDir = cfg.Supervisor.ConfDir
 	h.fs.onWrite = h.sup.SetFiles
 	h.openStore()
@@ -248,13 +252,17 @@ func (h *harness) openStore() {
 
 func (h *harness) newAgent() {
 	h.agent = New(h.cfg, Deps{Store: h.store, Source: h.src, FS: h.fs, Supervisor: h.sup, Runner: h.nginx,
-		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return h.clock }})
+		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return h.clock }, Accounts: h.readAccounts})
+	h.t.Cleanup(h.agent.Close)
 }
+
+func (h *harness) readAccounts() (launch.Accounts, error) { return h.accounts, nil }
 
 // reconcile runs one pass and fails the test on an unexpected outcome.
 func (h *harness) reconcile(want Outcome) *Result {
 	h.t.Helper()
 	res := h.agent.Reconcile(context.Background(), false)
+	h.agent.settleInto(context.Background(), res)
 	if res.Outcome != want {
 		h.t.Fatalf("outcome %s (err %v, failed %v), want %s", res.Outcome, res.Err, res.Failed, want)
 	}
@@ -285,5 +293,6 @@ func supervisorFakeWith(h *harness) *supervisor.Fake {
 // newAgentWith is newAgent keeping a network fake (a restarted agent).
 func (h *harness) newAgentWith(net network.Applier) {
 	h.agent = New(h.cfg, Deps{Store: h.store, Source: h.src, FS: h.fs, Supervisor: h.sup, Runner: h.nginx, Network: net,
-		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return h.clock }})
+		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return h.clock }, Accounts: h.readAccounts})
+	h.t.Cleanup(h.agent.Close)
 }

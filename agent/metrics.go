@@ -18,6 +18,8 @@ type metrics struct {
 	driftRepairs    prometheus.Counter
 	sourceUp        prometheus.Gauge
 	rejected        prometheus.Counter
+	restarts        *prometheus.CounterVec
+	restartsPending prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -49,9 +51,15 @@ func newMetrics() *metrics {
 		rejected: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "drover_rejected_revisions_total", Help: "Invalid revisions rejected.",
 		}),
+		restarts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "drover_program_restarts_total", Help: "Programs restarted or removed by drover, by kind (updated, restarted, removed, failed).",
+		}, []string{"kind"}),
+		restartsPending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "drover_program_restarts_pending", Help: "Programs waiting for or in the middle of a restart or removal.",
+		}),
 	}
 	m.registry.MustRegister(m.reconcileSecs, m.reconciles, m.appliedRevision, m.daemons,
-		m.fetchSeconds, m.driftRepairs, m.sourceUp, m.rejected)
+		m.fetchSeconds, m.driftRepairs, m.sourceUp, m.rejected, m.restarts, m.restartsPending)
 	return m
 }
 

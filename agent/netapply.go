@@ -88,6 +88,7 @@ func (a *Agent) applyNetwork(ctx context.Context, plan *netplan.NodePlan, desire
 func (a *Agent) checkNetwork(ctx context.Context) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	defer a.publish()
 	r, ok, err := a.store.Resource(networkKey)
 	if err != nil || !ok {
 		return
@@ -120,14 +121,21 @@ func (a *Agent) checkNetwork(ctx context.Context) {
 // exec specs, nginx files, memory cgroups, and — only here — the nftables
 // table and drover's addresses and routes. The store is emptied.
 func (a *Agent) Uninstall(ctx context.Context) *Result {
+	a.passMu.Lock()
+	defer a.passMu.Unlock()
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	installed, err := a.store.Resources()
 	if err != nil {
+		a.mu.Unlock()
 		return &Result{Outcome: OutcomeFailed, Err: err}
 	}
 	s, hasNet, _ := networkState(filesOf(installed))
 	res := a.apply(ctx, "", nil, map[string]render.File{}, applyOpts{})
+	a.mu.Unlock()
+	a.settleInto(ctx, res) // the programs are gone before their addresses
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	defer a.publish()
 	if hasNet && a.net != nil {
 		if err := a.net.Remove(ctx, s.NftTable, s.Managed()); err != nil {
 			res.Err = errors.Join(res.Err, fmt.Errorf("remove network: %w", err))

@@ -19,7 +19,7 @@ func withNetwork(h *harness) *network.Fake {
 	f.AddLink(nw.TenantInterface)
 	f.AddLink(nw.TransitInterface)
 	h.agent = New(h.cfg, Deps{Store: h.store, Source: h.src, FS: h.fs, Supervisor: h.sup, Runner: h.nginx, Network: f,
-		Log: h.agent.log, Now: h.agent.now})
+		Log: h.agent.log, Now: h.agent.now, Accounts: h.readAccounts})
 	return f
 }
 

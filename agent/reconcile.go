@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover/agent/network"
+	"github.com/drover-sh/drover/agent/source"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/netplan"
 	"github.com/drover-sh/drover/render"
@@ -74,17 +75,26 @@ var errRejected = errors.New("revision rejected")
 
 // Reconcile runs one pass of SPEC §6's loop. force skips the "head
 // unchanged" shortcut: everything is compared again and failed work retried.
+//
+// The source is asked for its head and the revision fetched before a.mu is
+// taken: a hung Git server (each call has its deadline) then holds up only
+// the next pass, never the status API, events, retries or repairs.
 func (a *Agent) Reconcile(ctx context.Context, force bool) *Result {
+	a.passMu.Lock()
+	defer a.passMu.Unlock()
+	start := a.now()
+	src := a.ask(ctx, force)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	start := a.now()
-	res := a.reconcile(ctx, force)
+	defer a.publish()
+	res := a.reconcile(ctx, force, src)
 	a.state.LastReconcile = start
 	a.state.LastResult = res.Outcome
 	a.state.LastError = ""
 	if res.Err != nil {
 		a.state.LastError = res.Err.Error()
 	}
+	a.scheduleNodeRetry(res)
 	a.metrics.observeReconcile(res, a.now().Sub(start))
 	if res.Outcome != OutcomeUnchanged {
 		changes := res.Changes
@@ -108,8 +118,43 @@ func (a *Agent) Reconcile(ctx context.Context, force bool) *Result {
 	return res
 }
 
+// sourceAnswer is what the source said at the start of a pass.
+type sourceAnswer struct {
+	head    string
+	headErr error
+	// fetched is set when the head was fetched (fr, fetchErr, took).
+	fetched  bool
+	fr       source.FetchResult
+	fetchErr error
+	took     time.Duration
+}
+
+// ask learns the source's head and fetches it when the pass will need it
+// (a new head, a forced pass or a due retry), without a.mu.
+func (a *Agent) ask(ctx context.Context, force bool) sourceAnswer {
+	var ans sourceAnswer
+	ans.head, ans.headErr = a.src.Head(ctx)
+	if ans.headErr != nil {
+		return ans
+	}
+	a.mu.Lock()
+	need := (force || a.retryDue() || a.dirty() || ans.head != a.lastHead) && a.state.Rejected != ans.head
+	a.mu.Unlock()
+	if need {
+		start := time.Now()
+		ans.fetched = true
+		ans.fr, ans.fetchErr = a.src.Fetch(ctx, ans.head)
+		ans.took = time.Since(start)
+		a.metrics.fetchSeconds.Observe(ans.took.Seconds())
+	}
+	return ans
+}
+
+// dirty reports whether a repair left supervisord or nginx to be told.
+func (a *Agent) dirty() bool { return a.reread.Load() || a.reload.Load() }
+
 // reconcile is the pass itself, as ordered steps.
-func (a *Agent) reconcile(ctx context.Context, force bool) *Result {
+func (a *Agent) reconcile(ctx context.Context, force bool, src sourceAnswer) *Result {
 	if a.retryDue() {
 		// Consume the retry: the pass records new retry times for what
 		// still fails; a pass that never gets to apply (source down) must
@@ -118,7 +163,7 @@ func (a *Agent) reconcile(ctx context.Context, force bool) *Result {
 	}
 
 	// Step 1: learn the remote head cheaply; stop if nothing is new.
-	head, err := a.src.Head(ctx)
+	head, err := src.head, src.headErr
 	if err != nil {
 		a.state.SourceError = err.Error()
 		_ = a.store.SetMeta(store.MetaSourceError, err.Error())
@@ -138,7 +183,7 @@ func (a *Agent) reconcile(ctx context.Context, force bool) *Result {
 	}
 	a.metrics.sourceUp.Set(1)
 	a.state.Head = head
-	if !force && head == a.lastHead && a.state.Rejected != head {
+	if !force && head == a.lastHead && a.state.Rejected != head && !a.dirty() {
 		return &Result{Revision: head, Outcome: OutcomeUnchanged}
 	}
 	// A rejected head stays rejected (it is never applied, even in part);
@@ -160,7 +205,7 @@ func (a *Agent) reconcile(ctx context.Context, force bool) *Result {
 
 	// Step 2: fetch what is new, load and validate the revision.
 	var took Result
-	plan, desired, err := a.load(ctx, head, &took)
+	plan, desired, err := a.load(ctx, src, &took)
 	if errors.Is(err, errRejected) {
 		a.reject(head, err)
 		return &Result{Revision: head, Outcome: OutcomeRejected, Err: err}
@@ -181,19 +226,25 @@ func (a *Agent) reconcile(ctx context.Context, force bool) *Result {
 	return res
 }
 
-// load fetches rev and renders this node's desired state. Invalid input is
-// wrapped in errRejected.
-func (a *Agent) load(ctx context.Context, rev string, took *Result) (*netplan.NodePlan, map[string]render.File, error) {
-	fetchStart := time.Now()
-	fr, err := a.src.Fetch(ctx, rev)
-	a.metrics.fetchSeconds.Observe(time.Since(fetchStart).Seconds())
-	took.took("fetch", fetchStart)
-	if err != nil {
-		return nil, nil, fmt.Errorf("fetch %s: %w", short(rev), err)
+// load takes the fetched head (fetching it now if ask did not) and renders
+// this node's desired state. Invalid input is wrapped in errRejected.
+func (a *Agent) load(ctx context.Context, src sourceAnswer, took *Result) (*netplan.NodePlan, map[string]render.File, error) {
+	rev := src.head
+	if !src.fetched {
+		start := time.Now()
+		src.fr, src.fetchErr = a.src.Fetch(ctx, rev)
+		src.took = time.Since(start)
 	}
-	if fr.Forced {
+	if took.Took == nil {
+		took.Took = map[string]time.Duration{}
+	}
+	took.Took["fetch"] += src.took.Round(time.Millisecond)
+	if src.fetchErr != nil {
+		return nil, nil, fmt.Errorf("fetch %s: %w", short(rev), src.fetchErr)
+	}
+	if src.fr.Forced {
 		a.log.Warn("BRANCH WAS FORCE-PUSHED: the new head does not descend from the previous one; following it",
-			"branch", a.cfg.Source.Branch, "previous", short(fr.Previous), "head", short(rev))
+			"branch", a.cfg.Source.Branch, "previous", short(src.fr.Previous), "head", short(rev))
 	}
 	// BEGIN poison guard (agent/poison.go): a revision that kills the agent
 	// while it is loaded is rejected after restarts, not loaded forever.
@@ -262,8 +313,11 @@ func (a *Agent) reject(rev string, err error) {
 // must not leave the node bare. It also loads the applied revision's plan
 // from the local Git cache when it is there, for status reporting.
 func (a *Agent) Restore(ctx context.Context) *Result {
+	a.passMu.Lock()
+	defer a.passMu.Unlock()
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	defer a.publish()
 	rev, _, err := a.store.Applied()
 	if err != nil || rev == "" {
 		return &Result{Outcome: OutcomeUnchanged}
@@ -335,6 +389,8 @@ func (a *Agent) running() map[string]render.File {
 
 // desiredOf renders a plan into files by store key.
 func (a *Agent) desiredOf(plan *netplan.NodePlan) map[string]render.File {
+	// Tenant identity check (agent/tenants.go): refused tenants get nothing installed.
+	plan = a.admitted(plan)
 	files := map[string]render.File{}
 	for _, f := range render.Node(plan, a.opts) {
 		files[Key(f.Root, f.Path)] = f

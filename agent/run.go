@@ -2,6 +2,8 @@ package agent
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"time"
 )
@@ -79,7 +81,7 @@ func (a *Agent) prepareDirs() error {
 }
 
 // Once is `drover agent --once`: re-apply the stored state, run one full
-// reconcile, and report it.
+// reconcile, wait for the restarts it started, and report it.
 func (a *Agent) Once(ctx context.Context) *Result {
 	a.settle = settleTime
 	if err := a.prepareDirs(); err != nil {
@@ -90,10 +92,35 @@ func (a *Agent) Once(ctx context.Context) *Result {
 		a.log.Error("re-applying the stored state failed", "error", restored.Err)
 	}
 	res := a.Reconcile(ctx, false)
+	a.settleInto(ctx, res)
 	var changes []string
 	for _, c := range restored.Changes {
 		changes = append(changes, "re-applied from the store: "+c)
 	}
 	res.Changes = append(changes, res.Changes...)
 	return res
+}
+
+// settleInto waits for the background restarts and adds what they changed
+// and what failed to res.
+func (a *Agent) settleInto(ctx context.Context, res *Result) {
+	changes, failed, err := a.Settle(ctx)
+	res.Changes = append(res.Changes, changes...)
+	if err != nil {
+		res.Err = errors.Join(res.Err, fmt.Errorf("waiting for restarts: %w", err))
+	}
+	if len(failed) > 0 {
+		a.mu.Lock()
+		plan := a.plan
+		a.mu.Unlock()
+		if res.Failed == nil {
+			res.Failed = map[string]string{}
+		}
+		for program, reason := range failed {
+			res.Failed[keyIn(plan, program)] = reason
+		}
+		if res.Outcome == OutcomeApplied || res.Outcome == OutcomeUnchanged {
+			res.Outcome = OutcomeFailed
+		}
+	}
 }

@@ -125,6 +125,9 @@ func summarize(infos []supervisor.ProcessInfo, errs []error) (o observation, sta
 	return o, starting
 }
 
+// reasonQueued is the reason of a daemon waiting for its restart.
+const reasonQueued = "restart queued; the previous configuration runs until then"
+
 // Reasons of process failures start with these, apply failures do not.
 const (
 	reasonSupervisord = "supervisord reports "
@@ -166,7 +169,7 @@ func (a *Agent) recordStatuses(ctx context.Context, plan *netplan.NodePlan, touc
 	var toObserve []*netplan.Daemon
 	for _, d := range plan.Programs {
 		st, had := prev[d.Key]
-		if failed[d.Program] == "" && d.Enabled && (isTouched[d.Program] || !had || st.Status != StatusRunning) {
+		if failed[d.Program] == "" && d.Enabled && !a.rollout.Pending(d.Program) && (isTouched[d.Program] || !had || st.Status != StatusRunning) {
 			toObserve = append(toObserve, d)
 		}
 	}
@@ -195,6 +198,9 @@ func (a *Agent) recordStatuses(ctx context.Context, plan *netplan.NodePlan, touc
 			st.Status, st.Reason, st.PIDs = StatusFailed, failed[d.Program], nil
 		case !d.Enabled:
 			st.Status, st.Reason, st.PIDs = StatusStopped, "disabled", nil
+		case a.rollout.Pending(d.Program):
+			// Its processes still run the previous configuration.
+			st.Status, st.Reason = StatusProvisioning, reasonQueued
 		case isTouched[d.Program] || !had || st.Status != StatusRunning:
 			o := observed[d.Key]
 			st.Status, st.Reason, st.PIDs = o.status, o.reason, o.pids
@@ -241,6 +247,23 @@ func statusEqual(a, b store.DaemonStatus) bool {
 		}
 	}
 	return true
+}
+
+// scheduleNodeRetry makes a pass that failed as a whole (supervisord or
+// nginx did not answer, a write failed) try again with backoff, like a
+// failed daemon; one that did not fail resets the backoff (a.mu held).
+func (a *Agent) scheduleNodeRetry(res *Result) {
+	if res.Outcome != OutcomeFailed || res.Err == nil {
+		if res.Outcome == OutcomeApplied || res.Outcome == OutcomeFailed {
+			a.nodeAttempts = 0
+		}
+		return
+	}
+	a.nodeAttempts++
+	at := a.now().Add(backoff(a.nodeAttempts))
+	if a.retryAt.IsZero() || at.Before(a.retryAt) {
+		a.retryAt = at
+	}
 }
 
 // retryDue reports whether a failed daemon's retry time has come, or a
@@ -297,12 +320,14 @@ func (a *Agent) daemonStatuses() (map[string]store.DaemonStatus, error) {
 	return a.statusCache, nil
 }
 
-// record writes a change to the store and to the status cache.
+// record writes a change to the store and to the status cache, and
+// publishes the statuses (a.mu held).
 func (a *Agent) record(c store.Change) error {
 	if err := a.store.Record(c); err != nil {
 		a.statusCache = nil // re-read what the store has
 		return err
 	}
+	defer a.publish()
 	if a.statusCache != nil {
 		for _, d := range c.Daemons {
 			if prev, ok := a.statusCache[d.Key]; ok && !prev.CreatedAt.IsZero() {

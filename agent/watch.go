@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"maps"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/drover-sh/drover/render"
 )
 
 // debounce is how long the watcher waits for a burst of events to end.
@@ -119,36 +122,74 @@ func isTemp(name string) bool {
 // toward the store, not toward the newest revision: after a failed (rolled
 // back) nginx change the store still holds the files nginx accepted, and
 // only the retry, with its backoff, tries the new ones again.
+//
+// Repair takes neither a.mu nor passMu, so it works while a pass waits for
+// a hung dependency; it leaves alone the files the pass in progress is
+// changing (passKeys). Telling supervisord (reread) and nginx (reload)
+// about repaired files is left to a pass, which it triggers.
 func (a *Agent) Repair(ctx context.Context, paths []string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	scope := map[string]bool{}
+	a.fileMu.Lock()
+	defer a.fileMu.Unlock()
+	var repaired []string
 	for _, p := range paths {
-		if key, ok := a.layout.KeyOf(p); ok {
-			scope[key] = true
+		key, ok := a.layout.KeyOf(p)
+		if !ok || a.passKeys[key] {
+			continue
+		}
+		r, ok, err := a.store.Resource(key)
+		if err != nil {
+			a.log.Error("repair: read store", "file", p, "error", err)
+			continue
+		}
+		if !ok {
+			continue // not drover's
+		}
+		if data, mode, err := a.fs.ReadFile(p); err == nil && mode == r.Mode && bytes.Equal(data, r.Data) {
+			continue
+		}
+		if err := a.fs.WriteFile(p, r.Data, r.Mode); err != nil {
+			a.log.Error("repair: write", "file", p, "error", err)
+			continue
+		}
+		repaired = append(repaired, key)
+		switch root, _ := splitKey(key); root {
+		case render.RootSupervisor:
+			a.reread.Store(true)
+		case render.RootNginx:
+			a.reload.Store(true)
 		}
 	}
-	installed, err := a.installed(scope)
-	if err != nil {
-		a.log.Error("repair: read store", "error", err)
+	if len(repaired) == 0 {
 		return
 	}
-	if len(installed) == 0 {
-		return
-	}
-	res := a.apply(ctx, a.planRev, a.plan, filesOf(installed), applyOpts{scope: scope})
-	if len(res.Changes) > 0 {
-		a.metrics.driftRepairs.Add(float64(countWrites(res)))
-		a.log.Warn("repaired managed files changed by hand", "changes", res.Changes)
+	a.metrics.driftRepairs.Add(float64(len(repaired)))
+	a.log.Warn("repaired managed files changed by hand", "files", repaired)
+	if a.dirty() {
+		a.Trigger()
 	}
 }
 
-func countWrites(res *Result) int {
-	n := 0
-	for _, c := range res.Changes {
-		if len(c) > 5 && c[:5] == "wrote" {
-			n++
+// holdKeys marks the keys a pass is about to change, which Repair leaves
+// alone until releaseKeys.
+func (a *Agent) holdKeys(d diff) {
+	keys := map[string]bool{}
+	for _, ws := range d.writes {
+		for _, w := range ws {
+			keys[w.key] = true
 		}
 	}
-	return n
+	for _, rs := range d.removes {
+		for _, k := range rs {
+			keys[k] = true
+		}
+	}
+	a.fileMu.Lock()
+	a.passKeys = keys
+	a.fileMu.Unlock()
+}
+
+func (a *Agent) releaseKeys() {
+	a.fileMu.Lock()
+	a.passKeys = nil
+	a.fileMu.Unlock()
 }

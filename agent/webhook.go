@@ -9,14 +9,83 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
+	"time"
+
+	"golang.org/x/net/netutil"
 )
 
-// maxWebhookBody bounds a push payload (GitHub caps them at 25 MB; pushes to
-// a config repository are far smaller).
-const maxWebhookBody = 25 << 20
+// webhookLimits bound what a client of the webhook listener — anyone on the
+// network, before any signature is checked — can make the agent hold.
+type webhookLimits struct {
+	// MaxBody bounds a push payload. GitHub sends up to 25 MB, but a push
+	// to a config repository is a few kilobytes; a larger one is refused
+	// with 413.
+	MaxBody int64
+	// MaxHeader bounds the request line and headers.
+	MaxHeader int
+	// MaxConns bounds the connections served at once; more wait in the
+	// kernel's accept queue.
+	MaxConns int
+	// HeaderTimeout cuts a client that has not sent its headers (a
+	// slowloris), ReadTimeout one that has not sent its whole request,
+	// WriteTimeout one that does not read the answer, IdleTimeout a kept
+	// alive connection without a request.
+	HeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+}
+
+// webhookDefaults are the limits of the webhook listener: at most 16
+// connections of at most 1 MiB of body and 64 KiB of headers each, about
+// 17 MiB in all.
+var webhookDefaults = webhookLimits{
+	MaxBody:       1 << 20,
+	MaxHeader:     64 << 10,
+	MaxConns:      16,
+	HeaderTimeout: 5 * time.Second,
+	ReadTimeout:   10 * time.Second,
+	WriteTimeout:  10 * time.Second,
+	IdleTimeout:   30 * time.Second,
+}
+
+// listenWebhook opens the webhook listener on addr with the given limits;
+// the caller serves the returned listener with the returned server.
+func (a *Agent) listenWebhook(addr string, lim webhookLimits) (*http.Server, net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen for webhooks on %s: %w", addr, err)
+	}
+	srv, limited, err := a.webhookOn(ln, lim)
+	if err != nil {
+		ln.Close()
+		return nil, nil, err
+	}
+	return srv, limited, nil
+}
+
+// webhookOn wraps ln in the connection limit and builds the server.
+func (a *Agent) webhookOn(ln net.Listener, lim webhookLimits) (*http.Server, net.Listener, error) {
+	h, err := a.webhookHandler(lim.MaxBody)
+	if err != nil {
+		return nil, nil, err
+	}
+	return webhookServer(h, lim), netutil.LimitListener(ln, lim.MaxConns), nil
+}
+
+// webhookServer is the HTTP server of the webhook listener, with lim's
+// timeouts and header limit (the connection limit is the listener's).
+func webhookServer(h http.Handler, lim webhookLimits) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: lim.HeaderTimeout,
+		ReadTimeout:       lim.ReadTimeout,
+		WriteTimeout:      lim.WriteTimeout,
+		IdleTimeout:       lim.IdleTimeout,
+		MaxHeaderBytes:    lim.MaxHeader,
+	}
+}
 
 // webhookHandler serves POST /webhook on the TCP listener Git servers
 // reach. It accepts push events of GitHub (X-Hub-Signature-256), Gitea and
@@ -24,7 +93,13 @@ const maxWebhookBody = 25 << 20
 // secret, and GitLab (X-Gitlab-Token, the secret itself, compared in
 // constant time: GitLab does not sign). A push to the agent's branch
 // triggers a reconcile; anything else is acknowledged and ignored.
-func (a *Agent) webhookHandler() (http.Handler, error) {
+//
+// Nothing of the body is read before the request carries one of those
+// headers (and, for GitLab, the right token), nor when it announces more
+// than maxBody bytes: such requests are answered at once and the connection
+// is closed, so an unauthenticated client never makes the agent buffer a
+// body.
+func (a *Agent) webhookHandler(maxBody int64) (http.Handler, error) {
 	if a.cfg.API.WebhookSecretFile == "" {
 		return nil, errors.New("api.webhook_listen needs api.webhook_secret_file: an unauthenticated webhook is refused")
 	}
@@ -38,9 +113,26 @@ func (a *Agent) webhookHandler() (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhook", func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+		if !signed(r.Header, secret) {
+			a.log.Warn("webhook without a signature refused", "remote", r.RemoteAddr)
+			w.Header().Set("Connection", "close")
+			httpError(w, http.StatusUnauthorized, "bad or missing signature")
+			return
+		}
+		if r.ContentLength > maxBody {
+			w.Header().Set("Connection", "close")
+			httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload larger than %d bytes", maxBody))
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload larger than %d bytes", maxBody))
+			return
+		}
 		if err != nil {
-			httpError(w, http.StatusRequestEntityTooLarge, "payload too large")
+			w.Header().Set("Connection", "close")
+			httpError(w, http.StatusBadRequest, "reading the payload: "+err.Error())
 			return
 		}
 		if !authentic(r.Header, body, secret) {
@@ -62,6 +154,17 @@ func (a *Agent) webhookHandler() (http.Handler, error) {
 		reply(w, map[string]string{"reconcile": "triggered"}, nil)
 	})
 	return mux, nil
+}
+
+// signed reports whether a request may be worth reading: it carries a
+// GitHub or Gitea signature header, or GitLab's token, which is checked
+// right here since it does not depend on the body.
+func signed(h http.Header, secret []byte) bool {
+	if h.Get("X-Hub-Signature-256") != "" || h.Get("X-Gitea-Signature") != "" {
+		return true
+	}
+	tok := h.Get("X-Gitlab-Token")
+	return tok != "" && subtle.ConstantTimeCompare([]byte(tok), secret) == 1
 }
 
 // authentic checks a push's signature in any of the supported formats.

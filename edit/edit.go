@@ -70,7 +70,7 @@ type Edit struct {
 	// Diags are the diagnostics of the whole repository after the edit
 	// (warnings only, unless the edit is refused), Files their sources.
 	Diags hcl.Diagnostics
-	Files map[string]*hcl.File
+	Files spec.Sources
 }
 
 // Changed reports whether the edit changes the file.

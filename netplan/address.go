@@ -27,10 +27,10 @@ func ClusterPrefix(c *spec.Cluster) netip.Prefix {
 
 // TenantAddr is a tenant's address on node index i: {prefix}:{i}::{uid}, the
 // uid in the low 32 bits.
-func TenantAddr(prefix netip.Prefix, index, uid int) netip.Addr {
+func TenantAddr(prefix netip.Prefix, index int, uid uint32) netip.Addr {
 	a := prefix.Addr().As16()
 	binary.BigEndian.PutUint16(a[4:], uint16(index))
-	binary.BigEndian.PutUint32(a[12:], uint32(uid))
+	binary.BigEndian.PutUint32(a[12:], uid)
 	return netip.AddrFrom16(a)
 }
 

@@ -34,7 +34,7 @@ func synthetic(nodes []*spec.Node, n int) *spec.Config {
 	for i := 0; i < n; i++ {
 		tn := fmt.Sprintf("t%04d", i/10)
 		if len(cfg.Tenants) == 0 || cfg.Tenants[len(cfg.Tenants)-1].Name != tn {
-			cfg.Tenants = append(cfg.Tenants, &spec.Tenant{Name: tn, UID: 10000 + i/10, Shard: "web",
+			cfg.Tenants = append(cfg.Tenants, &spec.Tenant{Name: tn, UID: uint32(10000 + i/10), Shard: "web",
 				Webroots: []*spec.Webroot{{Tenant: tn, Name: "main"}}})
 		}
 		w := cfg.Tenants[len(cfg.Tenants)-1].Webroots[0]

@@ -39,7 +39,7 @@ type Route struct {
 // TenantAddress is a tenant's /128 on this node.
 type TenantAddress struct {
 	Tenant string
-	UID    int
+	UID    uint32
 	Addr   netip.Addr
 }
 

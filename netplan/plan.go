@@ -30,7 +30,7 @@ type Daemon struct {
 	*spec.Daemon
 	Key        string
 	Program    string
-	UID        int
+	UID        uint32
 	Node       *spec.Node
 	NodeReason NodeReason
 	// Port is the daemon's port, 0 when it has no proxy_path.

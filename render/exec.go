@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/drover-sh/drover/netplan"
+	"github.com/drover-sh/drover/spec"
 )
 
 // ExecSpec is everything `drover exec` needs to start one daemon exactly as
@@ -15,7 +16,7 @@ type ExecSpec struct {
 	// Command is run as /bin/sh -c "exec COMMAND".
 	Command string `json:"command"`
 	User    string `json:"user"`
-	UID     int    `json:"uid"`
+	UID     uint32 `json:"uid"`
 	// Home is HOME when the uid has no passwd entry.
 	Home string `json:"home"`
 	Dir  string `json:"dir"`
@@ -27,10 +28,8 @@ type ExecSpec struct {
 
 // ExecSpecPath is where a program's exec spec is installed.
 func (o Options) ExecSpecPath(program string) string {
-	return o.ExecDir() + "/" + execSpecName(program)
+	return o.ExecDir() + "/" + spec.ExecSpecFile(program)
 }
-
-func execSpecName(program string) string { return program + ".json" }
 
 // NewExecSpec builds the exec spec of a placed daemon.
 func NewExecSpec(d *netplan.Daemon, o Options) ExecSpec {
@@ -54,7 +53,7 @@ func Exec(p *netplan.NodePlan, o Options) []File {
 		if err != nil {
 			panic(err) // strings and ints always marshal
 		}
-		files = append(files, File{Root: RootExec, Path: execSpecName(d.Program), Mode: 0o600, Data: append(b, '\n')})
+		files = append(files, File{Root: RootExec, Path: spec.ExecSpecFile(d.Program), Mode: 0o600, Data: append(b, '\n')})
 	}
 	return files
 }

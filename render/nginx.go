@@ -24,20 +24,15 @@ func Nginx(p *netplan.NodePlan, o Options) []File {
 	files := []File{{Root: RootNginx, Path: NginxHTTPFile, Mode: 0o644, Data: []byte(Header +
 		"map $http_upgrade " + upgradeVar + " {\n    default upgrade;\n    ''      close;\n}\n")}}
 	for _, w := range p.Webroots {
-		name := spec.WebrootFileName(w.Tenant.Name, w.Webroot.Name)
 		if len(w.Locations) > 0 {
-			files = append(files, File{Root: RootNginx, Path: LocationsFile(name), Mode: 0o644, Data: locations(w)})
+			files = append(files, File{Root: RootNginx, Path: spec.NginxLocationsFile(w.Tenant.Name, w.Webroot.Name), Mode: 0o644, Data: locations(w)})
 		}
 		if len(w.Webroot.ServerNames) > 0 {
-			files = append(files, File{Root: RootNginx, Path: "servers/" + name + ".conf", Mode: 0o644, Data: server(w, o)})
+			files = append(files, File{Root: RootNginx, Path: spec.NginxServerFile(w.Tenant.Name, w.Webroot.Name), Mode: 0o644, Data: server(w, o)})
 		}
 	}
 	return files
 }
-
-// LocationsFile is the path of a webroot's locations file below conf_dir; a
-// platform's own vhost may include it instead of using drover's server block.
-func LocationsFile(name string) string { return "locations/" + name + ".conf" }
 
 // locations writes two locations per proxied daemon: "= /app" for the path
 // itself and "^~ /app/" below it. Neither matches "/apple", and "^~" stops
@@ -78,7 +73,9 @@ const proxySettings = `    proxy_http_version 1.1;
     proxy_send_timeout 86400s;
 `
 
-// server writes a full server block for a webroot with server names.
+// server writes a full server block for a webroot with server names. nginx
+// follows a symlink in the webroot only when the link and its target have
+// the same owner, so a tenant cannot publish another tenant's files.
 func server(w *netplan.WebrootPlan, o Options) []byte {
 	var b strings.Builder
 	b.WriteString(Header)
@@ -92,8 +89,11 @@ func server(w *netplan.WebrootPlan, o Options) []byte {
 		root += "/" + w.Webroot.PublicFolder
 	}
 	fmt.Fprintf(&b, "    root %s;\n", root)
+	// Tenants own everything below their webroot: a symlink to a file of
+	// another tenant (or of root) must not be served.
+	b.WriteString("    disable_symlinks if_not_owner;\n")
 	if len(w.Locations) > 0 {
-		fmt.Fprintf(&b, "    include %s/%s;\n", o.NginxConfDir, LocationsFile(spec.WebrootFileName(w.Tenant.Name, w.Webroot.Name)))
+		fmt.Fprintf(&b, "    include %s/%s;\n", o.NginxConfDir, spec.NginxLocationsFile(w.Tenant.Name, w.Webroot.Name))
 	}
 	b.WriteString("}\n")
 	return []byte(b.String())

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/drover-sh/drover/netplan"
+	"github.com/drover-sh/drover/spec"
 )
 
 // SupervisorBuckets is how many files the node's program sections are spread
@@ -92,7 +93,7 @@ func ProgramSection(d *netplan.Daemon, o Options) string {
 	fmt.Fprintf(&b, "directory=%s\n", o.WebrootDir(d.Tenant, d.Webroot))
 	fmt.Fprintf(&b, "numprocs=%d\n", d.NumProcs)
 	if d.NumProcs > 1 {
-		b.WriteString("process_name=%(program_name)s_%(process_num)02d\n")
+		b.WriteString("process_name=" + spec.ProcessNameFormat + "\n")
 	}
 	fmt.Fprintf(&b, "autostart=%t\n", d.Enabled)
 	b.WriteString("autorestart=unexpected\n")

@@ -3,6 +3,7 @@ package review_test
 import (
 	"bytes"
 	"io"
+	"maps"
 	"testing"
 
 	"github.com/drover-sh/drover/agent/config"
@@ -76,4 +77,47 @@ func BenchmarkPlanDrain(b *testing.B) {
     drain = true
   }`), 1)
 	}, 2500)
+}
+
+// BenchmarkPlanWarnings is benchPlan's work (one daemon's environment
+// changed) on the same repository with and without a warning for each of
+// its 10,049 proxied daemons (gen.NoWarnings, gen.Warnings), the head's
+// diagnostics rendered as drover plan prints them: the two must cost about
+// the same.
+func BenchmarkPlanWarnings(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		opts  gen.Options
+		warns int
+	}{{"none", gen.NoWarnings, 0}, {"10049", gen.Warnings, 10049}} {
+		base := gen.Files(c.opts)
+		head := maps.Clone(base)
+		name := "tenants/" + gen.TenantName(42) + ".hcl"
+		head[name] = append(bytes.Clone(head[name]), "# changed\n"...)
+		bs, hs := sources(base), sources(head)
+		o := review.Options{Render: config.Default().RenderOptions()}
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				l := spec.NewLoader()
+				bc, _, _, err := l.Load(bs)
+				if err != nil {
+					b.Fatal(err)
+				}
+				hc, files, hd, err := l.Load(hs)
+				if err != nil || len(hd) != c.warns || hd.HasErrors() {
+					b.Fatalf("%v: %d diagnostics, want %d warnings", err, len(hd), c.warns)
+				}
+				p, err := review.Compute(bc, hc, o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				r := &review.Report{Plan: p}
+				r.Diagnostics, r.DiagnosticText = review.Diagnostics(files, hd, spec.DiagnosticPrinter{})
+				if err := review.WriteText(io.Discard, r, false); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

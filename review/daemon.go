@@ -43,7 +43,7 @@ func daemonFields(b, h *netplan.Daemon, sameNode bool) []FieldChange {
 	str("enabled", strconv.FormatBool(b.Enabled), strconv.FormatBool(h.Enabled), "")
 	num("port", b.Daemon.Port, h.Daemon.Port, 0)
 	str("node", b.Daemon.Node, h.Daemon.Node, "")
-	num("uid", b.UID, h.UID, -1)
+	str("uid", strconv.FormatUint(uint64(b.UID), 10), strconv.FormatUint(uint64(h.UID), 10), "-1")
 	if sameNode {
 		str("host", b.Host.String(), h.Host.String(), "")
 	}

@@ -73,8 +73,9 @@ type Diagnostic struct {
 }
 
 // Diagnostics converts HCL diagnostics, errors first, and renders their
-// text with source snippets.
-func Diagnostics(files map[string]*hcl.File, diags hcl.Diagnostics) ([]Diagnostic, string) {
+// text with source snippets as p prints them. The list holds every
+// diagnostic, whatever p leaves out of the text.
+func Diagnostics(files spec.Sources, diags hcl.Diagnostics, p spec.DiagnosticPrinter) ([]Diagnostic, string) {
 	sorted := spec.SortDiagnostics(diags)
 	out := make([]Diagnostic, 0, len(sorted))
 	for _, d := range sorted {
@@ -89,7 +90,7 @@ func Diagnostics(files map[string]*hcl.File, diags hcl.Diagnostics) ([]Diagnosti
 	}
 	var sb strings.Builder
 	if len(sorted) > 0 {
-		_ = spec.WriteDiagnostics(&sb, files, sorted, 0, false)
+		_ = p.Write(&sb, files, sorted)
 	}
 	return out, sb.String()
 }

@@ -4,9 +4,19 @@
 # started for real (sleep) by a private supervisord. Prints supervisord's own
 # reloadConfig time next to drover's end-to-end time for one changed daemon,
 # the agent's RSS and its CPU use at idle. Everything is private and removed
-# at the end; nothing of the machine's own services is touched.
+# at the end; nothing of the machine's own services is touched. Last, a
+# change to every daemon of the node: time until all run again, the longest
+# downtime of one, and supervisord's own cold start of the same programs.
 #   scripts/agent-load.sh [TENANTS] [DAEMONS_PER_TENANT]
+# DROVER_BIN=path measures that binary instead of building this tree's.
 set -euo pipefail
+# The agent runs a tenant's daemons only as a local user carrying the
+# tenant's name: the script runs in a private mount namespace whose
+# /etc/passwd adds the generated tenants (t{i}, uid 10000+i), so the
+# machine's own accounts are not touched.
+if [ -z "${DROVER_LOAD_NS:-}" ]; then
+  exec env DROVER_LOAD_NS=1 unshare --mount --propagation private "$0" "$@"
+fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 tenants=${1:-5000}
 per=${2:-3}
@@ -28,12 +38,16 @@ cleanup() {
     for _ in $(seq 600); do kill -0 "$svpid" 2>/dev/null || break; sleep 0.2; done
   fi
   rmdir /sys/fs/cgroup/memory/drover/daemon-t* /sys/fs/cgroup/drover/daemon-t* 2>/dev/null || true
+  umount /etc/passwd 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
+{ cat /etc/passwd; for ((i = 0; i < tenants; i++)); do printf 't%05d:x:%d:%d:::/bin/sh\n' "$i" $((10000 + i)) $((10000 + i)); done; } >"$work/passwd"
+mount --bind "$work/passwd" /etc/passwd
 ms() { date +%s%3N; }
 
-(cd "$top" && go build -o "$drover" ./cmd/drover && go run ./internal/repogen -out "$work/repo" \
+if [ -n "${DROVER_BIN:-}" ]; then cp "$DROVER_BIN" "$drover"; else (cd "$top" && go build -o "$drover" ./cmd/drover); fi
+(cd "$top" && go run ./internal/repogen -out "$work/repo" \
   -tenants "$tenants" -daemons "$per" -nodes 5 -command "sleep 100000 # \$PORT") >/dev/null
 git -C "$work/repo" init -q -b main
 git -C "$work/repo" add -A
@@ -135,3 +149,38 @@ rss=$(awk '/VmRSS/ {print $2}' /proc/$agent_pid/status)
 echo "agent RSS after the change: $((rss / 1024)) MB"
 grep -v '^gc ' "$work/agent.log" | cut -c1-220 | tail -n 8
 grep '^gc ' "$work/agent.log" | tail -n 2
+
+# Every daemon changes (its command, as when a shared value changes): from
+# the commit until every program of the node runs again with a new pid.
+sed -i 's/sleep 100000 #/sleep 100001 #/' "$work"/repo/tenants/*.hcl
+/usr/bin/python3 "$top/scripts/restart-sampler.py" "$work/supervisor.sock" 7200 >"$work/sampler.out" &
+sampler=$!
+sleep 2
+git -C "$work/repo" -c user.name=load -c user.email=load@example.com commit -q -am "change every daemon"
+wait "$sampler"
+echo "every daemon changed: $(cat "$work/sampler.out")"
+grep -E 'msg="restarts done"' "$work/agent.log" | tail -n1 | cut -c1-220 || true
+rss=$(awk '/VmRSS/ {print $2}' /proc/$agent_pid/status)
+echo "agent RSS after restarting every program: $((rss / 1024)) MB"
+
+# supervisord's own cold start of the same programs, for comparison.
+kill "$agent_pid"; wait "$agent_pid" 2>/dev/null || true; agent_pid=
+svpid=$(cat "$work/supervisord.pid"); kill "$svpid"
+for _ in $(seq 1200); do kill -0 "$svpid" 2>/dev/null || break; sleep 0.2; done
+t0=$(ms)
+supervisord -c "$work/supervisord.conf"
+/usr/bin/python3 - "$work/supervisor.sock" "$programs" <<'PY'
+import sys, time, xmlrpc.client
+from supervisor.xmlrpc import SupervisorTransport
+rpc = xmlrpc.client.ServerProxy("http://127.0.0.1", transport=SupervisorTransport(None, None, "unix://" + sys.argv[1]))
+while True:
+    try:
+        n = sum(p["statename"] == "RUNNING" for p in rpc.supervisor.getAllProcessInfo() if p["group"].startswith("daemon-"))
+        if n >= int(sys.argv[2]):
+            break
+    except Exception:
+        pass
+    time.sleep(0.5)
+PY
+t1=$(ms)
+echo "supervisord's own cold start of the same $programs programs (all RUNNING): $((t1 - t0)) ms"

@@ -1,6 +1,7 @@
 package spec_test
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -81,5 +82,31 @@ func BenchmarkBuild(b *testing.B) {
 		if _, diags := spec.Build(parsed); diags.HasErrors() {
 			b.Fatal(diags)
 		}
+	}
+}
+
+// BenchmarkValidateWarnings is `drover validate` from memory, printing
+// included, on the same repository with and without a warning for each of
+// its 10,049 proxied daemons (gen.NoWarnings, gen.Warnings): the two must
+// cost about the same.
+func BenchmarkValidateWarnings(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		opts  gen.Options
+		warns int
+	}{{"none", gen.NoWarnings, 0}, {"10049", gen.Warnings, 10049}} {
+		files := gen.Files(c.opts)
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, hf, diags := spec.Load(files)
+				if diags.HasErrors() || len(diags) != c.warns {
+					b.Fatalf("%d diagnostics, want %d warnings: %v", len(diags), c.warns, diags[:min(len(diags), 3)])
+				}
+				if err := spec.WriteDiagnostics(io.Discard, hf, diags, 0, false); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

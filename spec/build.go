@@ -23,9 +23,8 @@ func Build(files []*File) (*Config, hcl.Diagnostics) {
 		nodes:       map[string]*rawNode{},
 		nodeIndex:   map[int]*rawNode{},
 		tenantSeen:  map[string]*rawTenant{},
-		uids:        map[int]*rawTenant{},
-		programs:    map[string]*rawDaemon{},
-		nginxFiles:  map[string]*rawWebroot{},
+		uids:        map[int64]*rawTenant{},
+		names:       newNameIndex(files),
 		serverNames: map[string]hcl.Range{},
 	}
 	cfg := &Config{}
@@ -59,9 +58,8 @@ type builder struct {
 	nodes       map[string]*rawNode
 	nodeIndex   map[int]*rawNode
 	tenantSeen  map[string]*rawTenant
-	uids        map[int]*rawTenant
-	programs    map[string]*rawDaemon
-	nginxFiles  map[string]*rawWebroot
+	uids        map[int64]*rawTenant
+	names       nameIndex // every name a node carries; see names.go
 	serverNames map[string]hcl.Range
 	shardList   []*rawShard // the accepted ones, for hints
 }
@@ -193,17 +191,18 @@ func (b *builder) tenant(cfg *Config, f *File, rt *rawTenant) (*Tenant, hcl.Diag
 			"The tenant %q is also declared at %s. Declare each tenant once, with all its webroots.", rt.Name, at(prev.DefRange)))
 	}
 	b.tenantSeen[rt.Name] = rt
-	t := &Tenant{Name: rt.Name, UID: rt.UID, Shard: rt.Shard, DefRange: rt.DefRange}
+	t := &Tenant{Name: rt.Name, Shard: rt.Shard, DefRange: rt.DefRange}
 	if f.failedAt(rt.UIDRange) {
 		// already reported by decoding
 	} else if rt.UID < MinUID || rt.UID > MaxUID {
 		diags = append(diags, errorAt(rt.UIDRange, "Invalid uid",
-			"The uid must be between %d and %d (uids below %d belong to the system); it is %d.", MinUID, MaxUID, MinUID, rt.UID))
+			"The uid must be between %d and %d (uids below %d belong to the system); it is %d.", MinUID, int64(MaxUID), MinUID, rt.UID))
 	} else if prev := b.uids[rt.UID]; prev != nil {
 		diags = append(diags, errorAt(rt.UIDRange, "Duplicate uid",
 			"The uid %d is already used by tenant %q at %s. Each tenant is its own Linux user with its own uid.", rt.UID, prev.Name, at(prev.UIDRange)))
 	} else {
 		b.uids[rt.UID] = rt
+		t.UID = uint32(rt.UID)
 	}
 	shard := cfg.Shard(rt.Shard)
 	switch {
@@ -237,13 +236,7 @@ func (b *builder) tenant(cfg *Config, f *File, rt *rawTenant) (*Tenant, hcl.Diag
 func (b *builder) webroot(cfg *Config, f *File, rt *rawTenant, shard *Shard, rw *rawWebroot, ports map[int]*rawDaemon) (*Webroot, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	w := &Webroot{Tenant: rt.Name, Name: rw.Name, ServerNames: rw.ServerNames, DefRange: rw.DefRange}
-	fileName := WebrootFileName(rt.Name, rw.Name)
-	if prev := b.nginxFiles[fileName]; prev != nil {
-		diags = append(diags, errorAt(rw.NameRange, "Conflicting nginx file name",
-			"This webroot's nginx files would be named %s.conf, like those of the webroot at %s (tenant and webroot names are joined with '_'). Rename one of the webroots.", fileName, at(prev.DefRange)))
-	} else {
-		b.nginxFiles[fileName] = rw
-	}
+	diags = append(diags, b.names.claim(webrootOwner(rt.Name, rw), rw.NameRange, WebrootNames(rt.Name, rw.Name))...)
 	for _, sn := range rw.ServerNames {
 		if d := checkServerName(sn, rw.ServerNamesRange); d != nil {
 			diags = append(diags, d...)
@@ -310,13 +303,6 @@ func (b *builder) daemon(f *File, rt *rawTenant, rw *rawWebroot, shard *Shard, r
 		NumProcs: DefaultNumProcs, StopSignal: DefaultStopSignal, StopWaitSecs: DefaultStopWaitSecs,
 		Enabled: true, DefRange: rd.DefRange,
 	}
-	program := d.Program()
-	if prev := b.programs[program]; prev != nil {
-		diags = append(diags, errorAt(rd.NameRange, "Conflicting program name",
-			"This daemon's supervisord program would be %q, like that of the daemon at %s (tenant and daemon names are joined with '-'). Rename one of the daemons.", program, at(prev.DefRange)))
-	} else {
-		b.programs[program] = rd
-	}
 	commandOK := !f.failedAt(rd.CommandRange)
 	if rd.Command == "" && commandOK {
 		diags = append(diags, errorAt(rd.CommandRange, "Empty command",
@@ -331,6 +317,11 @@ func (b *builder) daemon(f *File, rt *rawTenant, rw *rawWebroot, shard *Shard, r
 		d.NumProcs = *rd.NumProcs
 		diags = append(diags, checkRange("num_procs", d.NumProcs, MinNumProcs, MaxNumProcs, rd.NumProcsRange)...)
 	}
+	procs := d.NumProcs
+	if procs < MinNumProcs || procs > MaxNumProcs {
+		procs = 1 // reported above
+	}
+	diags = append(diags, b.names.claim(daemonOwner(d), rd.NameRange, DaemonNames(d.Tenant, d.Name, procs))...)
 	if rd.StopSignal != nil && !f.failedAt(rd.StopSignalRange) {
 		d.StopSignal = *rd.StopSignal
 		diags = append(diags, checkStopSignal(d.StopSignal, rd.StopSignalRange)...)
@@ -374,9 +365,11 @@ func (b *builder) daemon(f *File, rt *rawTenant, rw *rawWebroot, shard *Shard, r
 		envSeen[e.Key] = e.KeyRange
 		d.Environment[e.Key] = e.Value
 	}
-	if d.ProxyPath != "" && commandOK && rd.Command != "" && !mentionsPort(d.Command) {
-		diags = append(diags, warningAt(rd.CommandRange, "Command does not use $PORT",
-			"The daemon %q is proxied at %s, but its command never mentions $PORT. Make it listen on $HOST:$PORT (unless it reads PORT from its environment itself).", rd.Name, d.ProxyPath))
+	if d.ProxyPath != "" && commandOK && !mentionsPort(d.Command) {
+		if p := fixedPort(d.Command); p != "" && p != strconv.Itoa(d.Port) {
+			diags = append(diags, warningAt(rd.CommandRange, "Command listens on a fixed port",
+				"The daemon %q is proxied at %s, but its command sets port %s and never mentions $PORT: nginx sends requests to the port drover allocates, which the daemon finds in $PORT. Listen on $HOST:$PORT, like --port=$PORT.", rd.Name, d.ProxyPath, p))
+		}
 	}
 	if d.ProxyPath != "" && d.NumProcs > 1 {
 		diags = append(diags, warningAt(rd.NumProcsRange, "Several processes share one port",

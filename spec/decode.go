@@ -52,7 +52,7 @@ type rawNode struct {
 type rawTenant struct {
 	Name       string
 	NameRange  hcl.Range
-	UID        int
+	UID        int64 // checked against MinUID..MaxUID before it becomes a uint32
 	UIDRange   hcl.Range
 	Shard      string
 	ShardRange hcl.Range
@@ -108,7 +108,7 @@ type File struct {
 	Name string
 	// src is the file's content: the parsed form is dropped after decoding
 	// (it is most of a large repository's memory) and parsed again only to
-	// print diagnostics (see HCLFiles).
+	// print diagnostics (see NewSources).
 	src []byte
 
 	raw    rawFile

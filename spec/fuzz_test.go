@@ -80,7 +80,7 @@ func FuzzLoad(f *testing.F) {
 		}
 		var (
 			cfg   *spec.Config
-			files map[string]*hcl.File
+			files spec.Sources
 			diags hcl.Diagnostics
 		)
 		done := make(chan struct{})
@@ -105,7 +105,7 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 		// The CLI prints every diagnostic with its source snippet.
-		if err := spec.WriteDiagnostics(io.Discard, files, diags, 80, false); err != nil {
+		if err := (spec.DiagnosticPrinter{Width: 80, AllWarnings: true}).Write(io.Discard, files, diags); err != nil {
 			t.Errorf("WriteDiagnostics: %v", err)
 		}
 	})

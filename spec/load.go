@@ -2,7 +2,6 @@ package spec
 
 import (
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,14 +14,13 @@ import (
 )
 
 // LoadDir reads every config file below root (hidden directories such as
-// .git are skipped) and builds the validated Config. The returned file map,
-// keyed by the names used in diagnostics, feeds WriteDiagnostics. The Config
-// is nil when diags has errors.
-func LoadDir(root string) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
+// .git are skipped) and builds the validated Config. The returned Sources
+// feed WriteDiagnostics. The Config is nil when diags has errors.
+func LoadDir(root string) (*Config, Sources, hcl.Diagnostics) {
 	srcs, err := ReadDir(root)
 	var (
 		cfg   *Config
-		files map[string]*hcl.File
+		files Sources
 		diags hcl.Diagnostics
 	)
 	if err == nil {
@@ -39,7 +37,7 @@ func LoadDir(root string) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
 }
 
 // Load parses the given files (name → content) and builds the Config.
-func Load(srcs map[string][]byte) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
+func Load(srcs map[string][]byte) (*Config, Sources, hcl.Diagnostics) {
 	m := make(map[string]Entry, len(srcs))
 	for name, data := range srcs {
 		m[name] = Bytes(data)
@@ -157,58 +155,4 @@ func ParseAll(srcs map[string][]byte) ([]*File, hcl.Diagnostics) {
 		diags = append(diags, d...)
 	}
 	return files, diags
-}
-
-// HCLFiles maps the name of every file a diagnostic points into to its
-// parsed form, as the diagnostic writer wants (for source snippets and the
-// "in tenant ..." context). Files keep only their source, so these few are
-// parsed again.
-func HCLFiles(files []*File, diags hcl.Diagnostics) map[string]*hcl.File {
-	named := map[string]bool{}
-	for _, d := range diags {
-		if d.Subject != nil {
-			named[d.Subject.Filename] = true
-		}
-	}
-	m := make(map[string]*hcl.File, len(named))
-	for _, f := range files {
-		if named[f.Name] && !f.unparsable {
-			if hf, _ := parse(f.Name, f.src); hf != nil {
-				m[f.Name] = hf
-			}
-		}
-	}
-	return m
-}
-
-// WriteDiagnostics prints diagnostics with source snippets, errors first in
-// file order, then warnings.
-func WriteDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, width uint, color bool) error {
-	sorted := SortDiagnostics(diags)
-	return hcl.NewDiagnosticTextWriter(w, files, width, color).WriteDiagnostics(sorted)
-}
-
-// SortDiagnostics orders diagnostics errors first, then by file, line and
-// column, so output is stable whatever order files were parsed in.
-func SortDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
-	out := append(hcl.Diagnostics(nil), diags...)
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Severity != b.Severity {
-			return a.Severity == hcl.DiagError
-		}
-		ra, rb := rangeOf(a), rangeOf(b)
-		if ra.Filename != rb.Filename {
-			return ra.Filename < rb.Filename
-		}
-		return ra.Start.Byte < rb.Start.Byte
-	})
-	return out
-}
-
-func rangeOf(d *hcl.Diagnostic) hcl.Range {
-	if d.Subject != nil {
-		return *d.Subject
-	}
-	return hcl.Range{}
 }

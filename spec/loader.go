@@ -24,13 +24,13 @@ type Loader struct {
 func NewLoader() *Loader { return &Loader{files: map[string]*File{}} }
 
 // Load builds and validates the Config of one revision, keyed by slash
-// path relative to the config root. The file map and diagnostics are for
+// path relative to the config root. The Sources and diagnostics are for
 // WriteDiagnostics; the Config is nil when diags has errors. The error is
 // for a file that could not be read. Only files that decoded without a
 // word are remembered, and only until the next Load, so a file's own
 // diagnostics are reported every time and memory holds one revision (plus
 // what the next one shares).
-func (l *Loader) Load(srcs map[string]Entry) (*Config, map[string]*hcl.File, hcl.Diagnostics, error) {
+func (l *Loader) Load(srcs map[string]Entry) (*Config, Sources, hcl.Diagnostics, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(srcs) > MaxConfigFiles {
@@ -117,5 +117,13 @@ func (l *Loader) Load(srcs map[string]Entry) (*Config, map[string]*hcl.File, hcl
 	if diags.HasErrors() {
 		cfg = nil
 	}
-	return cfg, HCLFiles(files, diags), diags, nil
+	// A file that exceeded a bound must never reach a parser, not even to
+	// print a snippet.
+	parsable := files[:0:0]
+	for _, f := range files {
+		if !f.unparsable {
+			parsable = append(parsable, f)
+		}
+	}
+	return cfg, NewSources(parsable), diags, nil
 }

@@ -56,8 +56,9 @@ type Node struct {
 
 // Tenant is a hosting customer: one Linux user on every node of its shard.
 type Tenant struct {
-	Name     string
-	UID      int
+	Name string
+	// UID is 32 bits, as the kernel's uid_t: MinUID..MaxUID.
+	UID      uint32
 	Shard    string
 	Webroots []*Webroot // sorted by name
 	DefRange hcl.Range
@@ -96,13 +97,6 @@ func (d *Daemon) Key() string { return d.Tenant + "/" + d.Webroot + "/" + d.Name
 
 // Program is the supervisord program name: "daemon-{tenant}-{daemon}".
 func (d *Daemon) Program() string { return ProgramName(d.Tenant, d.Name) }
-
-// ProgramName is the supervisord program name of a tenant's daemon.
-func ProgramName(tenant, daemon string) string { return "daemon-" + tenant + "-" + daemon }
-
-// WebrootFileName is the base name of a webroot's nginx files:
-// "{tenant}_{webroot}".
-func WebrootFileName(tenant, webroot string) string { return tenant + "_" + webroot }
 
 // Shard returns the shard called name, or nil.
 func (c *Config) Shard(name string) *Shard {

@@ -179,3 +179,18 @@ func checkEnvKey(k string, rng hcl.Range) hcl.Diagnostics {
 func mentionsPort(cmd string) bool { return portRefRe.MatchString(cmd) }
 
 var portRefRe = regexp.MustCompile(`\$(PORT\b|\{PORT[}:])`)
+
+// fixedPort returns the literal port a command makes its program listen
+// on, or "": a port flag (--port 3000, --port=3000, --http-port 8080,
+// -p 3000), a PORT assignment (PORT=3000 node app.js) or a listen address
+// (--bind 0.0.0.0:8000, -b :8000, --listen=127.0.0.1:3000). A command that
+// names no port at all is fine: the program may read PORT from its
+// environment, as Node.js servers often do.
+func fixedPort(cmd string) string {
+	if m := fixedPortRe.FindStringSubmatch(cmd); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+var fixedPortRe = regexp.MustCompile(`(?:^|[\s'"])(?:--?(?:[a-z0-9]+[-_])*port(?:=|\s+)|-p\s+|PORT=|(?:--?(?:listen|bind|addr|address)|-b)(?:=|\s+)['"]?[^\s'"]*:)(\d{2,5})\b`)

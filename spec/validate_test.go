@@ -84,30 +84,39 @@ func webroot(attrs ...string) string {
 }
 
 // wantDiag is one expected diagnostic. file and line are those of its
-// Subject ("" and 0 when it has none); detail is a substring of its Detail.
+// Subject ("" and 0 when it has none), and col too unless it is 0; detail is
+// a substring of its Detail.
 type wantDiag struct {
 	severity hcl.DiagnosticSeverity
 	summary  string
 	detail   string
 	file     string
 	line     int
+	col      int
+}
+
+// atCol is w with its Subject's column checked too.
+func (w wantDiag) atCol(col int) wantDiag {
+	w.col = col
+	return w
 }
 
 func errAt(file string, line int, summary, detail string) wantDiag {
-	return wantDiag{hcl.DiagError, summary, detail, file, line}
+	return wantDiag{severity: hcl.DiagError, summary: summary, detail: detail, file: file, line: line}
 }
 
 func warnAt(file string, line int, summary, detail string) wantDiag {
-	return wantDiag{hcl.DiagWarning, summary, detail, file, line}
+	return wantDiag{severity: hcl.DiagWarning, summary: summary, detail: detail, file: file, line: line}
 }
 
 func (w wantDiag) matches(d *hcl.Diagnostic) bool {
-	file, line := "", 0
+	file, line, col := "", 0, 0
 	if d.Subject != nil {
-		file, line = d.Subject.Filename, d.Subject.Start.Line
+		file, line, col = d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column
 	}
 	return d.Severity == w.severity && d.Summary == w.summary &&
-		strings.Contains(d.Detail, w.detail) && file == w.file && line == w.line
+		strings.Contains(d.Detail, w.detail) && file == w.file && line == w.line &&
+		(w.col == 0 || col == w.col)
 }
 
 func (w wantDiag) String() string {
@@ -115,7 +124,7 @@ func (w wantDiag) String() string {
 	if w.severity == hcl.DiagWarning {
 		sev = "warning"
 	}
-	return fmt.Sprintf("%s %q at %s:%d, detail containing %q", sev, w.summary, w.file, w.line, w.detail)
+	return fmt.Sprintf("%s %q at %s:%d,%d, detail containing %q", sev, w.summary, w.file, w.line, w.col, w.detail)
 }
 
 func formatDiag(d *hcl.Diagnostic) string {
@@ -381,6 +390,26 @@ var validateCases = []validateCase{
 		want:  []wantDiag{errAt(tenantFile, 2, "Invalid uid", "it is 4294967295")},
 	},
 	{
+		name:  "uid 2^32+1000 (would wrap to 1000 in 32 bits)",
+		files: map[string]string{tenantFile: block(`tenant "acme"`, `uid = 4294968296`, `shard = "web-1"`)},
+		want:  []wantDiag{errAt(tenantFile, 2, "Invalid uid", "it is 4294968296")},
+	},
+	{
+		name:  "uid negative",
+		files: map[string]string{tenantFile: block(`tenant "acme"`, `uid = -10042`, `shard = "web-1"`)},
+		want:  []wantDiag{errAt(tenantFile, 2, "Invalid uid", "it is -10042")},
+	},
+	{
+		name:  "uid beyond 64 bits",
+		files: map[string]string{tenantFile: block(`tenant "acme"`, `uid = 1e30`, `shard = "web-1"`)},
+		want:  []wantDiag{errAt(tenantFile, 2, "Unsuitable value type", "must be a whole number")},
+	},
+	{
+		name:  "uid fractional",
+		files: map[string]string{tenantFile: block(`tenant "acme"`, `uid = 10042.5`, `shard = "web-1"`)},
+		want:  []wantDiag{errAt(tenantFile, 2, "Unsuitable value type", "must be a whole number")},
+	},
+	{
 		name:  "duplicate uid",
 		files: map[string]string{"tenants/zeta.hcl": block(`tenant "zeta"`, `uid = 10042`, `shard = "web-1"`)},
 		want:  []wantDiag{errAt("tenants/zeta.hcl", 2, "Duplicate uid", `The uid 10042 is already used by tenant "acme" at tenants/acme.hcl:2,11.`)},
@@ -405,7 +434,8 @@ var validateCases = []validateCase{
 	{
 		name:  "nginx file name collision",
 		files: map[string]string{"tenants/a.hcl": tenantWith("a", 2001, "b_c", "d"), "tenants/a_b.hcl": tenantWith("a_b", 2002, "c", "d")},
-		want:  []wantDiag{errAt("tenants/a_b.hcl", 4, "Conflicting nginx file name", "would be named a_b_c.conf, like those of the webroot at tenants/a.hcl:4,3")},
+		want: []wantDiag{errAt("tenants/a_b.hcl", 4, "Conflicting nginx file name",
+			`The webroot "a_b/c" and the webroot "a/b_c" at tenants/a.hcl:4,3 would share the nginx files "locations/a_b_c.conf", "servers/a_b_c.conf" on a node, each overwriting the other's. Rename one of them (nginx files are named {tenant}_{webroot}.conf).`).atCol(11)},
 	},
 	{
 		name:  "server name syntax",
@@ -447,10 +477,54 @@ var validateCases = []validateCase{
 	},
 
 	// Daemons.
+	// Every name a daemon takes on a node (spec.DaemonNames) is unique in the
+	// cluster. Exec spec files and memory cgroups are named after programs
+	// and processes, so they collide with them.
 	{
 		name:  "program name collision",
 		files: map[string]string{"tenants/a-b.hcl": tenantWith("a-b", 2001, "w", "c"), "tenants/a.hcl": tenantWith("a", 2002, "w", "b-c")},
-		want:  []wantDiag{errAt("tenants/a.hcl", 5, "Conflicting program name", `would be "daemon-a-b-c", like that of the daemon at tenants/a-b.hcl:5,5`)},
+		want: []wantDiag{errAt("tenants/a.hcl", 5, "Conflicting supervisord program name",
+			`The daemon "a/w/b-c" and the daemon "a-b/w/c" at tenants/a-b.hcl:5,5 would share the supervisord program "daemon-a-b-c", supervisord process "daemon-a-b-c", memory cgroup "drover/daemon-a-b-c" and exec spec file "daemon-a-b-c.json" on a node, each overwriting the other's. Rename one of them (programs are named daemon-{tenant}-{daemon}, and their processes {program}_NN when num_procs > 1).`).atCol(12)},
+	},
+	{
+		name: "program name collision within a tenant",
+		files: map[string]string{tenantFile: block(`tenant "acme"`, `uid = 10042`, `shard = "web-1"`,
+			`webroot "main" {`, `  daemon "queue" { command = "app" }`, `}`,
+			`webroot "shop" {`, `  daemon "queue" { command = "app" }`, `}`)},
+		want: []wantDiag{errAt(tenantFile, 8, "Conflicting supervisord program name",
+			`The daemon "acme/shop/queue" and the daemon "acme/main/queue" at tenants/acme.hcl:5,5 would share the supervisord program "daemon-acme-queue",`).atCol(12)},
+	},
+	{
+		// The issue's example: a's b-c runs daemon-a-b-c_00 and _01, and
+		// a-b's c_00 is the program daemon-a-b-c_00 with one process of that
+		// name; both would set the limit of one memory cgroup.
+		name: "process name collision",
+		files: map[string]string{
+			"tenants/a-b.hcl": tenantWith("a-b", 2001, "w", "c_00"),
+			"tenants/a.hcl": block(`tenant "a"`, `uid = 2002`, `shard = "web-1"`, `webroot "w" {`,
+				`  daemon "b-c" {`, `    command   = "app"`, `    num_procs = 2`, `  }`, `}`),
+		},
+		want: []wantDiag{errAt("tenants/a.hcl", 5, "Conflicting supervisord process name",
+			`The daemon "a/w/b-c" and the daemon "a-b/w/c_00" at tenants/a-b.hcl:5,5 would share the supervisord process "daemon-a-b-c_00" and memory cgroup "drover/daemon-a-b-c_00" on a node, each overwriting the other's. Rename one of them (programs are named daemon-{tenant}-{daemon}, and their processes {program}_NN when num_procs > 1).`).atCol(12)},
+	},
+	{
+		// Names are unique in the cluster, not per shard: a tenant may
+		// move to another shard.
+		name: "program name collision across shards",
+		files: map[string]string{
+			"shards/web-2.hcl": block(`shard "web-2"`, `node "web-2a" { index = 9 }`),
+			"tenants/a-b.hcl":  tenantWith("a-b", 2001, "w", "c"),
+			"tenants/a.hcl":    strings.Replace(tenantWith("a", 2002, "w", "b-c"), `"web-1"`, `"web-2"`, 1),
+		},
+		want: []wantDiag{errAt("tenants/a.hcl", 5, "Conflicting supervisord program name", `The daemon "a/w/b-c" and the daemon "a-b/w/c" at tenants/a-b.hcl:5,5 would share`).atCol(12)},
+	},
+	{
+		// d_00 with 2 processes runs daemon-a-d_00_00 and _01, d with 2
+		// daemon-a-d_00 and _01: no name is shared.
+		name: "numbered daemon names without a collision",
+		files: map[string]string{tenantFile: block(`tenant "acme"`, `uid = 10042`, `shard = "web-1"`, `webroot "main" {`,
+			`  daemon "d" {`, `    command   = "app"`, `    num_procs = 2`, `  }`,
+			`  daemon "d_00" {`, `    command   = "app"`, `    num_procs = 2`, `  }`, `}`)},
 	},
 	{
 		name:  "empty command",
@@ -616,9 +690,24 @@ var validateCases = []validateCase{
 		want: []wantDiag{warnAt(tenantFile, 7, "Pinned to a drained node", "placed as if unpinned")},
 	},
 	{
-		name:  "proxied command without $PORT",
+		name:  "proxied command with a fixed port",
 		files: map[string]string{tenantFile: daemonCmd(`"app --port=8080"`, `proxy_path = "/app"`)},
-		want:  []wantDiag{warnAt(tenantFile, 6, "Command does not use $PORT", `The daemon "worker" is proxied at /app, but its command never mentions $PORT.`)},
+		want: []wantDiag{warnAt(tenantFile, 6, "Command listens on a fixed port",
+			`The daemon "worker" is proxied at /app, but its command sets port 8080 and never mentions $PORT: nginx sends requests to the port drover allocates, which the daemon finds in $PORT. Listen on $HOST:$PORT, like --port=$PORT.`).atCol(17)},
+	},
+	{
+		name:  "proxied command with a fixed listen address",
+		files: map[string]string{tenantFile: daemonCmd(`"gunicorn -b 0.0.0.0:8000 app:app"`, `proxy_path = "/app"`)},
+		want:  []wantDiag{warnAt(tenantFile, 6, "Command listens on a fixed port", `its command sets port 8000 and never mentions $PORT`)},
+	},
+	{
+		// A Node.js server reading process.env.PORT: nothing to warn about.
+		name:  "proxied command reading PORT itself",
+		files: map[string]string{tenantFile: daemonCmd(`"node server.js"`, `proxy_path = "/app"`)},
+	},
+	{
+		name:  "proxied command with the pinned port",
+		files: map[string]string{tenantFile: daemonCmd(`"app --port 12000"`, `proxy_path = "/app"`, `port       = 12000`)},
 	},
 	{
 		name:  "port pin without proxy_path",

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 
 	"github.com/drover-sh/drover/render"
+	"github.com/drover-sh/drover/spec"
 )
 
 // Config is the agent configuration with defaults applied.
@@ -31,6 +32,7 @@ type Config struct {
 	// addresses, routes or nftables.
 	Network *Network
 	API     API
+	Tenants Tenants
 }
 
 // Source is where the config repository comes from.
@@ -42,12 +44,20 @@ type Source struct {
 	SSHKeyFile     string
 	KnownHostsFile string
 	TokenFile      string
+	// AllowInsecureTransport admits http:// and git:// URLs, which let
+	// anyone on the network path serve the node a repository of their own.
+	AllowInsecureTransport bool
 }
 
-// Supervisor locates supervisord.
+// Supervisor locates supervisord and bounds how drover drives it.
 type Supervisor struct {
 	ConfDir string
 	Socket  string
+	// MaxParallelRestarts bounds the processes being restarted at once
+	// when a change touches many programs.
+	MaxParallelRestarts int
+	// CallTimeout bounds every request to supervisord.
+	CallTimeout time.Duration
 }
 
 // Nginx locates nginx and how to test and reload it.
@@ -56,6 +66,8 @@ type Nginx struct {
 	Listen        []string
 	TestCommand   []string
 	ReloadCommand []string
+	// CommandTimeout bounds each test and reload command.
+	CommandTimeout time.Duration
 }
 
 // Network names the interfaces and nftables table drover manages.
@@ -75,6 +87,13 @@ type API struct {
 	WebhookSecretFile string
 }
 
+// Tenants bounds the uids the config repository may give tenants. The
+// agent runs a tenant's daemons only as a uid inside the range whose passwd
+// entry carries the tenant's name.
+type Tenants struct {
+	UIDMin, UIDMax uint32
+}
+
 // Defaults, as documented in SPEC §6 and the README.
 var defaults = Config{
 	StateDir: "/var/lib/drover",
@@ -83,14 +102,17 @@ var defaults = Config{
 		PollInterval: 30 * time.Second,
 	},
 	Supervisor: Supervisor{
-		ConfDir: "/etc/supervisor/conf.d",
-		Socket:  "/var/run/supervisor.sock",
+		ConfDir:             "/etc/supervisor/conf.d",
+		Socket:              "/var/run/supervisor.sock",
+		MaxParallelRestarts: 32,
+		CallTimeout:         30 * time.Second,
 	},
 	Nginx: Nginx{
-		ConfDir:       "/etc/nginx/drover",
-		Listen:        []string{"80", "[::]:80"},
-		TestCommand:   []string{"nginx", "-t"},
-		ReloadCommand: []string{"nginx", "-s", "reload"},
+		ConfDir:        "/etc/nginx/drover",
+		Listen:         []string{"80", "[::]:80"},
+		TestCommand:    []string{"nginx", "-t"},
+		ReloadCommand:  []string{"nginx", "-s", "reload"},
+		CommandTimeout: time.Minute,
 	},
 	StorageRoot: "/var/www/storage",
 	Binary:      "/usr/local/bin/drover",
@@ -98,6 +120,25 @@ var defaults = Config{
 		Socket:        "/run/drover/agent.sock",
 		MetricsListen: "127.0.0.1:9181",
 	},
+	// Below 10000: the machine's own login accounts (Debian's first is
+	// 1000); above 59999: Debian's reserved and dynamic ranges, nobody
+	// (65534) and container subordinate uids.
+	Tenants: Tenants{UIDMin: 10000, UIDMax: 59999},
+}
+
+// maxParallelRestarts bounds supervisor.max_parallel_restarts: more would
+// be a thundering herd, not a rolling restart.
+const maxParallelRestarts = 1000
+
+// parseTimeout reads a deadline setting: a duration from 1s to 1h, or a
+// diagnostic at rng.
+func parseTimeout(s string, rng hcl.Range) (time.Duration, hcl.Diagnostics) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d < time.Second || d > time.Hour {
+		return d, hcl.Diagnostics{errorAt(rng, "Invalid timeout",
+			"%q is not a duration between 1s and 1h. Write it like \"30s\" or \"2m\".", s)}
+	}
+	return d, nil
 }
 
 // Default returns the configuration used when no file is given (drover
@@ -126,6 +167,7 @@ type rawConfig struct {
 	Nginx       *rawNginx      `hcl:"nginx,block"`
 	Network     *rawNetwork    `hcl:"network,block"`
 	API         *rawAPI        `hcl:"api,block"`
+	Tenants     *rawTenants    `hcl:"tenants,block"`
 }
 
 type rawSource struct {
@@ -137,23 +179,30 @@ type rawSource struct {
 	SSHKeyFile     *string   `hcl:"ssh_key_file,optional"`
 	KnownHostsFile *string   `hcl:"known_hosts_file,optional"`
 	TokenFile      *string   `hcl:"token_file,optional"`
+	AllowInsecure  *bool     `hcl:"allow_insecure_transport,optional"`
 }
 
 type rawSupervisor struct {
 	ConfDir      *string   `hcl:"conf_dir,optional"`
 	ConfDirRange hcl.Range `hcl:"conf_dir,attr_value_range"`
 	Socket       *string   `hcl:"socket,optional"`
+	MaxRestarts  *int      `hcl:"max_parallel_restarts,optional"`
+	MaxRange     hcl.Range `hcl:"max_parallel_restarts,attr_value_range"`
+	CallTimeout  *string   `hcl:"call_timeout,optional"`
+	TimeoutRange hcl.Range `hcl:"call_timeout,attr_value_range"`
 }
 
 type rawNginx struct {
-	ConfDir       *string   `hcl:"conf_dir,optional"`
-	ConfDirRange  hcl.Range `hcl:"conf_dir,attr_value_range"`
-	Listen        []string  `hcl:"listen,optional"`
-	ListenRange   hcl.Range `hcl:"listen,attr_value_range"`
-	TestCommand   []string  `hcl:"test_command,optional"`
-	TestRange     hcl.Range `hcl:"test_command,attr_value_range"`
-	ReloadCommand []string  `hcl:"reload_command,optional"`
-	ReloadRange   hcl.Range `hcl:"reload_command,attr_value_range"`
+	ConfDir        *string   `hcl:"conf_dir,optional"`
+	ConfDirRange   hcl.Range `hcl:"conf_dir,attr_value_range"`
+	Listen         []string  `hcl:"listen,optional"`
+	ListenRange    hcl.Range `hcl:"listen,attr_value_range"`
+	TestCommand    []string  `hcl:"test_command,optional"`
+	TestRange      hcl.Range `hcl:"test_command,attr_value_range"`
+	ReloadCommand  []string  `hcl:"reload_command,optional"`
+	ReloadRange    hcl.Range `hcl:"reload_command,attr_value_range"`
+	CommandTimeout *string   `hcl:"command_timeout,optional"`
+	TimeoutRange   hcl.Range `hcl:"command_timeout,attr_value_range"`
 }
 
 type rawNetwork struct {
@@ -173,15 +222,22 @@ type rawAPI struct {
 	WebhookSecretFile *string   `hcl:"webhook_secret_file,optional"`
 }
 
-// Load reads and validates an agent configuration file. The returned file
-// map feeds spec.WriteDiagnostics.
-func Load(path string) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
+type rawTenants struct {
+	UIDMin      *int64    `hcl:"uid_min,optional"`
+	UIDMinRange hcl.Range `hcl:"uid_min,attr_value_range"`
+	UIDMax      *int64    `hcl:"uid_max,optional"`
+	UIDMaxRange hcl.Range `hcl:"uid_max,attr_value_range"`
+}
+
+// Load reads and validates an agent configuration file. The returned files
+// feed spec.WriteDiagnostics.
+func Load(path string) (*Config, spec.ParsedFiles, hcl.Diagnostics) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read agent configuration", Detail: err.Error()}}
 	}
 	cfg, hf, diags := Parse(path, src)
-	files := map[string]*hcl.File{}
+	files := spec.ParsedFiles{}
 	if hf != nil {
 		files[path] = hf
 	}
@@ -213,6 +269,7 @@ func Parse(name string, src []byte) (*Config, *hcl.File, hcl.Diagnostics) {
 		set(&c.Source.SSHKeyFile, s.SSHKeyFile)
 		set(&c.Source.KnownHostsFile, s.KnownHostsFile)
 		set(&c.Source.TokenFile, s.TokenFile)
+		set(&c.Source.AllowInsecureTransport, s.AllowInsecure)
 		if s.PollInterval != nil {
 			d, err := time.ParseDuration(*s.PollInterval)
 			if err != nil || d < time.Second {
@@ -226,6 +283,18 @@ func Parse(name string, src []byte) (*Config, *hcl.File, hcl.Diagnostics) {
 		set(&c.Supervisor.ConfDir, s.ConfDir)
 		diags = append(diags, checkPath("supervisor.conf_dir", c.Supervisor.ConfDir, s.ConfDirRange)...)
 		set(&c.Supervisor.Socket, s.Socket)
+		if n := s.MaxRestarts; n != nil {
+			if *n < 1 || *n > maxParallelRestarts {
+				diags = append(diags, errorAt(s.MaxRange, "Invalid max_parallel_restarts",
+					"max_parallel_restarts must be between 1 and %d; it is %d.", maxParallelRestarts, *n))
+			}
+			c.Supervisor.MaxParallelRestarts = *n
+		}
+		if s.CallTimeout != nil {
+			d, more := parseTimeout(*s.CallTimeout, s.TimeoutRange)
+			diags = append(diags, more...)
+			c.Supervisor.CallTimeout = d
+		}
 	}
 	if n := raw.Nginx; n != nil {
 		set(&c.Nginx.ConfDir, n.ConfDir)
@@ -246,6 +315,11 @@ func Parse(name string, src []byte) (*Config, *hcl.File, hcl.Diagnostics) {
 		if n.ReloadCommand != nil {
 			c.Nginx.ReloadCommand = n.ReloadCommand
 			diags = append(diags, checkCommand("nginx.reload_command", n.ReloadCommand, n.ReloadRange)...)
+		}
+		if n.CommandTimeout != nil {
+			d, more := parseTimeout(*n.CommandTimeout, n.TimeoutRange)
+			diags = append(diags, more...)
+			c.Nginx.CommandTimeout = d
 		}
 	}
 	if n := raw.Network; n != nil {
@@ -268,11 +342,48 @@ func Parse(name string, src []byte) (*Config, *hcl.File, hcl.Diagnostics) {
 		set(&c.API.WebhookListen, a.WebhookListen)
 		set(&c.API.WebhookSecretFile, a.WebhookSecretFile)
 	}
+	if t := raw.Tenants; t != nil {
+		diags = append(diags, parseTenants(&c.Tenants, t)...)
+	}
 	if diags.HasErrors() {
 		return nil, hf, diags
 	}
 	return c, hf, diags
 }
+
+// parseTenants checks the tenant uid range: 32-bit uids, none of the
+// system's (below 1000), uid_min <= uid_max.
+func parseTenants(dst *Tenants, t *rawTenants) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	check := func(key string, v *int64, rng hcl.Range, out *uint32) {
+		if v == nil {
+			return
+		}
+		if *v < minTenantUID || *v > maxTenantUID {
+			diags = append(diags, errorAt(rng, "Invalid tenant uid bound",
+				"tenants.%s = %d must be between %d and %d: lower uids belong to the system, 4294967295 is (uid_t)-1.", key, *v, minTenantUID, int64(maxTenantUID)))
+			return
+		}
+		*out = uint32(*v)
+	}
+	check("uid_min", t.UIDMin, t.UIDMinRange, &dst.UIDMin)
+	check("uid_max", t.UIDMax, t.UIDMaxRange, &dst.UIDMax)
+	if !diags.HasErrors() && dst.UIDMin > dst.UIDMax {
+		rng := t.UIDMinRange
+		if t.UIDMin == nil {
+			rng = t.UIDMaxRange
+		}
+		diags = append(diags, errorAt(rng, "Empty tenant uid range",
+			"tenants.uid_min (%d) is above tenants.uid_max (%d): no tenant could run. Raise uid_max or lower uid_min.", dst.UIDMin, dst.UIDMax))
+	}
+	return diags
+}
+
+// The widest tenant uid range (spec.MinUID..spec.MaxUID).
+const (
+	minTenantUID = 1000
+	maxTenantUID = 1<<32 - 2
+)
 
 // RenderOptions are the render settings this configuration implies.
 func (c *Config) RenderOptions() render.Options {

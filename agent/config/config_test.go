@@ -18,7 +18,9 @@ func TestDefaults(t *testing.T) {
 		c.Nginx.ConfDir != "/etc/nginx/drover" || strings.Join(c.Nginx.Listen, ",") != "80,[::]:80" ||
 		strings.Join(c.Nginx.TestCommand, " ") != "nginx -t" || strings.Join(c.Nginx.ReloadCommand, " ") != "nginx -s reload" ||
 		c.StorageRoot != "/var/www/storage" || c.Binary != "/usr/local/bin/drover" || c.Network != nil ||
-		c.API.Socket != "/run/drover/agent.sock" || c.API.MetricsListen != "127.0.0.1:9181" {
+		c.API.Socket != "/run/drover/agent.sock" || c.API.MetricsListen != "127.0.0.1:9181" ||
+		c.Tenants != (Tenants{UIDMin: 10000, UIDMax: 59999}) || c.Source.AllowInsecureTransport ||
+		c.Supervisor.MaxParallelRestarts != 32 || c.Supervisor.CallTimeout != 30*time.Second || c.Nginx.CommandTimeout != time.Minute {
 		t.Errorf("defaults: %+v", c)
 	}
 	// An empty network block means every network default.
@@ -39,16 +41,20 @@ source {
   poll_interval    = "2m"
   ssh_key_file     = "/etc/drover/id_ed25519"
   known_hosts_file = "/etc/drover/known_hosts"
+  allow_insecure_transport = true
 }
 supervisor {
   conf_dir = "/etc/supervisor/drover.d"
   socket   = "/run/supervisor.sock"
+  max_parallel_restarts = 8
+  call_timeout          = "45s"
 }
 nginx {
   conf_dir       = "/etc/nginx/tenants"
   listen         = ["443 ssl", "[::]:443 ssl"]
   test_command   = ["/usr/sbin/nginx", "-t", "-q"]
   reload_command = ["systemctl", "reload", "nginx"]
+  command_timeout = "20s"
 }
 storage_root = "/home/storage"
 network {
@@ -62,13 +68,19 @@ api {
   webhook_listen      = "0.0.0.0:9180"
   webhook_secret_file = "/etc/drover/webhook.secret"
 }
+tenants {
+  uid_min = 100000
+  uid_max = 4294967294
+}
 `))
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
 	if c.Node != "web-1b" || c.Source.Path != "hosting" || c.Source.PollInterval != 2*time.Minute || c.Source.Branch != "prod" ||
-		c.Network.TenantInterface != "br-tenant" || c.Network.NftTable != "tenants" || c.API.MetricsListen != "" ||
-		c.API.WebhookListen != "0.0.0.0:9180" || c.Nginx.ReloadCommand[0] != "systemctl" {
+		!c.Source.AllowInsecureTransport || c.Network.TenantInterface != "br-tenant" || c.Network.NftTable != "tenants" || c.API.MetricsListen != "" ||
+		c.API.WebhookListen != "0.0.0.0:9180" || c.Nginx.ReloadCommand[0] != "systemctl" ||
+		c.Tenants != (Tenants{UIDMin: 100000, UIDMax: 4294967294}) ||
+		c.Supervisor.MaxParallelRestarts != 8 || c.Supervisor.CallTimeout != 45*time.Second || c.Nginx.CommandTimeout != 20*time.Second {
 		t.Errorf("parsed: %+v", c)
 	}
 	o := c.RenderOptions()
@@ -83,6 +95,10 @@ func TestInvalid(t *testing.T) {
 		line               int
 	}{
 		{"unknown key", "node = \"a\"\ncolour = \"red\"\n", "Unsupported argument", 2},
+		{"restart bound zero", "supervisor {\n  max_parallel_restarts = 0\n}\n", "Invalid max_parallel_restarts", 2},
+		{"restart bound huge", "supervisor {\n  max_parallel_restarts = 5000\n}\n", "Invalid max_parallel_restarts", 2},
+		{"call timeout", "supervisor {\n  call_timeout = \"5ms\"\n}\n", "Invalid timeout", 2},
+		{"nginx timeout", "nginx {\n  command_timeout = \"forever\"\n}\n", "Invalid timeout", 2},
 		{"unknown block", "bogus {}\n", "Unsupported block type", 1},
 		{"unknown key in block", "nginx {\n  colour = 1\n}\n", "Unsupported argument", 2},
 		{"relative state_dir", "state_dir = \"var/lib\"\n", "Invalid path", 1},
@@ -98,6 +114,12 @@ func TestInvalid(t *testing.T) {
 		{"bad interface", "network {\n  tenant_interface = \"tenant interface 0\"\n}\n", "Invalid interface name", 2},
 		{"bad nft table", "network {\n  nft_table = \"1; flush ruleset\"\n}\n", "Invalid nftables table name", 2},
 		{"wrong type", "node = [1]\n", "Unsuitable value type", 1},
+		{"system uid_min", "tenants {\n  uid_min = 999\n}\n", "Invalid tenant uid bound", 2},
+		{"uid_max (uid_t)-1", "tenants {\n  uid_max = 4294967295\n}\n", "Invalid tenant uid bound", 2},
+		{"uid_max beyond 32 bits", "tenants {\n  uid_max = 4294968296\n}\n", "Invalid tenant uid bound", 2},
+		{"fractional uid_min", "tenants {\n  uid_min = 10000.5\n}\n", "Unsuitable value type", 2},
+		{"empty range", "tenants {\n  uid_min = 20000\n  uid_max = 19999\n}\n", "Empty tenant uid range", 2},
+		{"uid_max below the default min", "tenants {\n  uid_max = 5000\n}\n", "Empty tenant uid range", 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg, _, diags := Parse("agent.hcl", []byte(c.src))

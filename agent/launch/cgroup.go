@@ -6,23 +6,22 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/drover-sh/drover/spec"
 )
 
 // CgroupRoot is where cgroup file systems are mounted.
 var CgroupRoot = "/sys/fs/cgroup"
 
-// CgroupParent is the cgroup below which drover creates one cgroup per
-// daemon process, on v2 directly below CgroupRoot, on v1 below its memory
-// hierarchy.
-const CgroupParent = "drover"
-
 // MemoryCgroupDir is the cgroup directory of a daemon process: one per
-// process, so num_procs workers each get the full limit.
+// process (spec.MemoryCgroup, which validation keeps unique), so num_procs
+// workers each get the full limit; on v2 directly below CgroupRoot, on v1
+// below its memory hierarchy.
 func MemoryCgroupDir(process string) (dir string, v2 bool) {
 	if _, err := os.Stat(filepath.Join(CgroupRoot, "cgroup.controllers")); err == nil {
-		return filepath.Join(CgroupRoot, CgroupParent, process), true
+		return filepath.Join(CgroupRoot, spec.MemoryCgroup(process)), true
 	}
-	return filepath.Join(CgroupRoot, "memory", CgroupParent, process), false
+	return filepath.Join(CgroupRoot, "memory", spec.MemoryCgroup(process)), false
 }
 
 // JoinMemoryCgroup moves the calling process into its own memory cgroup
@@ -114,7 +113,7 @@ func safeName(s string) bool {
 }
 
 // RemoveMemoryCgroups removes the cgroups of a program's processes (the
-// program's own and "{program}_NN"), once supervisord has removed it. A
+// program's own and "{program}_NN", see spec.ProcessNames), once supervisord has removed it. A
 // cgroup still holding a process stays; missing ones are fine.
 func RemoveMemoryCgroups(program string) {
 	for _, pattern := range []string{program, program + "_[0-9][0-9]"} {

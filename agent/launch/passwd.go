@@ -2,26 +2,101 @@ package launch
 
 import (
 	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
 	"os"
+	"strconv"
 	"strings"
 )
 
-// PasswdFile is read for login shells, which os/user does not report.
+// PasswdFile is the account database drover trusts for tenants: the local
+// file only, never NSS (LDAP, sssd), so a lookup is a local read that cannot
+// hang on a network service, and the agent and `drover exec` see the same
+// accounts.
 var PasswdFile = "/etc/passwd"
 
-// loginShell returns the shell field of name's line in PasswdFile, or "".
-func loginShell(name string) string {
-	f, err := os.Open(PasswdFile)
+// Account is one passwd entry.
+type Account struct {
+	Name       string
+	UID, GID   uint32
+	Home       string
+	LoginShell string
+}
+
+// ErrNoAccount is returned for a uid without a passwd entry.
+var ErrNoAccount = errors.New("no account")
+
+// Passwd is a parsed passwd file, by uid.
+type Passwd struct {
+	path  string
+	byUID map[uint32][]Account
+}
+
+// ReadPasswd parses a passwd file. Lines that are not seven fields with
+// 32-bit uid and gid (comments, NIS "+" lines) are skipped: they name no
+// account drover could run as.
+func ReadPasswd(path string) (*Passwd, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return ""
+		return nil, fmt.Errorf("read accounts: %w", err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
+	p := &Passwd{path: path, byUID: map[uint32][]Account{}}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, len(data)+1)
 	for sc.Scan() {
-		fields := strings.Split(sc.Text(), ":")
-		if len(fields) == 7 && fields[0] == name {
-			return fields[6]
+		f := strings.Split(sc.Text(), ":")
+		if len(f) != 7 || f[0] == "" || strings.HasPrefix(f[0], "+") || strings.HasPrefix(f[0], "-") {
+			continue
+		}
+		uid, err1 := strconv.ParseUint(f[2], 10, 32)
+		gid, err2 := strconv.ParseUint(f[3], 10, 32)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		a := Account{Name: f[0], UID: uint32(uid), GID: uint32(gid), Home: f[5], LoginShell: f[6]}
+		p.byUID[a.UID] = append(p.byUID[a.UID], a)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read accounts from %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// LookupUID returns the account of uid. A uid without an entry is
+// ErrNoAccount; a uid several names share is an error too: it belongs to
+// more than one account, so to no tenant alone.
+func (p *Passwd) LookupUID(uid uint32) (Account, error) {
+	accts := p.byUID[uid]
+	if len(accts) == 0 {
+		return Account{}, fmt.Errorf("uid %d: %w in %s", uid, ErrNoAccount, p.path)
+	}
+	for _, a := range accts[1:] {
+		if a.Name != accts[0].Name {
+			return Account{}, fmt.Errorf("uid %d is shared by accounts %q and %q in %s", uid, accts[0].Name, a.Name, p.path)
 		}
 	}
-	return ""
+	return accts[0], nil
+}
+
+// Accounts finds the local account of a uid (a Passwd, or a fake).
+type Accounts interface {
+	LookupUID(uid uint32) (Account, error)
+}
+
+// CheckTenant checks that uid is the tenant's own account: its passwd entry
+// carries the tenant's name. It returns the account. The agent and drover
+// exec both check with it, so they refuse with the same words.
+func CheckTenant(accts Accounts, tenant string, uid uint32) (Account, error) {
+	a, err := accts.LookupUID(uid)
+	if errors.Is(err, ErrNoAccount) {
+		return Account{}, fmt.Errorf("uid %d has no passwd entry; create the tenant's user first (useradd --uid %d %s)", uid, uid, tenant)
+	}
+	if err != nil {
+		return Account{}, err
+	}
+	if a.Name != tenant {
+		return Account{}, fmt.Errorf("uid %d belongs to user %q, not to tenant %q; a tenant runs only as its own user", uid, a.Name, tenant)
+	}
+	return a, nil
 }

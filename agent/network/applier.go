@@ -455,7 +455,7 @@ func planTable(s State, t nftTable) []step {
 	var wantOwners []owner
 	for _, a := range s.Addresses {
 		wantAddrs = append(wantAddrs, a.Addr)
-		wantOwners = append(wantOwners, owner{Addr: a.Addr, UID: uint32(a.UID)})
+		wantOwners = append(wantOwners, owner{Addr: a.Addr, UID: a.UID})
 	}
 	if !t.Present || t.Altered != "" {
 		b := nftBatch{Recreate: true, Exists: t.Present, Addrs: wantAddrs, Owners: wantOwners}

@@ -203,11 +203,11 @@ func TestBindIsolation(t *testing.T) {
 	}()
 
 	// client runs the helper as uid inside the namespace.
-	client := func(mode string, uid int, src, dst string) string {
+	client := func(mode string, uid uint32, src, dst string) string {
 		t.Helper()
 		cmd := exec.Command(bin, "-test.run=^$")
 		cmd.Env = []string{helperEnv + "=" + mode, "SRC=" + src, "DST=" + dst}
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid), Groups: []uint32{}}}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid, Groups: []uint32{}}}
 		var out strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &out
 		must(t, inNamespace(h, cmd.Start))
@@ -222,7 +222,7 @@ func TestBindIsolation(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		mode     string
-		uid      int
+		uid      uint32
 		src, dst string
 		want     string // "ok" or the prefix of the error
 	}{

@@ -348,7 +348,7 @@ func TestLinuxLargeTable(t *testing.T) {
 	tenants := func(from, n int) []Tenant {
 		var out []Tenant
 		for i := from; i < from+n; i++ {
-			uid := 10000 + i
+			uid := uint32(10000 + i)
 			out = append(out, Tenant{Name: fmt.Sprintf("t%05d", i), UID: uid, Addr: netip.AddrFrom16([16]byte{0xfd, 0, 0x5c, 0xcd, 0, 1, 12: byte(uid >> 24), byte(uid >> 16), byte(uid >> 8), byte(uid)})})
 		}
 		return out

@@ -36,7 +36,7 @@ type State struct {
 // Tenant is a tenant's address on this node.
 type Tenant struct {
 	Name string     `json:"name"`
-	UID  int        `json:"uid"`
+	UID  uint32     `json:"uid"`
 	Addr netip.Addr `json:"addr"`
 }
 

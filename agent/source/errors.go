@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 
@@ -118,12 +119,30 @@ func (s *Source) wrap(op string, err error) error {
 	if !errors.As(err, &se) {
 		err = fmt.Errorf("%s %s: %w", op, s.shown, err)
 	}
-	if s.kind == kindHTTP && s.opts.TokenFile != "" {
-		if tok, terr := s.token(); terr == nil && strings.Contains(err.Error(), tok) {
-			err = &redacted{msg: strings.ReplaceAll(err.Error(), tok, "xxxxx"), err: err}
-		}
+	if msg := s.redact(err.Error()); msg != err.Error() {
+		err = &redacted{msg: msg, err: err}
 	}
 	return err
+}
+
+// redact removes from msg every secret a library may have quoted: the user
+// info of the URL as written or percent-decoded (see RedactURL), and the
+// token.
+func (s *Source) redact(msg string) string {
+	if start, end, web := userinfoSpan(s.opts.URL); start < end {
+		info := s.opts.URL[start:end]
+		safe := redactUserinfo(info, web) + "@"
+		msg = strings.ReplaceAll(msg, info+"@", safe)
+		if plain, err := url.PathUnescape(info); err == nil {
+			msg = strings.ReplaceAll(msg, plain+"@", safe)
+		}
+	}
+	if s.kind == kindHTTP && s.opts.TokenFile != "" {
+		if tok, err := s.token(); err == nil {
+			msg = strings.ReplaceAll(msg, tok, "xxxxx")
+		}
+	}
+	return msg
 }
 
 func (s *Source) credentialName() string {

@@ -62,7 +62,7 @@ func TestHTTPSToken(t *testing.T) {
 	os.WriteFile(bad, []byte("wrong-"+token+"\n"), 0o600)
 
 	cache := t.TempDir()
-	s := mustNew(t, Options{URL: url, TokenFile: good, CacheDir: cache})
+	s := mustNew(t, Options{URL: url, TokenFile: good, CacheDir: cache, AllowInsecureTransport: true})
 	if dir, ok := s.Local(); ok {
 		t.Errorf("Local() = %q, true for an http source", dir)
 	}
@@ -99,7 +99,7 @@ func TestHTTPSToken(t *testing.T) {
 	// A wrong token: a clear error without the token, and the cache stays.
 	rev4 := r.commit("fourth", map[string]string{"top.hcl": "top = 4\n"})
 	r.git("push", "-q", "origin", "main")
-	w := mustNew(t, Options{URL: url, TokenFile: bad, CacheDir: cache})
+	w := mustNew(t, Options{URL: url, TokenFile: bad, CacheDir: cache, AllowInsecureTransport: true})
 	_, herr := w.Head(ctx)
 	_, ferr := w.Fetch(ctx, rev4)
 	for _, err := range []error{herr, ferr} {
@@ -116,14 +116,14 @@ func TestHTTPSToken(t *testing.T) {
 	}
 
 	// No token at all.
-	n := mustNew(t, Options{URL: url, CacheDir: t.TempDir()})
+	n := mustNew(t, Options{URL: url, CacheDir: t.TempDir(), AllowInsecureTransport: true})
 	if _, err := n.Head(ctx); !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "token_file: none is set") {
 		t.Errorf("without a token: %v", err)
 	}
 
 	// The URL's user replaces x-access-token.
 	srv2 := gitHTTPServer(t, filepath.Dir(bare), "deploy", token)
-	u := mustNew(t, Options{URL: strings.Replace(srv2.URL, "http://", "http://deploy@", 1) + "/" + filepath.Base(bare), TokenFile: good, CacheDir: t.TempDir()})
+	u := mustNew(t, Options{URL: strings.Replace(srv2.URL, "http://", "http://deploy@", 1) + "/" + filepath.Base(bare), TokenFile: good, CacheDir: t.TempDir(), AllowInsecureTransport: true})
 	if head, _ := poll(t, u); head != rev4 {
 		t.Errorf("with a user in the url: head %s", head)
 	}

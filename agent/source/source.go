@@ -1,7 +1,8 @@
 // Package source is where the drover agent gets its config repository from.
 //
 // A Source names one branch of one Git repository (ssh://, scp-style
-// user@host:path, https://, http://, file:// or a plain local path). Head
+// user@host:path, https://, file:// or a plain local path; http:// and
+// git:// only with Options.AllowInsecureTransport). Head
 // learns the commit the branch points at without fetching any object; Fetch
 // makes a commit available in a shallow, single-branch, tag-less cache under
 // the agent's state directory and reports history rewrites; Files lists the
@@ -34,7 +35,8 @@ const DefaultBranch = "main"
 // Options configures a Source; see the agent's source block (SPEC §6).
 type Options struct {
 	// URL is ssh://, scp-style user@host:path (user@host:port:path for a
-	// port), https://, http://, file:// or a plain local path.
+	// port), https://, file:// or a plain local path; http:// and git://
+	// with AllowInsecureTransport.
 	URL string
 	// Branch is the branch to follow; DefaultBranch when empty.
 	Branch string
@@ -52,6 +54,11 @@ type Options struct {
 	// sources, sent as basic auth with user "x-access-token" unless the URL
 	// names a user. It is read on every use, so it may be rotated in place.
 	TokenFile string
+	// AllowInsecureTransport admits http:// and git:// URLs. Neither
+	// authenticates the server nor protects the data: anyone on the network
+	// path can hand the agent a repository of their own, whose commands the
+	// node then runs as any tenant.
+	AllowInsecureTransport bool
 }
 
 // kind is the transport a Source uses.
@@ -61,6 +68,7 @@ const (
 	kindLocal kind = iota // file:// or a plain path
 	kindSSH               // ssh:// or scp-style
 	kindHTTP              // https:// or http://
+	kindGit               // git://
 )
 
 // Source is one branch of one repository plus its local cache. It is not
@@ -86,7 +94,7 @@ func New(o Options) (*Source, error) {
 	if o.Branch == "" {
 		o.Branch = DefaultBranch
 	}
-	s := &Source{opts: o, shown: o.URL, branch: plumbing.NewBranchReferenceName(o.Branch)}
+	s := &Source{opts: o, shown: RedactURL(o.URL), branch: plumbing.NewBranchReferenceName(o.Branch)}
 	if err := s.branch.Validate(); err != nil || strings.HasPrefix(o.Branch, "refs/") {
 		return nil, fmt.Errorf("source %s: invalid branch name %q", s.shown, o.Branch)
 	}
@@ -94,7 +102,8 @@ func New(o Options) (*Source, error) {
 		return nil, fmt.Errorf("source %s: cache directory is empty", s.shown)
 	}
 	if err := s.parseURL(); err != nil {
-		return nil, fmt.Errorf("source %s: %w", s.shown, err)
+		// url.Parse quotes the URL it fails on.
+		return nil, &redacted{msg: s.redact(fmt.Sprintf("source %s: %v", s.shown, err)), err: err}
 	}
 	if err := s.checkAuthOptions(); err != nil {
 		return nil, fmt.Errorf("source %s: %w", s.shown, err)
@@ -133,7 +142,7 @@ func (s *Source) parseURL() error {
 		s.url = p // go-git's file transport takes the path itself
 	case "ssh":
 		s.kind = kindSSH
-		if ep.Password != "" {
+		if ep.Password != "" || strings.Contains(ep.User, ":") {
 			return fmt.Errorf("url must not contain a password; use ssh_key_file")
 		}
 		if ep.Host == "" || ep.Path == "" {
@@ -142,15 +151,21 @@ func (s *Source) parseURL() error {
 	case "https", "http":
 		s.kind = kindHTTP
 		if ep.Password != "" {
-			// Never echo it back.
-			s.shown = redactPassword(raw)
 			return fmt.Errorf("url must not contain a password; use token_file")
 		}
 		if ep.Host == "" {
 			return fmt.Errorf("http url needs a host")
 		}
+	case "git":
+		s.kind = kindGit
+		if ep.Host == "" {
+			return fmt.Errorf("git url needs a host")
+		}
 	default:
-		return fmt.Errorf("unsupported url scheme %q (use ssh://, user@host:path, https://, http://, file:// or a path)", ep.Protocol)
+		return fmt.Errorf("unsupported url scheme %q (use ssh://, user@host:path, https://, file:// or a path)", ep.Protocol)
+	}
+	if (ep.Protocol == "http" || ep.Protocol == "git") && !s.opts.AllowInsecureTransport {
+		return fmt.Errorf("%s:// is refused: it neither authenticates the server nor protects the data, so anyone on the network path could hand this node a repository of their own and run commands as any tenant; use https:// or ssh://, or set allow_insecure_transport = true in the source block to accept that risk", ep.Protocol)
 	}
 	return nil
 }
@@ -169,6 +184,10 @@ func (s *Source) checkAuthOptions() error {
 		}
 		if o.SSHKeyFile == "" {
 			return fmt.Errorf("an ssh url needs ssh_key_file")
+		}
+	case kindGit:
+		if o.SSHKeyFile != "" || o.KnownHostsFile != "" || o.TokenFile != "" {
+			return fmt.Errorf("a git:// url takes no ssh_key_file, known_hosts_file or token_file: the protocol has no authentication")
 		}
 	case kindHTTP:
 		if o.SSHKeyFile != "" || o.KnownHostsFile != "" {
@@ -201,11 +220,29 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// redactPassword replaces the password of a URL's user info with "xxxxx".
-func redactPassword(raw string) string {
+// RedactURL returns a source URL fit for errors and logs: the password of
+// any URL (ssh://, https://, scp-style user:password@host:path) becomes
+// "xxxxx", and so does the user name of an http(s) URL, which is often a
+// token. ssh user names ("git") are kept.
+func RedactURL(raw string) string {
+	start, end, web := userinfoSpan(raw)
+	if start == end {
+		return raw
+	}
+	return raw[:start] + redactUserinfo(raw[start:end], web) + raw[end:]
+}
+
+// userinfoSpan locates the user info of a URL (raw[start:end], before an
+// '@'; start == end without one); web is set for http(s) URLs.
+func userinfoSpan(raw string) (start, end int, web bool) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
-		return raw
+		// scp-style user@host:path; a local path has a '/' before any '@'.
+		at := strings.Index(raw, "@")
+		if at <= 0 || strings.ContainsAny(raw[:at], "/") {
+			return 0, 0, false
+		}
+		return 0, at, false
 	}
 	hostEnd := strings.IndexAny(rest, "/?#")
 	if hostEnd < 0 {
@@ -213,8 +250,21 @@ func redactPassword(raw string) string {
 	}
 	at := strings.LastIndex(rest[:hostEnd], "@")
 	if at < 0 {
-		return raw
+		return 0, 0, false
 	}
-	user, _, _ := strings.Cut(rest[:at], ":")
-	return scheme + "://" + user + ":xxxxx" + rest[at:]
+	start = len(scheme) + len("://")
+	return start, start + at, strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "https")
+}
+
+// redactUserinfo hides the password of user[:password], and the user too
+// when hideUser is set.
+func redactUserinfo(userinfo string, hideUser bool) string {
+	user, _, hasPassword := strings.Cut(userinfo, ":")
+	switch {
+	case hasPassword:
+		return user + ":xxxxx"
+	case hideUser:
+		return "xxxxx"
+	}
+	return userinfo
 }

@@ -390,7 +390,10 @@ func TestNewValidation(t *testing.T) {
 		{"no url", Options{CacheDir: dir}, "url is empty"},
 		{"no cache", Options{URL: "/srv/config"}, "cache directory is empty"},
 		{"bad branch", Options{URL: "/srv/config", Branch: "a..b", CacheDir: dir}, `invalid branch name "a..b"`},
-		{"git scheme", Options{URL: "git://example.test/x.git", CacheDir: dir}, `unsupported url scheme "git"`},
+		{"git scheme", Options{URL: "git://example.test/x.git", CacheDir: dir}, "git:// is refused"},
+		{"http scheme", Options{URL: "http://example.test/x.git", CacheDir: dir}, "set allow_insecure_transport = true"},
+		{"git with token", Options{URL: "git://example.test/x.git", TokenFile: token, CacheDir: dir, AllowInsecureTransport: true}, "the protocol has no authentication"},
+		{"unknown scheme", Options{URL: "ftp://example.test/x.git", CacheDir: dir}, `unsupported url scheme "ftp"`},
 		{"ssh without key", Options{URL: "git@example.test:ops/config.git", CacheDir: dir}, "needs ssh_key_file"},
 		{"ssh with token", Options{URL: "ssh://git@example.test/config.git", TokenFile: token, CacheDir: dir}, "token_file is for https urls"},
 		{"ssh bad key", Options{URL: "ssh://git@example.test/config.git", SSHKeyFile: key, CacheDir: dir}, "parsing ssh_key_file"},
@@ -398,7 +401,7 @@ func TestNewValidation(t *testing.T) {
 		{"https with key", Options{URL: "https://example.test/config.git", SSHKeyFile: key, CacheDir: dir}, "ssh_key_file and known_hosts_file are for ssh urls"},
 		{"https missing token", Options{URL: "https://example.test/config.git", TokenFile: token + "x", CacheDir: dir}, "reading token_file"},
 		{"https empty token", Options{URL: "https://example.test/config.git", TokenFile: empty, CacheDir: dir}, "is empty"},
-		{"token over http", Options{URL: "http://example.test/config.git", TokenFile: token, CacheDir: dir}, "refusing to send the token over plain http"},
+		{"token over http", Options{URL: "http://example.test/config.git", TokenFile: token, CacheDir: dir, AllowInsecureTransport: true}, "refusing to send the token over plain http"},
 		{"password in url", Options{URL: "https://bob:hunter2@example.test/config.git", CacheDir: dir}, "https://bob:xxxxx@example.test/config.git: url must not contain a password"},
 		{"local with token", Options{URL: "/srv/config", TokenFile: token, CacheDir: dir}, "a local source takes no"},
 		{"file url with host", Options{URL: "file://example.test/srv/config", CacheDir: dir}, "must not name a host"},
@@ -420,7 +423,8 @@ func TestNewValidation(t *testing.T) {
 	for _, o := range []Options{
 		{URL: "https://example.test/config.git", TokenFile: token, CacheDir: dir},
 		{URL: "https://example.test/config.git", CacheDir: dir},
-		{URL: "http://127.0.0.1:8080/config.git", TokenFile: token, CacheDir: dir},
+		{URL: "http://127.0.0.1:8080/config.git", TokenFile: token, CacheDir: dir, AllowInsecureTransport: true},
+		{URL: "git://example.test/config.git", CacheDir: dir, AllowInsecureTransport: true},
 		{URL: "relative/path", CacheDir: dir},
 	} {
 		if _, err := New(o); err != nil {

@@ -73,6 +73,9 @@ const (
 	// MetaSourceError is the last error fetching the source ("" when the
 	// last fetch worked).
 	MetaSourceError = "source_error"
+	// MetaPendingRestarts lists, space-separated, the programs whose exec
+	// spec changed and that have not been restarted since.
+	MetaPendingRestarts = "pending_restarts"
 	// MetaLoading is the revision being loaded (parsed, validated,
 	// rendered) and how many times in a row its load began: "REV N". Set
 	// before a load and cleared after it, so one left behind at start means

@@ -25,6 +25,13 @@ type API interface {
 	// Batch runs one group operation on many groups at once; errs[i] is
 	// the error for groups[i].
 	Batch(ctx context.Context, op Op, groups []string) (errs []error)
+	// StopProcesses signals each named process ("group:name") to stop
+	// and returns at once; errs[i] is the fault for names[i].
+	StopProcesses(ctx context.Context, names []string) (errs []error)
+	// StopNoWait signals the running processes of each group to stop and
+	// returns at once; procs[i] names ("group:name") the processes of
+	// groups[i] it signalled.
+	StopNoWait(ctx context.Context, groups []string) (procs [][]string, errs []error)
 	// ProcessInfos returns the status of many processes at once.
 	ProcessInfos(ctx context.Context, names []string) ([]ProcessInfo, []error)
 }

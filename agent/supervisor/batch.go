@@ -49,6 +49,58 @@ func (c *Client) Batch(ctx context.Context, op Op, groups []string) []error {
 	return errs
 }
 
+// StopProcesses signals each process in one request per batchSize names
+// (stopProcess without wait, which supervisord answers at once).
+func (c *Client) StopProcesses(ctx context.Context, names []string) []error {
+	const method = "supervisor.stopProcess"
+	errs := make([]error, len(names))
+	for lo := 0; lo < len(names); lo += batchSize {
+		hi := min(lo+batchSize, len(names))
+		calls := make([]any, 0, hi-lo)
+		for _, n := range names[lo:hi] {
+			calls = append(calls, map[string]any{"methodName": method, "params": []any{n, false}})
+		}
+		results, err := c.multicall(ctx, calls)
+		for i := lo; i < hi; i++ {
+			if err != nil {
+				errs[i] = err
+			} else {
+				errs[i] = results[i-lo].err
+			}
+		}
+	}
+	return errs
+}
+
+// StopNoWait signals every group's running processes in one request per
+// batchSize groups. supervisord defers the answer of a group operation to
+// its main loop, and a multicall answers deferred calls one at a time, so
+// this is for the few groups whose process names are not known.
+func (c *Client) StopNoWait(ctx context.Context, groups []string) ([][]string, []error) {
+	const method = "supervisor.stopProcessGroup"
+	procs := make([][]string, len(groups))
+	errs := make([]error, len(groups))
+	for lo := 0; lo < len(groups); lo += batchSize {
+		hi := min(lo+batchSize, len(groups))
+		calls := make([]any, 0, hi-lo)
+		for _, g := range groups[lo:hi] {
+			calls = append(calls, map[string]any{"methodName": method, "params": []any{g, false}})
+		}
+		results, err := c.multicall(ctx, calls)
+		for i := lo; i < hi; i++ {
+			switch {
+			case err != nil:
+				errs[i] = err
+			case results[i-lo].err != nil:
+				errs[i] = results[i-lo].err
+			default:
+				procs[i], errs[i] = c.groupOutcome(method, results[i-lo].value)
+			}
+		}
+	}
+	return procs, errs
+}
+
 func opParams(op Op, group string) []any {
 	switch op {
 	case OpStop:
@@ -121,6 +173,25 @@ func (c *Client) multicall(ctx context.Context, calls []any) ([]callResult, erro
 // to amortise.
 func (f *Fake) Batch(ctx context.Context, op Op, groups []string) []error {
 	return EachBatch(ctx, f, op, groups)
+}
+
+// StopProcesses stops each process without waiting, like stopProcess.
+func (f *Fake) StopProcesses(ctx context.Context, names []string) []error {
+	errs := make([]error, len(names))
+	for i, n := range names {
+		errs[i] = f.stopProcess(n)
+	}
+	return errs
+}
+
+// StopNoWait stops each group without waiting (see Fake.StopDelay).
+func (f *Fake) StopNoWait(ctx context.Context, groups []string) ([][]string, []error) {
+	procs := make([][]string, len(groups))
+	errs := make([]error, len(groups))
+	for i, g := range groups {
+		procs[i], errs[i] = f.stopGroup(g, false)
+	}
+	return procs, errs
 }
 
 // ProcessInfos reads each process like ProcessInfo.

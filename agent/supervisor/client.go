@@ -79,11 +79,18 @@ type ProcessInfo struct {
 }
 
 // Client talks to supervisord over its unix socket. It connects lazily, once
-// per call; every method's deadline is its context's.
+// per call; every call ends by its context's deadline or after Timeout,
+// whichever comes first (a supervisord stopped with SIGSTOP accepts
+// connections and never answers).
 type Client struct {
-	socket string
-	hc     *http.Client
+	// Timeout bounds each call (0: DefaultTimeout).
+	Timeout time.Duration
+	socket  string
+	hc      *http.Client
 }
+
+// DefaultTimeout bounds a call when Client.Timeout is not set.
+const DefaultTimeout = 30 * time.Second
 
 // maxResponse bounds a response body; getAllProcessInfo for thousands of
 // processes is a few megabytes.
@@ -110,6 +117,12 @@ func New(socket string) *Client {
 // call performs one XML-RPC call. Faults are returned as *Fault; anything
 // else is wrapped as "supervisord at SOCKET: METHOD: ...".
 func (c *Client) call(ctx context.Context, method string, params ...any) (any, error) {
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	body, err := encodeCall(method, params...)
 	if err != nil {
 		return nil, c.wrap(method, err)
@@ -220,24 +233,36 @@ func (c *Client) StopProcessGroup(ctx context.Context, name string, wait bool) e
 // groupResults turns the per-process status structs of a group operation
 // into an error: one *Fault per process whose status is not SUCCESS.
 func (c *Client) groupResults(method string, v any) error {
+	_, err := c.groupOutcome(method, v)
+	return err
+}
+
+// groupOutcome reads the per-process status structs of a group operation:
+// the processes it succeeded for ("group:name") and one *Fault per process
+// it failed for.
+func (c *Client) groupOutcome(method string, v any) ([]string, error) {
 	list, ok := v.([]any)
 	if !ok {
-		return c.wrap(method, fmt.Errorf("result is %T, not an array", v))
+		return nil, c.wrap(method, fmt.Errorf("result is %T, not an array", v))
 	}
+	var names []string
 	var errs []error
 	for _, item := range list {
 		s, ok := item.(map[string]any)
 		if !ok {
-			return c.wrap(method, fmt.Errorf("result item is %T, not a struct", item))
+			return nil, c.wrap(method, fmt.Errorf("result item is %T, not a struct", item))
 		}
 		code, _ := s["status"].(int)
 		if code == FaultSuccess {
+			group, _ := s["group"].(string)
+			name, _ := s["name"].(string)
+			names = append(names, group+":"+name)
 			continue
 		}
 		desc, _ := s["description"].(string)
 		errs = append(errs, &Fault{Code: code, String: desc})
 	}
-	return errors.Join(errs...)
+	return names, errors.Join(errs...)
 }
 
 // ProcessInfo returns the status of one process, named "group:process" or,

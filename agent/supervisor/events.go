@@ -67,11 +67,12 @@ func Listen(r io.Reader, w io.Writer, handle func(Event) error) error {
 		if header["eventname"] == "" {
 			return fmt.Errorf("event listener: no eventname in header %q", line)
 		}
-		payload := make([]byte, n)
-		if _, err := io.ReadFull(br, payload); err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
+		// Read as the bytes arrive: a header's len alone allocates nothing.
+		payload, err := io.ReadAll(io.LimitReader(br, int64(n)))
+		if err == nil && len(payload) < n {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
 			return fmt.Errorf("event listener: reading %d-byte payload of %s: %w", n, header["eventname"], err)
 		}
 		ev := Event{Name: header["eventname"], Header: header}

@@ -23,14 +23,22 @@ import (
 //     PID that changes on every start.
 //
 // It answers every call with supervisord's faults (BAD_NAME for any name it
-// does not know, ALREADY_ADDED, STILL_RUNNING, CANT_REREAD, SPAWN_ERROR) and
-// settles at once: transitions supervisord makes asynchronously (autostart
-// after AddProcessGroup, STARTING → RUNNING, STOPPING → STOPPED) have
-// happened when a call returns, whatever its wait argument. Tests compare
-// Snapshot texts and Calls counts.
+// does not know, ALREADY_ADDED, STILL_RUNNING, CANT_REREAD, SPAWN_ERROR).
+// By default it settles at once: transitions supervisord makes
+// asynchronously (autostart after AddProcessGroup, STARTING → RUNNING,
+// STOPPING → STOPPED) have happened when a call returns, whatever its wait
+// argument. With StartDelay or StopDelay set, a start without waiting
+// (autostart included) stays STARTING, and a stop without waiting stays
+// STOPPING, for that long, as supervisord's do; Peak reports the most
+// processes ever in those states at once. Tests compare Snapshot texts and
+// Calls counts.
 //
 // The zero Fake is a supervisord with no files and no groups.
 type Fake struct {
+	// StartDelay and StopDelay model how long processes take to start
+	// and to stop when nobody waits for them; set them before use.
+	StartDelay, StopDelay time.Duration
+
 	mu      sync.Mutex
 	files   map[string][]byte
 	loaded  map[string]*fakeProgram
@@ -38,6 +46,8 @@ type Fake struct {
 	failing map[string]string // program → FATAL or BACKOFF
 	lastPID int
 	calls   map[string]int
+	// moving counts processes STARTING or STOPPING; peak is its maximum.
+	moving, peak int
 }
 
 type fakeGroup struct {
@@ -51,6 +61,8 @@ type fakeProc struct {
 	spawnErr string
 	start    time.Time
 	stop     time.Time
+	// due is when a STARTING or STOPPING process settles.
+	due time.Time
 }
 
 // processStates are supervisord's process state codes.
@@ -121,6 +133,7 @@ func (f *Fake) SetFailing(program, state string) {
 func (f *Fake) Snapshot() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.settle()
 	var lines []string
 	for gname, g := range f.active {
 		if len(g.procs) == 0 {
@@ -139,7 +152,8 @@ func (f *Fake) Snapshot() string {
 }
 
 // Calls returns how many times each state-changing method (AddProcessGroup,
-// RemoveProcessGroup, StartProcessGroup, StopProcessGroup) was called, failed
+// RemoveProcessGroup, StartProcessGroup, StopProcessGroup, StopProcess) was
+// called, failed
 // calls included. ReloadConfig only re-reads files and is not counted, nor
 // are the reads.
 func (f *Fake) Calls() map[string]int {
@@ -197,6 +211,7 @@ func nonNil(s []string) []string {
 func (f *Fake) AddProcessGroup(ctx context.Context, name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.settle()
 	f.count("AddProcessGroup")
 	prog, ok := f.loaded[name]
 	if !ok {
@@ -220,28 +235,80 @@ func (f *Fake) activate(prog *fakeProgram) {
 	f.active[prog.name] = g
 	if prog.autostart {
 		for _, name := range prog.procs {
-			f.start(g, name)
+			f.start(g, name, false)
 		}
 	}
 }
 
-// start spawns a process: RUNNING with a new PID, or the failing state.
-func (f *Fake) start(g *fakeGroup, name string) (failed bool) {
+// start spawns a process: RUNNING with a new PID, or the failing state;
+// STARTING until StartDelay passed when nobody waits.
+func (f *Fake) start(g *fakeGroup, name string, wait bool) (failed bool) {
 	p := g.procs[name]
 	p.start = time.Now()
+	if !wait && f.StartDelay > 0 {
+		f.lastPID++
+		p.state, p.pid, p.spawnErr, p.due = "STARTING", 1000+f.lastPID, "", p.start.Add(f.StartDelay)
+		f.move(1)
+		return false
+	}
+	return f.started(g, p)
+}
+
+// started settles a spawned process: RUNNING, or the failing state.
+func (f *Fake) started(g *fakeGroup, p *fakeProc) (failed bool) {
 	if st := f.failing[g.prog.name]; st != "" {
-		p.state, p.pid, p.spawnErr, p.stop = st, 0, exitedTooQuickly, p.start
+		p.state, p.pid, p.spawnErr, p.stop = st, 0, exitedTooQuickly, time.Now()
 		return true
 	}
-	f.lastPID++
-	p.state, p.pid, p.spawnErr = "RUNNING", 1000+f.lastPID, ""
+	if p.pid == 0 {
+		f.lastPID++
+		p.pid = 1000 + f.lastPID
+	}
+	p.state, p.spawnErr = "RUNNING", ""
 	return false
+}
+
+// move counts processes entering (+1) or leaving (-1) STARTING/STOPPING.
+func (f *Fake) move(n int) {
+	f.moving += n
+	f.peak = max(f.peak, f.moving)
+}
+
+// settle makes the transitions whose time has come (f.mu held).
+func (f *Fake) settle() {
+	if f.StartDelay == 0 && f.StopDelay == 0 {
+		return
+	}
+	now := time.Now()
+	for _, g := range f.active {
+		for _, p := range g.procs {
+			if p.due.IsZero() || now.Before(p.due) {
+				continue
+			}
+			p.due = time.Time{}
+			f.move(-1)
+			switch p.state {
+			case "STARTING":
+				f.started(g, p)
+			case "STOPPING":
+				p.state, p.pid, p.stop = "STOPPED", 0, now
+			}
+		}
+	}
+}
+
+// Peak is the most processes that were STARTING or STOPPING at once.
+func (f *Fake) Peak() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.peak
 }
 
 // RemoveProcessGroup removes an active group whose processes are stopped.
 func (f *Fake) RemoveProcessGroup(ctx context.Context, name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.settle()
 	f.count("RemoveProcessGroup")
 	g, ok := f.active[name]
 	if !ok {
@@ -268,11 +335,12 @@ func (f *Fake) StartProcessGroup(ctx context.Context, name string, wait bool) er
 		return badName(name)
 	}
 	var errs []error
+	f.settle()
 	for _, pname := range g.prog.procs {
 		if running(g.procs[pname].state) {
 			continue
 		}
-		if f.start(g, pname) && wait {
+		if f.start(g, pname, wait) && wait {
 			errs = append(errs, &Fault{Code: FaultSpawnError, String: "SPAWN_ERROR: " + name + ":" + pname})
 		}
 	}
@@ -281,19 +349,64 @@ func (f *Fake) StartProcessGroup(ctx context.Context, name string, wait bool) er
 
 // StopProcessGroup stops the group's running processes.
 func (f *Fake) StopProcessGroup(ctx context.Context, name string, wait bool) error {
+	_, err := f.stopGroup(name, wait)
+	return err
+}
+
+// stopGroup stops the group's running processes and names them; without
+// wait they stay STOPPING for StopDelay.
+func (f *Fake) stopGroup(name string, wait bool) ([]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.count("StopProcessGroup")
+	f.settle()
 	g, ok := f.active[name]
 	if !ok {
-		return badName(name)
+		return nil, badName(name)
 	}
-	for _, p := range g.procs {
-		if running(p.state) {
-			p.state, p.pid, p.stop = "STOPPED", 0, time.Now()
+	var names []string
+	for _, pname := range slices.Sorted(maps.Keys(g.procs)) {
+		if p := g.procs[pname]; running(p.state) {
+			names = append(names, name+":"+pname)
+			f.stop(p, wait)
 		}
 	}
+	return names, nil
+}
+
+// stopProcess stops one process ("group:name") without waiting, with
+// supervisord's faults.
+func (f *Fake) stopProcess(name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.count("StopProcess")
+	f.settle()
+	gname, pname, _ := strings.Cut(name, ":")
+	g, ok := f.active[gname]
+	if !ok || g.procs[pname] == nil {
+		return badName(name)
+	}
+	p := g.procs[pname]
+	if !running(p.state) {
+		return &Fault{Code: FaultNotRunning, String: "NOT_RUNNING: " + name}
+	}
+	f.stop(p, false)
 	return nil
+}
+
+// stop stops a running process: STOPPED, or STOPPING for StopDelay when
+// nobody waits (a BACKOFF process has nothing to signal).
+func (f *Fake) stop(p *fakeProc, wait bool) {
+	if p.state == "STARTING" && !p.due.IsZero() {
+		p.due = time.Time{}
+		f.move(-1)
+	}
+	if !wait && f.StopDelay > 0 && p.state != "BACKOFF" {
+		p.state, p.due = "STOPPING", time.Now().Add(f.StopDelay)
+		f.move(1)
+		return
+	}
+	p.state, p.pid, p.stop = "STOPPED", 0, time.Now()
 }
 
 // ProcessInfo returns a process's status; name is "group:process" or a
@@ -301,6 +414,7 @@ func (f *Fake) StopProcessGroup(ctx context.Context, name string, wait bool) err
 func (f *Fake) ProcessInfo(ctx context.Context, name string) (ProcessInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.settle()
 	gname, pname, ok := strings.Cut(name, ":")
 	if !ok {
 		pname = gname
@@ -319,6 +433,7 @@ func (f *Fake) ProcessInfo(ctx context.Context, name string) (ProcessInfo, error
 func (f *Fake) AllProcessInfo(ctx context.Context) ([]ProcessInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.settle()
 	out := []ProcessInfo{}
 	for _, gname := range slices.Sorted(maps.Keys(f.active)) {
 		for _, pname := range slices.Sorted(maps.Keys(f.active[gname].procs)) {

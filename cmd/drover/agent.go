@@ -78,6 +78,19 @@ func runAgent(env *cmdEnv, configPath, logFormat string, once, uninstall bool) i
 	}
 	log := slog.New(handler).With("node", cfg.Node)
 
+	// Directories others could write, and a state_dir others could read:
+	// see agent/dirmodes.go.
+	if err := agent.CheckDirs(cfg); err != nil {
+		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
+		return exitFailure
+	}
+	if n, err := agent.SecureStateDir(cfg.StateDir); err != nil {
+		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
+		return exitFailure
+	} else if n > 0 {
+		log.Warn("state_dir was open to other users; made it root-only", "state_dir", cfg.StateDir, "modes_changed", n)
+	}
+
 	unlock, err := store.Lock(cfg.StateDir)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
@@ -93,12 +106,14 @@ func runAgent(env *cmdEnv, configPath, logFormat string, once, uninstall bool) i
 	src, err := source.New(source.Options{
 		URL: cfg.Source.URL, Branch: cfg.Source.Branch, CacheDir: filepath.Join(cfg.StateDir, "cache"),
 		SSHKeyFile: cfg.Source.SSHKeyFile, KnownHostsFile: cfg.Source.KnownHostsFile, TokenFile: cfg.Source.TokenFile,
+		AllowInsecureTransport: cfg.Source.AllowInsecureTransport,
 	})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
 		return exitFailure
 	}
 	a := agent.New(cfg, agent.Deps{Store: st, Source: src, Log: log})
+	defer a.Close()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -123,7 +138,7 @@ func runAgent(env *cmdEnv, configPath, logFormat string, once, uninstall bool) i
 		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
 		return exitFailure
 	}
-	log.Info("drover agent started", "version", version, "source", cfg.Source.URL, "branch", cfg.Source.Branch)
+	log.Info("drover agent started", "version", version, "source", source.RedactURL(cfg.Source.URL), "branch", cfg.Source.Branch)
 	if err := a.Run(ctx); err != nil {
 		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
 		return exitFailure

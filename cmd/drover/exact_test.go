@@ -27,14 +27,14 @@ func hclString(s string) string {
 // real supervisord from the rendered files, and reads back what the process
 // got from /proc: argv and environment byte for byte, $HOST/$PORT expanded,
 // the tenant's uid and gid and no other groups, the webroot as working
-// directory, nothing of root's or supervisord's environment, and its memory
-// cgroup.
+// directory, nothing of root's or supervisord's environment, its memory
+// cgroup, no_new_privs and only stdin, stdout and stderr open.
 func TestRealDaemonRunsExactlyAsWritten(t *testing.T) {
 	testenv.RequireRoot(t)
 	testenv.RequireTools(t, "perl")
 	const uid = 61042
 	tenant := "drovertest42"
-	tmp := t.TempDir()
+	tmp := traversableTempDir(t) // the daemon enters its webroot as the tenant
 	home := filepath.Join(tmp, "home")
 	testenv.AddUser(t, tenant, uid, home)
 	storage := filepath.Join(tmp, "storage")
@@ -144,6 +144,7 @@ tenant %q {
 		fmt.Sprintf("Uid:\t%[1]d\t%[1]d\t%[1]d\t%[1]d\n", uid),
 		fmt.Sprintf("Gid:\t%[1]s\t%[1]s\t%[1]s\t%[1]s\n", u.Gid),
 		fmt.Sprintf("Groups:\t%s \n", u.Gid),
+		"NoNewPrivs:\t1\n",
 	} {
 		if !strings.Contains(status, want) {
 			t.Errorf("/proc/%d/status lacks %q:\n%s", pid, want, status)
@@ -151,6 +152,9 @@ tenant %q {
 	}
 	if cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid)); err != nil || cwd != webroot {
 		t.Errorf("working directory %q (%v), want %q", cwd, err, webroot)
+	}
+	if fds := openFDs(t, pid); !slices.Equal(fds, []string{"0", "1", "2"}) {
+		t.Errorf("the daemon has descriptors %v open, want 0 1 2", fds)
 	}
 	if cg := proc("cgroup"); !bytes.Contains(cg, []byte("/drover/"+program+"\n")) {
 		t.Errorf("process is not in its memory cgroup:\n%s", cg)

@@ -14,10 +14,15 @@ func init() {
 		summary: "Start a daemon from its exec spec (run by supervisord, as root).",
 		help: `supervisord starts every drover program as "drover exec SPEC". Running as
 root, drover reads the exec spec (a root-only JSON file: it holds the
-environment), joins the daemon's memory cgroup when it has max_memory_mb,
-builds a clean environment (PATH, HOME, USER, LOGNAME, SHELL, the daemon's
-environment, HOST and PORT), enters the webroot, drops to the tenant's uid and
-gid with no other groups, and replaces itself with /bin/sh -c "exec COMMAND".`,
+environment) and refuses one it cannot honour exactly; checks that the
+spec's uid has a passwd entry carrying the tenant's name; joins the
+daemon's memory cgroup when it has max_memory_mb; drops to the tenant's uid
+and gid with no other groups; enters the webroot as the tenant, refusing
+one that resolves outside {storage_root}/{tenant}; builds a clean
+environment (PATH, HOME, USER, LOGNAME, SHELL, the daemon's environment,
+HOST and PORT); sets no_new_privs; and replaces itself with
+/bin/sh -c "unset PWD; exec COMMAND", with only stdin, stdout and stderr
+open.`,
 		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
 			if len(args) != 1 {
 				return usageError(env, fs, "expected one SPEC argument")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -14,8 +13,13 @@ import (
 // loadConfig loads and validates the config repository in dir, printing
 // diagnostics (warnings too) to stderr. It returns nil when invalid.
 func loadConfig(env *cmdEnv, dir string) *spec.Config {
+	return loadConfigWith(env, dir, summarised)
+}
+
+// loadConfigWith is loadConfig printing diagnostics with p.
+func loadConfigWith(env *cmdEnv, dir string, p spec.DiagnosticPrinter) *spec.Config {
 	cfg, files, diags := spec.LoadDir(dir)
-	printDiagnostics(env, files, diags)
+	printDiagnosticsWith(env, p, files, diags)
 	if diags.HasErrors() {
 		return nil
 	}
@@ -36,17 +40,28 @@ func loadPlan(env *cmdEnv, dir string) *netplan.Cluster {
 	return c
 }
 
-func printDiagnostics(env *cmdEnv, files map[string]*hcl.File, diags hcl.Diagnostics) {
+// summarised prints the first few warnings of each kind and counts the
+// rest, in commands without --all-warnings.
+var summarised = spec.DiagnosticPrinter{MoreHint: "; run drover validate --all-warnings to see them"}
+
+// allWarningsHint ends the line counting left-out warnings in commands with
+// --all-warnings.
+const allWarningsHint = "; use --all-warnings to see them"
+
+// printDiagnostics prints diagnostics to stderr, warnings summarised, and
+// counts them.
+func printDiagnostics(env *cmdEnv, files spec.Sources, diags hcl.Diagnostics) {
+	printDiagnosticsWith(env, summarised, files, diags)
+}
+
+// printDiagnosticsWith prints diagnostics to stderr with p (in colour on a
+// terminal) and counts them, every one, printed in full or not.
+func printDiagnosticsWith(env *cmdEnv, p spec.DiagnosticPrinter, files spec.Sources, diags hcl.Diagnostics) {
 	if len(diags) == 0 {
 		return
 	}
-	color := false
-	if f, ok := env.stderr.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 && os.Getenv("NO_COLOR") == "" {
-			color = true
-		}
-	}
-	if err := spec.WriteDiagnostics(env.stderr, files, diags, 0, color); err != nil {
+	p.Color = isTerminal(env.stderr)
+	if err := p.Write(env.stderr, files, diags); err != nil {
 		fmt.Fprintf(env.stderr, "drover: printing diagnostics: %v\n", err)
 	}
 	errs, warns := 0, 0

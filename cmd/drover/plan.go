@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -19,7 +18,7 @@ func init() {
 	var o planOptions
 	register(&command{
 		name:    "plan",
-		args:    "[--base REV] [--head REV] [--node NAME] [--format text|markdown|json] [--detailed-exitcode] [--config AGENT.hcl] [DIR]",
+		args:    "[--base REV] [--head REV] [--node NAME] [--format text|markdown|json] [--detailed-exitcode] [--all-warnings] [--config AGENT.hcl] [DIR]",
 		summary: "Show what a change of the config repository does to every node.",
 		help: `plan compares two revisions of the config repository read straight from
 its Git repository (DIR, the config root, lies inside it) and shows, per
@@ -32,6 +31,8 @@ included (ignored files excepted). --base defaults to the merge base of the
 head with the remote default branch (origin/HEAD), else with main.
 
 Validation errors of the head come first, and make the exit status 1.
+Warnings come last: the first 3 of each kind in full, then a count
+(--all-warnings prints every one; --format json always lists every one).
 --format markdown is ready to post as a pull-request comment; --format json
 has a stable schema (see README, "Reviewing changes").
 
@@ -44,6 +45,7 @@ Exit status: 0 success; with --detailed-exitcode 0 no change, 2 changes;
 			fs.StringVar(&o.format, "format", "text", "output `FORMAT`: text, markdown or json")
 			fs.BoolVar(&o.detailed, "detailed-exitcode", false, "exit 0 when nothing changes, 2 when something does, 1 on error")
 			fs.StringVar(&o.agentConfig, "config", "", "read rendered paths from agent configuration `FILE`")
+			fs.BoolVar(&o.allWarnings, "all-warnings", false, "print every warning in full (by default: the first 3 of each kind, then a count)")
 		},
 		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
 			return runPlan(env, fs, args, o)
@@ -53,7 +55,7 @@ Exit status: 0 success; with --detailed-exitcode 0 no change, 2 changes;
 
 type planOptions struct {
 	base, head, node, format, agentConfig string
-	detailed                              bool
+	detailed, allWarnings                 bool
 }
 
 func runPlan(env *cmdEnv, fs *flag.FlagSet, args []string, o planOptions) int {
@@ -169,13 +171,8 @@ func runPlan(env *cmdEnv, fs *flag.FlagSet, args []string, o planOptions) int {
 		return fail(err)
 	}
 	color := o.format == "text" && isTerminal(env.stdout)
-	r.Diagnostics, r.DiagnosticText = review.Diagnostics(hclFiles, headDiags)
-	if color && len(headDiags) > 0 {
-		var sb strings.Builder
-		if err := spec.WriteDiagnostics(&sb, hclFiles, headDiags, 0, true); err == nil {
-			r.DiagnosticText = sb.String()
-		}
-	}
+	r.Diagnostics, r.DiagnosticText = review.Diagnostics(hclFiles, headDiags,
+		spec.DiagnosticPrinter{Color: color, AllWarnings: o.allWarnings, MoreHint: allWarningsHint})
 	if baseCfg == nil {
 		errs := 0
 		for _, d := range baseDiags {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/drover-sh/drover/agent"
+	"github.com/drover-sh/drover/internal/testenv"
 )
 
 // TestMain makes this test binary double as the drover binary: testscript
@@ -41,6 +43,30 @@ func crashWhileLoading(rev string) {
 	}
 }
 
+// scriptTenants are the tenants of the agent scripts, each a real local
+// user for as long as the scripts run: the agent runs a tenant's daemons
+// only as a user carrying the tenant's name, with a uid in the test
+// agents' range (scriptUIDMin..scriptUIDMax, written by nodeFiles). A
+// script's other tenants are refused, which is what some of them test.
+// The tenants t01 to t25 (uids 63121 to 63145) are agent_mass_restart's.
+var scriptTenants = append([]scriptTenant{{"acme", 63111}, {"beta", 63112}, {"other", 63113}}, numberedTenants(25, 63120)...)
+
+type scriptTenant struct {
+	name string
+	uid  int
+}
+
+// numberedTenants are t01…tNN with uids base+1…base+n.
+func numberedTenants(n, base int) []scriptTenant {
+	out := make([]scriptTenant, n)
+	for i := range out {
+		out[i] = scriptTenant{fmt.Sprintf("t%02d", i+1), base + i + 1}
+	}
+	return out
+}
+
+const scriptUIDMin, scriptUIDMax = 63110, 63149
+
 // TestScripts runs the end-to-end scripts in testscripts/. Set
 // UPDATE_GOLDEN=1 to rewrite the golden files they compare against.
 func TestScripts(t *testing.T) {
@@ -48,18 +74,25 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if os.Geteuid() == 0 { // scripts that need them skip without root
+		for _, u := range scriptTenants {
+			testenv.AddUser(t, u.name, u.uid, "/nonexistent")
+		}
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join(root, "testscripts"),
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		UpdateScripts:       os.Getenv("UPDATE_GOLDEN") != "",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exit-status": cmdExitStatus,
-			"node-world":  cmdNodeWorld,
-			"shard-world": cmdShardWorld,
-			"commit":      cmdCommit,
-			"retry-until": cmdRetryUntil,
-			"in-netns":    cmdInNetns,
+			"exit-status":   cmdExitStatus,
+			"node-world":    cmdNodeWorld,
+			"shard-world":   cmdShardWorld,
+			"commit":        cmdCommit,
+			"retry-until":   cmdRetryUntil,
+			"in-netns":      cmdInNetns,
+			"watch-node":    cmdWatchNode,
+			"status-within": cmdStatusWithin,
 		},
 		Condition: scriptConditions,
 		Setup: func(env *testscript.Env) error {

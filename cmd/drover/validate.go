@@ -3,28 +3,37 @@ package main
 import (
 	"flag"
 	"fmt"
+
+	"github.com/drover-sh/drover/spec"
 )
 
 func init() {
+	var all bool
 	register(&command{
 		name:    "validate",
-		args:    "[DIR]",
+		args:    "[--all-warnings] [DIR]",
 		summary: "Check a config repository and report every problem with its file and line.",
 		help: `DIR is the config root (default: the current directory): every *.hcl and
-*.hcl.json file below it forms one configuration. Warnings are printed but do
-not fail validation.
+*.hcl.json file below it forms one configuration. Every error is printed.
+Warnings are printed but do not fail validation; of warnings of the same kind
+the first 3 are printed in full and the rest counted, unless --all-warnings.
 
 Exit status: 0 valid, 1 invalid, 2 usage error.`,
-		run: runValidate,
+		flags: func(fs *flag.FlagSet) {
+			fs.BoolVar(&all, "all-warnings", false, "print every warning in full")
+		},
+		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+			return runValidate(env, fs, args, all)
+		},
 	})
 }
 
-func runValidate(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+func runValidate(env *cmdEnv, fs *flag.FlagSet, args []string, allWarnings bool) int {
 	dir, code := configDir(env, fs, args)
 	if code != exitOK {
 		return code
 	}
-	cfg := loadConfig(env, dir)
+	cfg := loadConfigWith(env, dir, spec.DiagnosticPrinter{AllWarnings: allWarnings, MoreHint: allWarningsHint})
 	if cfg == nil {
 		return exitFailure
 	}

@@ -127,7 +127,8 @@ func newNetns(ts *testscript.TestScript, name string) {
 
 // nodeFiles writes a node's supervisord.conf, nginx.conf (httpBlock inside
 // http {}) and agent.hcl (node, state and conf dirs in dir, the repository
-// as a local source, with the network block when network is set), creates
+// as a local source, with the network block when network is set, the
+// script tenants' uid range), creates
 // its directories and returns the drover binary it names.
 func nodeFiles(ts *testscript.TestScript, dir, node, repo string, network bool, httpBlock string) string {
 	for _, d := range []string{"etc/supervisor", "etc/nginx/servers", "state", "storage", "logs"} {
@@ -169,7 +170,11 @@ nginx {
   socket         = "%[1]s/agent.sock"
   metrics_listen = ""
 }
-`, dir, node, drover, repo, networkBlock))
+tenants {
+  uid_min = %[6]d
+  uid_max = %[7]d
+}
+`, dir, node, drover, repo, networkBlock, scriptUIDMin, scriptUIDMax))
 	return drover
 }
 

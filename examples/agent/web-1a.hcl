@@ -37,3 +37,10 @@ api {
   webhook_listen      = "[::]:9180"
   webhook_secret_file = "/etc/drover/webhook.secret"
 }
+
+# Tenants' uids must lie in this range and their /etc/passwd entry must
+# carry the tenant's name (these are the defaults).
+tenants {
+  uid_min = 10000
+  uid_max = 59999
+}

@@ -19,6 +19,13 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "make demo needs root (network namespace, tenant uids, supervisord)." >&2
   exit 1
 fi
+# The agent runs a tenant's daemons only as a local user carrying the
+# tenant's name (on a real node: useradd --uid 10100 hello). The demo runs in
+# a private mount namespace whose /etc/passwd adds that user, so the
+# machine's own accounts are not touched.
+if [ -z "${DROVER_DEMO_NS:-}" ]; then
+  exec env DROVER_DEMO_NS=1 unshare --mount --propagation private "$0" "$@"
+fi
 missing=()
 for tool in supervisord nginx git ip curl; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -39,10 +46,13 @@ cleanup() {
   done
   sleep 1
   ip netns del "$ns" 2>/dev/null || true
+  umount /etc/passwd 2>/dev/null || true
   rm -rf "$work"
   echo "removed the namespace $ns and $work"
 }
 trap cleanup EXIT
+{ cat /etc/passwd; echo "hello:x:10100:10100::$work/storage/hello:/bin/sh"; } >"$work/passwd"
+mount --bind "$work/passwd" /etc/passwd
 ip netns del "$ns" 2>/dev/null || true
 ip netns add "$ns"
 ip -n "$ns" link set lo up

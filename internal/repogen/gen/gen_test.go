@@ -24,7 +24,7 @@ func TestRoundTrip(t *testing.T) {
 	for i := 0; i < o.Tenants; i++ {
 		want := newTenant(o, i, ShardName(i%o.Shards), ShardNodes(o, i%o.Shards))
 		got := byName[want.Name]
-		if got == nil || got.UID != want.UID || got.Shard != want.Shard {
+		if got == nil || int(got.UID) != want.UID || got.Shard != want.Shard {
 			t.Fatalf("tenant %s: got %+v", want.Name, got)
 		}
 		daemons := map[string]*spec.Daemon{}

@@ -1,0 +1,101 @@
+package launch
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// closeInherited marks every descriptor above 2 close-on-exec, so the daemon
+// starts with stdin, stdout and stderr only. supervisord closes its own
+// descriptors in the child only below its minfds (1024 by default); on a
+// node with thousands of programs the pipes of other daemons are above it.
+// It runs as root: once the uid changes, /proc/self/fd is root's.
+func closeInherited() error {
+	if err := unix.CloseRange(3, math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC); err == nil {
+		return nil
+	}
+	// Kernels before 5.11 lack CLOSE_RANGE_CLOEXEC.
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return fmt.Errorf("list inherited descriptors: %w", err)
+	}
+	for _, e := range entries {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd <= 2 {
+			continue
+		}
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil && !errors.Is(err, unix.EBADF) {
+			return fmt.Errorf("close inherited descriptor %d: %w", fd, err)
+		}
+	}
+	return nil
+}
+
+// dropPrivileges makes the process the tenant's: groups reduced to its
+// primary group, then gid and uid (real, effective and saved). Go applies
+// each to every thread of the process.
+func dropPrivileges(a Account) error {
+	if err := syscall.Setgroups([]int{int(a.GID)}); err != nil {
+		return fmt.Errorf("set groups to %d: %w", a.GID, err)
+	}
+	if err := syscall.Setgid(int(a.GID)); err != nil {
+		return fmt.Errorf("set gid %d: %w", a.GID, err)
+	}
+	if err := syscall.Setuid(int(a.UID)); err != nil {
+		return fmt.Errorf("set uid %d: %w", a.UID, err)
+	}
+	if uid, euid := syscall.Getuid(), syscall.Geteuid(); uid != int(a.UID) || euid != int(a.UID) {
+		return fmt.Errorf("set uid %d: still uid %d, euid %d", a.UID, uid, euid)
+	}
+	return nil
+}
+
+// noNewPrivs sets no_new_privs: neither the daemon nor anything it runs can
+// gain privileges through setuid binaries or file capabilities. The flag is
+// per thread: the caller must hold its OS thread until it execs.
+func noNewPrivs() error {
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("set no_new_privs: %w", err)
+	}
+	return nil
+}
+
+// enterWebroot enters dir with the tenant's rights (privileges are dropped
+// already, so the kernel checks every directory on the way as the tenant)
+// and refuses a working directory outside tenantDir: a tenant who replaces
+// its webroot, or a directory on the way, by a symlink must not get a
+// daemon whose /proc/PID/cwd leads elsewhere. The check reads the working
+// directory back from the kernel, so renaming after the fact cannot fool it.
+func enterWebroot(dir, tenantDir string) error {
+	root, err := filepath.EvalSymlinks(tenantDir)
+	if err != nil {
+		return fmt.Errorf("resolve the tenant directory %s: %w", tenantDir, err)
+	}
+	outside := func(resolved string) error {
+		if resolved == root || strings.HasPrefix(resolved, root+"/") {
+			return nil
+		}
+		return fmt.Errorf("webroot %s resolves to %s, outside the tenant directory %s (a symlink?); refusing it", dir, resolved, root)
+	}
+	if resolved, err := filepath.EvalSymlinks(dir); err == nil {
+		if err := outside(resolved); err != nil {
+			return err
+		}
+	}
+	if err := os.Chdir(dir); err != nil {
+		return fmt.Errorf("enter the webroot as the tenant: %w", err)
+	}
+	cwd, err := unix.Getwd()
+	if err != nil {
+		return fmt.Errorf("read the working directory in webroot %s: %w", dir, err)
+	}
+	return outside(cwd)
+}

@@ -1,0 +1,90 @@
+package launch
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/drover-sh/drover/render"
+	"github.com/drover-sh/drover/spec"
+)
+
+// maxMemoryMB is the largest limit whose byte count fits cgroup files (an
+// int64).
+const maxMemoryMB = math.MaxInt64 >> 20
+
+// ReadSpec reads an exec spec, refusing one that anyone but root could have
+// written (the wrapper runs as root and trusts the file completely) and one
+// it could not honour exactly (see checkSpec).
+func ReadSpec(path string) (*render.ExecSpec, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Uid != 0 {
+		return nil, fmt.Errorf("exec spec %s is owned by uid %d, not root; refusing it", path, sys.Uid)
+	}
+	if st.Mode().Perm()&0o022 != 0 {
+		return nil, fmt.Errorf("exec spec %s is writable by group or others (mode %04o); refusing it", path, st.Mode().Perm())
+	}
+	var s render.ExecSpec
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("read exec spec %s: %w", path, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read exec spec %s: data after the spec", path)
+	}
+	if err := checkSpec(&s); err != nil {
+		return nil, fmt.Errorf("exec spec %s: %w", path, err)
+	}
+	return &s, nil
+}
+
+// checkSpec refuses a spec drover exec could not honour exactly: a system
+// or invalid uid, a name or path that is not plain, bytes the kernel cannot
+// pass (NUL) or an environment name that would read back differently.
+func checkSpec(s *render.ExecSpec) error {
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if s.UID < spec.MinUID || s.UID > spec.MaxUID {
+		fail("uid %d is not a tenant's: daemons run as uid %d..%d", s.UID, spec.MinUID, uint32(spec.MaxUID))
+	}
+	if !safeName(s.Program) {
+		fail("program %q is not a plain name ([a-z0-9_-])", s.Program)
+	}
+	if !safeName(s.User) {
+		fail("user %q is not a plain name ([a-z0-9_-])", s.User)
+	}
+	if s.Command == "" || strings.IndexByte(s.Command, 0) >= 0 {
+		fail("the command is empty or holds a NUL byte")
+	}
+	if !cleanAbs(s.Home) || !cleanAbs(s.Dir) || !strings.HasPrefix(s.Dir, s.Home+"/") {
+		fail("dir %q must be a clean absolute path below the tenant's directory %q", s.Dir, s.Home)
+	}
+	for k, v := range s.Env {
+		if k == "" || strings.ContainsAny(k, "=\x00") || strings.IndexByte(v, 0) >= 0 {
+			fail("environment variable %q cannot be passed exactly (empty name, '=' or NUL)", k)
+		}
+	}
+	if s.MaxMemoryMB < 0 || int64(s.MaxMemoryMB) > maxMemoryMB {
+		fail("max_memory_mb %d is out of range 0..%d", s.MaxMemoryMB, int64(maxMemoryMB))
+	}
+	return errors.Join(errs...)
+}
+
+func cleanAbs(p string) bool {
+	return filepath.IsAbs(p) && filepath.Clean(p) == p && p != "/" && !strings.ContainsAny(p, "\x00\n")
+}

@@ -1,0 +1,61 @@
+package launch
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/drover-sh/drover/internal/testenv"
+)
+
+func TestPasswdCheckTenant(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "passwd")
+	testenv.WriteFile(t, path, `root:x:0:0:root:/root:/bin/bash
+# a comment
++@nis::::::
+alice:x:1000:1000:Alice:/home/alice:/bin/zsh
+acme:x:10042:10042::/var/www/storage/acme:/bin/bash
+broken:x:10043
+wide:x:4294967296:10:::/bin/sh
+toor:x:0:0::/root:/bin/sh
+twin1:x:10050:10050:::
+twin2:x:10050:10050:::
+`, 0o644)
+	pw, err := ReadPasswd(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := CheckTenant(pw, "acme", 10042)
+	if err != nil || a != (Account{Name: "acme", UID: 10042, GID: 10042, Home: "/var/www/storage/acme", LoginShell: "/bin/bash"}) {
+		t.Errorf("acme: %+v, %v", a, err)
+	}
+	for _, c := range []struct {
+		tenant string
+		uid    uint32
+		want   []string
+	}{
+		{"evil", 1000, []string{"uid 1000", `user "alice"`, `tenant "evil"`}},
+		{"evil", 10042, []string{"uid 10042", `user "acme"`, `tenant "evil"`}},
+		{"acme", 10043, []string{"uid 10043 has no passwd entry", "useradd --uid 10043 acme"}},
+		{"twin1", 10050, []string{`uid 10050 is shared by accounts "twin1" and "twin2"`}},
+	} {
+		_, err := CheckTenant(pw, c.tenant, c.uid)
+		for _, w := range c.want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("%s uid %d: err = %v, want %q", c.tenant, c.uid, err, w)
+			}
+		}
+	}
+	// Two names of uid 0: ambiguous, like every shared uid; uid 4294967296
+	// is skipped, not cut to 0.
+	if _, err := pw.LookupUID(0); err == nil || !strings.Contains(err.Error(), `"root" and "toor"`) || strings.Contains(err.Error(), "wide") {
+		t.Errorf("uid 0: %v", err)
+	}
+	if _, err := pw.LookupUID(10043); !errors.Is(err, ErrNoAccount) {
+		t.Errorf("line with three fields: %v, want no account", err)
+	}
+	if _, err := ReadPasswd(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("a missing passwd file was read")
+	}
+}

@@ -1,0 +1,82 @@
+package agent
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/drover-sh/drover/agent/store"
+	"github.com/drover-sh/drover/netplan"
+	"github.com/drover-sh/drover/render"
+)
+
+// snapshot is what the status API answers from: a copy of the node's
+// state, published whenever it changes, so `drover status` answers at
+// once while a pass waits for a hung Git server, supervisord or nginx.
+// The store's own records (applied revision, history, the network state)
+// are read directly: bbolt readers never wait for its writer.
+type snapshot struct {
+	state    nodeState
+	statuses map[string]store.DaemonStatus
+	plan     *netplan.NodePlan
+}
+
+// publish makes the current state what the API reports (a.mu held).
+func (a *Agent) publish() {
+	statuses, err := a.daemonStatuses()
+	if err != nil {
+		statuses = nil
+	}
+	a.snap.Store(&snapshot{state: a.state, statuses: maps.Clone(statuses), plan: a.plan})
+}
+
+// Status reports the node.
+func (a *Agent) Status() (StatusJSON, error) {
+	snap := a.snap.Load()
+	rev, at, err := a.store.Applied()
+	if err != nil {
+		return StatusJSON{}, err
+	}
+	hist, err := a.store.History(10)
+	if err != nil {
+		return StatusJSON{}, err
+	}
+	st := snap.state
+	s := StatusJSON{
+		Node: a.cfg.Node, Head: st.Head, Revision: rev, AppliedAt: at,
+		LastResult: string(st.LastResult), LastError: st.LastError, LastReconcile: st.LastReconcile,
+		SourceError: st.SourceError, NetworkError: st.NetworkError, Daemons: map[string]int{}, History: []HistoryJSON{},
+	}
+	if st.Rejected != "" {
+		s.Rejected = &RejectionJSON{Revision: st.Rejected, Diagnostics: st.RejectedDiags}
+	}
+	if r, ok, _ := a.store.Resource(networkKey); ok {
+		if ns, found, err := networkState(map[string]render.File{networkKey: {Data: r.Data}}); found && err == nil {
+			s.Network = &NetworkJSON{TenantInterface: ns.TenantInterface, TransitInterface: ns.TransitInterface,
+				Transit: ns.Transit.String(), Addresses: len(ns.Addresses), Routes: len(ns.Routes), NftTable: ns.NftTable,
+				DriftRepairs: st.NetworkRepairs}
+		}
+	}
+	for _, d := range snap.statuses {
+		s.Daemons[d.Status]++
+	}
+	for _, h := range hist {
+		s.History = append(s.History, HistoryJSON{Revision: h.Revision, At: h.At, Result: h.Result, Summary: h.Summary})
+	}
+	return s, nil
+}
+
+// Daemons reports every daemon on this node, sorted by key.
+func (a *Agent) Daemons() ([]DaemonJSON, error) {
+	snap := a.snap.Load()
+	placed := map[string]*netplan.Daemon{}
+	if snap.plan != nil {
+		for _, d := range snap.plan.Programs {
+			placed[d.Key] = d
+		}
+	}
+	out := []DaemonJSON{}
+	for _, key := range slices.Sorted(maps.Keys(snap.statuses)) {
+		out = append(out, daemonJSON(snap.statuses[key], placed[key]))
+	}
+	return out, nil
+}
