@@ -328,8 +328,16 @@ func (a *Agent) Restore(ctx context.Context) *Result {
 	}
 	desired := filesOf(installed)
 	var plan *netplan.NodePlan
-	if p, d, err := a.render(ctx, rev, &Result{}); err == nil && sameFiles(d, desired) {
-		plan = p
+	// Guarded like any load (agent/poison.go): a binary that crashes on
+	// the applied revision re-applies the stored files without its plan.
+	if done, err := a.guardLoad(rev); err == nil {
+		p, d, err := a.render(ctx, rev, &Result{})
+		done()
+		if err == nil && sameFiles(d, desired) {
+			plan = p
+		}
+	} else {
+		a.log.Error("re-applying the stored files without loading the applied revision", "revision", short(rev), "error", err)
 	}
 	a.log.Info("re-applying the last applied state from the store", "revision", short(rev), "files", len(desired))
 	res := a.apply(ctx, rev, plan, desired, applyOpts{})
