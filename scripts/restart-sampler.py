@@ -5,7 +5,7 @@
 
 Reads every process twice a second (getAllProcessInfo) from the moment it
 starts until every process that ran at the start runs again with a new pid,
-or TIMEOUT seconds pass. Prints the time that took, how many processes were
+or TIMEOUT seconds pass (stopped programs, disabled ones, are left out). Prints the time that took, how many processes were
 restarted, and the longest and median time a process was not RUNNING.
 Used by scripts/agent-load.sh; needs supervisord's own Python package.
 """
@@ -27,12 +27,14 @@ def sample():
 
 
 start = time.time()
-first = sample()
+first = {n: p for n, p in sample().items() if p["statename"] == "RUNNING"}
 down_since, down, restarted = {}, {}, set()
 while time.time() - start < timeout:
     now = time.time()
     procs = sample()
     for name, p in procs.items():
+        if name not in first:
+            continue
         if p["statename"] == "RUNNING":
             if name in down_since:
                 down[name] = max(down.get(name, 0), now - down_since.pop(name))
