@@ -23,6 +23,7 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -59,6 +60,11 @@ type Options struct {
 	// path can hand the agent a repository of their own, whose commands the
 	// node then runs as any tenant.
 	AllowInsecureTransport bool
+	// Timeout bounds each Head and each Fetch, everything included
+	// (connecting, the ssh or TLS handshake, listing, the pack);
+	// DefaultTimeout when zero. An operation cut by it fails with
+	// ErrTimeout.
+	Timeout time.Duration
 }
 
 // kind is the transport a Source uses.
