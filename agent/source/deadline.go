@@ -31,6 +31,11 @@ func (s *Source) timeout() time.Duration {
 // process). When the source's deadline cut it, the error says what timed
 // out, after how long and against which URL. Other errors pass unchanged.
 func (s *Source) cut(ctx context.Context, op string, err error) error {
+	if dl, ok := ctx.Deadline(); ok && err != nil && !time.Now().Before(dl) {
+		// A dial or read deadline set from ctx's may fire just before
+		// ctx itself is done.
+		<-ctx.Done()
+	}
 	switch {
 	case err == nil || ctx.Err() == nil:
 		return err
