@@ -20,7 +20,8 @@ func TestDefaults(t *testing.T) {
 		c.StorageRoot != "/var/www/storage" || c.Binary != "/usr/local/bin/drover" || c.Network != nil ||
 		c.API.Socket != "/run/drover/agent.sock" || c.API.MetricsListen != "127.0.0.1:9181" ||
 		c.Tenants != (Tenants{UIDMin: 10000, UIDMax: 59999}) || c.Source.AllowInsecureTransport ||
-		c.Supervisor.MaxParallelRestarts != 32 || c.Supervisor.CallTimeout != 30*time.Second {
+		c.Supervisor.MaxParallelRestarts != 32 || c.Supervisor.CallTimeout != 30*time.Second ||
+		c.Source.Timeout != 2*time.Minute {
 		t.Errorf("defaults: %+v", c)
 	}
 	// An empty network block means every network default.
@@ -42,6 +43,7 @@ source {
   ssh_key_file     = "/etc/drover/id_ed25519"
   known_hosts_file = "/etc/drover/known_hosts"
   allow_insecure_transport = true
+  timeout          = "5m"
 }
 supervisor {
   conf_dir = "/etc/supervisor/drover.d"
@@ -79,7 +81,8 @@ tenants {
 		!c.Source.AllowInsecureTransport || c.Network.TenantInterface != "br-tenant" || c.Network.NftTable != "tenants" || c.API.MetricsListen != "" ||
 		c.API.WebhookListen != "0.0.0.0:9180" || c.Nginx.ReloadCommand[0] != "systemctl" ||
 		c.Tenants != (Tenants{UIDMin: 100000, UIDMax: 4294967294}) ||
-		c.Supervisor.MaxParallelRestarts != 8 || c.Supervisor.CallTimeout != 45*time.Second {
+		c.Supervisor.MaxParallelRestarts != 8 || c.Supervisor.CallTimeout != 45*time.Second ||
+		c.Source.Timeout != 5*time.Minute {
 		t.Errorf("parsed: %+v", c)
 	}
 	o := c.RenderOptions()
@@ -106,6 +109,8 @@ func TestInvalid(t *testing.T) {
 		{"empty test_command", "nginx {\n  test_command = []\n}\n", "Invalid command", 2},
 		{"bad poll interval", "source {\n  poll_interval = \"often\"\n}\n", "Invalid poll interval", 2},
 		{"too short poll interval", "source {\n  poll_interval = \"10ms\"\n}\n", "Invalid poll interval", 2},
+		{"bad source timeout", "source {\n  timeout = \"forever\"\n}\n", "Invalid timeout", 2},
+		{"too long source timeout", "source {\n  url = \"/srv/config\"\n  timeout = \"2h\"\n}\n", "Invalid timeout", 3},
 		{"bad interface", "network {\n  tenant_interface = \"tenant interface 0\"\n}\n", "Invalid interface name", 2},
 		{"bad nft table", "network {\n  nft_table = \"1; flush ruleset\"\n}\n", "Invalid nftables table name", 2},
 		{"wrong type", "node = [1]\n", "Unsuitable value type", 1},

@@ -9,9 +9,16 @@
 // config files of a commit by blob hash so the caller decodes only what it has
 // not seen before.
 //
-// Local sources (file:// and plain paths) are fetched with go-git's file
-// transport, which runs the git-upload-pack program: git must be installed for
-// them. Remote sources need no git program.
+// Local sources (file:// and plain paths) are fetched by running the
+// git-upload-pack program: git must be installed for them. Remote sources
+// need no git program.
+//
+// Every Head and Fetch returns within Options.Timeout, whatever the server
+// does: http(s) requests carry the deadline, and the file, ssh and git://
+// transports are drover's own (transport.go), whose connections and
+// processes the deadline closes and kills. Those replace go-git's for the
+// whole program when this package is linked in; they read no ssh_config
+// and no proxy variables.
 //
 // A Source is not safe for concurrent use: one goroutine at a time may call
 // its methods (the agent's reconcile loop owns it). Blob.Read functions
