@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -83,6 +84,28 @@ func within(t *testing.T, d time.Duration, what string, f func()) {
 	}
 }
 
+// noClientLeft fails the test if, shortly after a cut operation returned,
+// a goroutine still runs go-git or the source's client code: nothing may
+// go on touching the cache behind the caller's back.
+func noClientLeft(t *testing.T) {
+	t.Helper()
+	var stuck string
+	for end := time.Now().Add(cutMargin); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		buf := make([]byte, 1<<20)
+		stuck = ""
+		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			if strings.Contains(g, "github.com/go-git/go-git") || strings.Contains(g, "agent/source.(*session)") ||
+				strings.Contains(g, "agent/source.(*Source)") {
+				stuck = g
+			}
+		}
+		if stuck == "" {
+			return
+		}
+	}
+	t.Errorf("a goroutine outlived the cut operation:\n%s", stuck)
+}
+
 // checkCut checks the error of an operation cut by the deadline.
 func checkCut(t *testing.T, err error, want string) {
 	t.Helper()
@@ -90,6 +113,7 @@ func checkCut(t *testing.T, err error, want string) {
 	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), want) {
 		t.Errorf("got %v; want %q", err, want)
 	}
+	noClientLeft(t)
 }
 
 // A server that accepts connections and never answers.
@@ -148,6 +172,12 @@ func TestDeadlineStalledPack(t *testing.T) {
 			var ferr error
 			within(t, testTimeout+cutMargin, "Fetch", func() { _, ferr = s.Fetch(ctx, rev2) })
 			checkCut(t, ferr, "fetch from "+rem.shown)
+			packs, _ := os.ReadDir(filepath.Join(o.CacheDir, cacheName, "objects", "pack"))
+			for _, p := range packs {
+				if !strings.HasPrefix(p.Name(), "pack-") {
+					t.Errorf("the cut fetch left %s in the cache", p.Name())
+				}
+			}
 
 			st.disarm()
 			if head, res := poll(t, s); head != rev2 || res != (FetchResult{Previous: rev1}) {
