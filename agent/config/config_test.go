@@ -20,8 +20,7 @@ func TestDefaults(t *testing.T) {
 		c.StorageRoot != "/var/www/storage" || c.Binary != "/usr/local/bin/drover" || c.Network != nil ||
 		c.API.Socket != "/run/drover/agent.sock" || c.API.MetricsListen != "127.0.0.1:9181" ||
 		c.Tenants != (Tenants{UIDMin: 10000, UIDMax: 59999}) || c.Source.AllowInsecureTransport ||
-		c.Supervisor.MaxParallelRestarts != 32 || c.Supervisor.CallTimeout != 30*time.Second ||
-		c.Source.Timeout != 2*time.Minute {
+		c.Supervisor.MaxParallelRestarts != 32 || c.Supervisor.CallTimeout != 30*time.Second {
 		t.Errorf("defaults: %+v", c)
 	}
 	// An empty network block means every network default.
@@ -43,7 +42,6 @@ source {
   ssh_key_file     = "/etc/drover/id_ed25519"
   known_hosts_file = "/etc/drover/known_hosts"
   allow_insecure_transport = true
-  timeout          = "5m"
 }
 supervisor {
   conf_dir = "/etc/supervisor/drover.d"
@@ -81,8 +79,7 @@ tenants {
 		!c.Source.AllowInsecureTransport || c.Network.TenantInterface != "br-tenant" || c.Network.NftTable != "tenants" || c.API.MetricsListen != "" ||
 		c.API.WebhookListen != "0.0.0.0:9180" || c.Nginx.ReloadCommand[0] != "systemctl" ||
 		c.Tenants != (Tenants{UIDMin: 100000, UIDMax: 4294967294}) ||
-		c.Supervisor.MaxParallelRestarts != 8 || c.Supervisor.CallTimeout != 45*time.Second ||
-		c.Source.Timeout != 5*time.Minute {
+		c.Supervisor.MaxParallelRestarts != 8 || c.Supervisor.CallTimeout != 45*time.Second {
 		t.Errorf("parsed: %+v", c)
 	}
 	o := c.RenderOptions()
@@ -146,6 +143,22 @@ func TestExampleAgentConfigs(t *testing.T) {
 		c, _, diags := Load("../../examples/agent/" + name)
 		if diags.HasErrors() || c == nil || c.Node == "" || c.Source.URL == "" {
 			t.Errorf("examples/agent/%s: %v", name, diags)
+		}
+	}
+}
+
+func TestSourceTimeout(t *testing.T) {
+	for src, want := range map[string]time.Duration{
+		`node = "a"`:                        2 * time.Minute,
+		"source {\n  timeout = \"5m\"\n}\n": 5 * time.Minute,
+		"source {\n  timeout = \"1s\"\n}\n": time.Second,
+	} {
+		c, _, diags := Parse("agent.hcl", []byte(src))
+		if diags.HasErrors() {
+			t.Fatalf("%q: %v", src, diags)
+		}
+		if c.Source.Timeout != want {
+			t.Errorf("%q: source.timeout = %s, want %s", src, c.Source.Timeout, want)
 		}
 	}
 }
