@@ -47,6 +47,9 @@ type Source struct {
 	// AllowInsecureTransport admits http:// and git:// URLs, which let
 	// anyone on the network path serve the node a repository of their own.
 	AllowInsecureTransport bool
+	// Timeout bounds each contact with the repository: one ls-remote, one
+	// fetch.
+	Timeout time.Duration
 }
 
 // Supervisor locates supervisord and bounds how drover drives it.
@@ -100,6 +103,7 @@ var defaults = Config{
 	Source: Source{
 		Branch:       "main",
 		PollInterval: 30 * time.Second,
+		Timeout:      2 * time.Minute,
 	},
 	Supervisor: Supervisor{
 		ConfDir:             "/etc/supervisor/conf.d",
@@ -180,6 +184,8 @@ type rawSource struct {
 	KnownHostsFile *string   `hcl:"known_hosts_file,optional"`
 	TokenFile      *string   `hcl:"token_file,optional"`
 	AllowInsecure  *bool     `hcl:"allow_insecure_transport,optional"`
+	Timeout        *string   `hcl:"timeout,optional"`
+	TimeoutRange   hcl.Range `hcl:"timeout,attr_value_range"`
 }
 
 type rawSupervisor struct {
@@ -277,6 +283,11 @@ func Parse(name string, src []byte) (*Config, *hcl.File, hcl.Diagnostics) {
 					"%q is not a duration of at least 1s. Write it like \"30s\" or \"5m\".", *s.PollInterval))
 			}
 			c.Source.PollInterval = d
+		}
+		if s.Timeout != nil {
+			d, more := parseTimeout(*s.Timeout, s.TimeoutRange)
+			diags = append(diags, more...)
+			c.Source.Timeout = d
 		}
 	}
 	if s := raw.Supervisor; s != nil {

@@ -111,6 +111,8 @@ func TestInvalid(t *testing.T) {
 		{"empty test_command", "nginx {\n  test_command = []\n}\n", "Invalid command", 2},
 		{"bad poll interval", "source {\n  poll_interval = \"often\"\n}\n", "Invalid poll interval", 2},
 		{"too short poll interval", "source {\n  poll_interval = \"10ms\"\n}\n", "Invalid poll interval", 2},
+		{"bad source timeout", "source {\n  timeout = \"forever\"\n}\n", "Invalid timeout", 2},
+		{"too long source timeout", "source {\n  url = \"/srv/config\"\n  timeout = \"2h\"\n}\n", "Invalid timeout", 3},
 		{"bad interface", "network {\n  tenant_interface = \"tenant interface 0\"\n}\n", "Invalid interface name", 2},
 		{"bad nft table", "network {\n  nft_table = \"1; flush ruleset\"\n}\n", "Invalid nftables table name", 2},
 		{"wrong type", "node = [1]\n", "Unsuitable value type", 1},
@@ -146,6 +148,22 @@ func TestExampleAgentConfigs(t *testing.T) {
 		c, _, diags := Load("../../examples/agent/" + name)
 		if diags.HasErrors() || c == nil || c.Node == "" || c.Source.URL == "" {
 			t.Errorf("examples/agent/%s: %v", name, diags)
+		}
+	}
+}
+
+func TestSourceTimeout(t *testing.T) {
+	for src, want := range map[string]time.Duration{
+		`node = "a"`:                        2 * time.Minute,
+		"source {\n  timeout = \"5m\"\n}\n": 5 * time.Minute,
+		"source {\n  timeout = \"1s\"\n}\n": time.Second,
+	} {
+		c, _, diags := Parse("agent.hcl", []byte(src))
+		if diags.HasErrors() {
+			t.Fatalf("%q: %v", src, diags)
+		}
+		if c.Source.Timeout != want {
+			t.Errorf("%q: source.timeout = %s, want %s", src, c.Source.Timeout, want)
 		}
 	}
 }

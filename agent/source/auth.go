@@ -6,7 +6,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
@@ -17,10 +16,6 @@ import (
 // tokenUser is the basic-auth user sent with a token when the URL names none
 // (the convention of GitHub, GitLab and Gitea for tokens).
 const tokenUser = "x-access-token"
-
-// sshTimeout bounds the TCP connect and SSH handshake; go-git's ssh transport
-// does not watch the context while dialing.
-const sshTimeout = 30 * time.Second
 
 // auth builds the credentials for one operation. Files are read every time,
 // so a rotated token or key takes effect at the next poll.
@@ -101,7 +96,8 @@ func (s *Source) sshAuth() (*sshAuth, error) {
 
 // sshAuth is a go-git ssh auth method with a fixed host key callback, the
 // host key algorithms known_hosts has for the host (so a server offering
-// several keys is asked for the one we can verify) and a dial timeout.
+// several keys is asked for the one we can verify). Its connections are
+// made by openSSH, under the operation's deadline.
 type sshAuth struct {
 	user    string
 	signer  ssh.Signer
@@ -119,7 +115,6 @@ func (a *sshAuth) ClientConfig() (*ssh.ClientConfig, error) {
 		Auth:              []ssh.AuthMethod{ssh.PublicKeys(a.signer)},
 		HostKeyCallback:   a.hostKey,
 		HostKeyAlgorithms: a.algos,
-		Timeout:           sshTimeout,
 	}, nil
 }
 

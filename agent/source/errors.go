@@ -14,8 +14,8 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 )
 
-// Kinds of failure, matched with errors.Is. ErrUnreachable and ErrMoved may
-// go away at the next poll; the others usually need someone to act.
+// Kinds of failure, matched with errors.Is. ErrUnreachable, ErrMoved and
+// ErrTimeout may go away at the next poll; the others usually need someone to act.
 var (
 	// ErrUnreachable: the repository could not be reached or does not
 	// exist there (the agent reports "source unreachable").
@@ -29,6 +29,9 @@ var (
 	// ErrMoved: the branch moved on before the commit given to Fetch could
 	// be fetched; poll again.
 	ErrMoved = errors.New("branch moved")
+	// ErrTimeout: the operation did not finish within Options.Timeout and
+	// was cut; the cache is as it was before.
+	ErrTimeout = errors.New("source timed out")
 )
 
 // sourceError is an error of one of the kinds above. Its message names the
@@ -104,7 +107,7 @@ func (s *Source) classify(err error) error {
 // than the cache.
 func isRemote(err error) bool {
 	return errors.Is(err, ErrUnreachable) || errors.Is(err, ErrBranchNotFound) ||
-		errors.Is(err, ErrAuth) || errors.Is(err, ErrHostKey) || errors.Is(err, ErrMoved) ||
+		errors.Is(err, ErrAuth) || errors.Is(err, ErrHostKey) || errors.Is(err, ErrMoved) || errors.Is(err, ErrTimeout) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 

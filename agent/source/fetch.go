@@ -62,11 +62,22 @@ type FetchResult struct {
 // cache. The first time it makes a shallow (depth 1), single-branch clone
 // without tags; later it fetches only what is new. A missing, corrupt or
 // stale cache is re-created. When the branch has moved past rev and rev
-// cannot be had, Fetch fails and the caller polls again.
+// cannot be had, Fetch fails and the caller polls again. Fetch returns
+// within Options.Timeout; a fetch cut short leaves the cache as it was.
 func (s *Source) Fetch(ctx context.Context, rev string) (FetchResult, error) {
+	ctx, cancel := s.withDeadline(ctx)
+	defer cancel()
+	res, err := s.fetch(ctx, rev)
+	if err != nil {
+		return FetchResult{}, s.wrap("fetch", s.cut(ctx, "fetch from", err))
+	}
+	return res, nil
+}
+
+func (s *Source) fetch(ctx context.Context, rev string) (FetchResult, error) {
 	want, err := parseHash(rev)
 	if err != nil {
-		return FetchResult{}, s.wrap("fetch", err)
+		return FetchResult{}, err
 	}
 	repo, prev, cerr := s.openCache()
 	if cerr == nil && !s.broken {
@@ -75,14 +86,14 @@ func (s *Source) Fetch(ctx context.Context, rev string) (FetchResult, error) {
 			s.compact(ctx, want)
 			return FetchResult{Forced: forced, Previous: prev.String()}, nil
 		}
-		if err = s.classify(err); isRemote(err) {
-			return FetchResult{}, s.wrap("fetch", err)
+		if err = s.classify(s.cut(ctx, "fetch from", err)); isRemote(err) {
+			return FetchResult{}, err
 		}
 		// Anything else may be the cache's fault. rebuild builds the new
 		// cache beside the old one, which stays if that fails too.
 	}
 	if err := s.rebuild(ctx, want); err != nil {
-		return FetchResult{}, s.wrap("fetch", err)
+		return FetchResult{}, err
 	}
 	return FetchResult{}, nil
 }

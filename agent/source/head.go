@@ -18,8 +18,11 @@ import (
 
 // Head returns the commit hash the branch points at, without fetching any
 // object: a local source's ref is read from disk, a remote's is listed
-// (ls-remote). It is called on every poll; the cache is not touched.
+// (ls-remote). It is called on every poll; the cache is not touched. It
+// returns within Options.Timeout.
 func (s *Source) Head(ctx context.Context) (string, error) {
+	ctx, cancel := s.withDeadline(ctx)
+	defer cancel()
 	var h plumbing.Hash
 	var err error
 	if s.kind == kindLocal {
@@ -28,7 +31,7 @@ func (s *Source) Head(ctx context.Context) (string, error) {
 		h, err = s.remoteHead(ctx)
 	}
 	if err != nil {
-		return "", s.wrap("head of", err)
+		return "", s.wrap("head of", s.cut(ctx, "head of", err))
 	}
 	return h.String(), nil
 }

@@ -19,6 +19,13 @@ import (
 // but the one given, when it is not empty).
 func gitHTTPServer(t *testing.T, root, user, token string) *httptest.Server {
 	t.Helper()
+	return gitHTTPServerWrap(t, root, user, token, nil)
+}
+
+// gitHTTPServerWrap is gitHTTPServer whose responses go through wrap, when
+// not nil.
+func gitHTTPServerWrap(t *testing.T, root, user, token string, wrap func(http.ResponseWriter) http.ResponseWriter) *httptest.Server {
+	t.Helper()
 	execPath := runGit(t, root, "--exec-path")
 	backend := filepath.Join(execPath, "git-http-backend")
 	if _, err := exec.LookPath(backend); err != nil {
@@ -39,6 +46,9 @@ func gitHTTPServer(t *testing.T, root, user, token string) *httptest.Server {
 			w.Header().Set("WWW-Authenticate", `Basic realm="drover test"`)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
+		}
+		if wrap != nil {
+			w = wrap(w)
 		}
 		h.ServeHTTP(w, r)
 	}))

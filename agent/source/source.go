@@ -9,9 +9,16 @@
 // config files of a commit by blob hash so the caller decodes only what it has
 // not seen before.
 //
-// Local sources (file:// and plain paths) are fetched with go-git's file
-// transport, which runs the git-upload-pack program: git must be installed for
-// them. Remote sources need no git program.
+// Local sources (file:// and plain paths) are fetched by running the
+// git-upload-pack program: git must be installed for them. Remote sources
+// need no git program.
+//
+// Every Head and Fetch returns within Options.Timeout, whatever the server
+// does: http(s) requests carry the deadline, and the file, ssh and git://
+// transports are drover's own (transport.go), whose connections and
+// processes the deadline closes and kills. Those replace go-git's for the
+// whole program when this package is linked in; they read no ssh_config
+// and no proxy variables.
 //
 // A Source is not safe for concurrent use: one goroutine at a time may call
 // its methods (the agent's reconcile loop owns it). Blob.Read functions
@@ -23,6 +30,7 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -59,6 +67,11 @@ type Options struct {
 	// path can hand the agent a repository of their own, whose commands the
 	// node then runs as any tenant.
 	AllowInsecureTransport bool
+	// Timeout bounds each Head and each Fetch, everything included
+	// (connecting, the ssh or TLS handshake, listing, the pack);
+	// DefaultTimeout when zero. An operation cut by it fails with
+	// ErrTimeout.
+	Timeout time.Duration
 }
 
 // kind is the transport a Source uses.

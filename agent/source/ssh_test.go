@@ -23,22 +23,27 @@ import (
 
 // sshGitServer is an SSH server on 127.0.0.1 that accepts one public key for
 // user git and runs git-upload-pack for exec requests, serving the
-// repositories below root.
+// repositories below root. wrapOut, when not nil, wraps what
+// git-upload-pack writes to the client.
 type sshGitServer struct {
 	t       *testing.T
 	root    string
+	wrapOut func(io.Writer) io.Writer
 	addr    string
 	hostKey ssh.Signer
 	cfg     *ssh.ServerConfig
 	wg      sync.WaitGroup
 }
 
-func newSSHGitServer(t *testing.T, root string, client ssh.PublicKey) *sshGitServer {
+func newSSHGitServer(t *testing.T, root string, client ssh.PublicKey, wrapOut func(io.Writer) io.Writer) *sshGitServer {
 	t.Helper()
 	if _, err := exec.LookPath("git-upload-pack"); err != nil {
 		t.Skipf("git-upload-pack not available: %v", err)
 	}
-	srv := &sshGitServer{t: t, root: root, hostKey: newSigner(t)}
+	if wrapOut == nil {
+		wrapOut = func(w io.Writer) io.Writer { return w }
+	}
+	srv := &sshGitServer{t: t, root: root, wrapOut: wrapOut, hostKey: newSigner(t)}
 	srv.cfg = &ssh.ServerConfig{
 		PublicKeyCallback: func(c ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
 			if c.User() == "git" && bytes.Equal(k.Marshal(), client.Marshal()) {
@@ -121,7 +126,7 @@ func (srv *sshGitServer) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 		}
 		req.Reply(true, nil)
 		cmd := exec.Command("git-upload-pack", filepath.Join(srv.root, filepath.FromSlash(strings.TrimPrefix(repo, "/"))))
-		cmd.Stdout = ch
+		cmd.Stdout = srv.wrapOut(ch)
 		cmd.Stderr = ch.Stderr()
 		stdin, err := cmd.StdinPipe()
 		if err == nil {
@@ -209,7 +214,7 @@ func TestSSHKey(t *testing.T) {
 	bare := r.bare()
 	dir := t.TempDir()
 	key, pub := writeKey(t, dir, "id_ed25519")
-	srv := newSSHGitServer(t, filepath.Dir(bare), pub)
+	srv := newSSHGitServer(t, filepath.Dir(bare), pub, nil)
 	known := writeKnownHosts(t, dir, "known_hosts", srv.addr, srv.hostKey.PublicKey())
 	host, port, _ := net.SplitHostPort(srv.addr)
 

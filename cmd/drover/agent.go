@@ -106,7 +106,7 @@ func runAgent(env *cmdEnv, configPath, logFormat string, once, uninstall bool) i
 	src, err := source.New(source.Options{
 		URL: cfg.Source.URL, Branch: cfg.Source.Branch, CacheDir: filepath.Join(cfg.StateDir, "cache"),
 		SSHKeyFile: cfg.Source.SSHKeyFile, KnownHostsFile: cfg.Source.KnownHostsFile, TokenFile: cfg.Source.TokenFile,
-		AllowInsecureTransport: cfg.Source.AllowInsecureTransport,
+		AllowInsecureTransport: cfg.Source.AllowInsecureTransport, Timeout: cfg.Source.Timeout,
 	})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
