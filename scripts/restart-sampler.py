@@ -5,8 +5,9 @@
 
 Reads every process twice a second (getAllProcessInfo) from the moment it
 starts until every process that ran at the start runs again with a new pid,
-or TIMEOUT seconds pass (stopped programs, disabled ones, are left out). Prints the time that took, how many processes were
-restarted, and the longest and median time a process was not RUNNING.
+or TIMEOUT seconds pass (stopped programs, disabled ones, are left out). Prints how many processes were restarted, the time from
+the first stop to the last start, and the longest and median time a process
+was not RUNNING.
 Used by scripts/agent-load.sh; needs supervisord's own Python package.
 """
 import statistics
@@ -29,6 +30,7 @@ def sample():
 start = time.time()
 first = {n: p for n, p in sample().items() if p["statename"] == "RUNNING"}
 down_since, down, restarted = {}, {}, set()
+first_down = None
 while time.time() - start < timeout:
     now = time.time()
     procs = sample()
@@ -42,15 +44,17 @@ while time.time() - start < timeout:
                 restarted.add(name)
         elif name not in down_since:
             down_since[name] = now
+            first_down = first_down or now
     for name in first:
         if name not in procs and name not in down_since:
             down_since[name] = now  # removed for a moment (remove + add)
+            first_down = first_down or now
     if len(restarted) == len(first) and not down_since:
         break
     time.sleep(0.5)
-took = time.time() - start
+took = time.time() - (first_down or start)
 for name, since in down_since.items():
     down[name] = max(down.get(name, 0), time.time() - since)
 values = sorted(down.values()) or [0]
-print("restarted %d of %d programs in %.1f s; longest down %.1f s, median down %.1f s"
+print("%d of %d processes restarted, the last %.1f s after the first stopped; longest down %.1f s, median down %.1f s"
       % (len(restarted), len(first), took, values[-1], statistics.median(values)))

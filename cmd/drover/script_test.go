@@ -93,6 +93,7 @@ func TestScripts(t *testing.T) {
 			"in-netns":      cmdInNetns,
 			"watch-node":    cmdWatchNode,
 			"status-within": cmdStatusWithin,
+			"git-serve":     cmdGitServe,
 		},
 		Condition: scriptConditions,
 		Setup: func(env *testscript.Env) error {
