@@ -31,6 +31,9 @@ func CheckDirs(cfg *config.Config) error {
 		{"state_dir", cfg.StateDir},
 		{"supervisor.conf_dir", cfg.Supervisor.ConfDir},
 		{"nginx.conf_dir", cfg.Nginx.ConfDir},
+		// Whoever can write the socket's directory can put a socket of
+		// their own there and answer drover's CLI.
+		{"api.socket's directory", filepath.Dir(cfg.API.Socket)},
 	}
 	for _, d := range LayoutOf(cfg.RenderOptions()).Dirs() {
 		dirs = append(dirs, struct{ key, path string }{"directory", d})

@@ -86,6 +86,7 @@ func dirConfig(base string) *config.Config {
 	c.StateDir = filepath.Join(base, "state")
 	c.Supervisor.ConfDir = filepath.Join(base, "etc", "supervisor")
 	c.Nginx.ConfDir = filepath.Join(base, "etc", "nginx")
+	c.API.Socket = filepath.Join(base, "run", "agent.sock")
 	return c
 }
 
@@ -125,6 +126,9 @@ func TestCheckDirs(t *testing.T) {
 			os.RemoveAll(filepath.Join(base, "etc", "supervisor"))
 			os.Symlink(shared, filepath.Join(base, "etc", "supervisor"))
 		}, []string{"refusing supervisor.conf_dir BASE/etc/supervisor: BASE/shared is writable by group"}},
+		{"group-writable API socket dir", func(t *testing.T, base string) {
+			os.Chmod(filepath.Join(base, "run"), 0o775)
+		}, []string{"refusing api.socket's directory BASE/run: BASE/run is writable by group"}},
 		{"a file where a dir belongs", func(t *testing.T, base string) {
 			os.RemoveAll(filepath.Join(base, "etc", "nginx"))
 			os.WriteFile(filepath.Join(base, "etc", "nginx"), nil, 0o644)
@@ -144,7 +148,7 @@ func TestCheckDirs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			base := t.TempDir()
-			for _, d := range []string{"state", "etc/supervisor", "etc/nginx/servers", "etc/nginx/locations"} {
+			for _, d := range []string{"state", "run", "etc/supervisor", "etc/nginx/servers", "etc/nginx/locations"} {
 				if err := os.MkdirAll(filepath.Join(base, d), 0o755); err != nil {
 					t.Fatal(err)
 				}
