@@ -25,50 +25,22 @@ const batchSize = 500
 // multicall takes a second. errs[i] is the error for groups[i].
 func (c *Client) Batch(ctx context.Context, op Op, groups []string) []error {
 	errs := make([]error, len(groups))
-	for lo := 0; lo < len(groups); lo += batchSize {
-		hi := min(lo+batchSize, len(groups))
-		calls := make([]any, 0, hi-lo)
-		for _, g := range groups[lo:hi] {
-			calls = append(calls, map[string]any{"methodName": string(op), "params": opParams(op, g)})
+	c.batches(ctx, string(op), groups, func(g string) []any { return opParams(op, g) }, func(i int, v any, err error) {
+		if err == nil && (op == OpStop || op == OpStart) {
+			err = c.groupResults(string(op), v)
 		}
-		results, err := c.multicall(ctx, calls)
-		for i := lo; i < hi; i++ {
-			switch {
-			case err != nil:
-				errs[i] = err
-			case op == OpStop || op == OpStart:
-				errs[i] = results[i-lo].err
-				if errs[i] == nil {
-					errs[i] = c.groupResults(string(op), results[i-lo].value)
-				}
-			default:
-				errs[i] = results[i-lo].err
-			}
-		}
-	}
+		errs[i] = err
+	})
 	return errs
 }
 
 // StopProcesses signals each process in one request per batchSize names
 // (stopProcess without wait, which supervisord answers at once).
 func (c *Client) StopProcesses(ctx context.Context, names []string) []error {
-	const method = "supervisor.stopProcess"
 	errs := make([]error, len(names))
-	for lo := 0; lo < len(names); lo += batchSize {
-		hi := min(lo+batchSize, len(names))
-		calls := make([]any, 0, hi-lo)
-		for _, n := range names[lo:hi] {
-			calls = append(calls, map[string]any{"methodName": method, "params": []any{n, false}})
-		}
-		results, err := c.multicall(ctx, calls)
-		for i := lo; i < hi; i++ {
-			if err != nil {
-				errs[i] = err
-			} else {
-				errs[i] = results[i-lo].err
-			}
-		}
-	}
+	c.batches(ctx, "supervisor.stopProcess", names, func(n string) []any { return []any{n, false} }, func(i int, _ any, err error) {
+		errs[i] = err
+	})
 	return errs
 }
 
@@ -80,24 +52,11 @@ func (c *Client) StopNoWait(ctx context.Context, groups []string) ([][]string, [
 	const method = "supervisor.stopProcessGroup"
 	procs := make([][]string, len(groups))
 	errs := make([]error, len(groups))
-	for lo := 0; lo < len(groups); lo += batchSize {
-		hi := min(lo+batchSize, len(groups))
-		calls := make([]any, 0, hi-lo)
-		for _, g := range groups[lo:hi] {
-			calls = append(calls, map[string]any{"methodName": method, "params": []any{g, false}})
+	c.batches(ctx, method, groups, func(g string) []any { return []any{g, false} }, func(i int, v any, err error) {
+		if errs[i] = err; err == nil {
+			procs[i], errs[i] = c.groupOutcome(method, v)
 		}
-		results, err := c.multicall(ctx, calls)
-		for i := lo; i < hi; i++ {
-			switch {
-			case err != nil:
-				errs[i] = err
-			case results[i-lo].err != nil:
-				errs[i] = results[i-lo].err
-			default:
-				procs[i], errs[i] = c.groupOutcome(method, results[i-lo].value)
-			}
-		}
-	}
+	})
 	return procs, errs
 }
 
@@ -116,25 +75,33 @@ func opParams(op Op, group string) []any {
 func (c *Client) ProcessInfos(ctx context.Context, names []string) ([]ProcessInfo, []error) {
 	infos := make([]ProcessInfo, len(names))
 	errs := make([]error, len(names))
-	const method = "supervisor.getProcessInfo"
-	for lo := 0; lo < len(names); lo += batchSize {
-		hi := min(lo+batchSize, len(names))
+	c.batches(ctx, "supervisor.getProcessInfo", names, func(n string) []any { return []any{n} }, func(i int, v any, err error) {
+		if errs[i] = err; err == nil {
+			infos[i], errs[i] = processInfo(v)
+		}
+	})
+	return infos, errs
+}
+
+// batches calls method once per argument, in one system.multicall per
+// batchSize calls; take gets each call's value or error (a fault, or the
+// failure of the whole request).
+func (c *Client) batches(ctx context.Context, method string, args []string, params func(string) []any, take func(i int, v any, err error)) {
+	for lo := 0; lo < len(args); lo += batchSize {
+		hi := min(lo+batchSize, len(args))
 		calls := make([]any, 0, hi-lo)
-		for _, n := range names[lo:hi] {
-			calls = append(calls, map[string]any{"methodName": method, "params": []any{n}})
+		for _, a := range args[lo:hi] {
+			calls = append(calls, map[string]any{"methodName": method, "params": params(a)})
 		}
 		results, err := c.multicall(ctx, calls)
 		for i := lo; i < hi; i++ {
 			if err != nil {
-				errs[i] = err
-				continue
-			}
-			if errs[i] = results[i-lo].err; errs[i] == nil {
-				infos[i], errs[i] = processInfo(results[i-lo].value)
+				take(i, nil, err)
+			} else {
+				take(i, results[i-lo].value, results[i-lo].err)
 			}
 		}
 	}
-	return infos, errs
 }
 
 type callResult struct {
