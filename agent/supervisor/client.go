@@ -1,7 +1,7 @@
 // Package supervisor drives supervisord 4.2 over its XML-RPC interface on
 // the unix socket: a Client for the real daemon, a state-modelling Fake for
-// tests, Update (the `supervisorctl update` algorithm, per group and never a
-// blanket restart) and the event-listener protocol.
+// tests, Rollout (restarts and removals of many groups, each on its own,
+// never a blanket restart) and the event-listener protocol.
 package supervisor
 
 import (

@@ -7,6 +7,10 @@ import (
 	"slices"
 )
 
+// Update, Stop and Result are `supervisorctl update` and `supervisorctl
+// stop` made of API calls. The agent restarts through Rollout; the tests use
+// these to drive the Fake and the real supervisord alike and compare them.
+
 // Result is what Update did. A group appears in Added, Changed, Removed or
 // Restarted only if every step for it succeeded; a group whose step failed
 // appears in Failed instead, with the error naming the step. The lists are
