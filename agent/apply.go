@@ -117,7 +117,7 @@ type pass struct {
 	tenants admission
 }
 
-// apply installs desired (steps 3 to 6 of SPEC §6) as ordered steps, each
+// apply installs desired (design.md §6.4) as ordered steps, each
 // changing one part of the node. plan may be nil (restoring from the store
 // without the revision in the Git cache): statuses are then left as they
 // are.

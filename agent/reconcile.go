@@ -73,7 +73,7 @@ func (r *Result) changef(format string, args ...any) {
 // errRejected marks errors that stall until the input changes.
 var errRejected = errors.New("revision rejected")
 
-// Reconcile runs one pass of SPEC §6's loop. force skips the "head
+// Reconcile runs one pass (design.md §6.3). force skips the "head
 // unchanged" shortcut: everything is compared again and failed work retried.
 //
 // The source is asked for its head and the revision fetched before a.mu is

@@ -11,7 +11,7 @@ import (
 	"github.com/drover-sh/drover/netplan"
 )
 
-// Daemon statuses (SPEC §6).
+// Daemon statuses (design.md §7).
 const (
 	StatusProvisioning = "provisioning" // applied, not yet running
 	StatusRunning      = "running"

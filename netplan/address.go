@@ -1,6 +1,6 @@
 // Package netplan derives, purely from a validated spec.Config, where every
 // daemon runs, which port it listens on and which addresses and routes each
-// node carries. Every formula here is part of drover's contract (SPEC §3):
+// node carries. Every formula here is part of drover's contract (design.md §3):
 // all nodes, and CI reviewing a pull request, must compute the same answer,
 // so each one is pinned by a golden test.
 package netplan

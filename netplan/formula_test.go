@@ -10,13 +10,13 @@ import (
 	"github.com/drover-sh/drover/spec"
 )
 
-// The golden values below pin the formulas of SPEC §3. A release that changes
+// The golden values below pin the formulas of design.md §3 (listed in §3.9). A release that changes
 // any of them would move daemons, ports or addresses across a whole fleet:
 // if one of these tests fails, the change is a breaking one.
 
 func TestClusterPrefixGolden(t *testing.T) {
 	for name, want := range map[string]string{
-		"osl-1": "fd00:5ccd::/32", // SPEC §3
+		"osl-1": "fd00:5ccd::/32", // design.md §3.4
 		"ams-2": "fd00:9ddc::/32",
 		"x":     "fd00:4d94::/32",
 	} {
@@ -35,9 +35,10 @@ func TestAddressesGolden(t *testing.T) {
 	cases := []struct {
 		got, want string
 	}{
-		// SPEC §3 writes the uid as hex in the low 32 bits: 10042 = 0x273a.
-		// (SPEC's example "fd00:5ccd:2::2742" does not match its own rule;
-		// 100000 = 0x186a0 does. drover follows the rule; see README.)
+		// design.md §3.5 writes the uid as hex in the low 32 bits: 10042 =
+		// 0x273a. (The original specification's example "fd00:5ccd:2::2742"
+		// does not match its own rule; 100000 = 0x186a0 does. drover follows
+		// the rule.)
 		{TenantAddr(p, 2, 10042).String(), "fd00:5ccd:2::273a"},
 		{TenantAddr(p, 2, 100000).String(), "fd00:5ccd:2::1:86a0"},
 		{TenantAddr(p, 65535, 4294967294).String(), "fd00:5ccd:ffff::ffff:fffe"},
@@ -58,7 +59,7 @@ func TestAddressesGolden(t *testing.T) {
 
 func TestPreferredPortGolden(t *testing.T) {
 	for key, want := range map[string]int{
-		"acme/main/reverb": 15274, // SPEC §3
+		"acme/main/reverb": 15274, // design.md §3.3
 		"nodeco/site/ws":   12838,
 		"t/w/d0":           16278,
 		"t/w/d530":         16278, // collides with t/w/d0: used below
@@ -74,7 +75,7 @@ func TestScoreGolden(t *testing.T) {
 	// The formula, written out independently of Score.
 	h := xxhash.Sum64String("web-1a\x00acme/main/reverb")
 	if want := -1 / math.Log((float64(h>>11)+0.5)/(1<<53)); Score("web-1a", 1, "acme/main/reverb") != want {
-		t.Errorf("Score differs from SPEC's formula: %v != %v", Score("web-1a", 1, "acme/main/reverb"), want)
+		t.Errorf("Score differs from the formula of design.md §3.2: %v != %v", Score("web-1a", 1, "acme/main/reverb"), want)
 	}
 	for _, c := range []struct {
 		node, key string

@@ -8,7 +8,7 @@ import (
 )
 
 // ExecSpec is everything `drover exec` needs to start one daemon exactly as
-// written (SPEC §5). It is stored as JSON, readable by root only: the
+// written (design.md §4.3, §5). It is stored as JSON, readable by root only: the
 // environment holds secrets. Strings travel as JSON strings, so any text
 // reaches the process byte for byte.
 type ExecSpec struct {

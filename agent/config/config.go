@@ -1,5 +1,5 @@
 // Package config decodes the agent configuration (/etc/drover/agent.hcl,
-// SPEC §6). Every key has a default; unknown keys are errors. Paths and names
+// design.md §6.1). Every key has a default; unknown keys are errors. Paths and names
 // that end up in supervisord or nginx files are checked to be plain, so no
 // setting can inject syntax there.
 package config
@@ -97,7 +97,7 @@ type Tenants struct {
 	UIDMin, UIDMax uint32
 }
 
-// Defaults, as documented in SPEC §6 and the README.
+// Defaults, as documented in design.md §6.1 and the README.
 var defaults = Config{
 	StateDir: "/var/lib/drover",
 	Source: Source{

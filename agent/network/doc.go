@@ -1,7 +1,8 @@
-// Package network converges a node's tenant networking (SPEC §3, §4): every
-// tenant's /128 on the tenant interface, the node's transit address, a route
-// to every other node's /48 of the shard, and the nftables table that lets a
-// tenant address be used only by its tenant or by system users.
+// Package network converges a node's tenant networking (design.md §3.5,
+// §3.6, §4.5): every tenant's /128 on the tenant interface, the node's
+// transit address, a route to every other node's /48 of the shard, and the
+// nftables table that lets a tenant address be used only by its tenant or by
+// system users.
 //
 // State is the desired network of a node, a pure, JSON-serialisable value
 // (Desired builds it from a netplan.NodePlan); the agent stores it and
@@ -14,9 +15,10 @@
 //   - addresses inside this node's /48 ({prefix}:{i}::/48) on the tenant
 //     interface: each tenant's /128 with IFA_F_NODAD; any other address
 //     there is left alone;
-//   - the transit address {prefix}:0::{i}/64 on the transit interface (with
-//     duplicate address detection: it is tentative for a second or two after
-//     it is added); other addresses there are left alone;
+//   - the transit address {prefix}:0::{i}/64 on the transit interface, also
+//     with IFA_F_NODAD (node indexes are unique, and DAD would leave it and
+//     the routes via it unusable for a second or two after every boot);
+//     other addresses there are left alone;
 //   - routes of the main table with protocol RouteProtocol (213, `proto 213`
 //     in `ip -6 route`) to /48s inside the cluster /32 via the transit
 //     interface; routes of any other protocol are never removed;

@@ -40,7 +40,7 @@ import (
 // DefaultBranch is the branch used when Options.Branch is empty.
 const DefaultBranch = "main"
 
-// Options configures a Source; see the agent's source block (SPEC §6).
+// Options configures a Source; see the agent's source block (design.md §6.1).
 type Options struct {
 	// URL is ssh://, scp-style user@host:path (user@host:port:path for a
 	// port), https://, file:// or a plain local path; http:// and git://

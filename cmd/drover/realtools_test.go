@@ -116,7 +116,7 @@ func placement(t *testing.T, dir, node string) []placementJSON {
 
 // TestRealNginxRouting serves rendered locations from a real nginx inside a
 // network namespace, with backends on the tenant addresses, and checks what
-// SPEC §4 promises: /app reaches the daemon, /apple does not, a regex
+// design.md §4.4 promises: /app reaches the daemon, /apple does not, a regex
 // location cannot steal /app/x.php, WebSocket upgrades pass, and a disabled
 // daemon answers 503.
 func TestRealNginxRouting(t *testing.T) {
