@@ -53,7 +53,7 @@ func Exec(p *netplan.NodePlan, o Options) []File {
 		if err != nil {
 			panic(err) // strings and ints always marshal
 		}
-		files = append(files, File{Root: RootExec, Path: spec.ExecSpecFile(d.Program), Mode: 0o600, Data: append(b, '\n')})
+		files = append(files, File{Root: RootExec, Path: spec.ExecSpecFile(d.Program), Owner: DaemonOwner(d), Mode: 0o600, Data: append(b, '\n')})
 	}
 	return files
 }

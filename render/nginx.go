@@ -25,10 +25,10 @@ func Nginx(p *netplan.NodePlan, o Options) []File {
 		"map $http_upgrade " + upgradeVar + " {\n    default upgrade;\n    ''      close;\n}\n")}}
 	for _, w := range p.Webroots {
 		if len(w.Locations) > 0 {
-			files = append(files, File{Root: RootNginx, Path: spec.NginxLocationsFile(w.Tenant.Name, w.Webroot.Name), Mode: 0o644, Data: locations(w)})
+			files = append(files, File{Root: RootNginx, Path: spec.NginxLocationsFile(w.Tenant.Name, w.Webroot.Name), Owner: WebrootOwner(w.Tenant.Name, w.Webroot.Name), Mode: 0o644, Data: locations(w)})
 		}
 		if len(w.Webroot.ServerNames) > 0 {
-			files = append(files, File{Root: RootNginx, Path: spec.NginxServerFile(w.Tenant.Name, w.Webroot.Name), Mode: 0o644, Data: server(w, o)})
+			files = append(files, File{Root: RootNginx, Path: spec.NginxServerFile(w.Tenant.Name, w.Webroot.Name), Owner: WebrootOwner(w.Tenant.Name, w.Webroot.Name), Mode: 0o644, Data: server(w, o)})
 		}
 	}
 	return files

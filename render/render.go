@@ -1,7 +1,9 @@
-// Package render turns a node plan into the exact bytes a node carries:
-// supervisord program files, exec specs, nginx files, the nftables ruleset
-// and the address and route lists. It is pure: the same plan and options
-// give byte-identical output, and nothing here touches the machine.
+// Package render turns a node plan into what a node carries (Carry):
+// supervisord program files, exec specs and nginx files, each with its
+// owner and root, and the network state, from which the nftables ruleset
+// and the address and route lists are written. It is pure: the same plan
+// and options give byte-identical output, and nothing here touches the
+// machine.
 package render
 
 import (
@@ -9,6 +11,7 @@ import (
 	"sort"
 
 	"github.com/drover-sh/drover/netplan"
+	"github.com/drover-sh/drover/netstate"
 )
 
 // Root names the directory a rendered file belongs in. The agent maps each
@@ -48,27 +51,45 @@ func (o Options) ExecDir() string { return o.StateDir + "/exec" }
 
 // File is one rendered file.
 type File struct {
-	Root Root
-	Path string // slash-separated, relative to the root's directory
-	Mode fs.FileMode
-	Data []byte
+	Root  Root   // where it goes
+	Path  string // slash-separated, relative to the root's directory
+	Owner Owner  // what it belongs to
+	Mode  fs.FileMode
+	Data  []byte
 }
 
-// Node renders the complete desired state of one node, sorted by root and
-// path.
-func Node(p *netplan.NodePlan, o Options) []File {
+// Carried is everything one node carries.
+type Carried struct {
+	// Files are sorted by root and path. Those of RootNetwork are written
+	// from Network, for reading.
+	Files []File
+	// Network is the state the agent applies.
+	Network netstate.State
+}
+
+// Carry renders the complete desired state of one node.
+func Carry(p *netplan.NodePlan, o Options) Carried {
+	net := NetworkState(p, o)
 	var files []File
 	files = append(files, Supervisor(p, o)...)
 	files = append(files, Exec(p, o)...)
 	files = append(files, Nginx(p, o)...)
-	files = append(files, Network(p, o)...)
+	files = append(files, NetworkFiles(net)...)
+	sortFiles(files)
+	return Carried{Files: files, Network: net}
+}
+
+// Node renders the files of one node, sorted by root and path.
+func Node(p *netplan.NodePlan, o Options) []File { return Carry(p, o).Files }
+
+// sortFiles sorts files by root and path.
+func sortFiles(files []File) {
 	sort.Slice(files, func(i, j int) bool {
 		if files[i].Root != files[j].Root {
 			return files[i].Root < files[j].Root
 		}
 		return files[i].Path < files[j].Path
 	})
-	return files
 }
 
 // WebrootDir is the working directory of a webroot's daemons.

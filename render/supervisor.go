@@ -20,8 +20,11 @@ const SupervisorBuckets = 16
 func SupervisorFile(program string) string {
 	h := fnv.New32a()
 	h.Write([]byte(program))
-	return fmt.Sprintf("drover-%02x.conf", h.Sum32()%SupervisorBuckets)
+	return fmt.Sprintf(supervisorPrefix+"%02x.conf", h.Sum32()%SupervisorBuckets)
 }
+
+// supervisorPrefix starts the name of every supervisord file drover writes.
+const supervisorPrefix = "drover-"
 
 // Supervisor renders the node's program sections into their bucket files.
 // Buckets without programs are not written.
@@ -49,7 +52,7 @@ func Supervisor(p *netplan.NodePlan, o Options) []File {
 
 // EventListenerFile holds the event listener that pushes process state
 // changes to the agent, so it never polls every process.
-const EventListenerFile = "drover-events.conf"
+const EventListenerFile = supervisorPrefix + "events.conf"
 
 // EventListenerName is the supervisord name of drover's event listener.
 const EventListenerName = "drover-events"

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/drover-sh/drover/netstate"
 )
 
 // Applier converges a node's network to a State.
@@ -16,14 +18,14 @@ type Applier interface {
 	// never removes the nftables table (only Remove does), and touches only
 	// what drover manages (see the package documentation). On error the
 	// report still lists the changes that were made.
-	Apply(ctx context.Context, s State) (Report, error)
+	Apply(ctx context.Context, s netstate.State) (Report, error)
 	// Observe reports how the machine differs from s without changing
 	// anything.
-	Observe(ctx context.Context, s State) (Drift, error)
+	Observe(ctx context.Context, s netstate.State) (Drift, error)
 	// Remove is the explicit uninstall: it deletes the nftables table
 	// ip6 {table} and every address and route m says drover manages.
 	// Missing interfaces or a missing table are not errors.
-	Remove(ctx context.Context, table string, m Managed) error
+	Remove(ctx context.Context, table string, m netstate.Managed) error
 }
 
 // Report lists what an Apply changed, one human-readable line each, in the
@@ -35,7 +37,7 @@ type Report struct {
 // Changed reports whether anything was changed.
 func (r Report) Changed() bool { return len(r.Changes) > 0 }
 
-// Drift lists how the machine differs from a State, one human-readable line
+// Drift lists how the machine differs from a netstate.State, one line
 // each.
 type Drift struct {
 	Items []string
@@ -62,11 +64,11 @@ type machine interface {
 	// routes lists the IPv6 routes of the main table with protocol
 	// RouteProtocol through the interface. Via is invalid for a route
 	// without a single gateway.
-	routes(link string) ([]Route, error)
+	routes(link string) ([]netstate.Route, error)
 	// replaceRoute adds a route with protocol RouteProtocol through the
 	// interface, replacing any route to the same destination.
-	replaceRoute(link string, r Route) error
-	delRoute(link string, r Route) error
+	replaceRoute(link string, r netstate.Route) error
+	delRoute(link string, r netstate.Route) error
 	readTable(name string) (nftTable, error)
 	// writeTable commits b as one atomic batch.
 	writeTable(name string, b nftBatch) error
@@ -96,7 +98,7 @@ type core struct {
 // addresses go first, then the one nftables batch, then new addresses, the
 // transit address and the routes. When the nftables batch fails, no address
 // is added; other failures do not stop the remaining steps.
-func (c core) Apply(ctx context.Context, s State) (Report, error) {
+func (c core) Apply(ctx context.Context, s netstate.State) (Report, error) {
 	var r Report
 	steps, err := c.plan(s)
 	if err != nil {
@@ -121,7 +123,7 @@ func (c core) Apply(ctx context.Context, s State) (Report, error) {
 }
 
 // Observe reports how the machine differs from s.
-func (c core) Observe(ctx context.Context, s State) (Drift, error) {
+func (c core) Observe(ctx context.Context, s netstate.State) (Drift, error) {
 	if err := ctx.Err(); err != nil {
 		return Drift{}, err
 	}
@@ -138,8 +140,8 @@ func (c core) Observe(ctx context.Context, s State) (Drift, error) {
 
 // Remove deletes what drover manages: the tenant addresses inside m.Node,
 // the transit address, drover's routes inside m.Cluster and the table.
-func (c core) Remove(ctx context.Context, table string, m Managed) error {
-	if err := m.validate(); err != nil {
+func (c core) Remove(ctx context.Context, table string, m netstate.Managed) error {
+	if err := m.Validate(); err != nil {
 		return err
 	}
 	if table == "" {
@@ -171,7 +173,7 @@ func (c core) Remove(ctx context.Context, table string, m Managed) error {
 			return err
 		}
 		for _, r := range routes {
-			if isNodePrefix(m.Cluster, r.Dst) {
+			if netstate.IsNodePrefix(m.Cluster, r.Dst) {
 				errs = append(errs, c.m.delRoute(m.TransitInterface, r))
 			}
 		}
@@ -210,7 +212,7 @@ type step struct {
 
 // plan reads the machine and returns the steps that converge it to s, in
 // the order Apply runs them.
-func (c core) plan(s State) ([]step, error) {
+func (c core) plan(s netstate.State) ([]step, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -247,7 +249,7 @@ func (c core) plan(s State) ([]step, error) {
 	byAddr := func(a, b ifAddr) int { return a.Prefix.Addr().Compare(b.Prefix.Addr()) }
 	slices.SortFunc(tenantAddrs, byAddr)
 	slices.SortFunc(transitAddrs, byAddr)
-	slices.SortFunc(routes, func(a, b Route) int { return a.Dst.Addr().Compare(b.Dst.Addr()) })
+	slices.SortFunc(routes, func(a, b netstate.Route) int { return a.Dst.Addr().Compare(b.Dst.Addr()) })
 	slices.SortFunc(table.Addrs, netip.Addr.Compare)
 	slices.SortFunc(table.Owners, func(a, b owner) int { return cmp.Or(a.Addr.Compare(b.Addr), cmp.Compare(a.UID, b.UID)) })
 	delAddrs, addAddrs := planTenantAddrs(s, tenantAddrs)
@@ -262,10 +264,10 @@ func (c core) plan(s State) ([]step, error) {
 
 // planTenantAddrs returns the removals and the additions that make the
 // managed addresses on the tenant interface (those inside s.Node) exactly
-// the tenants' /128s with nodad.
-func planTenantAddrs(s State, have []ifAddr) (dels, adds []step) {
+// the tenants' /128s, with nodad as s.TenantNoDAD says.
+func planTenantAddrs(s netstate.State, have []ifAddr) (dels, adds []step) {
 	link := s.TenantInterface
-	want := map[netip.Addr]Tenant{}
+	want := map[netip.Addr]netstate.Tenant{}
 	for _, t := range s.Addresses {
 		want[t.Addr] = t
 	}
@@ -285,15 +287,19 @@ func planTenantAddrs(s State, have []ifAddr) (dels, adds []step) {
 			dels = append(dels, delAddrStep(link, a.Prefix,
 				fmt.Sprintf("address %s of %s on %s has the wrong prefix length, want /128", a.Prefix, t.Name, link),
 				fmt.Sprintf("removed address %s from %s (%s, wrong prefix length)", a.Prefix, link, t.Name)))
-		case !a.NoDAD:
+		case a.NoDAD != s.TenantNoDAD:
 			ok[addr] = true
 			p := a.Prefix
+			drift, done := "lacks nodad", "set nodad on"
+			if !s.TenantNoDAD {
+				drift, done = "has nodad", "cleared nodad on"
+			}
 			adds = append(adds, step{
-				drift: []string{fmt.Sprintf("address %s of %s on %s lacks nodad", p, t.Name, link)},
-				done:  []string{fmt.Sprintf("set nodad on address %s on %s (%s)", p, link, t.Name)},
+				drift: []string{fmt.Sprintf("address %s of %s on %s %s", p, t.Name, link, drift)},
+				done:  []string{fmt.Sprintf("%s address %s on %s (%s)", done, p, link, t.Name)},
 				do: func(m machine) error {
-					if err := m.replaceAddr(link, ifAddr{Prefix: p, NoDAD: true}); err != nil {
-						return fmt.Errorf("set nodad on address %s on %s: %w", p, link, err)
+					if err := m.replaceAddr(link, ifAddr{Prefix: p, NoDAD: s.TenantNoDAD}); err != nil {
+						return fmt.Errorf("%s address %s on %s: %w", done, p, link, err)
 					}
 					return nil
 				},
@@ -311,7 +317,7 @@ func planTenantAddrs(s State, have []ifAddr) (dels, adds []step) {
 			drift: []string{fmt.Sprintf("address %s of %s missing on %s", p, t.Name, link)},
 			done:  []string{fmt.Sprintf("added address %s on %s (%s)", p, link, t.Name)},
 			do: func(m machine) error {
-				if err := m.addAddr(link, ifAddr{Prefix: p, NoDAD: true}); err != nil {
+				if err := m.addAddr(link, ifAddr{Prefix: p, NoDAD: s.TenantNoDAD}); err != nil {
 					return fmt.Errorf("add address %s of %s on %s: %w", p, t.Name, link, err)
 				}
 				return nil
@@ -336,7 +342,7 @@ func delAddrStep(link string, p netip.Prefix, drift, done string) step {
 
 // planTransit makes sure the transit address is on the transit interface
 // with its /64; other addresses there are left alone.
-func planTransit(s State, have []ifAddr) []step {
+func planTransit(s netstate.State, have []ifAddr) []step {
 	link, want := s.TransitInterface, s.Transit
 	var steps []step
 	for _, a := range have {
@@ -354,10 +360,7 @@ func planTransit(s State, have []ifAddr) []step {
 		drift: []string{fmt.Sprintf("transit address %s missing on %s", want, link)},
 		done:  []string{fmt.Sprintf("added transit address %s on %s", want, link)},
 		do: func(m machine) error {
-			// No DAD: node indexes are unique in the cluster, so the address
-			// is too, and DAD would keep it (and the routes via it) unusable
-			// for a second or two after every boot.
-			if err := m.addAddr(link, ifAddr{Prefix: want, NoDAD: true}); err != nil {
+			if err := m.addAddr(link, ifAddr{Prefix: want, NoDAD: s.TransitNoDAD}); err != nil {
 				return fmt.Errorf("add transit address %s on %s: %w", want, link, err)
 			}
 			return nil
@@ -368,21 +371,21 @@ func planTransit(s State, have []ifAddr) []step {
 // planRoutes makes drover's routes via the transit interface (protocol
 // RouteProtocol, destination a /48 inside the cluster prefix) exactly the
 // desired ones.
-func planRoutes(s State, have []Route) []step {
+func planRoutes(s netstate.State, have []netstate.Route) []step {
 	link := s.TransitInterface
 	want := map[netip.Prefix]netip.Addr{}
 	for _, r := range s.Routes {
 		want[r.Dst] = r.Via
 	}
-	byDst := map[netip.Prefix][]Route{}
+	byDst := map[netip.Prefix][]netstate.Route{}
 	for _, r := range have {
-		if isNodePrefix(s.Cluster, r.Dst) {
+		if netstate.IsNodePrefix(s.Cluster, r.Dst) {
 			byDst[r.Dst] = append(byDst[r.Dst], r)
 		}
 	}
 	var dels, adds []step
 	for _, r := range have {
-		if !isNodePrefix(s.Cluster, r.Dst) {
+		if !netstate.IsNodePrefix(s.Cluster, r.Dst) {
 			continue // not drover's
 		}
 		via, wanted := want[r.Dst]
@@ -426,16 +429,16 @@ func planRoutes(s State, have []Route) []step {
 	return append(dels, adds...)
 }
 
-func containsRoute(rs []Route, r Route) bool {
+func containsRoute(rs []netstate.Route, r netstate.Route) bool {
 	for _, h := range rs {
-		if h == r {
+		if h.Same(r) {
 			return true
 		}
 	}
 	return false
 }
 
-func routeString(r Route, link string) string {
+func routeString(r netstate.Route, link string) string {
 	return fmt.Sprintf("%s via %s dev %s proto %d", r.Dst, viaString(r.Via), link, RouteProtocol)
 }
 
@@ -449,7 +452,7 @@ func viaString(a netip.Addr) string {
 // planTable returns the one nftables step: (re)create the table when it is
 // missing or altered, else add and remove exactly the elements that differ.
 // It is critical: tenant addresses are added only after it succeeded.
-func planTable(s State, t nftTable) []step {
+func planTable(s netstate.State, t nftTable) []step {
 	name := "nft table ip6 " + s.NftTable
 	var wantAddrs []netip.Addr
 	var wantOwners []owner

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/vishvananda/netns"
+
+	"github.com/drover-sh/drover/netstate"
 )
 
 // helperEnv makes the test binary act as a network client instead of
@@ -179,7 +181,7 @@ func waitDAD(t *testing.T, ns string) {
 func TestBindIsolation(t *testing.T) {
 	ns, h := rootNetns(t)
 	l := newLinux(t, h)
-	s := state([]Tenant{acme, bravo}, route2, route3)
+	s := state([]netstate.Tenant{acme, bravo}, route2, route3)
 	apply(t, l, s)
 	waitDAD(t, ns)
 	bin := helperBinary(t)

@@ -4,21 +4,24 @@
 // nftables table that lets a tenant address be used only by its tenant or by
 // system users.
 //
-// State is the desired network of a node, a pure, JSON-serialisable value
-// (Desired builds it from a netplan.NodePlan); the agent stores it and
-// re-applies it at boot. An Applier converges the machine to a State: Linux
+// The desired network of a node is a netstate.State, a plain value that
+// render.NetworkState builds from a netplan.NodePlan and writes the network
+// files from; the agent stores it and re-applies it at boot. An Applier
+// converges the machine to such a value, and takes everything from it,
+// flags included: Linux
 // through rtnetlink (vishvananda/netlink) and nf_tables (google/nftables),
 // running no commands; Fake over a modelled machine, for tests without
 // root. Both run the same planner (applier.go): read what is there, compute
 // the difference, change only that, and only what drover manages:
 //
 //   - addresses inside this node's /48 ({prefix}:{i}::/48) on the tenant
-//     interface: each tenant's /128 with IFA_F_NODAD; any other address
-//     there is left alone;
-//   - the transit address {prefix}:0::{i}/64 on the transit interface, also
-//     with IFA_F_NODAD (node indexes are unique, and DAD would leave it and
-//     the routes via it unusable for a second or two after every boot);
-//     other addresses there are left alone;
+//     interface: each tenant's /128, with IFA_F_NODAD when TenantNoDAD
+//     (render sets it); any other address there is left alone;
+//   - the transit address {prefix}:0::{i}/64 on the transit interface,
+//     added with IFA_F_NODAD when TransitNoDAD (render sets it: node indexes
+//     are unique, and DAD would leave it and the routes via it unusable for
+//     a second or two after every boot); other addresses there are left
+//     alone;
 //   - routes of the main table with protocol RouteProtocol (213, `proto 213`
 //     in `ip -6 route`) to /48s inside the cluster /32 via the transit
 //     interface; routes of any other protocol are never removed;

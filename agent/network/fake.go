@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/drover-sh/drover/netstate"
 )
 
 // Fake is an Applier over a modelled machine: interfaces with their
@@ -194,22 +196,22 @@ func (fm *fakeMachine) delAddrLocked(name string, p netip.Prefix) error {
 	return nil
 }
 
-func (fm *fakeMachine) routes(name string) ([]Route, error) {
+func (fm *fakeMachine) routes(name string) ([]netstate.Route, error) {
 	fm.mu.Lock()
 	defer fm.mu.Unlock()
 	if _, err := fm.link(name); err != nil {
 		return nil, err
 	}
-	var out []Route
+	var out []netstate.Route
 	for _, r := range fm.rt {
 		if r.Link == name && r.Proto == RouteProtocol {
-			out = append(out, Route{Dst: r.Dst, Via: r.Via})
+			out = append(out, netstate.Route{Dst: r.Dst, Via: r.Via})
 		}
 	}
 	return out, nil
 }
 
-func (fm *fakeMachine) replaceRoute(name string, r Route) error {
+func (fm *fakeMachine) replaceRoute(name string, r netstate.Route) error {
 	fm.mu.Lock()
 	defer fm.mu.Unlock()
 	if err := fm.injected("replaceRoute"); err != nil {
@@ -245,7 +247,7 @@ func (fm *fakeMachine) replaceRouteLocked(r fakeRoute) error {
 	return nil
 }
 
-func (fm *fakeMachine) delRoute(name string, r Route) error {
+func (fm *fakeMachine) delRoute(name string, r netstate.Route) error {
 	fm.mu.Lock()
 	defer fm.mu.Unlock()
 	if err := fm.injected("delRoute"); err != nil {

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/drover-sh/drover/netstate"
 )
 
 var ctx = context.Background()
@@ -55,7 +57,7 @@ func must(t *testing.T, err error) {
 	}
 }
 
-func apply(t *testing.T, a Applier, s State) []string {
+func apply(t *testing.T, a Applier, s netstate.State) []string {
 	t.Helper()
 	r, err := a.Apply(ctx, s)
 	if err != nil {
@@ -64,7 +66,7 @@ func apply(t *testing.T, a Applier, s State) []string {
 	return r.Changes
 }
 
-func observe(t *testing.T, a Applier, s State) []string {
+func observe(t *testing.T, a Applier, s netstate.State) []string {
 	t.Helper()
 	d, err := a.Observe(ctx, s)
 	if err != nil {
@@ -139,7 +141,7 @@ table ip6 drover
     rule meta skuid >= 1000 reject with icmpv6 admin-prohibited
 `
 
-var full = state([]Tenant{acme, bravo, charlie}, route2, route3)
+var full = state([]netstate.Tenant{acme, bravo, charlie}, route2, route3)
 
 func TestApplyFromScratch(t *testing.T) {
 	f := newFake(t)
@@ -183,9 +185,9 @@ func TestApplyTenantsChange(t *testing.T) {
 	batches := f.NftBatches()
 
 	// bravo leaves, dora arrives, charlie's uid changes (a new address).
-	dora := Tenant{Name: "dora", UID: 20000, Addr: netip.MustParseAddr("fd00:5ccd:1::4e20")}
-	charlie2 := Tenant{Name: "charlie", UID: 100001, Addr: netip.MustParseAddr("fd00:5ccd:1::1:86a1")}
-	next := state([]Tenant{acme, charlie2, dora}, route2, route3)
+	dora := netstate.Tenant{Name: "dora", UID: 20000, Addr: netip.MustParseAddr("fd00:5ccd:1::4e20")}
+	charlie2 := netstate.Tenant{Name: "charlie", UID: 100001, Addr: netip.MustParseAddr("fd00:5ccd:1::1:86a1")}
+	next := state([]netstate.Tenant{acme, charlie2, dora}, route2, route3)
 	equalLines(t, "changes", apply(t, f, next), lines(
 		"removed stale address fd00:5ccd:1::273b/128 from tenant0",
 		"removed stale address fd00:5ccd:1::1:86a0/128 from tenant0",
@@ -235,6 +237,26 @@ func TestApplyTenantsChange(t *testing.T) {
 	}
 }
 
+// TestFlagsComeFromTheState checks that the applier adds addresses with
+// the DAD flags the state carries rather than flags of its own: the
+// network files render writes from the same value say what is applied.
+func TestFlagsComeFromTheState(t *testing.T) {
+	f := newFake(t)
+	s := state([]netstate.Tenant{acme}, route2)
+	s.TransitNoDAD, s.TenantNoDAD = false, false
+	apply(t, f, s)
+	snap := f.Snapshot()
+	for _, want := range []string{"addr fd00:5ccd::1/64\n", "addr fd00:5ccd:1::273a/128\n"} {
+		if !strings.Contains(snap, want) {
+			t.Errorf("state with DAD: machine lacks %q:\n%s", want, snap)
+		}
+	}
+	s.TenantNoDAD = true
+	equalLines(t, "changes", apply(t, f, s), lines("set nodad on address fd00:5ccd:1::273a/128 on tenant0 (acme)"))
+	s.TenantNoDAD = false
+	equalLines(t, "changes", apply(t, f, s), lines("cleared nodad on address fd00:5ccd:1::273a/128 on tenant0 (acme)"))
+}
+
 func TestOnlyManagedAddressesTouched(t *testing.T) {
 	f := newFake(t)
 	// By hand, inside this node's /48: a stale /128, acme's address with
@@ -244,7 +266,7 @@ func TestOnlyManagedAddressesTouched(t *testing.T) {
 	must(t, f.AddAddress("tenant0", netip.MustParsePrefix("fd00:5ccd:1::273b/64"), true))
 	// The transit address with the wrong length.
 	must(t, f.AddAddress("eth0", netip.MustParsePrefix("fd00:5ccd::1/80"), false))
-	s := state([]Tenant{acme, bravo}, route2)
+	s := state([]netstate.Tenant{acme, bravo}, route2)
 	equalLines(t, "drift", observe(t, f, s), lines(
 		"address fd00:5ccd:1::273b/64 of bravo on tenant0 has the wrong prefix length, want /128",
 		"stale address fd00:5ccd:1::dead/128 on tenant0 (no tenant of this node has it)",
@@ -291,7 +313,7 @@ func TestRoutes(t *testing.T) {
 	must(t, f.AddRoute("eth0", route3.Dst, netip.MustParseAddr("fd00:5ccd::33"), RouteProtocol))
 
 	// Node 2 leaves the shard.
-	s := state([]Tenant{acme, bravo, charlie}, route3)
+	s := state([]netstate.Tenant{acme, bravo, charlie}, route3)
 	equalLines(t, "drift", observe(t, f, s), lines(
 		"stale route fd00:5ccd:2::/48 via fd00:5ccd::2 dev eth0 proto 213",
 		"stale route fd00:5ccd:9::/48 via fd00:5ccd::9 dev eth0 proto 213",
@@ -430,9 +452,9 @@ func TestInvalidStateChangesNothing(t *testing.T) {
 
 func TestNftFailureStopsAddressAdds(t *testing.T) {
 	f := newFake(t)
-	apply(t, f, state([]Tenant{acme, bravo}, route2, route3))
+	apply(t, f, state([]netstate.Tenant{acme, bravo}, route2, route3))
 	f.FailNext("writeTable", unix.ENOBUFS)
-	r, err := f.Apply(ctx, state([]Tenant{acme, charlie}, route2, route3))
+	r, err := f.Apply(ctx, state([]netstate.Tenant{acme, charlie}, route2, route3))
 	if !errors.Is(err, unix.ENOBUFS) || !strings.Contains(err.Error(), "stopped before adding tenant addresses") {
 		t.Errorf("Apply = %v", err)
 	}
@@ -443,8 +465,8 @@ func TestNftFailureStopsAddressAdds(t *testing.T) {
 		t.Errorf("charlie's address was added without its elements:\n%s", f.Snapshot())
 	}
 	// The next pass converges.
-	apply(t, f, state([]Tenant{acme, charlie}, route2, route3))
-	equalLines(t, "drift", observe(t, f, state([]Tenant{acme, charlie}, route2, route3)), nil)
+	apply(t, f, state([]netstate.Tenant{acme, charlie}, route2, route3))
+	equalLines(t, "drift", observe(t, f, state([]netstate.Tenant{acme, charlie}, route2, route3)), nil)
 }
 
 func TestOtherFailuresDoNotStopTheRest(t *testing.T) {
@@ -473,7 +495,7 @@ func TestRemove(t *testing.T) {
 	f.DeleteLink("tenant0")
 	f.DeleteLink("eth0")
 	must(t, f.Remove(ctx, "drover", full.Managed()))
-	if err := f.Remove(ctx, "drover", Managed{}); err == nil {
+	if err := f.Remove(ctx, "drover", netstate.Managed{}); err == nil {
 		t.Error("Remove with an empty Managed: no error")
 	}
 }
@@ -498,8 +520,8 @@ func TestFakeRefusesWhatTheKernelRefuses(t *testing.T) {
 		"add existing address":  fm.addAddr("tenant0", ifAddr{Prefix: netip.PrefixFrom(acme.Addr, 128), NoDAD: true}),
 		"add on missing link":   fm.addAddr("nope0", ifAddr{Prefix: netip.PrefixFrom(acme.Addr, 128)}),
 		"delete absent address": fm.delAddr("tenant0", netip.MustParsePrefix("fd00:5ccd:1::1/128")),
-		"route via off-link gw": fm.replaceRoute("eth0", Route{Dst: netip.MustParsePrefix("fd00:5ccd:5::/48"), Via: netip.MustParseAddr("fd00:5ccd:5::1")}),
-		"delete absent route":   fm.delRoute("eth0", Route{Dst: netip.MustParsePrefix("fd00:5ccd:5::/48"), Via: netip.MustParseAddr("fd00:5ccd::5")}),
+		"route via off-link gw": fm.replaceRoute("eth0", netstate.Route{Dst: netip.MustParsePrefix("fd00:5ccd:5::/48"), Via: netip.MustParseAddr("fd00:5ccd:5::1")}),
+		"delete absent route":   fm.delRoute("eth0", netstate.Route{Dst: netip.MustParsePrefix("fd00:5ccd:5::/48"), Via: netip.MustParseAddr("fd00:5ccd::5")}),
 		"add existing table":    fm.writeTable("drover", nftBatch{Recreate: true}),
 		"delete absent element": fm.writeTable("drover", nftBatch{DelAddrs: []netip.Addr{netip.MustParseAddr("fd00::1")}}),
 		"add element twice":     fm.writeTable("drover", nftBatch{AddAddrs: []netip.Addr{acme.Addr}}),

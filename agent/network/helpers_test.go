@@ -8,28 +8,37 @@ import (
 	"testing"
 
 	"github.com/vishvananda/netns"
+
+	"github.com/drover-sh/drover/agent/config"
+	"github.com/drover-sh/drover/netplan"
+	"github.com/drover-sh/drover/netstate"
+	"github.com/drover-sh/drover/render"
+	"github.com/drover-sh/drover/spec"
 )
 
 // Cluster osl-1 (fd00:5ccd::/32), node web-1a (index 1) of a three-node shard.
 var (
 	cluster = netip.MustParsePrefix("fd00:5ccd::/32")
 	node1   = netip.MustParsePrefix("fd00:5ccd:1::/48")
-	acme    = Tenant{Name: "acme", UID: 10042, Addr: netip.MustParseAddr("fd00:5ccd:1::273a")}
-	bravo   = Tenant{Name: "bravo", UID: 10043, Addr: netip.MustParseAddr("fd00:5ccd:1::273b")}
-	charlie = Tenant{Name: "charlie", UID: 100000, Addr: netip.MustParseAddr("fd00:5ccd:1::1:86a0")}
-	route2  = Route{Dst: netip.MustParsePrefix("fd00:5ccd:2::/48"), Via: netip.MustParseAddr("fd00:5ccd::2")}
-	route3  = Route{Dst: netip.MustParsePrefix("fd00:5ccd:3::/48"), Via: netip.MustParseAddr("fd00:5ccd::3")}
+	acme    = netstate.Tenant{Name: "acme", UID: 10042, Addr: netip.MustParseAddr("fd00:5ccd:1::273a")}
+	bravo   = netstate.Tenant{Name: "bravo", UID: 10043, Addr: netip.MustParseAddr("fd00:5ccd:1::273b")}
+	charlie = netstate.Tenant{Name: "charlie", UID: 100000, Addr: netip.MustParseAddr("fd00:5ccd:1::1:86a0")}
+	route2  = netstate.Route{Dst: netip.MustParsePrefix("fd00:5ccd:2::/48"), Via: netip.MustParseAddr("fd00:5ccd::2")}
+	route3  = netstate.Route{Dst: netip.MustParsePrefix("fd00:5ccd:3::/48"), Via: netip.MustParseAddr("fd00:5ccd::3")}
 )
 
 // state returns node web-1a's state with the given tenants and routes.
-func state(tenants []Tenant, routes ...Route) State {
-	return State{
+func state(tenants []netstate.Tenant, routes ...netstate.Route) netstate.State {
+	return netstate.State{
 		TenantInterface:  "tenant0",
 		TransitInterface: "eth0",
 		NftTable:         "drover",
+		NodeName:         "web-1a",
 		Cluster:          cluster,
 		Node:             node1,
 		Transit:          netip.MustParsePrefix("fd00:5ccd::1/64"),
+		TransitNoDAD:     true,
+		TenantNoDAD:      true,
 		Addresses:        tenants,
 		Routes:           routes,
 	}.Sorted()
@@ -90,4 +99,50 @@ func run(t *testing.T, name string, args ...string) string {
 func inNetns(t *testing.T, ns string, args ...string) string {
 	t.Helper()
 	return run(t, "ip", append([]string{"netns", "exec", ns}, args...)...)
+}
+
+// shardRepo is cluster osl-1 with shard web-1 (nodes 1..3); acme and
+// charlie live on it.
+var shardRepo = map[string]string{
+	"cluster.hcl": `
+cluster "osl-1" {}
+shard "web-1" {
+  node "web-1a" { index = 1 }
+  node "web-1b" { index = 2 }
+  node "web-1c" { index = 3 }
+}
+`,
+	"tenants.hcl": `
+tenant "charlie" {
+  uid   = 100000
+  shard = "web-1"
+}
+tenant "acme" {
+  uid   = 10042
+  shard = "web-1"
+}
+`,
+}
+
+// renderedState is the network state render gives node of files, with the
+// default network block.
+func renderedState(t *testing.T, files map[string]string, node string) netstate.State {
+	t.Helper()
+	srcs := map[string][]byte{}
+	for n, s := range files {
+		srcs[n] = []byte(s)
+	}
+	cfg, _, diags := spec.Load(srcs)
+	if diags.HasErrors() {
+		t.Fatalf("config invalid: %v", diags)
+	}
+	c, err := netplan.Compute(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Node(node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return render.NetworkState(p, config.Default().RenderOptions())
 }

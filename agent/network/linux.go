@@ -11,6 +11,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/drover-sh/drover/netstate"
 )
 
 // Linux is the Applier of a real machine: addresses and routes through
@@ -151,7 +153,7 @@ func nlAddr(a ifAddr) *netlink.Addr {
 	return na
 }
 
-func (lm *linuxMachine) routes(name string) ([]Route, error) {
+func (lm *linuxMachine) routes(name string) ([]netstate.Route, error) {
 	l, err := lm.link(name)
 	if err != nil {
 		return nil, err
@@ -171,7 +173,7 @@ func (lm *linuxMachine) routes(name string) ([]Route, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list routes via %s: %w", name, err)
 	}
-	var out []Route
+	var out []netstate.Route
 	for _, r := range list {
 		dst, ok := prefixFromIPNet(r.Dst)
 		if !ok {
@@ -182,12 +184,12 @@ func (lm *linuxMachine) routes(name string) ([]Route, error) {
 			via, _ = netip.AddrFromSlice(r.Gw)
 			via = via.Unmap()
 		}
-		out = append(out, Route{Dst: dst.Masked(), Via: via})
+		out = append(out, netstate.Route{Dst: dst.Masked(), Via: via})
 	}
 	return out, nil
 }
 
-func (lm *linuxMachine) nlRoute(name string, r Route) (*netlink.Route, error) {
+func (lm *linuxMachine) nlRoute(name string, r netstate.Route) (*netlink.Route, error) {
 	l, err := lm.link(name)
 	if err != nil {
 		return nil, err
@@ -205,7 +207,7 @@ func (lm *linuxMachine) nlRoute(name string, r Route) (*netlink.Route, error) {
 	return nr, nil
 }
 
-func (lm *linuxMachine) replaceRoute(name string, r Route) error {
+func (lm *linuxMachine) replaceRoute(name string, r netstate.Route) error {
 	nr, err := lm.nlRoute(name, r)
 	if err != nil {
 		return err
@@ -213,7 +215,7 @@ func (lm *linuxMachine) replaceRoute(name string, r Route) error {
 	return lm.nl.RouteReplace(nr)
 }
 
-func (lm *linuxMachine) delRoute(name string, r Route) error {
+func (lm *linuxMachine) delRoute(name string, r netstate.Route) error {
 	nr, err := lm.nlRoute(name, r)
 	if err != nil {
 		return err

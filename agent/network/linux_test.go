@@ -15,7 +15,7 @@ import (
 
 	"github.com/vishvananda/netns"
 
-	"github.com/drover-sh/drover/agent/config"
+	"github.com/drover-sh/drover/netstate"
 	"github.com/drover-sh/drover/render"
 )
 
@@ -54,8 +54,7 @@ func normalizeNft(s string) string {
 func TestLinuxApplyReadsBackAsRendered(t *testing.T) {
 	ns, h := rootNetns(t)
 	l := newLinux(t, h)
-	p := nodePlan(t, shardRepo, "web-1a")
-	s := Desired(p, config.DefaultNetwork)
+	s := renderedState(t, shardRepo, "web-1a")
 	equalLines(t, "changes", apply(t, l, s), lines(
 		"created nft table ip6 drover (2 tenant addresses)",
 		"added address fd00:5ccd:1::273a/128 on tenant0 (acme)",
@@ -66,7 +65,7 @@ func TestLinuxApplyReadsBackAsRendered(t *testing.T) {
 	))
 
 	// The ruleset reads back as the text drover renders for this node.
-	rendered := render.Nftables(p, render.Options{NftTable: "drover"})
+	rendered := render.Nftables(s)
 	got := inNetns(t, ns, "nft", "list", "table", "ip6", "drover")
 	if normalizeNft(got) != normalizeNft(string(rendered)) {
 		t.Errorf("nft list table ip6 drover:\n%s\nrendered:\n%s", got, rendered)
@@ -170,8 +169,8 @@ func TestLinuxElementChangesKeepTheTable(t *testing.T) {
 	if len(before) < 6 {
 		t.Fatalf("handles: %q", before)
 	}
-	dora := Tenant{Name: "dora", UID: 20000, Addr: netip.MustParseAddr("fd00:5ccd:1::4e20")}
-	next := state([]Tenant{acme, charlie, dora}, route2, route3)
+	dora := netstate.Tenant{Name: "dora", UID: 20000, Addr: netip.MustParseAddr("fd00:5ccd:1::4e20")}
+	next := state([]netstate.Tenant{acme, charlie, dora}, route2, route3)
 	equalLines(t, "changes", apply(t, l, next), lines(
 		"removed stale address fd00:5ccd:1::273b/128 from tenant0",
 		"removed element fd00:5ccd:1::273b from set tenant_addrs",
@@ -345,11 +344,11 @@ func TestLinuxLargeTable(t *testing.T) {
 	ns, h := rootNetns(t)
 	inNetns(t, ns, "ip", "link", "set", "tenant0", "arp", "off")
 	l := newLinux(t, h)
-	tenants := func(from, n int) []Tenant {
-		var out []Tenant
+	tenants := func(from, n int) []netstate.Tenant {
+		var out []netstate.Tenant
 		for i := from; i < from+n; i++ {
 			uid := uint32(10000 + i)
-			out = append(out, Tenant{Name: fmt.Sprintf("t%05d", i), UID: uid, Addr: netip.AddrFrom16([16]byte{0xfd, 0, 0x5c, 0xcd, 0, 1, 12: byte(uid >> 24), byte(uid >> 16), byte(uid >> 8), byte(uid)})})
+			out = append(out, netstate.Tenant{Name: fmt.Sprintf("t%05d", i), UID: uid, Addr: netip.AddrFrom16([16]byte{0xfd, 0, 0x5c, 0xcd, 0, 1, 12: byte(uid >> 24), byte(uid >> 16), byte(uid >> 8), byte(uid)})})
 		}
 		return out
 	}
@@ -385,10 +384,9 @@ func TestLinuxLargeTable(t *testing.T) {
 func TestLinuxAcceptsTheRenderedFile(t *testing.T) {
 	ns, h := rootNetns(t)
 	l := newLinux(t, h)
-	p := nodePlan(t, shardRepo, "web-1a")
-	s := Desired(p, config.DefaultNetwork)
+	s := renderedState(t, shardRepo, "web-1a")
 	file := filepath.Join(t.TempDir(), "drover.nft")
-	if err := os.WriteFile(file, render.Nftables(p, render.Options{NftTable: "drover"}), 0o644); err != nil {
+	if err := os.WriteFile(file, render.Nftables(s), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	inNetns(t, ns, "nft", "-f", file)

@@ -1,4 +1,10 @@
-package network
+// Package netstate is the network state of one node as a plain value:
+// which addresses, routes and nftables elements it carries (design.md
+// §4.5). render produces it from a node plan and writes the addresses,
+// routes and nftables files from it; the agent stores it (Encode, Decode)
+// and agent/network applies it. It is pure: nothing here touches the
+// machine.
+package netstate
 
 import (
 	"cmp"
@@ -6,18 +12,17 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-
-	"github.com/drover-sh/drover/agent/config"
-	"github.com/drover-sh/drover/netplan"
 )
 
-// State is the desired network of one node. It is JSON-serialisable; Desired
-// returns it sorted (addresses by tenant name, routes by destination), so
-// equal states marshal to equal bytes.
+// State is the desired network of one node. It is kept sorted (addresses by
+// tenant name, routes by destination, see Sorted), so equal states encode
+// to equal bytes.
 type State struct {
 	TenantInterface  string `json:"tenant_interface"`
 	TransitInterface string `json:"transit_interface"`
 	NftTable         string `json:"nft_table"`
+	// NodeName names the node carrying the state, for reading.
+	NodeName string `json:"node_name"`
 	// Cluster is the cluster's ULA /32. Routes with drover's protocol to
 	// /48s inside it via the transit interface are drover's.
 	Cluster netip.Prefix `json:"cluster"`
@@ -27,7 +32,15 @@ type State struct {
 	// Transit is the node's address on the transit interface,
 	// {prefix}:0::{i}/64.
 	Transit netip.Prefix `json:"transit"`
-	// Addresses are the tenants' /128s (nodad) on the tenant interface.
+	// TransitNoDAD adds the transit address without duplicate address
+	// detection: node indexes are unique in the cluster, so the address is
+	// too, and DAD would keep it (and the routes via it) unusable for a
+	// second or two after every boot.
+	TransitNoDAD bool `json:"transit_nodad"`
+	// TenantNoDAD adds the tenant addresses without duplicate address
+	// detection (uids are unique, so the addresses are too).
+	TenantNoDAD bool `json:"tenant_nodad"`
+	// Addresses are the tenants' /128s on the tenant interface.
 	Addresses []Tenant `json:"addresses"`
 	// Routes lead to the other nodes' /48s via their transit addresses.
 	Routes []Route `json:"routes"`
@@ -44,28 +57,21 @@ type Tenant struct {
 type Route struct {
 	Dst netip.Prefix `json:"dst"`
 	Via netip.Addr   `json:"via"`
+	// Node names the node behind the route, for reading; an observed route
+	// has none.
+	Node string `json:"node,omitempty"`
 }
 
-// Desired builds the desired network of the node of p, with the interfaces
-// and table named by c.
-func Desired(p *netplan.NodePlan, c config.Network) State {
-	s := State{
-		TenantInterface:  c.TenantInterface,
-		TransitInterface: c.TransitInterface,
-		NftTable:         c.NftTable,
-		Cluster:          p.Prefix,
-		Node:             netplan.NodePrefix(p.Prefix, p.Node.Index),
-		Transit:          p.Transit,
-		Addresses:        make([]Tenant, 0, len(p.Addresses)),
-		Routes:           make([]Route, 0, len(p.Routes)),
-	}
-	for _, a := range p.Addresses {
-		s.Addresses = append(s.Addresses, Tenant{Name: a.Tenant, UID: a.UID, Addr: a.Addr})
-	}
-	for _, r := range p.Routes {
-		s.Routes = append(s.Routes, Route{Dst: r.Dst, Via: r.Via})
-	}
-	return s.Sorted()
+// Same reports whether r and o are the same route on the machine: same
+// destination, same gateway (the node's name is not on the machine).
+func (r Route) Same(o Route) bool { return r.Dst == o.Dst && r.Via == o.Via }
+
+// Equal reports whether s and t are the same state.
+func (s State) Equal(t State) bool {
+	return s.TenantInterface == t.TenantInterface && s.TransitInterface == t.TransitInterface &&
+		s.NftTable == t.NftTable && s.NodeName == t.NodeName && s.Cluster == t.Cluster &&
+		s.Node == t.Node && s.Transit == t.Transit && s.TransitNoDAD == t.TransitNoDAD &&
+		s.TenantNoDAD == t.TenantNoDAD && slices.Equal(s.Addresses, t.Addresses) && slices.Equal(s.Routes, t.Routes)
 }
 
 // Sorted returns a copy of s with addresses sorted by tenant name (then
@@ -114,7 +120,7 @@ func (s State) Managed() Managed {
 // Validate checks that s is consistent, so that a damaged stored state can
 // never make drover touch anything outside what it manages.
 func (s State) Validate() error {
-	if err := s.Managed().validate(); err != nil {
+	if err := s.Managed().Validate(); err != nil {
 		return err
 	}
 	var errs []error
@@ -135,7 +141,7 @@ func (s State) Validate() error {
 	}
 	dsts := map[netip.Prefix]bool{}
 	for _, r := range s.Routes {
-		if !isNodePrefix(s.Cluster, r.Dst) || r.Dst == s.Node {
+		if !IsNodePrefix(s.Cluster, r.Dst) || r.Dst == s.Node {
 			errs = append(errs, fmt.Errorf("route destination %s is not another node's /48 inside %s", r.Dst, s.Cluster))
 		}
 		if !s.Transit.Contains(r.Via) || r.Via == s.Transit.Addr() {
@@ -152,7 +158,8 @@ func (s State) Validate() error {
 	return nil
 }
 
-func (m Managed) validate() error {
+// Validate checks that m names what drover may touch and nothing more.
+func (m Managed) Validate() error {
 	var errs []error
 	if m.TenantInterface == "" {
 		errs = append(errs, errors.New("no tenant interface (network.tenant_interface)"))
@@ -163,7 +170,7 @@ func (m Managed) validate() error {
 	if !m.Cluster.IsValid() || m.Cluster.Bits() != 32 || !m.Cluster.Addr().Is6() || m.Cluster.Masked() != m.Cluster {
 		errs = append(errs, fmt.Errorf("cluster prefix %s is not an IPv6 /32", m.Cluster))
 	}
-	if !isNodePrefix(m.Cluster, m.Node) {
+	if !IsNodePrefix(m.Cluster, m.Node) {
 		errs = append(errs, fmt.Errorf("node prefix %s is not a /48 inside %s", m.Node, m.Cluster))
 	}
 	if !m.Transit.IsValid() || m.Transit.Bits() != 64 || !m.Cluster.Contains(m.Transit.Addr()) || m.Transit.Addr() == m.Transit.Masked().Addr() {
@@ -175,9 +182,9 @@ func (m Managed) validate() error {
 	return nil
 }
 
-// isNodePrefix reports whether p is a /48 inside the cluster /32 other than
-// the transit /48 ({prefix}:0::/48).
-func isNodePrefix(cluster, p netip.Prefix) bool {
+// IsNodePrefix reports whether p is a /48 inside the cluster /32 other than
+// the transit /48 ({prefix}:0::/48): a node's prefix.
+func IsNodePrefix(cluster, p netip.Prefix) bool {
 	return cluster.IsValid() && p.IsValid() && p.Bits() == 48 && p.Masked() == p &&
 		cluster.Contains(p.Addr()) && p.Addr() != cluster.Masked().Addr()
 }
