@@ -11,14 +11,12 @@ import (
 	"maps"
 	"path"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/agent/supervisor"
 	"github.com/drover-sh/drover/netplan"
 	"github.com/drover-sh/drover/render"
-	"github.com/drover-sh/drover/spec"
 )
 
 // applyOpts adjust an apply pass.
@@ -45,6 +43,10 @@ type diff struct {
 	// adopt holds desired files already on disk byte for byte but not (or
 	// differently) in the store: recorded without writing.
 	adopt []render.File
+	// forget holds stored keys of roots the layout has no directory for
+	// (the network files an earlier agent recorded): dropped from the
+	// store, nothing to remove on disk.
+	forget []string
 }
 
 func hashOf(b []byte) string {
@@ -67,13 +69,10 @@ func (a *Agent) diffFiles(desired map[string]render.File, installed map[string]s
 	for _, key := range slices.Sorted(maps.Keys(desired)) {
 		f := desired[key]
 		r, stored := installed[key]
-		stored = stored && r.Mode == f.Mode && bytes.Equal(r.Data, f.Data)
+		stored = stored && r.Mode == f.Mode && r.Owner == f.Owner && bytes.Equal(r.Data, f.Data)
 		p, ok := a.layout.Path(key)
-		if !ok { // not a file on disk (network state): recorded only
-			if !stored {
-				d.adopt = append(d.adopt, f)
-			}
-			continue
+		if !ok {
+			continue // desiredOf keeps only files with a directory
 		}
 		if stored && trust {
 			continue
@@ -89,6 +88,10 @@ func (a *Agent) diffFiles(desired map[string]render.File, installed map[string]s
 	}
 	for _, key := range slices.Sorted(maps.Keys(installed)) {
 		if _, ok := desired[key]; !ok {
+			if _, onDisk := a.layout.Path(key); !onDisk {
+				d.forget = append(d.forget, key)
+				continue
+			}
 			root, _ := splitKey(key)
 			d.removes[root] = append(d.removes[root], key)
 		}
@@ -101,7 +104,7 @@ func (a *Agent) diffFiles(desired map[string]render.File, installed map[string]s
 type pass struct {
 	rev       string
 	plan      *netplan.NodePlan
-	desired   map[string]render.File
+	desired   desired
 	installed map[string]store.Resource
 	diff      diff
 	opts      applyOpts
@@ -121,7 +124,7 @@ type pass struct {
 // changing one part of the node. plan may be nil (restoring from the store
 // without the revision in the Git cache): statuses are then left as they
 // are.
-func (a *Agent) apply(ctx context.Context, rev string, plan *netplan.NodePlan, desired map[string]render.File, o applyOpts) *Result {
+func (a *Agent) apply(ctx context.Context, rev string, plan *netplan.NodePlan, desired desired, o applyOpts) *Result {
 	res := &Result{Revision: rev, Outcome: OutcomeApplied, Failed: map[string]string{}}
 	defer res.took("apply", time.Now())
 	installed, err := a.store.Resources()
@@ -135,12 +138,13 @@ func (a *Agent) apply(ctx context.Context, rev string, plan *netplan.NodePlan, d
 	}
 	p := &pass{rev: rev, plan: plan, desired: desired, installed: installed, opts: o, res: res,
 		change: store.Change{Revision: rev, At: a.now()}, failed: map[string]string{}}
-	p.diff = a.diffFiles(desired, installed, o.trustStore)
+	p.diff = a.diffFiles(desired.files, installed, o.trustStore)
 	a.holdKeys(p.diff)
 	defer a.releaseKeys()
 	for _, f := range p.diff.adopt {
 		p.change.Put = append(p.change.Put, resourceOf(f))
 	}
+	p.change.Delete = append(p.change.Delete, p.diff.forget...)
 	for _, step := range []func(context.Context, *pass){
 		a.stepAdmitTenants, // tenant identity check (agent/tenants.go)
 		a.stepNetwork,
@@ -160,8 +164,8 @@ func (a *Agent) apply(ctx context.Context, rev string, plan *netplan.NodePlan, d
 // to their tenant address. A state that failed is not recorded, so the next
 // pass (or the retry) applies it again.
 func (a *Agent) stepNetwork(ctx context.Context, p *pass) {
-	if !a.applyNetwork(ctx, p.plan, p.desired, p.res, p.failed) {
-		p.change.Put = slices.DeleteFunc(p.change.Put, func(r store.Resource) bool { return r.Key == networkKey })
+	if s := p.desired.network; s != nil && a.applyNetwork(ctx, p.plan, *s, p.res, p.failed) {
+		p.change.Network = a.networkToRecord(*s)
 	}
 }
 
@@ -173,13 +177,13 @@ func (a *Agent) stepExecSpecs(_ context.Context, p *pass) {
 	var owed []string
 	for _, w := range p.diff.writes[render.RootExec] {
 		if w.existed {
-			owed = append(owed, programOfSpec(w.file.Path))
+			owed = append(owed, w.file.Owner.Program)
 		}
 	}
 	a.owe(owed)
 	p.owed = owed
 	for _, w := range p.diff.writes[render.RootExec] {
-		program := programOfSpec(w.file.Path)
+		program := w.file.Owner.Program
 		if err := a.fs.WriteFile(w.path, w.file.Data, w.file.Mode); err != nil {
 			p.failed[program] = fmt.Sprintf("write exec spec: %v", err)
 			continue
@@ -188,8 +192,6 @@ func (a *Agent) stepExecSpecs(_ context.Context, p *pass) {
 		p.res.changef("wrote exec spec of %s", program)
 	}
 }
-
-func programOfSpec(file string) string { return strings.TrimSuffix(path.Base(file), ".json") }
 
 // stepSupervisor writes program files and removes drover's stale ones,
 // lets supervisord reread them once, and adds new programs at once
@@ -312,7 +314,7 @@ func (a *Agent) stepNginx(ctx context.Context, p *pass) {
 		a.rollbackNginx(written, removed, p.installed)
 		res.Err = errors.Join(res.Err, errors.New(failed))
 		res.changef("nginx change rolled back: %s", firstLine(failed))
-		for _, program := range a.programsOfNginxFiles(p.plan, p.diff.writes[render.RootNginx], p.diff.removes[render.RootNginx]) {
+		for _, program := range programsOfNginxFiles(p.plan, p.diff.writes[render.RootNginx], p.diff.removes[render.RootNginx], p.installed) {
 			p.failed[program] = failed
 		}
 		return
@@ -387,32 +389,29 @@ func (a *Agent) rollbackNginx(written []write, removed []string, installed map[s
 }
 
 // programsOfNginxFiles lists this node's proxied programs whose webroot's
-// nginx files were part of a failed change.
-func (a *Agent) programsOfNginxFiles(plan *netplan.NodePlan, writes []write, removes []string) []string {
+// nginx files were part of a failed change, by the files' owners.
+func programsOfNginxFiles(plan *netplan.NodePlan, writes []write, removes []string, installed map[string]store.Resource) []string {
 	if plan == nil {
 		return nil
 	}
-	files := map[string]bool{}
+	var owners []render.Owner
 	for _, w := range writes {
-		files[fileStem(w.file.Path)] = true
+		owners = append(owners, w.file.Owner)
 	}
 	for _, key := range removes {
-		_, p := splitKey(key)
-		files[fileStem(p)] = true
+		owners = append(owners, installed[key].Owner)
 	}
 	var out []string
 	for _, d := range plan.Programs {
-		if d.ProxyPath != "" && files[spec.WebrootFileName(d.Tenant, d.Webroot)] {
+		if d.ProxyPath != "" && slices.ContainsFunc(owners, func(o render.Owner) bool { return o.InWebroot(d.Tenant, d.Webroot) }) {
 			out = append(out, d.Program)
 		}
 	}
 	return out
 }
 
-func fileStem(p string) string { return strings.TrimSuffix(path.Base(p), ".conf") }
-
 func resourceOf(f render.File) store.Resource {
-	return store.Resource{Key: Key(f.Root, f.Path), Mode: f.Mode, Hash: hashOf(f.Data), Data: f.Data}
+	return store.Resource{Key: Key(f.Root, f.Path), Owner: f.Owner, Mode: f.Mode, Hash: hashOf(f.Data), Data: f.Data}
 }
 
 // dueRestarts are the failed programs whose retry is due (or forced) and
@@ -442,18 +441,12 @@ func (a *Agent) dueRestarts(ctx context.Context, plan *netplan.NodePlan) []strin
 }
 
 // adopt adds to installed the files an earlier life of the agent wrote
-// (see adoptable) that the store, rebuilt since, no longer tracks: they are
-// removed like any other file drover installed and no longer wants.
+// (those render.Generated recognises) that the store, rebuilt since, no
+// longer tracks: they are removed like any other file drover installed and
+// no longer wants. Their owners are not known.
 func (a *Agent) adopt(installed map[string]store.Resource) {
 	for root, dir := range a.layout {
-		var dirs []string
-		switch root {
-		case render.RootNginx:
-			dirs = []string{"locations", "servers"}
-		default:
-			dirs = []string{""}
-		}
-		for _, sub := range dirs {
+		for _, sub := range root.Dirs() {
 			names, err := a.fs.List(path.Join(dir, sub))
 			if err != nil {
 				continue
@@ -465,7 +458,7 @@ func (a *Agent) adopt(installed map[string]store.Resource) {
 					continue
 				}
 				data, mode, err := a.fs.ReadFile(path.Join(dir, rel))
-				if err != nil || !adoptable(root, name, data) {
+				if err != nil || !render.Generated(root, rel, data) {
 					continue
 				}
 				a.log.Info("adopting a file an earlier drover wrote", "file", path.Join(dir, rel))

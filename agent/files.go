@@ -4,8 +4,10 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -163,26 +165,14 @@ func (l Layout) KeyOf(path string) (string, bool) {
 	return key, best >= 0
 }
 
-// Dirs are the directories holding installed files, for watching.
+// Dirs are the directories holding installed files, for watching: the
+// directories render says each root's files live in.
 func (l Layout) Dirs() []string {
-	dirs := []string{
-		l[render.RootSupervisor], l[render.RootExec],
-		filepath.Join(l[render.RootNginx], "locations"), filepath.Join(l[render.RootNginx], "servers"),
+	var dirs []string
+	for _, root := range slices.Sorted(maps.Keys(l)) {
+		for _, sub := range root.Dirs() {
+			dirs = append(dirs, filepath.Join(l[root], filepath.FromSlash(sub)))
+		}
 	}
 	return dirs
-}
-
-// adoptable reports whether an untracked file on disk is one drover wrote
-// in an earlier life (before its store was rebuilt): drover's supervisord
-// files, any exec spec, and nginx files starting with drover's header.
-func adoptable(root render.Root, name string, head []byte) bool {
-	switch root {
-	case render.RootSupervisor:
-		return strings.HasPrefix(name, "drover-") && strings.HasSuffix(name, ".conf") && strings.HasPrefix(string(head), render.Header)
-	case render.RootExec:
-		return strings.HasSuffix(name, ".json")
-	case render.RootNginx:
-		return strings.HasPrefix(string(head), render.Header)
-	}
-	return false
 }

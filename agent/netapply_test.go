@@ -42,7 +42,7 @@ func TestNetworkIsAppliedRepairedAndRestored(t *testing.T) {
 	if !strings.Contains(strings.Join(res.Changes, "\n"), "fd00:5ccd:1::273a") {
 		t.Errorf("changes do not say what the network got: %v", res.Changes)
 	}
-	if _, ok, _ := h.store.Resource(networkKey); !ok {
+	if _, ok, _ := h.store.Network(); !ok {
 		t.Fatal("network state not stored")
 	}
 
@@ -91,7 +91,7 @@ func TestNetworkFailureFailsProxiedDaemons(t *testing.T) {
 	if st["acme/main/reverb"].Status != StatusFailed || st["acme/main/queue"].Status != StatusRunning {
 		t.Errorf("statuses: %+v", st)
 	}
-	if _, ok, _ := h.store.Resource(networkKey); ok {
+	if _, ok, _ := h.store.Network(); ok {
 		t.Error("a network state that failed to apply was recorded")
 	}
 }
@@ -117,5 +117,8 @@ func TestUninstallRemovesEverything(t *testing.T) {
 	}
 	if len(h.statuses()) != 0 {
 		t.Errorf("statuses left: %v", h.statuses())
+	}
+	if _, ok, _ := h.store.Network(); ok {
+		t.Error("network state left in the store")
 	}
 }

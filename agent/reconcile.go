@@ -10,11 +10,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/drover-sh/drover/agent/network"
 	"github.com/drover-sh/drover/agent/source"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/netplan"
-	"github.com/drover-sh/drover/render"
 	"github.com/drover-sh/drover/spec"
 )
 
@@ -228,7 +226,7 @@ func (a *Agent) reconcile(ctx context.Context, force bool, src sourceAnswer) *Re
 
 // load takes the fetched head (fetching it now if ask did not) and renders
 // this node's desired state. Invalid input is wrapped in errRejected.
-func (a *Agent) load(ctx context.Context, src sourceAnswer, took *Result) (*netplan.NodePlan, map[string]render.File, error) {
+func (a *Agent) load(ctx context.Context, src sourceAnswer, took *Result) (*netplan.NodePlan, desired, error) {
 	rev := src.head
 	if !src.fetched {
 		start := time.Now()
@@ -240,7 +238,7 @@ func (a *Agent) load(ctx context.Context, src sourceAnswer, took *Result) (*netp
 	}
 	took.Took["fetch"] += src.took.Round(time.Millisecond)
 	if src.fetchErr != nil {
-		return nil, nil, fmt.Errorf("fetch %s: %w", short(rev), src.fetchErr)
+		return nil, desired{}, fmt.Errorf("fetch %s: %w", short(rev), src.fetchErr)
 	}
 	if src.fr.Forced {
 		a.log.Warn("BRANCH WAS FORCE-PUSHED: the new head does not descend from the previous one; following it",
@@ -250,7 +248,7 @@ func (a *Agent) load(ctx context.Context, src sourceAnswer, took *Result) (*netp
 	// while it is loaded is rejected after restarts, not loaded forever.
 	done, err := a.guardLoad(rev)
 	if err != nil {
-		return nil, nil, err
+		return nil, desired{}, err
 	}
 	plan, desired, err := a.render(ctx, rev, took)
 	done() // not deferred: a crash must leave the guard armed
@@ -259,32 +257,32 @@ func (a *Agent) load(ctx context.Context, src sourceAnswer, took *Result) (*netp
 }
 
 // render loads rev from the local cache (no network) and renders the node.
-func (a *Agent) render(ctx context.Context, rev string, took *Result) (*netplan.NodePlan, map[string]render.File, error) {
+func (a *Agent) render(ctx context.Context, rev string, took *Result) (*netplan.NodePlan, desired, error) {
 	start := time.Now()
 	blobs, err := a.src.Files(ctx, rev, a.cfg.Source.Path)
 	took.took("files", start)
 	start = time.Now()
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: read config files of %s: %v", errRejected, short(rev), err)
+		return nil, desired{}, fmt.Errorf("%w: read config files of %s: %v", errRejected, short(rev), err)
 	}
 	cfg, files, diags, err := a.specs.Load(blobs)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read config files of %s: %w", short(rev), err)
+		return nil, desired{}, fmt.Errorf("read config files of %s: %w", short(rev), err)
 	}
 	if diags.HasErrors() {
 		var b bytes.Buffer
 		_ = spec.WriteDiagnostics(&b, files, diags, 0, false)
-		return nil, nil, fmt.Errorf("%w: revision %s is invalid:\n%s", errRejected, short(rev), b.String())
+		return nil, desired{}, fmt.Errorf("%w: revision %s is invalid:\n%s", errRejected, short(rev), b.String())
 	}
 	took.took("parse", start)
 	start = time.Now()
 	cluster, err := netplan.Compute(cfg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", errRejected, err)
+		return nil, desired{}, fmt.Errorf("%w: %v", errRejected, err)
 	}
 	plan, err := cluster.Node(a.cfg.Node)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: revision %s: %v", errRejected, short(rev), err)
+		return nil, desired{}, fmt.Errorf("%w: revision %s: %v", errRejected, short(rev), err)
 	}
 	desired := a.desiredOf(plan)
 	took.took("plan+render", start)
@@ -326,35 +324,26 @@ func (a *Agent) Restore(ctx context.Context) *Result {
 	if err != nil {
 		return &Result{Revision: rev, Outcome: OutcomeFailed, Err: err}
 	}
-	desired := filesOf(installed)
+	desired, err := a.storedDesired(installed)
+	if err != nil {
+		a.log.Error("re-applying the stored files without the stored network state", "error", err)
+	}
 	var plan *netplan.NodePlan
 	// Guarded like any load (agent/poison.go): a binary that crashes on
 	// the applied revision re-applies the stored files without its plan.
 	if done, err := a.guardLoad(rev); err == nil {
 		p, d, err := a.render(ctx, rev, &Result{})
 		done()
-		if err == nil && sameFiles(d, desired) {
+		if err == nil && d.same(desired) {
 			plan = p
 		}
 	} else {
 		a.log.Error("re-applying the stored files without loading the applied revision", "revision", short(rev), "error", err)
 	}
-	a.log.Info("re-applying the last applied state from the store", "revision", short(rev), "files", len(desired))
+	a.log.Info("re-applying the last applied state from the store", "revision", short(rev), "files", len(desired.files))
 	res := a.apply(ctx, rev, plan, desired, applyOpts{})
 	a.plan, a.planRev = plan, rev
 	return res
-}
-
-func sameFiles(a, b map[string]render.File) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, f := range a {
-		if g, ok := b[k]; !ok || !bytes.Equal(f.Data, g.Data) || f.Mode != g.Mode {
-			return false
-		}
-	}
-	return true
 }
 
 func short(rev string) string {
@@ -371,41 +360,17 @@ func firstLine(s string) string {
 	return s
 }
 
-// filesOf turns stored resources back into files to install.
-func filesOf(installed map[string]store.Resource) map[string]render.File {
-	files := make(map[string]render.File, len(installed))
-	for key, r := range installed {
-		root, path := splitKey(key)
-		files[key] = render.File{Root: root, Path: path, Mode: r.Mode, Data: r.Data}
-	}
-	return files
-}
-
 // running is the desired state of the running revision, rendered again from
 // its plan (not kept in memory: it is tens of megabytes on a large node),
 // or the stored state when the plan is not known.
-func (a *Agent) running() map[string]render.File {
+func (a *Agent) running() desired {
 	if a.plan == nil {
 		installed, err := a.store.Resources()
 		if err != nil {
-			return nil
+			return desired{}
 		}
-		return filesOf(installed)
+		d, _ := a.storedDesired(installed)
+		return d
 	}
 	return a.desiredOf(a.plan)
-}
-
-// desiredOf renders a plan into files by store key.
-func (a *Agent) desiredOf(plan *netplan.NodePlan) map[string]render.File {
-	// Tenant identity check (agent/tenants.go): refused tenants get nothing installed.
-	plan = a.admitted(plan)
-	files := map[string]render.File{}
-	for _, f := range render.Node(plan, a.opts) {
-		files[Key(f.Root, f.Path)] = f
-	}
-	if a.cfg.Network != nil {
-		f := networkFile(network.Desired(plan, *a.cfg.Network))
-		files[networkKey] = f
-	}
-	return files
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/netplan"
-	"github.com/drover-sh/drover/render"
 )
 
 // snapshot is what the status API answers from: a copy of the node's
@@ -49,12 +48,10 @@ func (a *Agent) Status() (StatusJSON, error) {
 	if st.Rejected != "" {
 		s.Rejected = &RejectionJSON{Revision: st.Rejected, Diagnostics: st.RejectedDiags}
 	}
-	if r, ok, _ := a.store.Resource(networkKey); ok {
-		if ns, found, err := networkState(map[string]render.File{networkKey: {Data: r.Data}}); found && err == nil {
-			s.Network = &NetworkJSON{TenantInterface: ns.TenantInterface, TransitInterface: ns.TransitInterface,
-				Transit: ns.Transit.String(), Addresses: len(ns.Addresses), Routes: len(ns.Routes), NftTable: ns.NftTable,
-				DriftRepairs: st.NetworkRepairs}
-		}
+	if ns, ok, err := a.store.Network(); ok && err == nil {
+		s.Network = &NetworkJSON{TenantInterface: ns.TenantInterface, TransitInterface: ns.TransitInterface,
+			Transit: ns.Transit.String(), Addresses: len(ns.Addresses), Routes: len(ns.Routes), NftTable: ns.NftTable,
+			DriftRepairs: st.NetworkRepairs}
 	}
 	for _, d := range snap.statuses {
 		s.Daemons[d.Status]++

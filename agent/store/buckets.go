@@ -28,6 +28,10 @@ var (
 	keyAppliedRevision = []byte("revision")
 	// keyAppliedAt: when it was applied, RFC 3339 with nanoseconds.
 	keyAppliedAt = []byte("at")
+	// keyAppliedNetwork: the network state last applied, as
+	// netstate.State.Encode writes it (JSON); absent without a network
+	// block.
+	keyAppliedNetwork = []byte("network")
 
 	// bucketResources: resource key ("{root}/{path}", e.g.
 	// "nginx/locations/acme_main.conf") → JSON resourceMeta (mode, sha256,

@@ -23,6 +23,9 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/drover-sh/drover/netstate"
+	"github.com/drover-sh/drover/render"
 )
 
 const (
@@ -50,17 +53,19 @@ type Store struct {
 
 // Resource is a file the agent installed.
 type Resource struct {
-	Key  string // "{root}/{path}", e.g. "nginx/locations/acme_main.conf"
-	Mode fs.FileMode
-	Hash string // sha256 of Data, lowercase hex
-	Data []byte
+	Key   string // "{root}/{path}", e.g. "nginx/locations/acme_main.conf"
+	Owner render.Owner
+	Mode  fs.FileMode
+	Hash  string // sha256 of Data, lowercase hex
+	Data  []byte
 }
 
 // resourceMeta is a Resource without its Data, as stored in bucketResources.
 type resourceMeta struct {
-	Mode fs.FileMode `json:"mode"`
-	Hash string      `json:"hash"`
-	Size int         `json:"size"`
+	Owner render.Owner `json:"owner,omitzero"`
+	Mode  fs.FileMode  `json:"mode"`
+	Hash  string       `json:"hash"`
+	Size  int          `json:"size"`
 }
 
 // DaemonStatus is the agent's view of one daemon on this node.
@@ -108,6 +113,10 @@ type Change struct {
 	Daemons       []DaemonStatus // upserted by Key
 	DeleteDaemons []string       // keys of daemons removed
 	History       *HistoryEntry  // appended; the last historyLimit are kept
+	// Network is the network state now applied; nil = unchanged.
+	Network *netstate.State
+	// DeleteNetwork forgets the network state (after an uninstall).
+	DeleteNetwork bool
 }
 
 // Close closes the store.
@@ -164,6 +173,9 @@ func (s *Store) Record(c Change) error {
 				return err
 			}
 		}
+		if err := putNetwork(tx.Bucket(bucketApplied), c); err != nil {
+			return err
+		}
 
 		daemons := tx.Bucket(bucketDaemons)
 		for _, k := range c.DeleteDaemons {
@@ -208,7 +220,7 @@ func putResource(meta, data *bolt.Bucket, r Resource, deleted map[string]bool) e
 	} else if r.Hash != hash {
 		return fmt.Errorf("put resource %q: hash %s does not match its data (sha256 %s)", r.Key, r.Hash, hash)
 	}
-	v, err := json.Marshal(resourceMeta{Mode: r.Mode, Hash: r.Hash, Size: len(r.Data)})
+	v, err := json.Marshal(resourceMeta{Owner: r.Owner, Mode: r.Mode, Hash: r.Hash, Size: len(r.Data)})
 	if err != nil {
 		return fmt.Errorf("put resource %q: %w", r.Key, err)
 	}
@@ -357,7 +369,7 @@ func eachResource(tx *bolt.Tx, fn func(Resource) error) error {
 		if len(dv) != m.Size {
 			return fmt.Errorf("resource %q: contents are %d bytes, want %d", mk, len(dv), m.Size)
 		}
-		if err := fn(Resource{Key: string(mk), Mode: m.Mode, Hash: m.Hash, Data: dv}); err != nil {
+		if err := fn(Resource{Key: string(mk), Owner: m.Owner, Mode: m.Mode, Hash: m.Hash, Data: dv}); err != nil {
 			return err
 		}
 	}
@@ -379,7 +391,7 @@ func readResource(k, v []byte, data *bolt.Bucket) (Resource, error) {
 	if len(d) != m.Size {
 		return Resource{}, fmt.Errorf("resource %q: stored data is missing or has the wrong size", k)
 	}
-	return Resource{Key: string(k), Mode: m.Mode, Hash: m.Hash, Data: bytes.Clone(d)}, nil
+	return Resource{Key: string(k), Owner: m.Owner, Mode: m.Mode, Hash: m.Hash, Data: bytes.Clone(d)}, nil
 }
 
 // Daemons returns every daemon's status, keyed by Key.
