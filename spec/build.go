@@ -297,21 +297,20 @@ func (b *builder) webroot(cfg *Config, f *File, rt *rawTenant, shard *Shard, rw 
 }
 
 // daemon builds a daemon from its block: every attribute of DaemonFields
-// takes its written value or its default, and a written value is checked
-// (unless decoding already reported it); then the environment and the
-// checks that span attributes.
+// takes its default or its written value, which is checked (unless
+// decoding already reported it); then the environment and the checks that
+// span attributes.
 func (b *builder) daemon(f *File, rt *rawTenant, rw *rawWebroot, shard *Shard, rd *rawDaemon) (*Daemon, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
-	d := &Daemon{Tenant: rt.Name, Webroot: rw.Name, Name: rd.Name, DefRange: rd.DefRange}
-	for _, fd := range DaemonFields {
-		if fd.ref == nil {
-			continue // the environment, below
-		}
-		fd.setDefault(d)
-		a := rd.get(fd)
-		if a == nil || f.failedAt(a.Range) {
+	d := new(Daemon)
+	*d = daemonDefaults
+	d.Tenant, d.Webroot, d.Name, d.DefRange = rt.Name, rw.Name, rd.Name, rd.DefRange
+	for i := range rd.attrs { // in DaemonFields order
+		a := &rd.attrs[i]
+		if f.failedAt(a.Range) {
 			continue
 		}
+		fd := DaemonFields[a.field]
 		fd.setRaw(d, a)
 		if fd.check != nil {
 			diags = append(diags, fd.check(fieldCheck{d: d, rng: a.Range, field: fd, shard: shard})...)

@@ -191,6 +191,17 @@ var (
 	}
 )
 
+// daemonDefaults is a Daemon with every default of DaemonFields.
+var daemonDefaults = func() Daemon {
+	var d Daemon
+	for _, f := range DaemonFields {
+		if f.ref != nil {
+			f.setDefault(&d)
+		}
+	}
+	return d
+}()
+
 func init() {
 	for i, f := range DaemonFields {
 		f.index = i

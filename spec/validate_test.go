@@ -676,7 +676,7 @@ var validateCases = []validateCase{
 		want:  []wantDiag{errAt(tenantFile, 7, "Unsuitable value type", "must be a whole number")},
 	},
 	{
-		name:  "max_open_files at its bounds",
+		name: "max_open_files at its bounds",
 		files: map[string]string{tenantFile: daemon(`max_open_files = 64`), "tenants/other.hcl": `tenant "other" {
   uid   = 10043
   shard = "web-1"
