@@ -78,6 +78,7 @@ type DaemonJSON struct {
 	StopSignal   string            `json:"stop_signal"`
 	StopWaitSecs int               `json:"stop_wait_secs"`
 	MaxMemoryMB  *int              `json:"max_memory_mb"`
+	MaxOpenFiles *int              `json:"max_open_files"`
 	Environment  map[string]string `json:"environment"`
 	Enabled      bool              `json:"enabled"`
 	Status       string            `json:"status"`
@@ -148,6 +149,10 @@ func daemonJSON(st store.DaemonStatus, d *netplan.Daemon) DaemonJSON {
 	if d.MaxMemoryMB > 0 {
 		m := d.MaxMemoryMB
 		j.MaxMemoryMB = &m
+	}
+	if d.MaxOpenFiles > 0 {
+		n := d.MaxOpenFiles
+		j.MaxOpenFiles = &n
 	}
 	for k := range d.Environment {
 		j.Environment[k] = Redacted
