@@ -13,7 +13,11 @@ import (
 // checks the directories others could write and makes state_dir root-only
 // (dirmodes.go), locks state_dir so one agent runs at a time, opens the
 // store and builds the Git source. Close releases the store and the lock.
+// A nil log is slog.Default().
 func Open(cfg *config.Config, log *slog.Logger) (*Agent, error) {
+	if log == nil {
+		log = slog.Default()
+	}
 	if err := CheckDirs(cfg); err != nil {
 		return nil, err
 	}
