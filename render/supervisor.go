@@ -76,7 +76,10 @@ func ListenerSection(name, command string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[eventlistener:%s]\n", name)
 	fmt.Fprintf(&b, "command=%s\n", strings.ReplaceAll(command, "%", "%%"))
-	b.WriteString("events=PROCESS_STATE\nbuffer_size=1024\nautostart=true\nautorestart=true\n")
+	// supervisord hands a listener one event per turn of its main loop,
+	// which at 3,000 processes is slow: a restart of every program queued
+	// more than 1,024 events and supervisord discarded the oldest.
+	b.WriteString("events=PROCESS_STATE\nbuffer_size=16384\nautostart=true\nautorestart=true\n")
 	b.WriteString("redirect_stderr=false\nstdout_logfile=NONE\n")
 	b.WriteString("stderr_logfile=AUTO\nstderr_logfile_maxbytes=1MB\nstderr_logfile_backups=2\n")
 	return b.String()

@@ -7,7 +7,7 @@ func TestListenerSection(t *testing.T) {
 	want := `[eventlistener:drover-events]
 command=/usr/bin/drover events --rate 100%%
 events=PROCESS_STATE
-buffer_size=1024
+buffer_size=16384
 autostart=true
 autorestart=true
 redirect_stderr=false

@@ -153,7 +153,7 @@ grep '^gc ' "$work/agent.log" | tail -n 2
 # Every daemon changes (its command, as when a shared value changes): from
 # the commit until every program of the node runs again with a new pid.
 sed -i 's/sleep 100000 #/sleep 100001 #/' "$work"/repo/tenants/*.hcl
-/usr/bin/python3 "$top/scripts/restart-sampler.py" "$work/supervisor.sock" 7200 >"$work/sampler.out" &
+/usr/bin/python3 "$top/scripts/restart-sampler.py" "$work/supervisor.sock" "$work/supervisord.log" 7200 >"$work/sampler.out" &
 sampler=$!
 sleep 2
 git -C "$work/repo" -c user.name=load -c user.email=load@example.com commit -q -am "change every daemon"
