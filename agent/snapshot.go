@@ -44,7 +44,7 @@ func (a *Agent) Status() (localapi.Status, error) {
 	st := snap.state
 	s := localapi.Status{
 		Node: a.cfg.Node, Head: st.Head, Revision: rev, AppliedAt: at,
-		LastResult: string(st.LastResult), LastError: st.LastError, LastReconcile: st.LastReconcile,
+		LastResult: st.LastResult, LastError: st.LastError, LastReconcile: st.LastReconcile,
 		SourceError: st.SourceError, NetworkError: st.NetworkError, Daemons: map[string]int{}, History: []localapi.History{},
 	}
 	if st.Rejected != "" {

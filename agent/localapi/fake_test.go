@@ -73,7 +73,7 @@ func (n *fakeNode) Event(ev Event) error {
 func newFakeNode() *fakeNode {
 	port := 20001
 	return &fakeNode{
-		status: Status{Node: "web-1a", Revision: "abc", LastResult: string(OutcomeApplied), Daemons: map[string]int{"running": 2}, History: []History{}},
+		status: Status{Node: "web-1a", Revision: "abc", LastResult: OutcomeApplied, Daemons: map[string]int{"running": 2}, History: []History{}},
 		daemons: []Daemon{
 			{Key: "acme/main/queue", Name: "queue", Status: "running", Environment: map[string]string{"SECRET": Redacted}, PIDs: []int{}},
 			{Key: "acme/main/reverb", Name: "reverb", Status: "running", ProxyPort: &port, Environment: map[string]string{}, PIDs: []int{42}},

@@ -15,7 +15,7 @@ type Status struct {
 	Head          string         `json:"head"`
 	Revision      string         `json:"revision"`
 	AppliedAt     time.Time      `json:"applied_at"`
-	LastResult    string         `json:"last_result"`
+	LastResult    Outcome        `json:"last_result"`
 	LastError     string         `json:"last_error,omitempty"`
 	LastReconcile time.Time      `json:"last_reconcile"`
 	SourceError   string         `json:"source_error,omitempty"`

@@ -67,7 +67,7 @@ func runStatus(env *cmdEnv, c *localapi.Client, asJSON bool) int {
 	if st.Head != "" && st.Head != st.Revision {
 		fmt.Fprintf(env.stdout, "head:      %s\n", st.Head)
 	}
-	fmt.Fprintf(env.stdout, "last pass: %s at %s\n", orDash(st.LastResult), when(st.LastReconcile))
+	fmt.Fprintf(env.stdout, "last pass: %s at %s\n", orDash(string(st.LastResult)), when(st.LastReconcile))
 	if st.SourceError != "" {
 		fmt.Fprintf(env.stdout, "source:    UNREACHABLE: %s\n", st.SourceError)
 	}
