@@ -15,13 +15,7 @@ func AddUser(t testing.TB, name string, uid int, home string) string {
 	RequireRoot(t)
 	RequireTools(t, "useradd", "userdel")
 	if out, err := exec.Command("getent", "passwd", fmt.Sprint(uid)).Output(); err == nil && len(out) > 0 {
-		if strings.HasPrefix(string(out), name+":") {
-			// Another test run (on this machine, at the same time) made
-			// it; it removes it.
-			t.Logf("reusing the user %s (uid %d) another run created", name, uid)
-			return name
-		}
-		t.Fatalf("uid %d already exists on this machine: %s", uid, out)
+		t.Fatalf("uid %d already exists on this machine (another test run, or one that was killed: userdel it): %s", uid, out)
 	}
 	Run(t, "useradd", "--uid", fmt.Sprint(uid), "--user-group", "--no-create-home", "--home-dir", home, "--shell", "/bin/bash", name)
 	t.Cleanup(func() { _ = exec.Command("userdel", name).Run() })

@@ -82,11 +82,14 @@ func KillPIDFile(file string) {
 }
 
 // KillPID stops a process this test started with SIGTERM, waiting up to
-// 10 s before SIGKILL.
+// 10 s before SIGKILL. A process a test stopped (SIGSTOP) is continued
+// first: a stopped supervisord would otherwise be killed without stopping
+// its children, which would outlive the test.
 func KillPID(pid int) {
 	if syscall.Kill(pid, syscall.SIGTERM) != nil {
 		return
 	}
+	_ = syscall.Kill(pid, syscall.SIGCONT)
 	for i := 0; i < 200; i++ {
 		if !alive(pid) {
 			return
