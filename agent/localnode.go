@@ -98,6 +98,10 @@ func apiDaemon(st store.DaemonStatus, d *netplan.Daemon) localapi.Daemon {
 		m := d.MaxMemoryMB
 		j.MaxMemoryMB = &m
 	}
+	if d.MaxOpenFiles > 0 {
+		n := d.MaxOpenFiles
+		j.MaxOpenFiles = &n
+	}
 	for k := range d.Environment {
 		j.Environment[k] = localapi.Redacted
 	}

@@ -11,20 +11,16 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/drover-sh/drover/spec"
 )
 
-// Attrs are the daemon attributes an edit sets or removes. Nil fields are
-// left as they are.
+// Attrs are the daemon attributes an edit sets or removes. Attributes
+// not named are left as they are.
 type Attrs struct {
-	Command      *string
-	ProxyPath    *string
-	NumProcs     *int
-	StopSignal   *string
-	StopWaitSecs *int
-	MaxMemoryMB  *int
-	Port         *int
-	Node         *string
-	Enabled      *bool
+	// Values sets attributes by HCL name: a string, an int or a bool, as
+	// the attribute's spec.DaemonField says.
+	Values map[string]any
 	// Env sets environment variables (a later entry for the same key wins).
 	Env []EnvVar
 	// UnsetEnv removes environment variables.
@@ -38,33 +34,47 @@ type EnvVar struct{ Key, Value string }
 
 // Unsettable are the attributes `daemon set --unset` may remove: every
 // optional one.
-var Unsettable = []string{"proxy_path", "num_procs", "stop_signal", "stop_wait_secs", "max_memory_mb", "port", "node", "enabled", "environment"}
+var Unsettable = func() []string {
+	var names []string
+	for _, f := range spec.DaemonFields {
+		if !f.Required {
+			names = append(names, f.Name)
+		}
+	}
+	return names
+}()
 
-// scalars lists the scalar attributes in the order a new block has them.
-func (a Attrs) scalars() []scalar {
-	var out []scalar
-	str := func(name string, v *string) {
-		if v != nil {
-			out = append(out, scalar{name, cty.StringVal(*v)})
+// scalars lists the attributes to set in the order a new block has them
+// (spec.DaemonFields), or says which one cannot be set so.
+func (a Attrs) scalars() ([]scalar, error) {
+	out := make([]scalar, 0, len(a.Values))
+	for _, f := range spec.DaemonFields {
+		v, ok := a.Values[f.Name]
+		if !ok {
+			continue
+		}
+		var val cty.Value
+		switch x := v.(type) {
+		case string:
+			ok, val = f.Type == spec.TypeString, cty.StringVal(x)
+		case int:
+			ok, val = f.Type == spec.TypeNumber, cty.NumberIntVal(int64(x))
+		case bool:
+			ok, val = f.Type == spec.TypeBool, cty.BoolVal(x)
+		default:
+			ok = false
+		}
+		if !ok {
+			return nil, fmt.Errorf("%s cannot be set to %v (%T)", f.Name, v, v)
+		}
+		out = append(out, scalar{f.Name, val})
+	}
+	for name := range a.Values {
+		if !slices.ContainsFunc(out, func(s scalar) bool { return s.name == name }) {
+			return nil, fmt.Errorf("a daemon has no attribute %q", name)
 		}
 	}
-	num := func(name string, v *int) {
-		if v != nil {
-			out = append(out, scalar{name, cty.NumberIntVal(int64(*v))})
-		}
-	}
-	str("command", a.Command)
-	str("proxy_path", a.ProxyPath)
-	num("num_procs", a.NumProcs)
-	str("stop_signal", a.StopSignal)
-	num("stop_wait_secs", a.StopWaitSecs)
-	num("max_memory_mb", a.MaxMemoryMB)
-	num("port", a.Port)
-	str("node", a.Node)
-	if a.Enabled != nil {
-		out = append(out, scalar{"enabled", cty.BoolVal(*a.Enabled)})
-	}
-	return out
+	return out, nil
 }
 
 type scalar struct {
@@ -81,12 +91,16 @@ func (r *Repo) Add(k Key, a Attrs) (*Edit, error) {
 	if p.daemon != nil {
 		return nil, fmt.Errorf("daemon %s already exists (%s:%d): use drover daemon set to change it", k, p.file, p.daemon.TypeRange.Start.Line)
 	}
-	if a.Command == nil {
+	if _, ok := a.Values["command"]; !ok {
 		return nil, fmt.Errorf("a new daemon needs a command (--command)")
+	}
+	scalars, err := a.scalars()
+	if err != nil {
+		return nil, err
 	}
 	f := hclwrite.NewEmptyFile()
 	body := f.Body().AppendNewBlock("daemon", []string{k.Daemon}).Body()
-	for _, s := range a.scalars() {
+	for _, s := range scalars {
 		body.SetAttributeValue(s.name, s.val)
 	}
 	if env := mergeEnv(nil, a.Env, a.UnsetEnv); len(env) > 0 {
@@ -108,6 +122,10 @@ func (r *Repo) Set(k Key, a Attrs) (*Edit, error) {
 			return nil, fmt.Errorf("cannot unset %q: only %s are optional", name, strings.Join(Unsettable, ", "))
 		}
 	}
+	scalars, err := a.scalars()
+	if err != nil {
+		return nil, err
+	}
 	start, end := p.daemon.TypeRange.Start.Byte, p.daemon.CloseBraceRange.End.Byte
 	block, addEnv, dropEnv, err := editEnv(p, p.src[start:end], start, a.Env, a.UnsetEnv)
 	if err != nil {
@@ -121,7 +139,7 @@ func (r *Repo) Set(k Key, a Attrs) (*Edit, error) {
 			body.SetAttributeRaw("environment", envTokens(addEnv))
 		}
 		var added []scalar
-		for _, s := range a.scalars() {
+		for _, s := range scalars {
 			if body.GetAttribute(s.name) == nil {
 				added = append(added, s)
 				continue

@@ -36,8 +36,6 @@ func key(t *testing.T, s string) edit.Key {
 	return k
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // golden compares got with testdata/NAME.golden; UPDATE_GOLDEN=1 rewrites it.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
@@ -68,22 +66,22 @@ func TestRoundTrip(t *testing.T) {
 	}{
 		{"add", "", func(r *edit.Repo) (*edit.Edit, error) {
 			return r.Add(key(t, "acme/main/horizon"), edit.Attrs{
-				Command: ptr("php artisan horizon"), NumProcs: ptr(2), MaxMemoryMB: ptr(512),
-				Env: []edit.EnvVar{{Key: "APP_ENV", Value: "production"}, {Key: "QUEUE", Value: "high"}},
+				Values: map[string]any{"command": "php artisan horizon", "num_procs": 2, "max_memory_mb": 512},
+				Env:    []edit.EnvVar{{Key: "APP_ENV", Value: "production"}, {Key: "QUEUE", Value: "high"}},
 			})
 		}},
 		{"add_to_empty_webroot", "", func(r *edit.Repo) (*edit.Edit, error) {
-			return r.Add(key(t, "acme/empty/ws"), edit.Attrs{Command: ptr("node ws.js --port=$PORT"), ProxyPath: ptr("/ws")})
+			return r.Add(key(t, "acme/empty/ws"), edit.Attrs{Values: map[string]any{"command": "node ws.js --port=$PORT", "proxy_path": "/ws"}})
 		}},
 		{"set", "reverb", func(r *edit.Repo) (*edit.Edit, error) {
 			return r.Set(key(t, "acme/main/reverb"), edit.Attrs{
-				MaxMemoryMB: ptr(256),
-				Env:         []edit.EnvVar{{Key: "APP_ENV", Value: "staging"}, {Key: "LOG_LEVEL", Value: "debug"}},
-				UnsetEnv:    []string{"APP_KEY"},
+				Values:   map[string]any{"max_memory_mb": 256},
+				Env:      []edit.EnvVar{{Key: "APP_ENV", Value: "staging"}, {Key: "LOG_LEVEL", Value: "debug"}},
+				UnsetEnv: []string{"APP_KEY"},
 			})
 		}},
 		{"set_heredoc_block", "queue", func(r *edit.Repo) (*edit.Edit, error) {
-			return r.Set(key(t, "acme/main/queue"), edit.Attrs{StopSignal: ptr("QUIT"), Unset: []string{"num_procs"}})
+			return r.Set(key(t, "acme/main/queue"), edit.Attrs{Values: map[string]any{"stop_signal": "QUIT"}, Unset: []string{"num_procs"}})
 		}},
 		{"disable", "queue", func(r *edit.Repo) (*edit.Edit, error) { return r.SetEnabled(key(t, "acme/main/queue"), false) }},
 		{"rm", "reverb", func(r *edit.Repo) (*edit.Edit, error) { return r.Remove(key(t, "acme/main/reverb")) }},
@@ -160,7 +158,7 @@ func TestValuesExact(t *testing.T) {
 		env = append(env, edit.EnvVar{Key: "K" + string(rune('A'+i)), Value: v})
 	}
 	r, _ := repo(t)
-	e, err := r.Add(key(t, "acme/main/exact"), edit.Attrs{Command: &command, Env: env, ProxyPath: ptr("/exact")})
+	e, err := r.Add(key(t, "acme/main/exact"), edit.Attrs{Values: map[string]any{"command": command, "proxy_path": "/exact"}, Env: env})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +185,7 @@ func TestValuesExact(t *testing.T) {
 	}
 	// And through set, replacing values in place.
 	r2 := edit.NewRepo("", map[string][]byte{"cluster.hcl": mustRead(t, "testdata/cluster.hcl"), "tenants/acme.hcl": e.After})
-	e2, err := r2.Set(key(t, "acme/main/reverb"), edit.Attrs{Env: []edit.EnvVar{{Key: "APP_ENV", Value: values[1]}}, Command: ptr(values[0] + " $PORT")})
+	e2, err := r2.Set(key(t, "acme/main/reverb"), edit.Attrs{Env: []edit.EnvVar{{Key: "APP_ENV", Value: values[1]}}, Values: map[string]any{"command": values[0] + " $PORT"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +213,9 @@ func TestInvalidRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := map[string]func() (*edit.Edit, error){
-		"num_procs": func() (*edit.Edit, error) { return r.Set(key(t, "acme/main/queue"), edit.Attrs{NumProcs: ptr(100)}) },
+		"num_procs": func() (*edit.Edit, error) {
+			return r.Set(key(t, "acme/main/queue"), edit.Attrs{Values: map[string]any{"num_procs": 100}})
+		},
 		"reserved": func() (*edit.Edit, error) {
 			return r.Set(key(t, "acme/main/reverb"), edit.Attrs{Env: []edit.EnvVar{{Key: "PORT", Value: "1"}}})
 		},
@@ -223,9 +223,11 @@ func TestInvalidRefused(t *testing.T) {
 			return r.Set(key(t, "acme/main/reverb"), edit.Attrs{Env: []edit.EnvVar{{Key: "1-BAD", Value: "1"}}})
 		},
 		"path": func() (*edit.Edit, error) {
-			return r.Add(key(t, "acme/main/dup"), edit.Attrs{Command: ptr("x $PORT"), ProxyPath: ptr("/app")})
+			return r.Add(key(t, "acme/main/dup"), edit.Attrs{Values: map[string]any{"command": "x $PORT", "proxy_path": "/app"}})
 		},
-		"node": func() (*edit.Edit, error) { return r.Set(key(t, "acme/main/queue"), edit.Attrs{Node: ptr("web-9z")}) },
+		"node": func() (*edit.Edit, error) {
+			return r.Set(key(t, "acme/main/queue"), edit.Attrs{Values: map[string]any{"node": "web-9z"}})
+		},
 	}
 	wantSummary := map[string]string{"num_procs": "Invalid num_procs", "reserved": "Reserved environment variable",
 		"bad key": "Invalid environment variable name", "path": "Duplicate proxy path", "node": "Unknown node"}
@@ -256,7 +258,9 @@ func TestErrors(t *testing.T) {
 		run  func() (*edit.Edit, error)
 		want string
 	}{
-		"add existing":    {func() (*edit.Edit, error) { return r.Add(key(t, "acme/main/reverb"), edit.Attrs{Command: ptr("x")}) }, "daemon acme/main/reverb already exists (tenants/acme.hcl:10)"},
+		"add existing": {func() (*edit.Edit, error) {
+			return r.Add(key(t, "acme/main/reverb"), edit.Attrs{Values: map[string]any{"command": "x"}})
+		}, "daemon acme/main/reverb already exists (tenants/acme.hcl:10)"},
 		"missing daemon":  {func() (*edit.Edit, error) { return r.Remove(key(t, "acme/main/nope")) }, `has no daemon "nope" (it has reverb, queue)`},
 		"missing webroot": {func() (*edit.Edit, error) { return r.Remove(key(t, "acme/www/x")) }, `has no webroot "www"; its webroots are main, empty`},
 		"missing tenant":  {func() (*edit.Edit, error) { return r.Remove(key(t, "nobody/main/x")) }, `tenant "nobody" is not declared in any config file`},
@@ -264,6 +268,12 @@ func TestErrors(t *testing.T) {
 		"unset required": {func() (*edit.Edit, error) {
 			return r.Set(key(t, "acme/main/reverb"), edit.Attrs{Unset: []string{"command"}})
 		}, `cannot unset "command"`},
+		"unknown attribute": {func() (*edit.Edit, error) {
+			return r.Set(key(t, "acme/main/reverb"), edit.Attrs{Values: map[string]any{"colour": "red"}})
+		}, `a daemon has no attribute "colour"`},
+		"wrong type": {func() (*edit.Edit, error) {
+			return r.Set(key(t, "acme/main/reverb"), edit.Attrs{Values: map[string]any{"max_open_files": "many"}})
+		}, `max_open_files cannot be set to many (string)`},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -275,7 +285,7 @@ func TestErrors(t *testing.T) {
 	}
 	json := edit.NewRepo("", map[string][]byte{"cluster.hcl": mustRead(t, "testdata/cluster.hcl"),
 		"t.hcl.json": []byte(`{"tenant": {"acme": {"uid": 10042, "shard": "web-1", "webroot": {"main": {}}}}}`)})
-	if _, err := json.Add(key(t, "acme/main/x"), edit.Attrs{Command: ptr("x")}); err == nil || !strings.Contains(err.Error(), "JSON syntax") {
+	if _, err := json.Add(key(t, "acme/main/x"), edit.Attrs{Values: map[string]any{"command": "x"}}); err == nil || !strings.Contains(err.Error(), "JSON syntax") {
 		t.Errorf("JSON file: got %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package render
 
 import (
 	"encoding/json"
+	"reflect"
 
 	"github.com/drover-sh/drover/netplan"
 	"github.com/drover-sh/drover/spec"
@@ -24,7 +25,13 @@ type ExecSpec struct {
 	// wrapper adds PATH, HOME, USER, LOGNAME and SHELL and nothing else.
 	Env         map[string]string `json:"env"`
 	MaxMemoryMB int               `json:"max_memory_mb,omitempty"`
+	// MaxOpenFiles is the soft and hard RLIMIT_NOFILE; 0 keeps the one
+	// supervisord passes on.
+	MaxOpenFiles int `json:"max_open_files,omitempty"`
 }
+
+// Equal reports whether two exec specs are the same.
+func (s ExecSpec) Equal(o ExecSpec) bool { return reflect.DeepEqual(s, o) }
 
 // ExecSpecPath is where a program's exec spec is installed.
 func (o Options) ExecSpecPath(program string) string {
@@ -34,14 +41,15 @@ func (o Options) ExecSpecPath(program string) string {
 // NewExecSpec builds the exec spec of a placed daemon.
 func NewExecSpec(d *netplan.Daemon, o Options) ExecSpec {
 	return ExecSpec{
-		Program:     d.Program,
-		Command:     d.Command,
-		User:        d.Tenant,
-		UID:         d.UID,
-		Home:        o.StorageRoot + "/" + d.Tenant,
-		Dir:         o.WebrootDir(d.Tenant, d.Webroot),
-		Env:         d.Env(),
-		MaxMemoryMB: d.MaxMemoryMB,
+		Program:      d.Program,
+		Command:      d.Command,
+		User:         d.Tenant,
+		UID:          d.UID,
+		Home:         o.StorageRoot + "/" + d.Tenant,
+		Dir:          o.WebrootDir(d.Tenant, d.Webroot),
+		Env:          d.Env(),
+		MaxMemoryMB:  d.MaxMemoryMB,
+		MaxOpenFiles: d.MaxOpenFiles,
 	}
 }
 

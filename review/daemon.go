@@ -6,46 +6,43 @@ import (
 	"strconv"
 
 	"github.com/drover-sh/drover/netplan"
-	"github.com/drover-sh/drover/render"
 	"github.com/drover-sh/drover/spec"
 )
 
 // daemonFields lists what differs between two versions of a daemon: its
-// attributes by HCL name (environment keys as environment.KEY, values
-// redacted), then the values drover derives — uid (the tenant's) and, when
-// sameNode, host (the tenant address). The assigned port is reported as a
-// PortChange.
+// attributes by HCL name, in spec.DaemonFields order (environment keys as
+// environment.KEY, values redacted), then the values drover derives — uid
+// (the tenant's) and, when sameNode, host (the tenant address). The
+// assigned port is reported as a PortChange.
 func daemonFields(b, h *netplan.Daemon, sameNode bool) []FieldChange {
 	var fs []FieldChange
-	str := func(field string, old, new string, absent string) {
-		if old == new {
+	str := func(field string, old, new string, oldOK, newOK bool) {
+		if old == new && oldOK == newOK {
 			return
 		}
 		fc := FieldChange{Field: field}
-		if old != absent {
+		if oldOK {
 			fc.Old = &old
 		}
-		if new != absent {
+		if newOK {
 			fc.New = &new
 		}
 		fs = append(fs, fc)
 	}
-	num := func(field string, old, new, absent int) {
-		str(field, strconv.Itoa(old), strconv.Itoa(new), strconv.Itoa(absent))
+	for _, f := range spec.DaemonFields {
+		if f.Type == spec.TypeEnvironment {
+			fs = append(fs, envFields(b.Environment, h.Environment)...)
+			continue
+		}
+		// The attributes as written: b.Daemon.Port is the pin, b.Port
+		// the port assigned.
+		old, oldOK := f.Text(b.Daemon)
+		new, newOK := f.Text(h.Daemon)
+		str(f.Name, old, new, oldOK, newOK)
 	}
-	str("command", b.Command, h.Command, "\x00")
-	str("proxy_path", b.ProxyPath, h.ProxyPath, "")
-	num("num_procs", b.NumProcs, h.NumProcs, -1)
-	str("stop_signal", b.StopSignal, h.StopSignal, "")
-	num("stop_wait_secs", b.StopWaitSecs, h.StopWaitSecs, -1)
-	num("max_memory_mb", b.MaxMemoryMB, h.MaxMemoryMB, 0)
-	fs = append(fs, envFields(b.Environment, h.Environment)...)
-	str("enabled", strconv.FormatBool(b.Enabled), strconv.FormatBool(h.Enabled), "")
-	num("port", b.Daemon.Port, h.Daemon.Port, 0)
-	str("node", b.Daemon.Node, h.Daemon.Node, "")
-	str("uid", strconv.FormatUint(uint64(b.UID), 10), strconv.FormatUint(uint64(h.UID), 10), "-1")
+	str("uid", strconv.FormatUint(uint64(b.UID), 10), strconv.FormatUint(uint64(h.UID), 10), true, true)
 	if sameNode {
-		str("host", b.Host.String(), h.Host.String(), "")
+		str("host", b.Host.String(), h.Host.String(), true, true)
 	}
 	return fs
 }
@@ -82,19 +79,6 @@ func envFields(b, h map[string]string) []FieldChange {
 		fs = append(fs, fc)
 	}
 	return fs
-}
-
-func execSpecEqual(a, b render.ExecSpec) bool {
-	if a.Program != b.Program || a.Command != b.Command || a.User != b.User || a.UID != b.UID ||
-		a.Home != b.Home || a.Dir != b.Dir || a.MaxMemoryMB != b.MaxMemoryMB || len(a.Env) != len(b.Env) {
-		return false
-	}
-	for k, v := range a.Env {
-		if w, ok := b.Env[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // moveReason explains why a daemon present in both revisions changes node,

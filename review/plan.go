@@ -374,7 +374,7 @@ func (c *comparison) compareDaemon(b, h *netplan.Daemon, ports map[string]map[in
 	}
 	o := c.o.Render
 	restart := render.ProgramSection(b, o) != render.ProgramSection(h, o) ||
-		!execSpecEqual(render.NewExecSpec(b, o), render.NewExecSpec(h, o))
+		!render.NewExecSpec(b, o).Equal(render.NewExecSpec(h, o))
 	n := c.node(h.Node.Name)
 	n.Daemons = append(n.Daemons, DaemonChange{Key: h.Key, Program: h.Program, Kind: DaemonChanged,
 		Fields: fields, Port: pc, Restart: restart})

@@ -40,8 +40,6 @@ func TestTargetedRender(t *testing.T) {
 			unpinned = tn
 		}
 	}
-	ptr := func(s string) *string { return &s }
-	num := func(n int) *int { return &n }
 	daemonEdit := func(f func(r *edit.Repo) (*edit.Edit, error)) func(map[string][]byte) error {
 		return func(files map[string][]byte) error {
 			r := edit.NewRepo("", files)
@@ -68,26 +66,26 @@ func TestTargetedRender(t *testing.T) {
 			return r.Set(keys[0], edit.Attrs{Env: []edit.EnvVar{{Key: "NEW_KEY", Value: "v"}}})
 		}),
 		"command": daemonEdit(func(r *edit.Repo) (*edit.Edit, error) {
-			return r.Set(keys[1], edit.Attrs{Command: ptr("run $PORT --other")})
+			return r.Set(keys[1], edit.Attrs{Values: map[string]any{"command": "run $PORT --other"}})
 		}),
 		"proxy path": daemonEdit(func(r *edit.Repo) (*edit.Edit, error) {
-			return r.Set(keys[2], edit.Attrs{ProxyPath: ptr("/changed"), Command: ptr("serve $PORT")})
+			return r.Set(keys[2], edit.Attrs{Values: map[string]any{"proxy_path": "/changed", "command": "serve $PORT"}})
 		}),
 		"disable": daemonEdit(func(r *edit.Repo) (*edit.Edit, error) { return r.SetEnabled(keys[3], false) }),
 		"remove":  daemonEdit(func(r *edit.Repo) (*edit.Edit, error) { return r.Remove(keys[4]) }),
 		"add": daemonEdit(func(r *edit.Repo) (*edit.Edit, error) {
 			k := keys[5]
 			k.Daemon = "added"
-			return r.Add(k, edit.Attrs{Command: ptr("serve $PORT"), ProxyPath: ptr("/added")})
+			return r.Add(k, edit.Attrs{Values: map[string]any{"command": "serve $PORT", "proxy_path": "/added"}})
 		}),
 		"pin node": daemonEdit(func(r *edit.Repo) (*edit.Edit, error) {
-			return r.Set(keys[6], edit.Attrs{Node: ptr(shardFirstNode(base, keys[6].Tenant))})
+			return r.Set(keys[6], edit.Attrs{Values: map[string]any{"node": shardFirstNode(base, keys[6].Tenant)}})
 		}),
 		"pin port": daemonEdit(func(r *edit.Repo) (*edit.Edit, error) {
-			return r.Set(keys[7], edit.Attrs{Port: num(19999), ProxyPath: ptr("/pinned"), Command: ptr("serve $PORT")})
+			return r.Set(keys[7], edit.Attrs{Values: map[string]any{"port": 19999, "proxy_path": "/pinned", "command": "serve $PORT"}})
 		}),
 		"num procs": daemonEdit(func(r *edit.Repo) (*edit.Edit, error) {
-			return r.Set(keys[8], edit.Attrs{NumProcs: num(3)})
+			return r.Set(keys[8], edit.Attrs{Values: map[string]any{"num_procs": 3}})
 		}),
 		"drain":       replace("shards/web-1.hcl", `node "web-1a" { index = 1 }`, `node "web-1a" {`+"\n    index = 1\n    drain = true\n  }"),
 		"weight":      replace("shards/web-1.hcl", `node "web-1b" { index = 2 }`, `node "web-1b" {`+"\n    index  = 2\n    weight = 3\n  }"),

@@ -276,16 +276,16 @@ func (b *builder) webroot(cfg *Config, f *File, rt *rawTenant, shard *Shard, rw 
 		diags = append(diags, more...)
 		if d.ProxyPath != "" {
 			if prev := paths[d.ProxyPath]; prev != nil {
-				diags = append(diags, errorAt(rd.ProxyPathRange, "Duplicate proxy path",
-					"The proxy path %q is already used by daemon %q at %s. Each proxied daemon of a webroot needs its own path.", d.ProxyPath, prev.Name, at(prev.ProxyPathRange)))
+				diags = append(diags, errorAt(rd.rangeOf(fieldProxyPath), "Duplicate proxy path",
+					"The proxy path %q is already used by daemon %q at %s. Each proxied daemon of a webroot needs its own path.", d.ProxyPath, prev.Name, at(prev.rangeOf(fieldProxyPath))))
 			} else {
 				paths[d.ProxyPath] = rd
 			}
 		}
 		if d.Port != 0 && d.Port >= MinPort && d.Port <= MaxPort {
 			if prev := ports[d.Port]; prev != nil {
-				diags = append(diags, errorAt(rd.PortRange, "Duplicate port",
-					"Port %d is already pinned by daemon %q of the same tenant at %s. A tenant's daemons share one address, so their ports must differ.", d.Port, prev.Name, at(prev.PortRange)))
+				diags = append(diags, errorAt(rd.rangeOf(fieldPort), "Duplicate port",
+					"Port %d is already pinned by daemon %q of the same tenant at %s. A tenant's daemons share one address, so their ports must differ.", d.Port, prev.Name, at(prev.rangeOf(fieldPort))))
 			} else {
 				ports[d.Port] = rd
 			}
@@ -296,62 +296,31 @@ func (b *builder) webroot(cfg *Config, f *File, rt *rawTenant, shard *Shard, rw 
 	return w, diags
 }
 
+// daemon builds a daemon from its block: every attribute of DaemonFields
+// takes its default or its written value, which is checked (unless
+// decoding already reported it); then the environment and the checks that
+// span attributes.
 func (b *builder) daemon(f *File, rt *rawTenant, rw *rawWebroot, shard *Shard, rd *rawDaemon) (*Daemon, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
-	d := &Daemon{
-		Tenant: rt.Name, Webroot: rw.Name, Name: rd.Name, Command: rd.Command,
-		NumProcs: DefaultNumProcs, StopSignal: DefaultStopSignal, StopWaitSecs: DefaultStopWaitSecs,
-		Enabled: true, DefRange: rd.DefRange,
-	}
-	commandOK := !f.failedAt(rd.CommandRange)
-	if rd.Command == "" && commandOK {
-		diags = append(diags, errorAt(rd.CommandRange, "Empty command",
-			"The daemon %q has an empty command. Write the program to run, like \"php artisan queue:work\".", rd.Name))
-	}
-	diags = append(diags, checkText("command", rd.Command, rd.CommandRange)...)
-	if rd.ProxyPath != nil && !f.failedAt(rd.ProxyPathRange) {
-		d.ProxyPath = *rd.ProxyPath
-		diags = append(diags, checkProxyPath(d.ProxyPath, rd.ProxyPathRange)...)
-	}
-	if rd.NumProcs != nil && !f.failedAt(rd.NumProcsRange) {
-		d.NumProcs = *rd.NumProcs
-		diags = append(diags, checkRange("num_procs", d.NumProcs, MinNumProcs, MaxNumProcs, rd.NumProcsRange)...)
+	d := new(Daemon)
+	*d = daemonDefaults
+	d.Tenant, d.Webroot, d.Name, d.DefRange = rt.Name, rw.Name, rd.Name, rd.DefRange
+	for i := range rd.attrs { // in DaemonFields order
+		a := &rd.attrs[i]
+		if f.failedAt(a.Range) {
+			continue
+		}
+		fd := DaemonFields[a.field]
+		fd.setRaw(d, a)
+		if fd.check != nil {
+			diags = append(diags, fd.check(fieldCheck{d: d, rng: a.Range, field: fd, shard: shard})...)
+		}
 	}
 	procs := d.NumProcs
 	if procs < MinNumProcs || procs > MaxNumProcs {
 		procs = 1 // reported above
 	}
 	diags = append(diags, b.names.claim(daemonOwner(d), rd.NameRange, DaemonNames(d.Tenant, d.Name, procs))...)
-	if rd.StopSignal != nil && !f.failedAt(rd.StopSignalRange) {
-		d.StopSignal = *rd.StopSignal
-		diags = append(diags, checkStopSignal(d.StopSignal, rd.StopSignalRange)...)
-	}
-	if rd.StopWaitSecs != nil && !f.failedAt(rd.StopWaitSecsRange) {
-		d.StopWaitSecs = *rd.StopWaitSecs
-		diags = append(diags, checkRange("stop_wait_secs", d.StopWaitSecs, MinStopWaitSecs, MaxStopWaitSecs, rd.StopWaitSecsRange)...)
-	}
-	if rd.MaxMemoryMB != nil && !f.failedAt(rd.MaxMemoryMBRange) {
-		d.MaxMemoryMB = *rd.MaxMemoryMB
-		if d.MaxMemoryMB < MinMaxMemoryMB {
-			diags = append(diags, errorAt(rd.MaxMemoryMBRange, "Invalid max_memory_mb",
-				"The memory limit must be at least %d MB; it is %d. Omit max_memory_mb for no limit.", MinMaxMemoryMB, d.MaxMemoryMB))
-		}
-	}
-	if rd.Enabled != nil {
-		d.Enabled = *rd.Enabled
-	}
-	if rd.Port != nil && !f.failedAt(rd.PortRange) {
-		d.Port = *rd.Port
-		diags = append(diags, checkRange("port", d.Port, MinPort, MaxPort, rd.PortRange)...)
-		if d.ProxyPath == "" {
-			diags = append(diags, warningAt(rd.PortRange, "Port pin without proxy_path",
-				"The daemon %q pins port %d but has no proxy_path, so no port is allocated or passed to it. Remove the pin or add a proxy_path.", rd.Name, d.Port))
-		}
-	}
-	if rd.Node != nil && !f.failedAt(rd.NodeRange) {
-		d.Node = *rd.Node
-		diags = append(diags, b.checkNodePin(d, shard, rd)...)
-	}
 	d.Environment = make(map[string]string, len(f.env[rd]))
 	envSeen := map[string]hcl.Range{}
 	for _, e := range f.env[rd] {
@@ -365,30 +334,33 @@ func (b *builder) daemon(f *File, rt *rawTenant, rw *rawWebroot, shard *Shard, r
 		envSeen[e.Key] = e.KeyRange
 		d.Environment[e.Key] = e.Value
 	}
-	if d.ProxyPath != "" && commandOK && !mentionsPort(d.Command) {
+	commandRange := rd.rangeOf(fieldCommand)
+	if d.ProxyPath != "" && !f.failedAt(commandRange) && !mentionsPort(d.Command) {
 		if p := fixedPort(d.Command); p != "" && p != strconv.Itoa(d.Port) {
-			diags = append(diags, warningAt(rd.CommandRange, "Command listens on a fixed port",
+			diags = append(diags, warningAt(commandRange, "Command listens on a fixed port",
 				"The daemon %q is proxied at %s, but its command sets port %s and never mentions $PORT: nginx sends requests to the port drover allocates, which the daemon finds in $PORT. Listen on $HOST:$PORT, like --port=$PORT.", rd.Name, d.ProxyPath, p))
 		}
 	}
 	if d.ProxyPath != "" && d.NumProcs > 1 {
-		diags = append(diags, warningAt(rd.NumProcsRange, "Several processes share one port",
+		diags = append(diags, warningAt(rd.rangeOf(fieldNumProcs), "Several processes share one port",
 			"The daemon %q runs %d processes that all get the same $HOST:$PORT; only one can listen unless the program uses SO_REUSEPORT.", rd.Name, d.NumProcs))
 	}
 	return d, diags
 }
 
-func (b *builder) checkNodePin(d *Daemon, shard *Shard, rd *rawDaemon) hcl.Diagnostics {
+// checkNodePin checks a node pin against the tenant's shard.
+func checkNodePin(c fieldCheck) hcl.Diagnostics {
+	d, shard := c.d, c.shard
 	if shard == nil {
 		return nil // the tenant's shard is already reported
 	}
 	n := shard.Node(d.Node)
 	switch {
 	case n == nil:
-		return hcl.Diagnostics{errorAt(rd.NodeRange, "Unknown node",
+		return hcl.Diagnostics{errorAt(c.rng, "Unknown node",
 			"The daemon %q is pinned to node %q, which is not in its tenant's shard %q. Use one of: %s.", d.Name, d.Node, shard.Name, nodeNames(shard))}
 	case n.Drain:
-		return hcl.Diagnostics{warningAt(rd.NodeRange, "Pinned to a drained node",
+		return hcl.Diagnostics{warningAt(c.rng, "Pinned to a drained node",
 			"The daemon %q is pinned to node %q, which is drained; it is placed as if unpinned until the node is undrained.", d.Name, d.Node)}
 	}
 	return nil

@@ -72,27 +72,42 @@ type rawWebroot struct {
 }
 
 type rawDaemon struct {
-	Name              string
-	NameRange         hcl.Range
-	Command           string
-	CommandRange      hcl.Range
-	ProxyPath         *string
-	ProxyPathRange    hcl.Range
-	NumProcs          *int
-	NumProcsRange     hcl.Range
-	StopSignal        *string
-	StopSignalRange   hcl.Range
-	StopWaitSecs      *int
-	StopWaitSecsRange hcl.Range
-	MaxMemoryMB       *int
-	MaxMemoryMBRange  hcl.Range
-	Environment       hcl.Expression
-	Enabled           *bool
-	Port              *int
-	PortRange         hcl.Range
-	Node              *string
-	NodeRange         hcl.Range
-	DefRange          hcl.Range
+	Name      string
+	NameRange hcl.Range
+	// attrs are the attributes written, in DaemonFields order; the
+	// environment is kept apart.
+	attrs       []rawAttr
+	Environment hcl.Expression
+	DefRange    hcl.Range
+}
+
+// rawAttr is one attribute of a daemon block as written: the slot of its
+// type holds the value. Range is the value's range, kept even when the
+// value was unsuitable (reported), which marks it failed (File.failedAt).
+type rawAttr struct {
+	field int // index in DaemonFields
+	Range hcl.Range
+	Str   string
+	Int   int
+	Bool  bool
+}
+
+// get returns the attribute f as written, or nil.
+func (r *rawDaemon) get(f *DaemonField) *rawAttr {
+	for i := range r.attrs {
+		if r.attrs[i].field == f.index {
+			return &r.attrs[i]
+		}
+	}
+	return nil
+}
+
+// rangeOf is the range of attribute f's value; zero when it is absent.
+func (r *rawDaemon) rangeOf(f *DaemonField) hcl.Range {
+	if a := r.get(f); a != nil {
+		return a.Range
+	}
+	return hcl.Range{}
 }
 
 // envEntry is one environment variable with the ranges of its key and value.

@@ -108,12 +108,17 @@ func checkValue(v cty.Value, rng hcl.Range) hcl.Diagnostics {
 // marked failed, so Build does not check those values again.
 func checkDaemonBounds(d *rawDaemon, env []envEntry) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	if n := len(d.Command); n > MaxCommandBytes {
-		diags = append(diags, errorAt(d.CommandRange, "Command too long",
+	var command string
+	var commandRange hcl.Range
+	if a := d.get(fieldCommand); a != nil {
+		command, commandRange = a.Str, a.Range
+	}
+	if n := len(command); n > MaxCommandBytes {
+		diags = append(diags, errorAt(commandRange, "Command too long",
 			"The command of daemon %q is %d bytes; drover accepts at most %d (Linux refuses a single argument over 128 KiB, so the daemon could never start). Put the long part in a script in the webroot and run that.",
 			d.Name, n, MaxCommandBytes))
 	}
-	total := len(d.Command)
+	total := len(command)
 	for _, e := range env {
 		total += len(e.Key) + 1 + len(e.Value)
 		if n := len(e.Value); n > MaxEnvValueBytes {
@@ -131,10 +136,10 @@ func checkDaemonBounds(d *rawDaemon, env []envEntry) hcl.Diagnostics {
 			"The command and environment of daemon %q add up to %d bytes; drover accepts at most %d together (Linux limits a process's arguments and environment). Pass large data in a file in the webroot.",
 			d.Name, total, MaxExecBytes))
 	}
-	if d.MaxMemoryMB != nil && *d.MaxMemoryMB > MaxMaxMemoryMB {
-		diags = append(diags, errorAt(d.MaxMemoryMBRange, "Invalid max_memory_mb",
+	if a := d.get(fieldMaxMemoryMB); a != nil && a.Int > MaxMaxMemoryMB {
+		diags = append(diags, errorAt(a.Range, "Invalid max_memory_mb",
 			"The memory limit is %d MB; drover accepts at most %d MB (1 TiB). Omit max_memory_mb for no limit.",
-			*d.MaxMemoryMB, MaxMaxMemoryMB))
+			a.Int, MaxMaxMemoryMB))
 	}
 	return diags
 }

@@ -10,13 +10,11 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// Defaults applied when an optional attribute is omitted.
+// Defaults applied when an optional attribute is omitted; a daemon's are
+// in fields.go.
 const (
 	DefaultMaxDaemonsPerWebroot = 10
 	DefaultWeight               = 1
-	DefaultNumProcs             = 1
-	DefaultStopSignal           = "TERM"
-	DefaultStopWaitSecs         = 30
 )
 
 // Config is one validated configuration: a cluster, its shards and tenants.
@@ -75,6 +73,7 @@ type Webroot struct {
 }
 
 // Daemon is one long-running program of a webroot, with defaults applied.
+// Its attributes are described in DaemonFields.
 type Daemon struct {
 	Tenant       string
 	Webroot      string
@@ -85,6 +84,7 @@ type Daemon struct {
 	StopSignal   string
 	StopWaitSecs int
 	MaxMemoryMB  int // 0 when unlimited
+	MaxOpenFiles int // RLIMIT_NOFILE; 0 when inherited
 	Environment  map[string]string
 	Enabled      bool
 	Port         int    // pinned port, 0 when not pinned

@@ -26,19 +26,12 @@ var (
 	maxServerName = 253
 )
 
-// Ranges of the numeric settings, inclusive.
+// Ranges of the numeric settings, inclusive; a daemon's are in fields.go.
 const (
-	MinUID          = 1000
-	MaxUID          = 1<<32 - 2 // 4294967295 is (uid_t)-1
-	MinNodeIndex    = 1
-	MaxNodeIndex    = 65535
-	MinNumProcs     = 1
-	MaxNumProcs     = 64
-	MinStopWaitSecs = 1
-	MaxStopWaitSecs = 3600
-	MinMaxMemoryMB  = 16
-	MinPort         = 10000
-	MaxPort         = 19999
+	MinUID       = 1000
+	MaxUID       = 1<<32 - 2 // 4294967295 is (uid_t)-1
+	MinNodeIndex = 1
+	MaxNodeIndex = 65535
 )
 
 func errorAt(rng hcl.Range, summary, detail string, args ...any) *hcl.Diagnostic {

@@ -34,11 +34,7 @@ var (
 		Attributes: []hcl.AttributeSchema{{Name: "server_names"}, {Name: "public_folder"}},
 		Blocks:     []hcl.BlockHeaderSchema{{Type: "daemon", LabelNames: []string{"name"}}},
 	}
-	daemonSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-		{Name: "command", Required: true}, {Name: "proxy_path"}, {Name: "num_procs"}, {Name: "stop_signal"},
-		{Name: "stop_wait_secs"}, {Name: "max_memory_mb"}, {Name: "environment"}, {Name: "enabled"},
-		{Name: "port"}, {Name: "node"},
-	}}
+	daemonSchema = daemonSchemaOf(DaemonFields)
 )
 
 // decoder accumulates diagnostics while reading one file's blocks.
@@ -58,6 +54,11 @@ func (d *decoder) value(c *hcl.BodyContent, name string, target any) (hcl.Range,
 	if !ok {
 		return hcl.Range{}, false
 	}
+	return d.attrValue(attr, target)
+}
+
+// attrValue decodes a present attribute (see value).
+func (d *decoder) attrValue(attr *hcl.Attribute, target any) (hcl.Range, bool) {
 	// Plain data only: nothing is evaluated that could grow (literal.go).
 	diags := checkLiteral(attr.Expr)
 	if !diags.HasErrors() {
@@ -142,21 +143,34 @@ func (d *decoder) webroot(b *hcl.Block) *rawWebroot {
 	return r
 }
 
+// daemon reads a daemon block's attributes as DaemonFields describes them.
 func (d *decoder) daemon(b *hcl.Block) *rawDaemon {
 	r := &rawDaemon{Name: b.Labels[0], NameRange: b.LabelRanges[0], DefRange: b.DefRange}
 	c := d.content(b.Body, daemonSchema)
-	r.CommandRange, _ = d.value(c, "command", &r.Command)
-	r.ProxyPath = optional[string](d, c, "proxy_path", &r.ProxyPathRange)
-	r.NumProcs = optional[int](d, c, "num_procs", &r.NumProcsRange)
-	r.StopSignal = optional[string](d, c, "stop_signal", &r.StopSignalRange)
-	r.StopWaitSecs = optional[int](d, c, "stop_wait_secs", &r.StopWaitSecsRange)
-	r.MaxMemoryMB = optional[int](d, c, "max_memory_mb", &r.MaxMemoryMBRange)
-	var enabledRange hcl.Range
-	r.Enabled = optional[bool](d, c, "enabled", &enabledRange)
-	r.Port = optional[int](d, c, "port", &r.PortRange)
-	r.Node = optional[string](d, c, "node", &r.NodeRange)
-	if attr, ok := c.Attributes["environment"]; ok {
-		r.Environment = attr.Expr
+	if len(c.Attributes) > 0 {
+		r.attrs = make([]rawAttr, 0, len(c.Attributes))
+	}
+	for _, f := range DaemonFields {
+		attr, ok := c.Attributes[f.Name]
+		if !ok {
+			continue
+		}
+		if f.Type == TypeEnvironment {
+			r.Environment = attr.Expr
+			continue
+		}
+		// Decoded in place: a value of its own would be one more
+		// allocation per attribute.
+		r.attrs = append(r.attrs, rawAttr{field: f.index})
+		a := &r.attrs[len(r.attrs)-1]
+		switch f.Type {
+		case TypeString:
+			a.Range, _ = d.attrValue(attr, &a.Str)
+		case TypeNumber:
+			a.Range, _ = d.attrValue(attr, &a.Int)
+		case TypeBool:
+			a.Range, _ = d.attrValue(attr, &a.Bool)
+		}
 	}
 	return r
 }

@@ -650,6 +650,46 @@ var validateCases = []validateCase{
 		want:  []wantDiag{errAt(tenantFile, 7, "Invalid max_memory_mb", "at least 16 MB; it is 15")},
 	},
 	{
+		name:  "max_open_files 63",
+		files: map[string]string{tenantFile: daemon(`max_open_files = 63`)},
+		want: []wantDiag{errAt(tenantFile, 7, "Invalid max_open_files",
+			"The limit on open files must be between 64 and 1048576 (the kernel's default fs.nr_open); it is 63. Omit max_open_files").atCol(24)},
+	},
+	{
+		name:  "max_open_files 1048577",
+		files: map[string]string{tenantFile: daemon(`max_open_files = 1048577`)},
+		want:  []wantDiag{errAt(tenantFile, 7, "Invalid max_open_files", "between 64 and 1048576 (the kernel's default fs.nr_open); it is 1048577.")},
+	},
+	{
+		name:  "max_open_files beyond int64",
+		files: map[string]string{tenantFile: daemon(`max_open_files = 1e30`)},
+		want:  []wantDiag{errAt(tenantFile, 7, "Unsuitable value type", "must be a whole number, between -9223372036854775808 and 9223372036854775807")},
+	},
+	{
+		name:  "max_open_files not a number",
+		files: map[string]string{tenantFile: daemon(`max_open_files = "many"`)},
+		want:  []wantDiag{errAt(tenantFile, 7, "Unsuitable value type", "a number is required").atCol(25)},
+	},
+	{
+		name:  "max_open_files fractional",
+		files: map[string]string{tenantFile: daemon(`max_open_files = 1024.5`)},
+		want:  []wantDiag{errAt(tenantFile, 7, "Unsuitable value type", "must be a whole number")},
+	},
+	{
+		name: "max_open_files at its bounds",
+		files: map[string]string{tenantFile: daemon(`max_open_files = 64`), "tenants/other.hcl": `tenant "other" {
+  uid   = 10043
+  shard = "web-1"
+  webroot "main" {
+    daemon "ws" {
+      command        = "app"
+      max_open_files = 1048576
+    }
+  }
+}
+`},
+	},
+	{
 		name:  "port 9999",
 		files: map[string]string{tenantFile: daemon(`proxy_path = "/app"`, `port = 9999`)},
 		want:  []wantDiag{errAt(tenantFile, 8, "Invalid port", "between 10000 and 19999; it is 9999")},

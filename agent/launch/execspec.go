@@ -55,7 +55,8 @@ func ReadSpec(path string) (*render.ExecSpec, error) {
 
 // checkSpec refuses a spec drover exec could not honour exactly: a system
 // or invalid uid, a name or path that is not plain, bytes the kernel cannot
-// pass (NUL) or an environment name that would read back differently.
+// pass (NUL), an environment name that would read back differently or a
+// limit out of range.
 func checkSpec(s *render.ExecSpec) error {
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -81,6 +82,9 @@ func checkSpec(s *render.ExecSpec) error {
 	}
 	if s.MaxMemoryMB < 0 || int64(s.MaxMemoryMB) > maxMemoryMB {
 		fail("max_memory_mb %d is out of range 0..%d", s.MaxMemoryMB, int64(maxMemoryMB))
+	}
+	if n := s.MaxOpenFiles; n != 0 && (n < spec.MinMaxOpenFiles || n > spec.MaxMaxOpenFiles) {
+		fail("max_open_files %d is out of range %d..%d (0: inherited)", n, spec.MinMaxOpenFiles, spec.MaxMaxOpenFiles)
 	}
 	return errors.Join(errs...)
 }

@@ -77,7 +77,7 @@ func Run(path string) error {
 }
 
 // start runs the daemon of a checked spec, in this order: identity (as
-// root), memory cgroup (as root), privileges dropped, webroot entered as
+// root), memory cgroup and open-file limit (as root), privileges dropped, webroot entered as
 // the tenant, no_new_privs, exec.
 func start(s *render.ExecSpec) error {
 	pw, err := ReadPasswd(PasswdFile)
@@ -96,6 +96,11 @@ func start(s *render.ExecSpec) error {
 			return fmt.Errorf("limit memory: %w", err)
 		}
 	}
+	if s.MaxOpenFiles > 0 {
+		if err := limitOpenFiles(s.MaxOpenFiles); err != nil {
+			return err
+		}
+	}
 	if err := dropPrivileges(a); err != nil {
 		return err
 	}
@@ -108,6 +113,18 @@ func start(s *render.ExecSpec) error {
 	argv := Argv(s)
 	if err := syscall.Exec(argv[0], argv, Environ(s, a)); err != nil {
 		return fmt.Errorf("exec %s: %w", argv[0], err)
+	}
+	return nil
+}
+
+// limitOpenFiles sets RLIMIT_NOFILE, soft and hard, to n. It runs as root,
+// which may raise the hard limit up to fs.nr_open. Without it the daemon
+// keeps the limit supervisord passes on: Go raises its own soft limit at
+// start and syscall.Exec puts it back unless Setrlimit was called.
+func limitOpenFiles(n int) error {
+	lim := syscall.Rlimit{Cur: uint64(n), Max: uint64(n)}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return fmt.Errorf("limit open files to %d: %w", n, err)
 	}
 	return nil
 }

@@ -49,7 +49,7 @@ func TestReadSpecRefusesUntrustedFiles(t *testing.T) {
 		}
 		return p
 	}
-	good := `{"program":"daemon-a-b","command":"x","user":"a","uid":10000,"home":"/s/a","dir":"/s/a/webroots/b","env":{"K":"v"},"max_memory_mb":64}`
+	good := `{"program":"daemon-a-b","command":"x","user":"a","uid":10000,"home":"/s/a","dir":"/s/a/webroots/b","env":{"K":"v"},"max_memory_mb":64,"max_open_files":10000}`
 	if os.Geteuid() == 0 {
 		if _, err := ReadSpec(write("ok.json", good, 0o600)); err != nil {
 			t.Errorf("a root-owned 0600 spec was refused: %v", err)
@@ -67,27 +67,30 @@ func TestReadSpecRefusesUntrustedFiles(t *testing.T) {
 		mode os.FileMode
 		want string
 	}{
-		"group-writable":  {good, 0o620, "writable by group or others"},
-		"system uid":      {strings.Replace(good, "10000", "0", 1), 0o600, "uid 0 is not a tenant's"},
-		"unknown field":   {strings.Replace(good, `"env":{`, `"user_override":"root","env":{`, 1), 0o600, "unknown field"},
-		"no command":      {strings.Replace(good, `"command":"x"`, `"command":""`, 1), 0o600, "the command is empty"},
-		"NUL in command":  {strings.Replace(good, `"command":"x"`, `"command":"x\u0000y"`, 1), 0o600, "NUL"},
-		"uid -1":          {strings.Replace(good, "10000", "4294967295", 1), 0o600, "uid 4294967295 is not a tenant's"},
-		"uid 2^32":        {strings.Replace(good, "10000", "4294967296", 1), 0o600, "cannot unmarshal"},
-		"uid 2^32+1000":   {strings.Replace(good, "10000", "4294968296", 1), 0o600, "cannot unmarshal"},
-		"negative uid":    {strings.Replace(good, "10000", "-10000", 1), 0o600, "cannot unmarshal"},
-		"fractional uid":  {strings.Replace(good, "10000", "10000.5", 1), 0o600, "cannot unmarshal"},
-		"trailing data":   {good + `{"uid":0}`, 0o600, "data after the spec"},
-		"dir outside":     {strings.Replace(good, `"/s/a/webroots/b"`, `"/s/b/webroots/b"`, 1), 0o600, "below the tenant's directory"},
-		"dir with ..":     {strings.Replace(good, `"/s/a/webroots/b"`, `"/s/a/../b/webroots/b"`, 1), 0o600, "clean absolute path"},
-		"relative home":   {strings.Replace(good, `"home":"/s/a"`, `"home":"s/a"`, 1), 0o600, "clean absolute path"},
-		"program path":    {strings.Replace(good, `"daemon-a-b"`, `"../x"`, 1), 0o600, "not a plain name"},
-		"user path":       {strings.Replace(good, `"user":"a"`, `"user":"a/b"`, 1), 0o600, "not a plain name"},
-		"env name with =": {strings.Replace(good, `"K":"v"`, `"K=L":"v"`, 1), 0o600, "cannot be passed exactly"},
-		"env NUL value":   {strings.Replace(good, `"K":"v"`, `"K":"v\u0000w"`, 1), 0o600, "cannot be passed exactly"},
-		"empty env name":  {strings.Replace(good, `"K":"v"`, `"":"v"`, 1), 0o600, "cannot be passed exactly"},
-		"memory < 0":      {strings.Replace(good, `"max_memory_mb":64`, `"max_memory_mb":-1`, 1), 0o600, "max_memory_mb -1 is out of range"},
-		"memory overflow": {strings.Replace(good, `"max_memory_mb":64`, `"max_memory_mb":8796093022208`, 1), 0o600, "out of range"},
+		"group-writable":    {good, 0o620, "writable by group or others"},
+		"system uid":        {strings.Replace(good, "10000", "0", 1), 0o600, "uid 0 is not a tenant's"},
+		"unknown field":     {strings.Replace(good, `"env":{`, `"user_override":"root","env":{`, 1), 0o600, "unknown field"},
+		"no command":        {strings.Replace(good, `"command":"x"`, `"command":""`, 1), 0o600, "the command is empty"},
+		"NUL in command":    {strings.Replace(good, `"command":"x"`, `"command":"x\u0000y"`, 1), 0o600, "NUL"},
+		"uid -1":            {strings.Replace(good, "10000", "4294967295", 1), 0o600, "uid 4294967295 is not a tenant's"},
+		"uid 2^32":          {strings.Replace(good, "10000", "4294967296", 1), 0o600, "cannot unmarshal"},
+		"uid 2^32+1000":     {strings.Replace(good, "10000", "4294968296", 1), 0o600, "cannot unmarshal"},
+		"negative uid":      {strings.Replace(good, "10000", "-10000", 1), 0o600, "cannot unmarshal"},
+		"fractional uid":    {strings.Replace(good, "10000", "10000.5", 1), 0o600, "cannot unmarshal"},
+		"trailing data":     {good + `{"uid":0}`, 0o600, "data after the spec"},
+		"dir outside":       {strings.Replace(good, `"/s/a/webroots/b"`, `"/s/b/webroots/b"`, 1), 0o600, "below the tenant's directory"},
+		"dir with ..":       {strings.Replace(good, `"/s/a/webroots/b"`, `"/s/a/../b/webroots/b"`, 1), 0o600, "clean absolute path"},
+		"relative home":     {strings.Replace(good, `"home":"/s/a"`, `"home":"s/a"`, 1), 0o600, "clean absolute path"},
+		"program path":      {strings.Replace(good, `"daemon-a-b"`, `"../x"`, 1), 0o600, "not a plain name"},
+		"user path":         {strings.Replace(good, `"user":"a"`, `"user":"a/b"`, 1), 0o600, "not a plain name"},
+		"env name with =":   {strings.Replace(good, `"K":"v"`, `"K=L":"v"`, 1), 0o600, "cannot be passed exactly"},
+		"env NUL value":     {strings.Replace(good, `"K":"v"`, `"K":"v\u0000w"`, 1), 0o600, "cannot be passed exactly"},
+		"empty env name":    {strings.Replace(good, `"K":"v"`, `"":"v"`, 1), 0o600, "cannot be passed exactly"},
+		"memory < 0":        {strings.Replace(good, `"max_memory_mb":64`, `"max_memory_mb":-1`, 1), 0o600, "max_memory_mb -1 is out of range"},
+		"memory overflow":   {strings.Replace(good, `"max_memory_mb":64`, `"max_memory_mb":8796093022208`, 1), 0o600, "out of range"},
+		"open files < 64":   {strings.Replace(good, `"max_open_files":10000`, `"max_open_files":63`, 1), 0o600, "max_open_files 63 is out of range 64..1048576"},
+		"open files < 0":    {strings.Replace(good, `"max_open_files":10000`, `"max_open_files":-1`, 1), 0o600, "max_open_files -1 is out of range"},
+		"open files 2^20+1": {strings.Replace(good, `"max_open_files":10000`, `"max_open_files":1048577`, 1), 0o600, "max_open_files 1048577 is out of range"},
 	} {
 		if os.Geteuid() != 0 && c.want != "writable by group or others" {
 			continue // the owner check comes first for non-root test runs

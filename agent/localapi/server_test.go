@@ -67,7 +67,7 @@ func TestWireNames(t *testing.T) {
 				"rejected", "diagnostics", "daemons", "history", "at", "result", "summary"}},
 		{Daemon{Reason: "x", NextRetry: new(Daemon{}.CreatedAt)},
 			[]string{"id", "tenant_id", "webroot_id", "key", "name", "command", "proxy_path", "proxy_port", "num_procs", "stop_signal",
-				"stop_wait_secs", "max_memory_mb", "environment", "enabled", "status", "reason", "created_at", "updated_at", "node", "host",
+				"stop_wait_secs", "max_memory_mb", "max_open_files", "environment", "enabled", "status", "reason", "created_at", "updated_at", "node", "host",
 				"pids", "revision", "next_retry"}},
 		{Result{Failed: map[string]string{"k": "v"}, Error: "x"}, []string{"revision", "outcome", "changes", "failed", "error"}},
 		{Event{}, []string{"group", "process", "state", "pid"}},

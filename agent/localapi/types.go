@@ -67,6 +67,7 @@ type Daemon struct {
 	StopSignal   string            `json:"stop_signal"`
 	StopWaitSecs int               `json:"stop_wait_secs"`
 	MaxMemoryMB  *int              `json:"max_memory_mb"`
+	MaxOpenFiles *int              `json:"max_open_files"`
 	Environment  map[string]string `json:"environment"`
 	Enabled      bool              `json:"enabled"`
 	Status       string            `json:"status"`

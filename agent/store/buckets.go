@@ -50,7 +50,7 @@ var (
 	bucketRejections = []byte("rejections")
 
 	// bucketMeta: small free-form string values (Meta, SetMeta), e.g.
-	// MetaSourceHead and MetaSourceError.
+	// MetaSourceError.
 	bucketMeta = []byte("meta")
 )
 
@@ -68,8 +68,6 @@ var allBuckets = [][]byte{
 
 // Well-known keys in bucketMeta.
 const (
-	// MetaSourceHead is the last remote head the agent saw, applied or not.
-	MetaSourceHead = "source_head"
 	// MetaSourceError is the last error fetching the source ("" when the
 	// last fetch worked).
 	MetaSourceError = "source_error"

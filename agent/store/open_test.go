@@ -71,7 +71,7 @@ func writeRealStore(t *testing.T, path string, n int) {
 	if err := s.Reject(Rejection{Revision: "bad", Diagnostics: "spec/acme.hcl:1,1-2: Oops"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetMeta(MetaSourceHead, "def"); err != nil {
+	if err := s.SetMeta(MetaSourceError, "def"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {

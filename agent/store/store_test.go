@@ -347,17 +347,17 @@ func TestRejectionsKeepLast20(t *testing.T) {
 
 func TestMeta(t *testing.T) {
 	s := openTest(t)
-	if v, err := s.Meta(MetaSourceHead); err != nil || v != "" {
+	if v, err := s.Meta(MetaSourceError); err != nil || v != "" {
 		t.Fatalf("Meta on a new store = %q, %v", v, err)
 	}
-	if err := s.SetMeta(MetaSourceHead, "0123abcd"); err != nil {
+	if err := s.SetMeta(MetaPendingRestarts, "daemon-a daemon-b"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SetMeta(MetaSourceError, "dial tcp: connection refused"); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := s.Meta(MetaSourceHead); v != "0123abcd" {
-		t.Errorf("Meta(source_head) = %q", v)
+	if v, _ := s.Meta(MetaPendingRestarts); v != "daemon-a daemon-b" {
+		t.Errorf("Meta(pending_restarts) = %q", v)
 	}
 	if err := s.SetMeta(MetaSourceError, ""); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/pmezard/go-difflib/difflib"
 
 	"github.com/drover-sh/drover/edit"
+	"github.com/drover-sh/drover/spec"
 )
 
 func init() {
@@ -41,24 +42,34 @@ the change with git diff or drover plan, then commit it.
 }
 
 // daemonFlags are the flags of drover daemon; which ones a subcommand
-// accepts is checked after parsing.
+// accepts is checked after parsing. Every attribute of spec.DaemonFields
+// with a Usage has a value flag.
 type daemonFlags struct {
-	command, proxyPath, stopSignal, node    string
-	numProcs, stopWaitSecs, maxMemory, port int
-	env                                     []edit.EnvVar
-	unsetEnv, unset                         []string
-	disabled, dryRun                        bool
+	values           map[string]any // by flag name: a *string or *int
+	env              []edit.EnvVar
+	unsetEnv, unset  []string
+	disabled, dryRun bool
 }
 
 func (f *daemonFlags) define(fs *flag.FlagSet) {
-	fs.StringVar(&f.command, "command", "", "the command (run by /bin/sh -c, as written)")
-	fs.StringVar(&f.proxyPath, "proxy-path", "", "proxy `PATH` through nginx (/app)")
-	fs.IntVar(&f.numProcs, "num-procs", 0, "number of processes `N`")
-	fs.StringVar(&f.stopSignal, "stop-signal", "", "stop `SIGNAL` (TERM HUP INT QUIT KILL USR1 USR2)")
-	fs.IntVar(&f.stopWaitSecs, "stop-wait-secs", 0, "seconds `N` to wait after the stop signal")
-	fs.IntVar(&f.maxMemory, "max-memory-mb", 0, "memory limit in `MB`")
-	fs.IntVar(&f.port, "port", 0, "pin the port to `N`")
-	fs.StringVar(&f.node, "node", "", "pin the daemon to node `NAME`")
+	f.values = map[string]any{}
+	for _, a := range spec.DaemonFields {
+		switch {
+		case a.Usage == "":
+		case a.Type == spec.TypeString:
+			p := new(string)
+			fs.StringVar(p, a.Flag(), "", a.Usage)
+			f.values[a.Flag()] = p
+		case a.Type == spec.TypeNumber:
+			p := new(int)
+			fs.IntVar(p, a.Flag(), 0, a.Usage)
+			f.values[a.Flag()] = p
+		case a.Type == spec.TypeBool:
+			p := new(bool)
+			fs.BoolVar(p, a.Flag(), false, a.Usage)
+			f.values[a.Flag()] = p
+		}
+	}
 	fs.Func("env", "set environment variable `K=V` (repeatable)", func(s string) error {
 		k, v, ok := strings.Cut(s, "=")
 		if !ok {
@@ -81,43 +92,44 @@ func (f *daemonFlags) define(fs *flag.FlagSet) {
 
 // attrs turns the flags given on the command line into edit.Attrs.
 func (f *daemonFlags) attrs(given map[string]bool) edit.Attrs {
-	var a edit.Attrs
-	str := func(name string, v string) *string {
-		if given[name] {
-			return &v
+	a := edit.Attrs{Values: map[string]any{}}
+	for _, fd := range spec.DaemonFields {
+		if !given[fd.Flag()] {
+			continue
 		}
-		return nil
-	}
-	num := func(name string, v int) *int {
-		if given[name] {
-			return &v
+		switch p := f.values[fd.Flag()].(type) {
+		case *string:
+			a.Values[fd.Name] = *p
+		case *int:
+			a.Values[fd.Name] = *p
+		case *bool:
+			a.Values[fd.Name] = *p
 		}
-		return nil
 	}
-	a.Command = str("command", f.command)
-	a.ProxyPath = str("proxy-path", f.proxyPath)
-	a.StopSignal = str("stop-signal", f.stopSignal)
-	a.Node = str("node", f.node)
-	a.NumProcs = num("num-procs", f.numProcs)
-	a.StopWaitSecs = num("stop-wait-secs", f.stopWaitSecs)
-	a.MaxMemoryMB = num("max-memory-mb", f.maxMemory)
-	a.Port = num("port", f.port)
 	if f.disabled {
-		off := false
-		a.Enabled = &off
+		a.Values["enabled"] = false
 	}
 	a.Env, a.UnsetEnv, a.Unset = f.env, f.unsetEnv, f.unset
 	return a
 }
 
-// allowed lists the flags each subcommand accepts besides --dry-run.
-var daemonAllowed = map[string][]string{
-	"add":     {"command", "proxy-path", "num-procs", "stop-signal", "stop-wait-secs", "max-memory-mb", "port", "node", "env", "disabled"},
-	"set":     {"command", "proxy-path", "num-procs", "stop-signal", "stop-wait-secs", "max-memory-mb", "port", "node", "env", "unset-env", "unset"},
-	"enable":  {},
-	"disable": {},
-	"rm":      {},
-}
+// daemonAllowed lists the flags a subcommand accepts besides --dry-run:
+// add and set take every attribute's flag.
+var daemonAllowed = func() map[string][]string {
+	var attrs []string
+	for _, a := range spec.DaemonFields {
+		if a.Usage != "" {
+			attrs = append(attrs, a.Flag())
+		}
+	}
+	return map[string][]string{
+		"add":     append(slices.Clip(attrs), "env", "disabled"),
+		"set":     append(slices.Clip(attrs), "env", "unset-env", "unset"),
+		"enable":  {},
+		"disable": {},
+		"rm":      {},
+	}
+}()
 
 func runDaemon(env *cmdEnv, fs *flag.FlagSet, args []string, f *daemonFlags) int {
 	if len(args) < 2 {
