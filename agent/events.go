@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"time"
 
@@ -114,27 +113,16 @@ func (a *Agent) updateStatuses(ctx context.Context, daemons []*netplan.Daemon, f
 		case !seen || strings.HasPrefix(o.reason, "supervisord: "):
 			continue // supervisord did not answer (shutting down): nothing learned
 		}
-		old := st
-		st.Status, st.Reason, st.PIDs = o.status, o.reason, o.pids
-		if st.Status == old.Status && st.Reason == old.Reason && slices.Equal(st.PIDs, old.PIDs) {
+		next, changed := nextStatus(st, true, learned{obs: o}, now)
+		if !changed {
 			continue
 		}
-		if st.Status != old.Status {
-			st.Since = now
-			a.log.Info("daemon status changed", "daemon", d.Key, "from", old.Status, "to", st.Status, "reason", st.Reason)
+		if next.Status != st.Status {
+			a.log.Info("daemon status changed", "daemon", d.Key, "from", st.Status, "to", next.Status, "reason", next.Reason)
 		}
-		st.UpdatedAt = now
-		if st.Status == StatusFailed {
-			if old.Status != StatusFailed {
-				st.Attempts = 0
-			}
-			st.Attempts++
-			st.NextRetry = now.Add(backoff(st.Attempts))
-			if a.retryAt.IsZero() || st.NextRetry.Before(a.retryAt) {
-				a.retryAt = st.NextRetry
-			}
-		} else {
-			st.Attempts, st.NextRetry = 0, time.Time{}
+		st = next
+		if st.Status == StatusFailed && (a.retryAt.IsZero() || st.NextRetry.Before(a.retryAt)) {
+			a.retryAt = st.NextRetry
 		}
 		change.Daemons = append(change.Daemons, st)
 	}
