@@ -14,6 +14,7 @@ import (
 
 	"github.com/drover-sh/drover/agent/config"
 	"github.com/drover-sh/drover/agent/launch"
+	"github.com/drover-sh/drover/agent/localapi"
 	"github.com/drover-sh/drover/agent/network"
 	"github.com/drover-sh/drover/agent/source"
 	"github.com/drover-sh/drover/agent/store"
@@ -92,7 +93,7 @@ type Agent struct {
 	// statusCache mirrors the store's daemon statuses (see daemonStatuses).
 	statusCache map[string]store.DaemonStatus
 	// events queues supervisord's process state changes for eventLoop.
-	events chan EventJSON
+	events chan localapi.Event
 	// adoptOrphans is set when the store was rebuilt: the first pass takes
 	// files an earlier drover wrote as its own (see adopt).
 	adoptOrphans bool
@@ -120,6 +121,8 @@ type Agent struct {
 	passKeys map[string]bool
 	// snap is what the status API answers from.
 	snap atomic.Pointer[snapshot]
+	// release closes what Open opened (nil for an agent from New).
+	release func()
 }
 
 // nodeState is what `drover status` reports about the node as a whole.
@@ -150,7 +153,7 @@ func New(cfg *config.Config, deps Deps) *Agent {
 		specs:  newSpecCache(),
 		now:    deps.Now,
 		wake:   make(chan struct{}, 1),
-		events: make(chan EventJSON, eventQueue),
+		events: make(chan localapi.Event, eventQueue),
 	}
 	a.layout = LayoutOf(a.opts)
 	a.accounts = deps.Accounts // tenant identity check (agent/tenants.go)

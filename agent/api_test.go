@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/drover-sh/drover/agent/localapi"
 )
 
 func serve(t *testing.T, h http.Handler, method, path, body string, headers ...string) (int, string) {
@@ -33,16 +35,16 @@ func TestAPI(t *testing.T) {
 	rev := h.src.commit(repoWith(proxied("reverb", "/app"), daemon("queue", `environment = { SECRET = "hunter2" }
 max_memory_mb = 64`)))
 	h.reconcile(OutcomeApplied)
-	api := h.agent.apiHandler()
+	api := localapi.Handler(apiNode{h.agent})
 
 	code, body := serve(t, api, "GET", "/v1/status", "")
-	var st StatusJSON
+	var st localapi.Status
 	if code != 200 || json.Unmarshal([]byte(body), &st) != nil || st.Revision != rev || st.Node != "web-1a" || st.Daemons[StatusRunning] != 2 || len(st.History) != 1 {
 		t.Errorf("GET /v1/status: %d %s", code, body)
 	}
 
 	code, body = serve(t, api, "GET", "/v1/daemons", "")
-	var list []DaemonJSON
+	var list []localapi.Daemon
 	if code != 200 || json.Unmarshal([]byte(body), &list) != nil || len(list) != 2 || list[0].Key != "acme/main/queue" {
 		t.Fatalf("GET /v1/daemons: %d %s", code, body)
 	}
@@ -51,7 +53,7 @@ max_memory_mb = 64`)))
 	}
 
 	code, body = serve(t, api, "GET", "/v1/daemons/acme/main/reverb", "")
-	var d DaemonJSON
+	var d localapi.Daemon
 	if code != 200 || json.Unmarshal([]byte(body), &d) != nil {
 		t.Fatalf("GET one daemon: %d %s", code, body)
 	}
@@ -61,11 +63,11 @@ max_memory_mb = 64`)))
 		t.Errorf("daemon: %+v", d)
 	}
 	// Deterministic ids: the same on every node and every run.
-	if d.ID != uuid5("daemon/acme/main/reverb") || d.TenantID != uuid5("tenant/acme") || d.WebrootID != uuid5("webroot/acme/main") {
+	if d.ID != localapi.DaemonID("acme/main/reverb") || d.TenantID != localapi.TenantID("acme") || d.WebrootID != localapi.WebrootID("acme", "main") {
 		t.Errorf("ids: %s %s %s", d.ID, d.TenantID, d.WebrootID)
 	}
 	_, body = serve(t, api, "GET", "/v1/daemons/acme/main/queue", "")
-	if !strings.Contains(body, `"SECRET": "`+Redacted+`"`) || !strings.Contains(body, `"max_memory_mb": 64`) {
+	if !strings.Contains(body, `"SECRET": "`+localapi.Redacted+`"`) || !strings.Contains(body, `"max_memory_mb": 64`) {
 		t.Errorf("queue: %s", body)
 	}
 
@@ -79,20 +81,12 @@ max_memory_mb = 64`)))
 		t.Errorf("retry of an unknown daemon: %d", code)
 	}
 	code, body = serve(t, api, "POST", "/v1/reconcile", "")
-	var rj ReconcileJSON
-	if code != 200 || json.Unmarshal([]byte(body), &rj) != nil || rj.Outcome != string(OutcomeApplied) || rj.Revision != rev {
+	var rj localapi.Result
+	if code != 200 || json.Unmarshal([]byte(body), &rj) != nil || rj.Outcome != OutcomeApplied || rj.Revision != rev {
 		t.Errorf("POST /v1/reconcile: %d %s", code, body)
 	}
 	if code, _ = serve(t, api, "DELETE", "/v1/status", ""); code != http.StatusMethodNotAllowed {
 		t.Errorf("DELETE /v1/status: %d", code)
-	}
-}
-
-func TestUUID5(t *testing.T) {
-	// RFC 9562 layout: version 5, variant 10.
-	id := uuid5("daemon/acme/main/reverb")
-	if len(id) != 36 || id[14] != '5' || !strings.ContainsRune("89ab", rune(id[19])) || uuid5("daemon/acme/main/reverb") != id || uuid5("x") == id {
-		t.Errorf("uuid5 = %s", id)
 	}
 }
 

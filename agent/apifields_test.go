@@ -6,17 +6,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drover-sh/drover/agent/localapi"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/netplan"
 	"github.com/drover-sh/drover/spec"
 )
 
-// TestDaemonJSONShowsEveryField keeps DaemonJSON, whose field names are a
+// TestDaemonJSONShowsEveryField keeps localapi.Daemon, whose field names are a
 // stable contract and so written out by hand, in step with
 // spec.DaemonFields: every attribute the table shows in the API has a
 // field of its name carrying the daemon's value, null when an optional
 // attribute is absent, and the environment is redacted. A new attribute
-// fails here until it is added to DaemonJSON (or marked spec.APIHidden).
+// fails here until it is added to localapi.Daemon (or marked spec.APIHidden).
 func TestDaemonJSONShowsEveryField(t *testing.T) {
 	// A value for every attribute, unlike its default.
 	written := map[string]string{
@@ -40,7 +41,7 @@ func TestDaemonJSONShowsEveryField(t *testing.T) {
 		case spec.APIValue:
 			got, ok := full[f.Name]
 			if !ok {
-				t.Errorf("DaemonJSON has no field %q: add it (and fill it in daemonJSON)", f.Name)
+				t.Errorf("localapi.Daemon has no field %q: add it (and fill it in apiDaemon)", f.Name)
 				continue
 			}
 			if want, _ := f.Text(d.Daemon); fmt.Sprint(got) != want {
@@ -52,8 +53,8 @@ func TestDaemonJSONShowsEveryField(t *testing.T) {
 				}
 			}
 		case spec.APIRedacted:
-			if env, ok := full[f.Name].(map[string]any); !ok || env["SECRET"] != Redacted {
-				t.Errorf("%s = %v in the API, want every value %s", f.Name, full[f.Name], Redacted)
+			if env, ok := full[f.Name].(map[string]any); !ok || env["SECRET"] != localapi.Redacted {
+				t.Errorf("%s = %v in the API, want every value %s", f.Name, full[f.Name], localapi.Redacted)
 			}
 		}
 	}
@@ -90,7 +91,7 @@ tenant "acme" {
 // apiJSON is the daemon as GET /v1/daemons shows it, decoded.
 func apiJSON(t *testing.T, d *netplan.Daemon) map[string]any {
 	t.Helper()
-	b, err := json.Marshal(daemonJSON(store.DaemonStatus{Key: d.Key, Node: "web-1a", Status: StatusRunning}, d))
+	b, err := json.Marshal(apiDaemon(store.DaemonStatus{Key: d.Key, Node: "web-1a", Status: StatusRunning}, d))
 	if err != nil {
 		t.Fatal(err)
 	}

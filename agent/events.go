@@ -2,24 +2,13 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/drover-sh/drover/agent/localapi"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/netplan"
 )
-
-// EventJSON is what `drover supervisor-events` posts to /v1/events for each
-// PROCESS_STATE change supervisord pushes: no polling of every process.
-type EventJSON struct {
-	Group   string `json:"group"`
-	Process string `json:"process"`
-	State   string `json:"state"`
-	PID     int    `json:"pid"`
-}
 
 // eventQueue bounds the events waiting for eventLoop; a burst beyond it
 // (thousands of programs starting at once) is dropped and answered 503, and
@@ -29,26 +18,11 @@ const eventQueue = 8192
 // eventBatch is how long eventLoop gathers events before handling them.
 const eventBatch = 200 * time.Millisecond
 
-func (a *Agent) handleEvent(w http.ResponseWriter, r *http.Request) {
-	var ev EventJSON
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&ev); err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	a.rollout.Poke() // a restart in flight may have moved on
-	select {
-	case a.events <- ev:
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		httpError(w, http.StatusServiceUnavailable, "event queue full")
-	}
-}
-
 // eventLoop handles queued events in batches: one getProcessInfo multicall
 // and one store write per batch, however many events it holds.
 func (a *Agent) eventLoop(ctx context.Context) {
 	for {
-		var batch []EventJSON
+		var batch []localapi.Event
 		select {
 		case <-ctx.Done():
 			return
@@ -75,7 +49,7 @@ func (a *Agent) eventLoop(ctx context.Context) {
 // about, asking supervisord (getProcessInfo) only about those programs: the
 // event says something changed, supervisord says what is true now (events
 // arrive late, e.g. STOPPED after drover restarted a program).
-func (a *Agent) ProcessEvents(ctx context.Context, events []EventJSON) {
+func (a *Agent) ProcessEvents(ctx context.Context, events []localapi.Event) {
 	a.rollout.Poke()
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -139,27 +113,16 @@ func (a *Agent) updateStatuses(ctx context.Context, daemons []*netplan.Daemon, f
 		case !seen || strings.HasPrefix(o.reason, "supervisord: "):
 			continue // supervisord did not answer (shutting down): nothing learned
 		}
-		old := st
-		st.Status, st.Reason, st.PIDs = o.status, o.reason, o.pids
-		if st.Status == old.Status && st.Reason == old.Reason && slices.Equal(st.PIDs, old.PIDs) {
+		next, changed := nextStatus(st, true, learned{obs: o}, now)
+		if !changed {
 			continue
 		}
-		if st.Status != old.Status {
-			st.Since = now
-			a.log.Info("daemon status changed", "daemon", d.Key, "from", old.Status, "to", st.Status, "reason", st.Reason)
+		if next.Status != st.Status {
+			a.log.Info("daemon status changed", "daemon", d.Key, "from", st.Status, "to", next.Status, "reason", next.Reason)
 		}
-		st.UpdatedAt = now
-		if st.Status == StatusFailed {
-			if old.Status != StatusFailed {
-				st.Attempts = 0
-			}
-			st.Attempts++
-			st.NextRetry = now.Add(backoff(st.Attempts))
-			if a.retryAt.IsZero() || st.NextRetry.Before(a.retryAt) {
-				a.retryAt = st.NextRetry
-			}
-		} else {
-			st.Attempts, st.NextRetry = 0, time.Time{}
+		st = next
+		if st.Status == StatusFailed && (a.retryAt.IsZero() || st.NextRetry.Before(a.retryAt)) {
+			a.retryAt = st.NextRetry
 		}
 		change.Daemons = append(change.Daemons, st)
 	}

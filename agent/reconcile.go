@@ -16,27 +16,6 @@ import (
 	"github.com/drover-sh/drover/spec"
 )
 
-// Outcome is how a reconcile pass ended.
-type Outcome string
-
-const (
-	// OutcomeUnchanged: the head was already applied and nothing was due.
-	OutcomeUnchanged Outcome = "unchanged"
-	// OutcomeApplied: the node now matches the revision.
-	OutcomeApplied Outcome = "applied"
-	// OutcomeRejected: the revision is invalid and was not applied at all.
-	// Stalled until the input changes: retrying cannot help.
-	OutcomeRejected Outcome = "rejected"
-	// OutcomeFailed: part of the revision could not be applied; failed work
-	// is retried with backoff.
-	OutcomeFailed Outcome = "failed"
-	// OutcomeUnreachable: the source could not be read; the node keeps what
-	// it runs.
-	OutcomeUnreachable Outcome = "source-unreachable"
-	// OutcomeUninstalled: drover agent --uninstall removed everything.
-	OutcomeUninstalled Outcome = "uninstalled"
-)
-
 // Result is the report of one reconcile pass.
 type Result struct {
 	Revision string
@@ -57,11 +36,6 @@ func (r *Result) took(phase string, start time.Time) {
 		r.Took = map[string]time.Duration{}
 	}
 	r.Took[phase] += time.Since(start).Round(time.Millisecond)
-}
-
-// Converged reports whether the node matches the head revision.
-func (r *Result) Converged() bool {
-	return (r.Outcome == OutcomeApplied || r.Outcome == OutcomeUnchanged) && len(r.Failed) == 0 && r.Err == nil
 }
 
 func (r *Result) changef(format string, args ...any) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drover-sh/drover/agent/localapi"
 	"github.com/drover-sh/drover/render"
 )
 
@@ -333,7 +334,7 @@ func TestEventsUpdateStatusesInOneBatch(t *testing.T) {
 	h.sup.SetFailing("daemon-acme-queue", "FATAL")
 	h.sup.StopProcessGroup(ctx, "daemon-acme-queue", true)
 	h.sup.StartProcessGroup(ctx, "daemon-acme-queue", false)
-	h.agent.ProcessEvents(ctx, []EventJSON{
+	h.agent.ProcessEvents(ctx, []localapi.Event{
 		{Group: "daemon-acme-queue", Process: "daemon-acme-queue", State: "STOPPED"},
 		{Group: "daemon-acme-queue", Process: "daemon-acme-queue", State: "FATAL"},
 		{Group: "drover-events", Process: "drover-events", State: "RUNNING"},
@@ -356,7 +357,7 @@ func TestEventsUpdateStatusesInOneBatch(t *testing.T) {
 	h.nginx.broken = "nginx: [emerg] broken"
 	h.src.commit(repoWith(proxied("reverb", "/app2"), daemon("queue", "")))
 	h.reconcile(OutcomeFailed)
-	h.agent.ProcessEvents(ctx, []EventJSON{{Group: "daemon-acme-reverb", Process: "daemon-acme-reverb", State: "RUNNING"}})
+	h.agent.ProcessEvents(ctx, []localapi.Event{{Group: "daemon-acme-reverb", Process: "daemon-acme-reverb", State: "RUNNING"}})
 	if r := h.statuses()["acme/main/reverb"]; r.Status != StatusFailed || !strings.Contains(r.Reason, "broken") {
 		t.Errorf("nginx failure cleared by a process event: %+v", r)
 	}

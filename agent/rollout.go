@@ -67,13 +67,6 @@ func (a *Agent) newRollout() {
 	a.stopRollout = func() { cancel(); <-done }
 }
 
-// Close stops the agent's background work.
-func (a *Agent) Close() {
-	if a.stopRollout != nil {
-		a.stopRollout()
-	}
-}
-
 // pendingRestarts is the set of programs whose restart is owed (a.mu held).
 func (a *Agent) pendingRestarts() map[string]bool {
 	v, _ := a.store.Meta(store.MetaPendingRestarts)

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/drover-sh/drover/agent/localapi"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/netplan"
 )
@@ -29,27 +30,27 @@ func (a *Agent) publish() {
 }
 
 // Status reports the node.
-func (a *Agent) Status() (StatusJSON, error) {
+func (a *Agent) Status() (localapi.Status, error) {
 	snap := a.snap.Load()
 	rev, at, err := a.store.Applied()
 	if err != nil {
-		return StatusJSON{}, err
+		return localapi.Status{}, err
 	}
 	hist, err := a.store.History(10)
 	if err != nil {
-		return StatusJSON{}, err
+		return localapi.Status{}, err
 	}
 	st := snap.state
-	s := StatusJSON{
+	s := localapi.Status{
 		Node: a.cfg.Node, Head: st.Head, Revision: rev, AppliedAt: at,
-		LastResult: string(st.LastResult), LastError: st.LastError, LastReconcile: st.LastReconcile,
-		SourceError: st.SourceError, NetworkError: st.NetworkError, Daemons: map[string]int{}, History: []HistoryJSON{},
+		LastResult: st.LastResult, LastError: st.LastError, LastReconcile: st.LastReconcile,
+		SourceError: st.SourceError, NetworkError: st.NetworkError, Daemons: map[string]int{}, History: []localapi.History{},
 	}
 	if st.Rejected != "" {
-		s.Rejected = &RejectionJSON{Revision: st.Rejected, Diagnostics: st.RejectedDiags}
+		s.Rejected = &localapi.Rejection{Revision: st.Rejected, Diagnostics: st.RejectedDiags}
 	}
 	if ns, ok, err := a.store.Network(); ok && err == nil {
-		s.Network = &NetworkJSON{TenantInterface: ns.TenantInterface, TransitInterface: ns.TransitInterface,
+		s.Network = &localapi.Network{TenantInterface: ns.TenantInterface, TransitInterface: ns.TransitInterface,
 			Transit: ns.Transit.String(), Addresses: len(ns.Addresses), Routes: len(ns.Routes), NftTable: ns.NftTable,
 			DriftRepairs: st.NetworkRepairs}
 	}
@@ -57,13 +58,13 @@ func (a *Agent) Status() (StatusJSON, error) {
 		s.Daemons[d.Status]++
 	}
 	for _, h := range hist {
-		s.History = append(s.History, HistoryJSON{Revision: h.Revision, At: h.At, Result: h.Result, Summary: h.Summary})
+		s.History = append(s.History, localapi.History{Revision: h.Revision, At: h.At, Result: h.Result, Summary: h.Summary})
 	}
 	return s, nil
 }
 
 // Daemons reports every daemon on this node, sorted by key.
-func (a *Agent) Daemons() ([]DaemonJSON, error) {
+func (a *Agent) Daemons() ([]localapi.Daemon, error) {
 	snap := a.snap.Load()
 	placed := map[string]*netplan.Daemon{}
 	if snap.plan != nil {
@@ -71,9 +72,9 @@ func (a *Agent) Daemons() ([]DaemonJSON, error) {
 			placed[d.Key] = d
 		}
 	}
-	out := []DaemonJSON{}
+	out := []localapi.Daemon{}
 	for _, key := range slices.Sorted(maps.Keys(snap.statuses)) {
-		out = append(out, daemonJSON(snap.statuses[key], placed[key]))
+		out = append(out, apiDaemon(snap.statuses[key], placed[key]))
 	}
 	return out, nil
 }

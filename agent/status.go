@@ -188,46 +188,36 @@ func (a *Agent) recordStatuses(ctx context.Context, plan *netplan.NodePlan, touc
 	for _, d := range plan.Programs {
 		here[d.Key] = true
 		st, had := prev[d.Key]
-		if !had {
-			st = store.DaemonStatus{Key: d.Key, CreatedAt: now, Status: StatusProvisioning}
-		}
-		st.Node, st.Revision = a.cfg.Node, res.Revision
-		old := st
+		st.Key = d.Key
+		l := learned{touched: isTouched[d.Program], attempt: true}
 		switch {
 		case failed[d.Program] != "":
-			st.Status, st.Reason, st.PIDs = StatusFailed, failed[d.Program], nil
+			l.obs = observation{status: StatusFailed, reason: failed[d.Program]}
 		case !d.Enabled:
-			st.Status, st.Reason, st.PIDs = StatusStopped, "disabled", nil
+			l.obs = observation{status: StatusStopped, reason: "disabled"}
 		case a.rollout.Pending(d.Program):
 			// Its processes still run the previous configuration.
-			st.Status, st.Reason = StatusProvisioning, reasonQueued
+			l.obs = observation{status: StatusProvisioning, reason: reasonQueued, pids: st.PIDs}
 		case isTouched[d.Program] || !had || st.Status != StatusRunning:
-			o := observed[d.Key]
-			st.Status, st.Reason, st.PIDs = o.status, o.reason, o.pids
+			l.obs = observed[d.Key]
+		default:
+			l.obs = observation{status: st.Status, reason: st.Reason, pids: st.PIDs}
 		}
-		if st.Status == StatusFailed {
-			if old.Status != StatusFailed || old.Reason != st.Reason {
-				a.log.Error("daemon failed", "daemon", d.Key, "reason", st.Reason)
+		st.Node, st.Revision = a.cfg.Node, res.Revision
+		next, changed := nextStatus(st, had, l, now)
+		if next.Status == StatusFailed {
+			if st.Status != StatusFailed || st.Reason != next.Reason {
+				a.log.Error("daemon failed", "daemon", d.Key, "reason", next.Reason)
 			}
-			st.Attempts++
-			st.NextRetry = now.Add(backoff(st.Attempts))
-			res.Failed[d.Key] = st.Reason
-		} else {
-			st.Attempts, st.NextRetry = 0, time.Time{}
+			res.Failed[d.Key] = next.Reason
 		}
-		if st.Status != old.Status || !had {
-			st.Since = now
-		}
-		if isTouched[d.Program] || !had || st.Status != old.Status {
-			st.UpdatedAt = now
-		}
-		if had && statusEqual(st, old) {
-			if st.Status == StatusFailed && (a.retryAt.IsZero() || st.NextRetry.Before(a.retryAt)) {
-				a.retryAt = st.NextRetry
+		if !changed && had && prev[d.Key].Revision == next.Revision {
+			if next.Status == StatusFailed && (a.retryAt.IsZero() || next.NextRetry.Before(a.retryAt)) {
+				a.retryAt = next.NextRetry
 			}
 			continue
 		}
-		change.Daemons = append(change.Daemons, st)
+		change.Daemons = append(change.Daemons, next)
 	}
 	for key := range prev {
 		if !here[key] {

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/net/netutil"
+
+	"github.com/drover-sh/drover/agent/localapi"
 )
 
 // webhookLimits bound what a client of the webhook listener — anyone on the
@@ -116,28 +118,28 @@ func (a *Agent) webhookHandler(maxBody int64) (http.Handler, error) {
 		if !signed(r.Header, secret) {
 			a.log.Warn("webhook without a signature refused", "remote", r.RemoteAddr)
 			w.Header().Set("Connection", "close")
-			httpError(w, http.StatusUnauthorized, "bad or missing signature")
+			localapi.WriteError(w, http.StatusUnauthorized, "bad or missing signature")
 			return
 		}
 		if r.ContentLength > maxBody {
 			w.Header().Set("Connection", "close")
-			httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload larger than %d bytes", maxBody))
+			localapi.WriteError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload larger than %d bytes", maxBody))
 			return
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload larger than %d bytes", maxBody))
+			localapi.WriteError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload larger than %d bytes", maxBody))
 			return
 		}
 		if err != nil {
 			w.Header().Set("Connection", "close")
-			httpError(w, http.StatusBadRequest, "reading the payload: "+err.Error())
+			localapi.WriteError(w, http.StatusBadRequest, "reading the payload: "+err.Error())
 			return
 		}
 		if !authentic(r.Header, body, secret) {
 			a.log.Warn("webhook with a missing or wrong signature refused", "remote", r.RemoteAddr)
-			httpError(w, http.StatusUnauthorized, "bad or missing signature")
+			localapi.WriteError(w, http.StatusUnauthorized, "bad or missing signature")
 			return
 		}
 		var push struct {
@@ -145,13 +147,13 @@ func (a *Agent) webhookHandler(maxBody int64) (http.Handler, error) {
 		}
 		_ = json.Unmarshal(body, &push)
 		if push.Ref != "refs/heads/"+a.cfg.Source.Branch {
-			reply(w, map[string]string{"ignored": "not a push to refs/heads/" + a.cfg.Source.Branch}, nil)
+			localapi.Reply(w, map[string]string{"ignored": "not a push to refs/heads/" + a.cfg.Source.Branch}, nil)
 			return
 		}
 		a.log.Info("webhook: push received", "ref", push.Ref)
 		a.Trigger()
 		w.WriteHeader(http.StatusAccepted)
-		reply(w, map[string]string{"reconcile": "triggered"}, nil)
+		localapi.Reply(w, map[string]string{"reconcile": "triggered"}, nil)
 	})
 	return mux, nil
 }

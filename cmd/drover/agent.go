@@ -8,14 +8,12 @@ import (
 	"maps"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"syscall"
 
 	"github.com/drover-sh/drover/agent"
 	"github.com/drover-sh/drover/agent/config"
-	"github.com/drover-sh/drover/agent/source"
-	"github.com/drover-sh/drover/agent/store"
+	"github.com/drover-sh/drover/agent/localapi"
 )
 
 // defaultAgentConfig is where the agent configuration lives on a node.
@@ -78,48 +76,20 @@ func runAgent(env *cmdEnv, configPath, logFormat string, once, uninstall bool) i
 	}
 	log := slog.New(handler).With("node", cfg.Node)
 
-	// Directories others could write, and a state_dir others could read:
-	// see agent/dirmodes.go.
-	if err := agent.CheckDirs(cfg); err != nil {
-		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
-		return exitFailure
-	}
-	if n, err := agent.SecureStateDir(cfg.StateDir); err != nil {
-		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
-		return exitFailure
-	} else if n > 0 {
-		log.Warn("state_dir was open to other users; made it root-only", "state_dir", cfg.StateDir, "modes_changed", n)
-	}
-
-	unlock, err := store.Lock(cfg.StateDir)
+	// Directory checks, the state-dir lock, the store and the source:
+	// agent/open.go.
+	a, err := agent.Open(cfg, log)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
 		return exitFailure
 	}
-	defer unlock()
-	st, err := store.Open(filepath.Join(cfg.StateDir, "drover.db"), log)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
-		return exitFailure
-	}
-	defer st.Close()
-	src, err := source.New(source.Options{
-		URL: cfg.Source.URL, Branch: cfg.Source.Branch, CacheDir: filepath.Join(cfg.StateDir, "cache"),
-		SSHKeyFile: cfg.Source.SSHKeyFile, KnownHostsFile: cfg.Source.KnownHostsFile, TokenFile: cfg.Source.TokenFile,
-		AllowInsecureTransport: cfg.Source.AllowInsecureTransport, Timeout: cfg.Source.Timeout,
-	})
-	if err != nil {
-		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
-		return exitFailure
-	}
-	a := agent.New(cfg, agent.Deps{Store: st, Source: src, Log: log})
 	defer a.Close()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if uninstall {
 		res := a.Uninstall(ctx)
-		printResult(env, res)
+		printResult(env, res.Report())
 		if res.Err != nil {
 			return exitFailure
 		}
@@ -127,7 +97,7 @@ func runAgent(env *cmdEnv, configPath, logFormat string, once, uninstall bool) i
 		return exitOK
 	}
 	if once {
-		res := a.Once(ctx)
+		res := a.Once(ctx).Report()
 		printResult(env, res)
 		if !res.Converged() {
 			return exitFailure
@@ -138,7 +108,7 @@ func runAgent(env *cmdEnv, configPath, logFormat string, once, uninstall bool) i
 		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
 		return exitFailure
 	}
-	log.Info("drover agent started", "version", version, "source", source.RedactURL(cfg.Source.URL), "branch", cfg.Source.Branch)
+	log.Info("drover agent started", "version", version, "source", a.SourceURL(), "branch", cfg.Source.Branch)
 	if err := a.Run(ctx); err != nil {
 		fmt.Fprintf(env.stderr, "drover agent: %v\n", err)
 		return exitFailure
@@ -148,7 +118,7 @@ func runAgent(env *cmdEnv, configPath, logFormat string, once, uninstall bool) i
 }
 
 // printResult prints a reconcile's summary for a person.
-func printResult(env *cmdEnv, res *agent.Result) {
+func printResult(env *cmdEnv, res localapi.Result) {
 	fmt.Fprintf(env.stdout, "revision %s: %s\n", res.Revision, res.Outcome)
 	for _, c := range res.Changes {
 		fmt.Fprintf(env.stdout, "  %s\n", c)
@@ -156,8 +126,8 @@ func printResult(env *cmdEnv, res *agent.Result) {
 	for _, key := range slices.Sorted(maps.Keys(res.Failed)) {
 		fmt.Fprintf(env.stdout, "  FAILED %s: %s\n", key, res.Failed[key])
 	}
-	if res.Err != nil {
-		fmt.Fprintf(env.stdout, "error: %v\n", res.Err)
+	if res.Error != "" {
+		fmt.Fprintf(env.stdout, "error: %s\n", res.Error)
 	}
 	if res.Converged() {
 		fmt.Fprintf(env.stdout, "node converged (%s)\n", plural(len(res.Changes), "change"))

@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
+	"context"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
 	"time"
 
 	"github.com/drover-sh/drover/agent"
-	"github.com/drover-sh/drover/agent/supervisor"
+	"github.com/drover-sh/drover/agent/localapi"
 )
 
 func init() {
@@ -31,23 +29,13 @@ event in its buffer (1,024 events) and sends it again.`,
 			if socket == "" || len(args) > 0 {
 				return usageError(env, fs, "--socket is required")
 			}
-			c := newAPIClient(socket, 5*time.Second)
-			err := supervisor.Listen(os.Stdin, os.Stdout, func(ev supervisor.Event) error {
-				group, process, state, pid := ev.Process()
-				if group == "" {
-					return nil
+			c := localapi.NewClient(socket)
+			err := agent.ForwardEvents(os.Stdin, os.Stdout, func(ev localapi.Event) error {
+				err := c.PostEvent(context.Background(), ev)
+				if err != nil {
+					fmt.Fprintf(env.stderr, "drover supervisor-events: %v; supervisord will send the event again\n", err)
+					time.Sleep(time.Second) // no busy loop while the agent is away
 				}
-				body, _ := json.Marshal(agent.EventJSON{Group: group, Process: process, State: state, PID: pid})
-				resp, err := c.http.Post("http://drover/v1/events", "application/json", bytes.NewReader(body))
-				if err == nil {
-					resp.Body.Close()
-					if resp.StatusCode == http.StatusNoContent {
-						return nil
-					}
-					err = fmt.Errorf("agent answered %s", resp.Status)
-				}
-				fmt.Fprintf(env.stderr, "drover supervisor-events: %v; supervisord will send the event again\n", err)
-				time.Sleep(time.Second) // no busy loop while the agent is away
 				return err
 			})
 			if err != nil {

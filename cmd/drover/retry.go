@@ -1,12 +1,12 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"strings"
-	"time"
 
-	"github.com/drover-sh/drover/agent"
+	"github.com/drover-sh/drover/agent/localapi"
 )
 
 func init() {
@@ -25,7 +25,7 @@ func init() {
 				fmt.Fprintf(env.stderr, "drover retry: %v\n", err)
 				return exitFailure
 			}
-			if err := newAPIClient(path, 30*time.Second).do("POST", "/v1/daemons/"+args[0]+"/retry", nil); err != nil {
+			if err := localapi.NewClient(path).Retry(context.Background(), args[0]); err != nil {
 				fmt.Fprintf(env.stderr, "drover retry: %v\n", err)
 				return exitFailure
 			}
@@ -49,17 +49,13 @@ func init() {
 				fmt.Fprintf(env.stderr, "drover reconcile: %v\n", err)
 				return exitFailure
 			}
-			var res agent.ReconcileJSON
-			if err := newAPIClient(path, 10*time.Minute).do("POST", "/v1/reconcile", &res); err != nil {
+			res, err := localapi.NewClient(path).Reconcile(context.Background())
+			if err != nil {
 				fmt.Fprintf(env.stderr, "drover reconcile: %v\n", err)
 				return exitFailure
 			}
-			r := &agent.Result{Revision: res.Revision, Outcome: agent.Outcome(res.Outcome), Changes: res.Changes, Failed: res.Failed}
-			if res.Error != "" {
-				r.Err = fmt.Errorf("%s", res.Error)
-			}
-			printResult(env, r)
-			if !r.Converged() {
+			printResult(env, res)
+			if !res.Converged() {
 				return exitFailure
 			}
 			return exitOK

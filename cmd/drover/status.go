@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -8,7 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/drover-sh/drover/agent"
+	"github.com/drover-sh/drover/agent/localapi"
 )
 
 func init() {
@@ -35,19 +36,20 @@ GET /v1/daemons.`,
 				fmt.Fprintf(env.stderr, "drover status: %v\n", err)
 				return exitFailure
 			}
-			return runStatus(env, newAPIClient(path, 30*time.Second), asJSON)
+			return runStatus(env, localapi.NewClient(path), asJSON)
 		},
 	})
 }
 
-func runStatus(env *cmdEnv, c *apiClient, asJSON bool) int {
-	var st agent.StatusJSON
-	var daemons []agent.DaemonJSON
-	if err := c.do("GET", "/v1/status", &st); err != nil {
+func runStatus(env *cmdEnv, c *localapi.Client, asJSON bool) int {
+	ctx := context.Background()
+	st, err := c.Status(ctx)
+	if err != nil {
 		fmt.Fprintf(env.stderr, "drover status: %v\n", err)
 		return exitFailure
 	}
-	if err := c.do("GET", "/v1/daemons", &daemons); err != nil {
+	daemons, err := c.Daemons(ctx)
+	if err != nil {
 		fmt.Fprintf(env.stderr, "drover status: %v\n", err)
 		return exitFailure
 	}
@@ -55,8 +57,8 @@ func runStatus(env *cmdEnv, c *apiClient, asJSON bool) int {
 		enc := json.NewEncoder(env.stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(struct {
-			agent.StatusJSON
-			DaemonList []agent.DaemonJSON `json:"daemon_list"`
+			localapi.Status
+			DaemonList []localapi.Daemon `json:"daemon_list"`
 		}{st, daemons})
 		return exitOK
 	}
@@ -65,7 +67,7 @@ func runStatus(env *cmdEnv, c *apiClient, asJSON bool) int {
 	if st.Head != "" && st.Head != st.Revision {
 		fmt.Fprintf(env.stdout, "head:      %s\n", st.Head)
 	}
-	fmt.Fprintf(env.stdout, "last pass: %s at %s\n", orDash(st.LastResult), when(st.LastReconcile))
+	fmt.Fprintf(env.stdout, "last pass: %s at %s\n", orDash(string(st.LastResult)), when(st.LastReconcile))
 	if st.SourceError != "" {
 		fmt.Fprintf(env.stdout, "source:    UNREACHABLE: %s\n", st.SourceError)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/drover-sh/drover/agent/localapi"
 	"github.com/drover-sh/drover/agent/supervisor"
 )
 
@@ -52,9 +52,9 @@ func cmdWatchNode(ts *testscript.TestScript, neg bool, args []string) {
 		w := &nodeWatch{stop: make(chan struct{}), done: make(chan struct{}),
 			pid: map[string]int{}, pidSeen: map[string]int{}, downSince: map[string]time.Time{}}
 		sup := supervisor.New(filepath.Join(ts.Getenv("WORK"), "supervisor.sock"))
-		hc := newAPIClient(ts.Getenv("SOCK"), 10*time.Second).http
-		w.sample(sup, hc) // the baseline
-		go w.run(sup, hc)
+		c := statusClient(ts)
+		w.sample(sup, c) // the baseline
+		go w.run(sup, c)
 		watches.Store(ts, w)
 		ts.Defer(func() { w.halt() })
 		return
@@ -115,16 +115,11 @@ func cmdStatusWithin(ts *testscript.TestScript, neg bool, args []string) {
 	if err != nil {
 		ts.Fatalf("status-within: %v", err)
 	}
-	hc := newAPIClient(ts.Getenv("SOCK"), 10*time.Second).http
 	start := time.Now()
-	resp, err := hc.Get("http://agent/v1/status")
+	_, err = statusClient(ts).Status(context.Background())
 	took := time.Since(start)
 	if err != nil {
 		ts.Fatalf("drover status: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		ts.Fatalf("drover status: HTTP %s", resp.Status)
 	}
 	ts.Logf("status answered in %s", took.Round(time.Millisecond))
 	if took > limit {
@@ -141,7 +136,15 @@ func (w *nodeWatch) halt() {
 	<-w.done
 }
 
-func (w *nodeWatch) run(sup *supervisor.Client, hc *http.Client) {
+// statusClient is a client of node-world's agent whose status calls give up
+// after 10 s.
+func statusClient(ts *testscript.TestScript) *localapi.Client {
+	c := localapi.NewClient(ts.Getenv("SOCK"))
+	c.QueryTimeout = 10 * time.Second
+	return c
+}
+
+func (w *nodeWatch) run(sup *supervisor.Client, c *localapi.Client) {
 	defer close(w.done)
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
@@ -150,26 +153,20 @@ func (w *nodeWatch) run(sup *supervisor.Client, hc *http.Client) {
 		case <-w.stop:
 			return
 		case <-t.C:
-			w.sample(sup, hc)
+			w.sample(sup, c)
 		}
 	}
 }
 
 // sample reads every process once and asks the agent for its status.
-func (w *nodeWatch) sample(sup *supervisor.Client, hc *http.Client) {
+func (w *nodeWatch) sample(sup *supervisor.Client, c *localapi.Client) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	infos, err := sup.AllProcessInfo(ctx)
 	now := time.Now()
 	start := time.Now()
-	resp, serr := hc.Get("http://agent/v1/status")
+	_, serr := c.Status(context.Background())
 	took := time.Since(start)
-	if serr == nil {
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			serr = fmt.Errorf("HTTP %s", resp.Status)
-		}
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.statusN++

@@ -1,0 +1,85 @@
+package localapi
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// fakeNode is a Node holding a node's state: its daemons, the retries and
+// passes asked for and the events queued (up to room).
+type fakeNode struct {
+	mu      sync.Mutex
+	status  Status
+	daemons []Daemon // sorted by key
+	err     error    // answered by Status and Daemons when set
+	retried []string
+	passes  int
+	events  []Event
+	room    int
+	// hang makes Reconcile wait until its context ends.
+	hang bool
+}
+
+func (n *fakeNode) Name() string { return "web-1a" }
+
+func (n *fakeNode) Status() (Status, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.status, n.err
+}
+
+func (n *fakeNode) Daemons() ([]Daemon, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.daemons, n.err
+}
+
+func (n *fakeNode) Retry(key string) (bool, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, d := range n.daemons {
+		if d.Key == key {
+			n.retried = append(n.retried, key)
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (n *fakeNode) Reconcile(ctx context.Context) Result {
+	if n.hang {
+		<-ctx.Done()
+		return Result{Outcome: OutcomeFailed, Error: ctx.Err().Error()}
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.passes++
+	return Result{Revision: "abc", Outcome: OutcomeApplied, Changes: []string{"added acme/main/reverb"}}
+}
+
+func (n *fakeNode) Event(ev Event) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.events) >= n.room {
+		return ErrQueueFull
+	}
+	n.events = append(n.events, ev)
+	return nil
+}
+
+// newFakeNode is a node running acme/main/queue and acme/main/reverb,
+// with room for one event.
+func newFakeNode() *fakeNode {
+	port := 20001
+	return &fakeNode{
+		status: Status{Node: "web-1a", Revision: "abc", LastResult: OutcomeApplied, Daemons: map[string]int{"running": 2}, History: []History{}},
+		daemons: []Daemon{
+			{Key: "acme/main/queue", Name: "queue", Status: "running", Environment: map[string]string{"SECRET": Redacted}, PIDs: []int{}},
+			{Key: "acme/main/reverb", Name: "reverb", Status: "running", ProxyPort: &port, Environment: map[string]string{}, PIDs: []int{42}},
+		},
+		room: 1,
+	}
+}
+
+var errStore = errors.New("read store: disk on fire")

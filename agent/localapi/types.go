@@ -1,0 +1,132 @@
+// Package localapi is the agent's local API: the wire types of its answers,
+// the HTTP handler the agent serves on its root-only unix socket, and the
+// Client the CLI talks to it with. It imports nothing of drover's, so the
+// CLI can talk to a running agent without linking the agent's internals,
+// and the agent serves it through the narrow Node interface (server.go).
+//
+// The JSON field names are a contract (design.md §8): scripts parse them.
+package localapi
+
+import "time"
+
+// Status is GET /v1/status: the node as a whole.
+type Status struct {
+	Node          string         `json:"node"`
+	Head          string         `json:"head"`
+	Revision      string         `json:"revision"`
+	AppliedAt     time.Time      `json:"applied_at"`
+	LastResult    Outcome        `json:"last_result"`
+	LastError     string         `json:"last_error,omitempty"`
+	LastReconcile time.Time      `json:"last_reconcile"`
+	SourceError   string         `json:"source_error,omitempty"`
+	NetworkError  string         `json:"network_error,omitempty"`
+	Network       *Network       `json:"network,omitempty"`
+	Rejected      *Rejection     `json:"rejected,omitempty"`
+	Daemons       map[string]int `json:"daemons"`
+	History       []History      `json:"history"`
+}
+
+// Network summarises the node's tenant networking (with a network block):
+// what the agent keeps applied.
+type Network struct {
+	TenantInterface  string `json:"tenant_interface"`
+	TransitInterface string `json:"transit_interface"`
+	Transit          string `json:"transit"`
+	Addresses        int    `json:"addresses"`
+	Routes           int    `json:"routes"`
+	NftTable         string `json:"nft_table"`
+	DriftRepairs     int    `json:"drift_repairs"`
+}
+
+// Rejection is the head revision rejected as invalid.
+type Rejection struct {
+	Revision    string `json:"revision"`
+	Diagnostics string `json:"diagnostics"`
+}
+
+// History is one recent reconcile that changed something.
+type History struct {
+	Revision string    `json:"revision"`
+	At       time.Time `json:"at"`
+	Result   string    `json:"result"`
+	Summary  string    `json:"summary"`
+}
+
+// Daemon is one daemon of GET /v1/daemons, with the seed's response fields
+// and drover's own (node, host, pids, revision, reason).
+type Daemon struct {
+	ID           string            `json:"id"`
+	TenantID     string            `json:"tenant_id"`
+	WebrootID    string            `json:"webroot_id"`
+	Key          string            `json:"key"`
+	Name         string            `json:"name"`
+	Command      string            `json:"command"`
+	ProxyPath    *string           `json:"proxy_path"`
+	ProxyPort    *int              `json:"proxy_port"`
+	NumProcs     int               `json:"num_procs"`
+	StopSignal   string            `json:"stop_signal"`
+	StopWaitSecs int               `json:"stop_wait_secs"`
+	MaxMemoryMB  *int              `json:"max_memory_mb"`
+	MaxOpenFiles *int              `json:"max_open_files"`
+	Environment  map[string]string `json:"environment"`
+	Enabled      bool              `json:"enabled"`
+	Status       string            `json:"status"`
+	Reason       string            `json:"reason,omitempty"`
+	CreatedAt    time.Time         `json:"created_at"`
+	UpdatedAt    time.Time         `json:"updated_at"`
+	Node         string            `json:"node"`
+	Host         string            `json:"host"`
+	PIDs         []int             `json:"pids"`
+	Revision     string            `json:"revision"`
+	NextRetry    *time.Time        `json:"next_retry,omitempty"`
+}
+
+// Redacted replaces environment values in API answers: they hold secrets.
+const Redacted = "(redacted)"
+
+// Outcome is how a reconcile pass ended: the outcome of POST /v1/reconcile
+// and the last_result of GET /v1/status.
+type Outcome string
+
+const (
+	// OutcomeUnchanged: the head was already applied and nothing was due.
+	OutcomeUnchanged Outcome = "unchanged"
+	// OutcomeApplied: the node now matches the revision.
+	OutcomeApplied Outcome = "applied"
+	// OutcomeRejected: the revision is invalid and was not applied at all.
+	// Stalled until the input changes: retrying cannot help.
+	OutcomeRejected Outcome = "rejected"
+	// OutcomeFailed: part of the revision could not be applied; failed work
+	// is retried with backoff.
+	OutcomeFailed Outcome = "failed"
+	// OutcomeUnreachable: the source could not be read; the node keeps what
+	// it runs.
+	OutcomeUnreachable Outcome = "source-unreachable"
+	// OutcomeUninstalled: drover agent --uninstall removed everything.
+	OutcomeUninstalled Outcome = "uninstalled"
+)
+
+// Result is the answer of POST /v1/reconcile: how the pass ended, what it
+// changed (one line each) and which daemons failed, by key.
+type Result struct {
+	Revision string            `json:"revision"`
+	Outcome  Outcome           `json:"outcome"`
+	Changes  []string          `json:"changes"`
+	Failed   map[string]string `json:"failed,omitempty"`
+	Error    string            `json:"error,omitempty"`
+}
+
+// Converged reports whether the node matches the head revision.
+func (r Result) Converged() bool {
+	return (r.Outcome == OutcomeApplied || r.Outcome == OutcomeUnchanged) && len(r.Failed) == 0 && r.Error == ""
+}
+
+// Event is what `drover supervisor-events` posts to POST /v1/events for
+// each PROCESS_STATE change supervisord pushes: no polling of every
+// process.
+type Event struct {
+	Group   string `json:"group"`
+	Process string `json:"process"`
+	State   string `json:"state"`
+	PID     int    `json:"pid"`
+}
