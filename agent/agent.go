@@ -119,8 +119,10 @@ type Agent struct {
 	// progress (passKeys), which repairs leave alone.
 	fileMu   sync.Mutex
 	passKeys map[string]bool
-	// snap is what the status API answers from.
-	snap atomic.Pointer[snapshot]
+	// snap is what the status API answers from; statusesChanged says its
+	// statuses must be copied again at the next publish.
+	snap            atomic.Pointer[snapshot]
+	statusesChanged bool
 	// release closes what Open opened (nil for an agent from New).
 	release func()
 }
