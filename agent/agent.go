@@ -16,6 +16,7 @@ import (
 	"github.com/drover-sh/drover/agent/launch"
 	"github.com/drover-sh/drover/agent/localapi"
 	"github.com/drover-sh/drover/agent/network"
+	"github.com/drover-sh/drover/agent/nginx"
 	"github.com/drover-sh/drover/agent/source"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/agent/supervisor"
@@ -37,7 +38,7 @@ type Deps struct {
 	Source     Source
 	FS         FS
 	Supervisor supervisor.API
-	Runner     Runner
+	Runner     nginx.Runner
 	// Network applies addresses, routes and nftables; nil means the real
 	// one when the configuration has a network block, none otherwise.
 	Network network.Applier
@@ -59,7 +60,7 @@ type Agent struct {
 	fs     FS
 	sup    supervisor.API
 	net    network.Applier // nil without a network block
-	nginx  *Nginx
+	nginx  *nginx.Nginx
 	specs  *specCache
 	now    func() time.Time
 	// metrics is never nil; New registers it on a private registry.
@@ -119,8 +120,10 @@ type Agent struct {
 	// progress (passKeys), which repairs leave alone.
 	fileMu   sync.Mutex
 	passKeys map[string]bool
-	// snap is what the status API answers from.
-	snap atomic.Pointer[snapshot]
+	// snap is what the status API answers from; statusesChanged says its
+	// statuses must be copied again at the next publish.
+	snap            atomic.Pointer[snapshot]
+	statusesChanged bool
 	// release closes what Open opened (nil for an agent from New).
 	release func()
 }
@@ -177,9 +180,9 @@ func New(cfg *config.Config, deps Deps) *Agent {
 	}
 	runner := deps.Runner
 	if runner == nil {
-		runner = execRunner{}
+		runner = nginx.Exec{}
 	}
-	a.nginx = &Nginx{Runner: runner, TestCommand: cfg.Nginx.TestCommand, ReloadCommand: cfg.Nginx.ReloadCommand,
+	a.nginx = &nginx.Nginx{Runner: runner, TestCommand: cfg.Nginx.TestCommand, ReloadCommand: cfg.Nginx.ReloadCommand,
 		Timeout: cfg.Nginx.CommandTimeout}
 	if a.now == nil {
 		a.now = time.Now

@@ -20,13 +20,19 @@ type snapshot struct {
 	plan     *netplan.NodePlan
 }
 
-// publish makes the current state what the API reports (a.mu held).
+// publish makes the current state what the API reports (a.mu held). The
+// statuses are copied only when they changed since the last publish (see
+// record): a no-op pass publishes without copying thousands of them.
 func (a *Agent) publish() {
-	statuses, err := a.daemonStatuses()
-	if err != nil {
-		statuses = nil
+	prev := a.snap.Load()
+	var statuses map[string]store.DaemonStatus
+	if prev != nil && !a.statusesChanged {
+		statuses = prev.statuses
+	} else if cur, err := a.daemonStatuses(); err == nil {
+		statuses = maps.Clone(cur)
+		a.statusesChanged = false
 	}
-	a.snap.Store(&snapshot{state: a.state, statuses: maps.Clone(statuses), plan: a.plan})
+	a.snap.Store(&snapshot{state: a.state, statuses: statuses, plan: a.plan})
 }
 
 // Status reports the node.

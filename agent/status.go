@@ -313,8 +313,12 @@ func (a *Agent) daemonStatuses() (map[string]store.DaemonStatus, error) {
 // record writes a change to the store and to the status cache, and
 // publishes the statuses (a.mu held).
 func (a *Agent) record(c store.Change) error {
+	if len(c.Daemons) > 0 || len(c.DeleteDaemons) > 0 {
+		a.statusesChanged = true
+	}
 	if err := a.store.Record(c); err != nil {
 		a.statusCache = nil // re-read what the store has
+		a.statusesChanged = true
 		return err
 	}
 	defer a.publish()
