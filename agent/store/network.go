@@ -27,7 +27,30 @@ func (s *Store) Network() (netstate.State, bool, error) {
 	if err != nil {
 		return netstate.State{}, false, fmt.Errorf("read network state from agent store: %w", err)
 	}
+	if !ok {
+		return s.legacyNetwork()
+	}
 	return st, ok, nil
+}
+
+// legacyNetworkKey is where agents before the network state had a key of
+// its own recorded it: as an installed resource.
+const legacyNetworkKey = "network/state.json"
+
+// legacyNetwork reads the network state an earlier agent recorded, so a
+// node upgraded and rebooted with its Git server down still gets its
+// addresses back before the first fetch. The next pass records it in its
+// own place and forgets the resource.
+func (s *Store) legacyNetwork() (netstate.State, bool, error) {
+	r, ok, err := s.Resource(legacyNetworkKey)
+	if err != nil || !ok {
+		return netstate.State{}, false, err
+	}
+	st, err := netstate.Decode(r.Data)
+	if err != nil {
+		return netstate.State{}, false, fmt.Errorf("read network state from agent store: %w", err)
+	}
+	return st, true, nil
 }
 
 // putNetwork records the network state of a change.

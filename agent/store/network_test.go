@@ -54,3 +54,38 @@ func TestNetworkStateAndOwners(t *testing.T) {
 		t.Error("DeleteNetwork kept the state")
 	}
 }
+
+// An agent before the network state had its own key recorded it as the
+// resource network/state.json: it is still what Network returns until a
+// pass records it in its place, so an upgraded node rebooted with Git down
+// gets its addresses back.
+func TestNetworkStateOfAnEarlierAgent(t *testing.T) {
+	s := openTest(t)
+	old := `{
+  "tenant_interface": "tenant0",
+  "transit_interface": "eth0",
+  "nft_table": "drover",
+  "cluster": "fd00:5ccd::/32",
+  "node": "fd00:5ccd:1::/48",
+  "transit": "fd00:5ccd::1/64",
+  "addresses": [{"name": "acme", "uid": 10042, "addr": "fd00:5ccd:1::273a"}],
+  "routes": [{"dst": "fd00:5ccd:2::/48", "via": "fd00:5ccd::2"}]
+}
+`
+	if err := s.Record(Change{Revision: "a", Put: []Resource{res("network/state.json", old, 0o600)}}); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := s.Network()
+	if !ok || err != nil || got.TenantInterface != "tenant0" || len(got.Addresses) != 1 || got.Addresses[0].UID != 10042 ||
+		len(got.Routes) != 1 || !got.TransitNoDAD || !got.TenantNoDAD {
+		t.Fatalf("Network() = %+v, %v, %v", got, ok, err)
+	}
+	st := got
+	st.NftTable = "other"
+	if err := s.Record(Change{Revision: "b", Network: &st, Delete: []string{"network/state.json"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, _ := s.Network(); !ok || got.NftTable != "other" {
+		t.Errorf("after a pass recorded it: %+v, %v", got, ok)
+	}
+}
