@@ -4,9 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drover-sh/drover/internal/testplan"
 	"github.com/drover-sh/drover/netplan"
 	"github.com/drover-sh/drover/render"
-	"github.com/drover-sh/drover/spec"
 )
 
 // shardRepo is cluster osl-1 with shard web-1 (nodes 1..3) and web-2 (node
@@ -49,24 +49,7 @@ tenant "zulu" {
 
 // nodePlan loads files and returns the plan of node.
 func nodePlan(t *testing.T, files map[string]string, node string) *netplan.NodePlan {
-	t.Helper()
-	srcs := map[string][]byte{}
-	for n, s := range files {
-		srcs[n] = []byte(s)
-	}
-	cfg, _, diags := spec.Load(srcs)
-	if diags.HasErrors() {
-		t.Fatalf("config invalid: %v", diags)
-	}
-	c, err := netplan.Compute(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := c.Node(node)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return testplan.NodePlan(t, files, node)
 }
 
 var defaultNetwork = render.Options{TenantInterface: "tenant0", TransitInterface: "eth0", NftTable: "drover"}

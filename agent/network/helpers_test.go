@@ -10,10 +10,9 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/drover-sh/drover/agent/config"
-	"github.com/drover-sh/drover/netplan"
+	"github.com/drover-sh/drover/internal/testplan"
 	"github.com/drover-sh/drover/netstate"
 	"github.com/drover-sh/drover/render"
-	"github.com/drover-sh/drover/spec"
 )
 
 // Cluster osl-1 (fd00:5ccd::/32), node web-1a (index 1) of a three-node shard.
@@ -128,21 +127,5 @@ tenant "acme" {
 // default network block.
 func renderedState(t *testing.T, files map[string]string, node string) netstate.State {
 	t.Helper()
-	srcs := map[string][]byte{}
-	for n, s := range files {
-		srcs[n] = []byte(s)
-	}
-	cfg, _, diags := spec.Load(srcs)
-	if diags.HasErrors() {
-		t.Fatalf("config invalid: %v", diags)
-	}
-	c, err := netplan.Compute(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := c.Node(node)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return render.NetworkState(p, config.Default().RenderOptions())
+	return render.NetworkState(testplan.NodePlan(t, files, node), config.Default().RenderOptions())
 }
