@@ -34,11 +34,14 @@ log.seek(0, os.SEEK_END)
 stopped, down = {}, {}
 first = last = None
 deadline = time.time() + timeout
+partial = ""
 while len(down) < len(running) and time.time() < deadline:
-    line = log.readline()
-    if not line:
+    line = partial + log.readline()
+    if not line.endswith("\n"):  # supervisord is still writing it
+        partial = line
         time.sleep(0.2)
         continue
+    partial = ""
     m = line_re.match(line)
     if not m:
         continue
