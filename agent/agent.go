@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover/agent/config"
+	"github.com/drover-sh/drover/agent/install"
 	"github.com/drover-sh/drover/agent/launch"
 	"github.com/drover-sh/drover/agent/localapi"
 	"github.com/drover-sh/drover/agent/network"
@@ -36,7 +37,7 @@ type Source interface {
 type Deps struct {
 	Store      *store.Store
 	Source     Source
-	FS         FS
+	FS         install.FS
 	Supervisor supervisor.API
 	Runner     nginx.Runner
 	// Network applies addresses, routes and nftables; nil means the real
@@ -53,11 +54,11 @@ type Deps struct {
 type Agent struct {
 	cfg    *config.Config
 	opts   render.Options
-	layout Layout
+	layout install.Layout
 	log    *slog.Logger
 	store  *store.Store
 	src    Source
-	fs     FS
+	fs     install.FS
 	sup    supervisor.API
 	net    network.Applier // nil without a network block
 	nginx  *nginx.Nginx
@@ -158,14 +159,14 @@ func New(cfg *config.Config, deps Deps) *Agent {
 		wake:   make(chan struct{}, 1),
 		events: make(chan localapi.Event, eventQueue),
 	}
-	a.layout = LayoutOf(a.opts)
+	a.layout = install.LayoutOf(a.opts)
 	a.accounts = deps.Accounts // tenant identity check (agent/tenants.go)
 	a.adoptOrphans = a.store != nil && a.store.Rebuilt()
 	if a.log == nil {
 		a.log = slog.Default()
 	}
 	if a.fs == nil {
-		a.fs = osFS{}
+		a.fs = install.OS{}
 	}
 	if a.sup == nil {
 		c := supervisor.New(cfg.Supervisor.Socket)

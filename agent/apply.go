@@ -7,12 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"path"
 	"slices"
 	"time"
 
+	"github.com/drover-sh/drover/agent/install"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/agent/supervisor"
 	"github.com/drover-sh/drover/netplan"
@@ -26,13 +26,11 @@ type applyOpts struct {
 	trustStore bool
 }
 
-// write is one file to (re)install, with what was there before, so a failed
-// nginx test can put it back.
+// write is one file to (re)install; existed says whether a file was there
+// (an exec spec replaced means a restart is owed).
 type write struct {
 	key, path string
 	file      render.File
-	old       []byte
-	oldMode   fs.FileMode
 	existed   bool
 }
 
@@ -84,7 +82,7 @@ func (a *Agent) diffFiles(desired map[string]render.File, installed map[string]s
 			}
 			continue
 		}
-		d.writes[f.Root] = append(d.writes[f.Root], write{key: key, path: p, file: f, old: old, oldMode: mode, existed: err == nil})
+		d.writes[f.Root] = append(d.writes[f.Root], write{key: key, path: p, file: f, existed: err == nil})
 	}
 	for _, key := range slices.Sorted(maps.Keys(installed)) {
 		if _, ok := desired[key]; !ok {
@@ -92,7 +90,7 @@ func (a *Agent) diffFiles(desired map[string]render.File, installed map[string]s
 				d.forget = append(d.forget, key)
 				continue
 			}
-			root, _ := splitKey(key)
+			root, _ := install.SplitKey(key)
 			d.removes[root] = append(d.removes[root], key)
 		}
 	}
@@ -279,10 +277,11 @@ func (a *Agent) stepRemoveExecSpecs(_ context.Context, p *pass) {
 func (a *Agent) stepNginx(ctx context.Context, p *pass) {
 	res := p.res
 	failed := ""
+	txn := install.NewTxn(a.fs)
 	var written []write
 	var removed []string
 	for _, w := range p.diff.writes[render.RootNginx] {
-		if err := a.fs.WriteFile(w.path, w.file.Data, w.file.Mode); err != nil {
+		if err := txn.Write(w.path, w.file.Data, w.file.Mode); err != nil {
 			failed = fmt.Sprintf("write %s: %v", w.path, err)
 			break
 		}
@@ -291,7 +290,7 @@ func (a *Agent) stepNginx(ctx context.Context, p *pass) {
 	if failed == "" {
 		for _, key := range p.diff.removes[render.RootNginx] {
 			path, _ := a.layout.Path(key)
-			if err := a.fs.Remove(path); err != nil {
+			if err := txn.Remove(path); err != nil {
 				failed = fmt.Sprintf("remove %s: %v", path, err)
 				break
 			}
@@ -300,7 +299,7 @@ func (a *Agent) stepNginx(ctx context.Context, p *pass) {
 	}
 	// A repair of nginx files asked for a reload (see Repair).
 	reload := a.reload.Swap(false)
-	if len(written) == 0 && len(removed) == 0 && failed == "" && !reload {
+	if !txn.Changed() && failed == "" && !reload {
 		return
 	}
 	if failed == "" {
@@ -311,7 +310,11 @@ func (a *Agent) stepNginx(ctx context.Context, p *pass) {
 		res.took("nginx", start)
 	}
 	if failed != "" {
-		a.rollbackNginx(written, removed, p.installed)
+		// drover's previous files back: nginx keeps serving (and a later
+		// reload loads) the old configuration.
+		if err := txn.Rollback(); err != nil {
+			a.log.Error("roll back nginx files", "error", err)
+		}
 		res.Err = errors.Join(res.Err, errors.New(failed))
 		res.changef("nginx change rolled back: %s", firstLine(failed))
 		for _, program := range programsOfNginxFiles(p.plan, p.diff.writes[render.RootNginx], p.diff.removes[render.RootNginx], p.installed) {
@@ -365,29 +368,6 @@ func keyIn(plan *netplan.NodePlan, program string) string {
 	return program
 }
 
-// rollbackNginx puts back the files a failed nginx change replaced or
-// removed, so nginx keeps serving (and a later reload loads) the old config.
-func (a *Agent) rollbackNginx(written []write, removed []string, installed map[string]store.Resource) {
-	for _, w := range written {
-		var err error
-		if w.existed {
-			err = a.fs.WriteFile(w.path, w.old, w.oldMode)
-		} else {
-			err = a.fs.Remove(w.path)
-		}
-		if err != nil {
-			a.log.Error("roll back nginx file", "path", w.path, "error", err)
-		}
-	}
-	for _, key := range removed {
-		p, _ := a.layout.Path(key)
-		r := installed[key]
-		if err := a.fs.WriteFile(p, r.Data, r.Mode); err != nil {
-			a.log.Error("roll back nginx file", "path", p, "error", err)
-		}
-	}
-}
-
 // programsOfNginxFiles lists this node's proxied programs whose webroot's
 // nginx files were part of a failed change, by the files' owners.
 func programsOfNginxFiles(plan *netplan.NodePlan, writes []write, removes []string, installed map[string]store.Resource) []string {
@@ -411,7 +391,7 @@ func programsOfNginxFiles(plan *netplan.NodePlan, writes []write, removes []stri
 }
 
 func resourceOf(f render.File) store.Resource {
-	return store.Resource{Key: Key(f.Root, f.Path), Owner: f.Owner, Mode: f.Mode, Hash: hashOf(f.Data), Data: f.Data}
+	return store.Resource{Key: install.Key(f.Root, f.Path), Owner: f.Owner, Mode: f.Mode, Hash: hashOf(f.Data), Data: f.Data}
 }
 
 // dueRestarts are the failed programs whose retry is due (or forced) and
@@ -453,7 +433,7 @@ func (a *Agent) adopt(installed map[string]store.Resource) {
 			}
 			for _, name := range names {
 				rel := path.Join(sub, name)
-				key := Key(root, rel)
+				key := install.Key(root, rel)
 				if _, ok := installed[key]; ok {
 					continue
 				}

@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 
+	"github.com/drover-sh/drover/agent/install"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/netplan"
 	"github.com/drover-sh/drover/netstate"
@@ -25,7 +26,7 @@ func (a *Agent) desiredOf(plan *netplan.NodePlan) desired {
 	d := desired{files: make(map[string]render.File, len(carried.Files))}
 	for _, f := range carried.Files {
 		if _, ok := a.layout[f.Root]; ok {
-			d.files[Key(f.Root, f.Path)] = f
+			d.files[install.Key(f.Root, f.Path)] = f
 		}
 	}
 	if a.cfg.Network != nil {
@@ -39,7 +40,7 @@ func (a *Agent) desiredOf(plan *netplan.NodePlan) desired {
 func (a *Agent) storedDesired(installed map[string]store.Resource) (desired, error) {
 	d := desired{files: make(map[string]render.File, len(installed))}
 	for key, r := range installed {
-		root, path := splitKey(key)
+		root, path := install.SplitKey(key)
 		if _, ok := a.layout[root]; ok {
 			d.files[key] = render.File{Root: root, Path: path, Owner: r.Owner, Mode: r.Mode, Data: r.Data}
 		}

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/drover-sh/drover/agent/config"
+	"github.com/drover-sh/drover/agent/install"
 )
 
 // The agent runs as root and writes files that root programs act on
@@ -35,7 +36,7 @@ func CheckDirs(cfg *config.Config) error {
 		// their own there and answer drover's CLI.
 		{"api.socket's directory", filepath.Dir(cfg.API.Socket)},
 	}
-	for _, d := range LayoutOf(cfg.RenderOptions()).Dirs() {
+	for _, d := range install.LayoutOf(cfg.RenderOptions()).Dirs() {
 		dirs = append(dirs, struct{ key, path string }{"directory", d})
 	}
 	var errs []error

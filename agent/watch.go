@@ -11,6 +11,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/drover-sh/drover/agent/install"
 	"github.com/drover-sh/drover/render"
 )
 
@@ -152,7 +153,7 @@ func (a *Agent) Repair(ctx context.Context, paths []string) {
 			continue
 		}
 		repaired = append(repaired, key)
-		switch root, _ := splitKey(key); root {
+		switch root, _ := install.SplitKey(key); root {
 		case render.RootSupervisor:
 			a.reread.Store(true)
 		case render.RootNginx:

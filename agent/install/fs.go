@@ -1,17 +1,19 @@
-package agent
+// Package install puts the files render produced where the node's daemons
+// find them: a seam over the file system (FS, with OS the real one whose
+// writes are atomic), the layout that maps render's roots to the node's
+// directories, and Txn, a set of writes and removals that can be put back
+// as a whole (a change nginx refuses is rolled back). It decides nothing:
+// what to write comes from the agent's diff of render's files with the
+// store.
+package install
 
 import (
 	"errors"
 	"io"
 	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
-	"strings"
-
-	"github.com/drover-sh/drover/render"
 )
 
 // FS is the seam for the files drover installs: supervisord program files,
@@ -29,10 +31,11 @@ type FS interface {
 	IsDir(path string) bool
 }
 
-// osFS is the real FS.
-type osFS struct{}
+// OS is the real FS.
+type OS struct{}
 
-func (osFS) ReadFile(path string) ([]byte, fs.FileMode, error) {
+// ReadFile reads a file and its permission bits with one open.
+func (OS) ReadFile(path string) ([]byte, fs.FileMode, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, err
@@ -51,7 +54,7 @@ func (osFS) ReadFile(path string) ([]byte, fs.FileMode, error) {
 
 // WriteFile writes a temporary file in the same directory, fsyncs it, sets
 // its mode and renames it over path, then fsyncs the directory.
-func (osFS) WriteFile(path string, data []byte, mode fs.FileMode) error {
+func (OS) WriteFile(path string, data []byte, mode fs.FileMode) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -87,7 +90,8 @@ func (osFS) WriteFile(path string, data []byte, mode fs.FileMode) error {
 	return d.Sync()
 }
 
-func (osFS) Remove(path string) error {
+// Remove removes a file; a missing one is not an error.
+func (OS) Remove(path string) error {
 	err := os.Remove(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -95,12 +99,14 @@ func (osFS) Remove(path string) error {
 	return err
 }
 
-func (osFS) IsDir(path string) bool {
+// IsDir reports whether path is an existing directory.
+func (OS) IsDir(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.IsDir()
 }
 
-func (osFS) List(dir string) ([]string, error) {
+// List returns the regular files directly in dir, sorted.
+func (OS) List(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -118,61 +124,4 @@ func (osFS) List(dir string) ([]string, error) {
 	return names, nil
 }
 
-// Layout maps rendered roots to the node's directories.
-type Layout map[render.Root]string
-
-// LayoutOf is the layout the render options imply.
-func LayoutOf(o render.Options) Layout {
-	return Layout{
-		render.RootSupervisor: o.SupervisorConfDir,
-		render.RootExec:       o.ExecDir(),
-		render.RootNginx:      o.NginxConfDir,
-	}
-}
-
-// Key is a resource's identity in the store: "{root}/{path}".
-func Key(root render.Root, path string) string { return string(root) + "/" + path }
-
-// splitKey is the inverse of Key.
-func splitKey(key string) (render.Root, string) {
-	root, path, _ := strings.Cut(key, "/")
-	return render.Root(root), path
-}
-
-// Path is where a resource lives on disk; ok is false for roots that are
-// not files (network).
-func (l Layout) Path(key string) (string, bool) {
-	root, path := splitKey(key)
-	dir, ok := l[root]
-	if !ok {
-		return "", false
-	}
-	return filepath.Join(dir, filepath.FromSlash(path)), true
-}
-
-// KeyOf is the store key of a file on disk, if it is in one of the
-// layout's directories.
-func (l Layout) KeyOf(path string) (string, bool) {
-	path = filepath.Clean(path)
-	key, best := "", -1
-	for root, dir := range l {
-		dir = filepath.Clean(dir)
-		rel, err := filepath.Rel(dir, path)
-		if err == nil && rel != "." && !strings.HasPrefix(rel, "..") && len(dir) > best {
-			key, best = Key(root, filepath.ToSlash(rel)), len(dir) // the innermost directory wins
-		}
-	}
-	return key, best >= 0
-}
-
-// Dirs are the directories holding installed files, for watching: the
-// directories render says each root's files live in.
-func (l Layout) Dirs() []string {
-	var dirs []string
-	for _, root := range slices.Sorted(maps.Keys(l)) {
-		for _, sub := range root.Dirs() {
-			dirs = append(dirs, filepath.Join(l[root], filepath.FromSlash(sub)))
-		}
-	}
-	return dirs
-}
+var _ FS = OS{}
