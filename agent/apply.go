@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"path"
 	"slices"
 	"time"
 
@@ -392,58 +391,4 @@ func programsOfNginxFiles(plan *netplan.NodePlan, writes []write, removes []stri
 
 func resourceOf(f render.File) store.Resource {
 	return store.Resource{Key: install.Key(f.Root, f.Path), Owner: f.Owner, Mode: f.Mode, Hash: hashOf(f.Data), Data: f.Data}
-}
-
-// dueRestarts are the failed programs whose retry is due (or forced) and
-// that supervisord does not run: a retry starts them again.
-func (a *Agent) dueRestarts(ctx context.Context, plan *netplan.NodePlan) []string {
-	if plan == nil {
-		return nil
-	}
-	statuses, err := a.daemonStatuses()
-	if err != nil {
-		return nil
-	}
-	var failed []*netplan.Daemon
-	for _, d := range plan.Programs {
-		if st, ok := statuses[d.Key]; ok && st.Status == StatusFailed && d.Enabled {
-			failed = append(failed, d)
-		}
-	}
-	observed := a.observe(ctx, failed, a.now())
-	var out []string
-	for _, d := range failed {
-		if observed[d.Key].status != StatusRunning {
-			out = append(out, d.Program)
-		}
-	}
-	return out
-}
-
-// adopt adds to installed the files an earlier life of the agent wrote
-// (those render.Generated recognises) that the store, rebuilt since, no
-// longer tracks: they are removed like any other file drover installed and
-// no longer wants. Their owners are not known.
-func (a *Agent) adopt(installed map[string]store.Resource) {
-	for root, dir := range a.layout {
-		for _, sub := range root.Dirs() {
-			names, err := a.fs.List(path.Join(dir, sub))
-			if err != nil {
-				continue
-			}
-			for _, name := range names {
-				rel := path.Join(sub, name)
-				key := install.Key(root, rel)
-				if _, ok := installed[key]; ok {
-					continue
-				}
-				data, mode, err := a.fs.ReadFile(path.Join(dir, rel))
-				if err != nil || !render.Generated(root, rel, data) {
-					continue
-				}
-				a.log.Info("adopting a file an earlier drover wrote", "file", path.Join(dir, rel))
-				installed[key] = store.Resource{Key: key, Mode: mode, Hash: hashOf(data), Data: data}
-			}
-		}
-	}
 }

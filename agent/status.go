@@ -335,3 +335,29 @@ func (a *Agent) record(c store.Change) error {
 	}
 	return nil
 }
+
+// dueRestarts are the failed programs whose retry is due (or forced) and
+// that supervisord does not run: a retry starts them again.
+func (a *Agent) dueRestarts(ctx context.Context, plan *netplan.NodePlan) []string {
+	if plan == nil {
+		return nil
+	}
+	statuses, err := a.daemonStatuses()
+	if err != nil {
+		return nil
+	}
+	var failed []*netplan.Daemon
+	for _, d := range plan.Programs {
+		if st, ok := statuses[d.Key]; ok && st.Status == StatusFailed && d.Enabled {
+			failed = append(failed, d)
+		}
+	}
+	observed := a.observe(ctx, failed, a.now())
+	var out []string
+	for _, d := range failed {
+		if observed[d.Key].status != StatusRunning {
+			out = append(out, d.Program)
+		}
+	}
+	return out
+}
