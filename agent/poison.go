@@ -33,7 +33,7 @@ var TestHookLoading func(rev string)
 // returns, not in a defer, so a panic that kills the process leaves the
 // record behind too. A record left by earlier processes for the same
 // revision counts up; at loadAttempts guardLoad refuses the load with an
-// errRejected error saying why, and the caller rejects the revision
+// *RejectedError saying why, and the caller rejects the revision
 // (store, history, status). Applying is not guarded: a kill -9 while
 // applying is repaired by the next pass.
 func (a *Agent) guardLoad(rev string) (done func(), err error) {
@@ -45,8 +45,8 @@ func (a *Agent) guardLoad(rev string) (done func(), err error) {
 		if err := writeLoading(a.store, loading, ""); err != nil {
 			a.log.Warn("clear the revision being loaded", "revision", short(rev), "error", err)
 		}
-		return nil, fmt.Errorf("%w: the agent stopped %d times in a row while loading revision %s (parsing, validating or rendering it: a crash or an out-of-memory kill), so it is not loaded again. The node keeps the last good revision. Push a fixed commit; the agent's log before the restarts says what happened",
-			errRejected, n, short(rev))
+		return nil, rejectedf(rev, "the agent stopped %d times in a row while loading revision %s (parsing, validating or rendering it: a crash or an out-of-memory kill), so it is not loaded again. The node keeps the last good revision. Push a fixed commit; the agent's log before the restarts says what happened",
+			n, short(rev))
 	}
 	loading[rev] = n + 1
 	if err := writeLoading(a.store, loading, rev); err != nil {

@@ -42,9 +42,6 @@ func (r *Result) changef(format string, args ...any) {
 	r.Changes = append(r.Changes, fmt.Sprintf(format, args...))
 }
 
-// errRejected marks errors that stall until the input changes.
-var errRejected = errors.New("revision rejected")
-
 // Reconcile runs one pass (design.md §6.3). force skips the "head
 // unchanged" shortcut: everything is compared again and failed work retried.
 //
@@ -140,7 +137,8 @@ func (a *Agent) reconcile(ctx context.Context, force bool, src sourceAnswer) *Re
 		a.state.SourceError = err.Error()
 		_ = a.store.SetMeta(store.MetaSourceError, err.Error())
 		a.metrics.sourceUp.Set(0)
-		res := &Result{Revision: a.planRev, Outcome: OutcomeUnreachable, Err: fmt.Errorf("source unreachable: %w", err)}
+		unreachable := &UnreachableError{Err: err}
+		res := &Result{Revision: a.planRev, Outcome: outcomeOf(unreachable), Err: unreachable}
 		if force && a.planRev != "" {
 			// Retries of the running revision need no source.
 			applied := a.apply(ctx, a.planRev, a.plan, a.running(), applyOpts{})
@@ -172,19 +170,20 @@ func (a *Agent) reconcile(ctx context.Context, force bool, src sourceAnswer) *Re
 		if force && a.planRev != "" {
 			a.apply(ctx, a.planRev, a.plan, a.running(), applyOpts{})
 		}
-		return &Result{Revision: head, Outcome: OutcomeRejected, Err: fmt.Errorf("%w: %s", errRejected, a.state.RejectedDiags)}
+		rej := &RejectedError{Revision: head, Reason: a.state.RejectedDiags}
+		return &Result{Revision: head, Outcome: outcomeOf(rej), Err: rej}
 	}
 
 	// Step 2: fetch what is new, load and validate the revision.
 	var took Result
 	plan, desired, err := a.load(ctx, src, &took)
-	if errors.Is(err, errRejected) {
-		a.reject(head, err)
-		return &Result{Revision: head, Outcome: OutcomeRejected, Err: err}
+	if rej := (*RejectedError)(nil); errors.As(err, &rej) {
+		a.reject(rej)
+		return &Result{Revision: head, Outcome: outcomeOf(rej), Err: rej}
 	}
 	if err != nil {
 		a.state.SourceError = err.Error()
-		return &Result{Revision: a.planRev, Outcome: OutcomeUnreachable, Err: err}
+		return &Result{Revision: a.planRev, Outcome: outcomeOf(err), Err: err}
 	}
 	a.state.Rejected, a.state.RejectedDiags = "", ""
 
@@ -199,7 +198,8 @@ func (a *Agent) reconcile(ctx context.Context, force bool, src sourceAnswer) *Re
 }
 
 // load takes the fetched head (fetching it now if ask did not) and renders
-// this node's desired state. Invalid input is wrapped in errRejected.
+// this node's desired state. Invalid input is a *RejectedError, a failed
+// fetch an *UnreachableError.
 func (a *Agent) load(ctx context.Context, src sourceAnswer, took *Result) (*netplan.NodePlan, desired, error) {
 	rev := src.head
 	if !src.fetched {
@@ -212,7 +212,7 @@ func (a *Agent) load(ctx context.Context, src sourceAnswer, took *Result) (*netp
 	}
 	took.Took["fetch"] += src.took.Round(time.Millisecond)
 	if src.fetchErr != nil {
-		return nil, desired{}, fmt.Errorf("fetch %s: %w", short(rev), src.fetchErr)
+		return nil, desired{}, &UnreachableError{Err: fmt.Errorf("fetch %s: %w", short(rev), src.fetchErr)}
 	}
 	if src.fr.Forced {
 		a.log.Warn("BRANCH WAS FORCE-PUSHED: the new head does not descend from the previous one; following it",
@@ -237,7 +237,7 @@ func (a *Agent) render(ctx context.Context, rev string, took *Result) (*netplan.
 	took.took("files", start)
 	start = time.Now()
 	if err != nil {
-		return nil, desired{}, fmt.Errorf("%w: read config files of %s: %v", errRejected, short(rev), err)
+		return nil, desired{}, rejectedf(rev, "cannot read its config files: %v", err)
 	}
 	cfg, files, diags, err := a.specs.Load(blobs)
 	if err != nil {
@@ -246,17 +246,17 @@ func (a *Agent) render(ctx context.Context, rev string, took *Result) (*netplan.
 	if diags.HasErrors() {
 		var b bytes.Buffer
 		_ = spec.WriteDiagnostics(&b, files, diags, 0, false)
-		return nil, desired{}, fmt.Errorf("%w: revision %s is invalid:\n%s", errRejected, short(rev), b.String())
+		return nil, desired{}, rejectedf(rev, "it is invalid:\n%s", b.String())
 	}
 	took.took("parse", start)
 	start = time.Now()
 	cluster, err := netplan.Compute(cfg)
 	if err != nil {
-		return nil, desired{}, fmt.Errorf("%w: %v", errRejected, err)
+		return nil, desired{}, rejectedf(rev, "%v", err)
 	}
 	plan, err := cluster.Node(a.cfg.Node)
 	if err != nil {
-		return nil, desired{}, fmt.Errorf("%w: revision %s: %v", errRejected, short(rev), err)
+		return nil, desired{}, rejectedf(rev, "%v", err)
 	}
 	desired := a.desiredOf(plan)
 	took.took("plan+render", start)
@@ -265,9 +265,9 @@ func (a *Agent) render(ctx context.Context, rev string, took *Result) (*netplan.
 
 // reject records an invalid revision: never applied, reported until the
 // branch moves on.
-func (a *Agent) reject(rev string, err error) {
-	msg := err.Error()
-	a.log.Error("revision rejected: the node keeps running the last good revision", "revision", short(rev), "error", msg)
+func (a *Agent) reject(rej *RejectedError) {
+	rev, msg := rej.Revision, rej.Reason
+	a.log.Error("revision rejected: the node keeps running the last good revision", "revision", short(rev), "reason", msg)
 	a.lastHead = rev
 	a.state.Rejected, a.state.RejectedDiags = rev, msg
 	now := a.now()

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -185,7 +186,19 @@ func TestInvalidRevisionIsNeverApplied(t *testing.T) {
 	if err != nil || st.Rejected == nil || st.Rejected.Revision != bad {
 		t.Errorf("status does not report the rejection: %+v %v", st, err)
 	}
-	h.reconcile(OutcomeRejected) // stays rejected, without refetching
+	again := h.reconcile(OutcomeRejected) // stays rejected, without refetching
+	// The error is typed and says "rejected" once, on the first pass and
+	// on the ones after it (it used to repeat itself).
+	for _, r := range []*Result{res, again} {
+		var rej *RejectedError
+		if !errors.As(r.Err, &rej) || rej.Revision != bad || strings.Count(r.Err.Error(), "rejected") != 1 ||
+			!strings.HasPrefix(r.Err.Error(), "revision "+bad[:12]+" rejected: it is invalid:") {
+			t.Errorf("rejection error %T: %v", r.Err, r.Err)
+		}
+	}
+	if st.Rejected != nil && strings.Contains(st.Rejected.Diagnostics, "rejected") {
+		t.Errorf("status diagnostics repeat the verdict: %q", st.Rejected.Diagnostics)
+	}
 	h.src.commit(repoWith(proxied("reverb", "/app"), proxied("ws", "/ws")))
 	h.reconcile(OutcomeApplied)
 	if !strings.Contains(h.sup.Snapshot(), "daemon-acme-ws") {
@@ -296,8 +309,9 @@ func TestRestartReappliesFromStoreWithSourceUnreachable(t *testing.T) {
 		t.Errorf("restore did not bring the program back:\n%s", h.sup.Snapshot())
 	}
 	res = h.agent.Reconcile(context.Background(), false)
-	if res.Outcome != OutcomeUnreachable {
-		t.Errorf("outcome %s, want %s", res.Outcome, OutcomeUnreachable)
+	var unreachable *UnreachableError
+	if res.Outcome != OutcomeUnreachable || !errors.As(res.Err, &unreachable) {
+		t.Errorf("outcome %s (error %T), want %s", res.Outcome, res.Err, OutcomeUnreachable)
 	}
 	if st, _ := h.agent.Status(); !strings.Contains(st.SourceError, "connection refused") {
 		t.Errorf("status does not say the source is unreachable: %+v", st)
