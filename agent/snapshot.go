@@ -60,6 +60,9 @@ func (a *Agent) Status() (localapi.Status, error) {
 			Transit: ns.Transit.String(), Addresses: len(ns.Addresses), Routes: len(ns.Routes), NftTable: ns.NftTable,
 			DriftRepairs: st.NetworkRepairs}
 	}
+	if queued, inflight, done, _ := a.rollout.Progress(); queued+inflight > 0 {
+		s.Restarts = &localapi.Restarts{Queued: queued, InFlight: inflight, Done: done}
+	}
 	for _, d := range snap.statuses {
 		s.Daemons[d.Status]++
 	}

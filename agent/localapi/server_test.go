@@ -61,10 +61,10 @@ func TestWireNames(t *testing.T) {
 		v    any
 		want []string
 	}{
-		{Status{Network: &Network{}, Rejected: &Rejection{}, LastError: "x", SourceError: "x", NetworkError: "x", History: []History{{}}},
+		{Status{Network: &Network{}, Rejected: &Rejection{}, Restarts: &Restarts{}, LastError: "x", SourceError: "x", NetworkError: "x", History: []History{{}}},
 			[]string{"node", "head", "revision", "applied_at", "last_result", "last_error", "last_reconcile", "source_error", "network_error",
 				"network", "tenant_interface", "transit_interface", "transit", "addresses", "routes", "nft_table", "drift_repairs",
-				"rejected", "diagnostics", "daemons", "history", "at", "result", "summary"}},
+				"rejected", "diagnostics", "restarts", "queued", "in_flight", "done", "daemons", "history", "at", "result", "summary"}},
 		{Daemon{Reason: "x", NextRetry: new(Daemon{}.CreatedAt)},
 			[]string{"id", "tenant_id", "webroot_id", "key", "name", "command", "proxy_path", "proxy_port", "num_procs", "stop_signal",
 				"stop_wait_secs", "max_memory_mb", "max_open_files", "environment", "enabled", "status", "reason", "created_at", "updated_at", "node", "host",

@@ -11,19 +11,30 @@ import "time"
 
 // Status is GET /v1/status: the node as a whole.
 type Status struct {
-	Node          string         `json:"node"`
-	Head          string         `json:"head"`
-	Revision      string         `json:"revision"`
-	AppliedAt     time.Time      `json:"applied_at"`
-	LastResult    Outcome        `json:"last_result"`
-	LastError     string         `json:"last_error,omitempty"`
-	LastReconcile time.Time      `json:"last_reconcile"`
-	SourceError   string         `json:"source_error,omitempty"`
-	NetworkError  string         `json:"network_error,omitempty"`
-	Network       *Network       `json:"network,omitempty"`
-	Rejected      *Rejection     `json:"rejected,omitempty"`
-	Daemons       map[string]int `json:"daemons"`
-	History       []History      `json:"history"`
+	Node          string     `json:"node"`
+	Head          string     `json:"head"`
+	Revision      string     `json:"revision"`
+	AppliedAt     time.Time  `json:"applied_at"`
+	LastResult    Outcome    `json:"last_result"`
+	LastError     string     `json:"last_error,omitempty"`
+	LastReconcile time.Time  `json:"last_reconcile"`
+	SourceError   string     `json:"source_error,omitempty"`
+	NetworkError  string     `json:"network_error,omitempty"`
+	Network       *Network   `json:"network,omitempty"`
+	Rejected      *Rejection `json:"rejected,omitempty"`
+	// Restarts is the rollout in progress, absent when there is none.
+	Restarts *Restarts      `json:"restarts,omitempty"`
+	Daemons  map[string]int `json:"daemons"`
+	History  []History      `json:"history"`
+}
+
+// Restarts is the progress of the background restarts: programs waiting,
+// programs between stop and started, and programs done since the agent
+// started.
+type Restarts struct {
+	Queued   int `json:"queued"`
+	InFlight int `json:"in_flight"`
+	Done     int `json:"done"`
 }
 
 // Network summarises the node's tenant networking (with a network block):

@@ -77,6 +77,9 @@ func runStatus(env *cmdEnv, c *localapi.Client, asJSON bool) int {
 		fmt.Fprintf(env.stdout, "network:   %d tenant addresses on %s, transit %s on %s, %d routes, table ip6 %s (%d drift repairs)\n",
 			n.Addresses, n.TenantInterface, n.Transit, n.TransitInterface, n.Routes, n.NftTable, n.DriftRepairs)
 	}
+	if r := st.Restarts; r != nil {
+		fmt.Fprintf(env.stdout, "restarts:  %d queued, %d in flight (%d done since the agent started)\n", r.Queued, r.InFlight, r.Done)
+	}
 	if st.Rejected != nil {
 		fmt.Fprintf(env.stdout, "REJECTED:  revision %s is invalid and was not applied:\n%s\n", st.Rejected.Revision, indent(st.Rejected.Diagnostics))
 	}
