@@ -72,23 +72,19 @@ func noNewPrivs() error {
 // already, so the kernel checks every directory on the way as the tenant)
 // and refuses a working directory outside tenantDir: a tenant who replaces
 // its webroot, or a directory on the way, by a symlink must not get a
-// daemon whose /proc/PID/cwd leads elsewhere. The check reads the working
-// directory back from the kernel, so renaming after the fact cannot fool it.
+// daemon whose /proc/PID/cwd leads elsewhere. Only the storage root above
+// the tenant directory (root's) is resolved through symlinks; the tenant
+// directory itself must be a directory, not a link. The check reads the
+// working directory back from the kernel after entering it, so nothing
+// renamed before or after can fool it.
 func enterWebroot(dir, tenantDir string) error {
-	root, err := filepath.EvalSymlinks(tenantDir)
+	storage, err := filepath.EvalSymlinks(filepath.Dir(tenantDir))
 	if err != nil {
-		return fmt.Errorf("resolve the tenant directory %s: %w", tenantDir, err)
+		return fmt.Errorf("resolve the storage root of %s: %w", tenantDir, err)
 	}
-	outside := func(resolved string) error {
-		if resolved == root || strings.HasPrefix(resolved, root+"/") {
-			return nil
-		}
-		return fmt.Errorf("webroot %s resolves to %s, outside the tenant directory %s (a symlink?); refusing it", dir, resolved, root)
-	}
-	if resolved, err := filepath.EvalSymlinks(dir); err == nil {
-		if err := outside(resolved); err != nil {
-			return err
-		}
+	root := filepath.Join(storage, filepath.Base(tenantDir))
+	if st, err := os.Lstat(root); err != nil || !st.IsDir() {
+		return fmt.Errorf("tenant directory %s is not a directory (a symlink?), so webroot %s cannot be checked; refusing it", tenantDir, dir)
 	}
 	if err := os.Chdir(dir); err != nil {
 		return fmt.Errorf("enter the webroot as the tenant: %w", err)
@@ -97,5 +93,8 @@ func enterWebroot(dir, tenantDir string) error {
 	if err != nil {
 		return fmt.Errorf("read the working directory in webroot %s: %w", dir, err)
 	}
-	return outside(cwd)
+	if cwd != root && !strings.HasPrefix(cwd, root+"/") {
+		return fmt.Errorf("webroot %s resolves to %s, outside the tenant directory %s (a symlink?); refusing it", dir, cwd, root)
+	}
+	return nil
 }

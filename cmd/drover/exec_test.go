@@ -161,6 +161,19 @@ func TestExecRefusesWebrootOutsideTenant(t *testing.T) {
 		{"symlink to a readable directory outside", func(t *testing.T, w *execWorld) (string, string) {
 			return filepath.Join(w.storage, execTenantA, "webroots", "main"), filepath.Join(w.storage, execTenantB)
 		}, []string{"resolves to " + "STORAGE/" + execTenantB + ", outside the tenant directory STORAGE/" + execTenantA}},
+		{"the tenant directory itself is a symlink", func(t *testing.T, w *execWorld) (string, string) {
+			// A directory with a webroot the tenant could enter, outside
+			// anything that is the tenant's.
+			elsewhere := filepath.Join(w.storage, "elsewhere")
+			if err := os.MkdirAll(filepath.Join(elsewhere, "webroots", "main"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			tenantDir := filepath.Join(w.storage, execTenantA)
+			if err := os.RemoveAll(tenantDir); err != nil {
+				t.Fatal(err)
+			}
+			return tenantDir, elsewhere
+		}, []string{"tenant directory STORAGE/" + execTenantA + " is not a directory"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			w := newExecWorld(t)
