@@ -167,3 +167,12 @@ func TestSourceTimeout(t *testing.T) {
 		}
 	}
 }
+
+// An endless file in the configuration's place is an error, not a read
+// that never ends.
+func TestLoadBounded(t *testing.T) {
+	_, _, diags := Load("/dev/zero")
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "larger than") {
+		t.Errorf("Load(/dev/zero) = %v", diags)
+	}
+}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"time"
 
@@ -94,7 +95,7 @@ type rawTenants struct {
 // Load reads and validates an agent configuration file. The returned files
 // feed spec.WriteDiagnostics.
 func Load(path string) (*Config, spec.ParsedFiles, hcl.Diagnostics) {
-	src, err := os.ReadFile(path)
+	src, err := readConfig(path)
 	if err != nil {
 		return nil, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read agent configuration", Detail: err.Error()}}
 	}
@@ -104,6 +105,22 @@ func Load(path string) (*Config, spec.ParsedFiles, hcl.Diagnostics) {
 		files[path] = hf
 	}
 	return cfg, files, diags
+}
+
+// readConfig reads the configuration file, bounded like a config file of
+// the repository (spec.MaxFileBytes): a FIFO or /dev/zero put in its place
+// is an error, not an agent reading forever.
+func readConfig(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	src, err := spec.ReadLimited(f)
+	if err == nil && len(src) > spec.MaxFileBytes {
+		err = fmt.Errorf("%s is larger than %d bytes", path, spec.MaxFileBytes)
+	}
+	return src, err
 }
 
 // Parse decodes an agent configuration. The Config is nil on errors.
