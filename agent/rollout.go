@@ -174,6 +174,7 @@ func (a *Agent) rolloutDone(done []supervisor.Done) {
 	r.mu.Lock()
 	failed := map[string]string{}
 	var paid []string
+	pending := a.rollout.Pending()
 	for _, d := range done {
 		why := r.why[d.Group]
 		if d.Err != nil {
@@ -192,7 +193,7 @@ func (a *Agent) rolloutDone(done []supervisor.Done) {
 		if d.Kind == supervisor.Remove {
 			launch.RemoveMemoryCgroups(d.Group)
 		}
-		if !a.rollout.Pending(d.Group) {
+		if !pending[d.Group] {
 			delete(r.why, d.Group)
 			paid = append(paid, d.Group)
 		}

@@ -166,10 +166,11 @@ func (a *Agent) recordStatuses(ctx context.Context, plan *netplan.NodePlan, touc
 	for _, g := range touched {
 		isTouched[g] = true
 	}
+	pending := a.rollout.Pending()
 	var toObserve []*netplan.Daemon
 	for _, d := range plan.Programs {
 		st, had := prev[d.Key]
-		if failed[d.Program] == "" && d.Enabled && !a.rollout.Pending(d.Program) && (isTouched[d.Program] || !had || st.Status != StatusRunning) {
+		if failed[d.Program] == "" && d.Enabled && !pending[d.Program] && (isTouched[d.Program] || !had || st.Status != StatusRunning) {
 			toObserve = append(toObserve, d)
 		}
 	}
@@ -195,7 +196,7 @@ func (a *Agent) recordStatuses(ctx context.Context, plan *netplan.NodePlan, touc
 			l.obs = observation{status: StatusFailed, reason: failed[d.Program]}
 		case !d.Enabled:
 			l.obs = observation{status: StatusStopped, reason: "disabled"}
-		case a.rollout.Pending(d.Program):
+		case pending[d.Program]:
 			// Its processes still run the previous configuration.
 			l.obs = observation{status: StatusProvisioning, reason: reasonQueued, pids: st.PIDs}
 		case isTouched[d.Program] || !had || st.Status != StatusRunning:

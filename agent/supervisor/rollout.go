@@ -253,14 +253,19 @@ func (r *Rollout) Progress() (queued, inflight, done, peak int) {
 	return len(r.queue), len(r.inflight), r.done, r.peak
 }
 
-// Pending reports whether group is queued or in flight.
-func (r *Rollout) Pending(group string) bool {
+// Pending returns the groups queued or in flight, in one look: a pass
+// asks about every program of the node.
+func (r *Rollout) Pending() map[string]bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.inflight[group]; ok {
-		return true
+	out := make(map[string]bool, len(r.queue)+len(r.inflight))
+	for g := range r.inflight {
+		out[g] = true
 	}
-	return slices.ContainsFunc(r.queue, func(j *job) bool { return j.Group == group })
+	for _, j := range r.queue {
+		out[j.Group] = true
+	}
+	return out
 }
 
 // Wait returns when there is nothing queued or in flight, or ctx ends.
