@@ -15,6 +15,7 @@ import (
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/agent/supervisor"
 	"github.com/drover-sh/drover/netplan"
+	"github.com/drover-sh/drover/netstate"
 	"github.com/drover-sh/drover/render"
 )
 
@@ -96,37 +97,16 @@ func (a *Agent) diffFiles(desired map[string]render.File, installed map[string]s
 	return d
 }
 
-// pass is one apply in progress: what it compares, what it has changed so
-// far and what it will record.
-type pass struct {
-	rev       string
-	plan      *netplan.NodePlan
-	desired   desired
-	installed map[string]store.Resource
-	diff      diff
-	opts      applyOpts
-	res       *Result
-	change    store.Change
-	// failed maps program names to why they could not be applied.
-	failed map[string]string
-	// touched lists programs supervisord added.
-	touched []string
-	// owed lists programs whose exec spec this pass rewrote.
-	owed []string
-	// tenants is the tenant identity check's (agent/tenants.go).
-	tenants admission
-}
-
 // apply installs desired (design.md §6.4) as ordered steps, each
-// changing one part of the node. plan may be nil (restoring from the store
-// without the revision in the Git cache): statuses are then left as they
-// are.
+// changing one part of the node and returning what it did (pass.go). plan
+// may be nil (restoring from the store without the revision in the Git
+// cache): statuses are then left as they are.
 func (a *Agent) apply(ctx context.Context, rev string, plan *netplan.NodePlan, desired desired, o applyOpts) *Result {
 	res := &Result{Revision: rev, Outcome: OutcomeApplied, Failed: map[string]string{}}
 	defer res.took("apply", time.Now())
 	installed, err := a.store.Resources()
 	if err != nil {
-		res.Outcome, res.Err = OutcomeFailed, fmt.Errorf("read store: %w", err)
+		res.Outcome, res.Err = OutcomeFailed, &FailedError{Step: "store", Err: fmt.Errorf("read: %w", err)}
 		return res
 	}
 	if a.adoptOrphans {
@@ -142,52 +122,86 @@ func (a *Agent) apply(ctx context.Context, rev string, plan *netplan.NodePlan, d
 		p.change.Put = append(p.change.Put, resourceOf(f))
 	}
 	p.change.Delete = append(p.change.Delete, p.diff.forget...)
-	for _, step := range []func(context.Context, *pass){
-		a.stepAdmitTenants, // tenant identity check (agent/tenants.go)
-		a.stepNetwork,
-		a.stepExecSpecs,
-		a.stepSupervisor,
-		a.stepRemoveExecSpecs,
-		a.stepNginx,
-		a.stepRefusedTenants, // tenant identity check (agent/tenants.go)
-		a.stepRecord,
-	} {
-		step(ctx, p)
-	}
+
+	// The refused tenants leave the plan first, so no step touches their
+	// programs: supervisord has none of them, and a retry must not
+	// restart (and fail) what was never installed (agent/tenants.go).
+	adm := a.admitTenants(plan)
+	p.plan = adm.plan
+	network := a.stepNetwork(ctx, p)
+	p.merge(network.stepResult)
+	p.change.Network = network.record
+	execs := a.stepExecSpecs(p)
+	p.merge(execs.stepResult)
+	sup := a.stepSupervisor(ctx, p, execs.owed)
+	p.merge(sup.stepResult)
+	p.merge(a.stepRemoveExecSpecs(p))
+	p.merge(a.stepNginx(ctx, p))
+	// Statuses are recorded for the whole plan, the refused tenants'
+	// daemons failed with the reason.
+	p.plan = plan
+	p.merge(adm.stepResult)
+	a.stepRecord(ctx, p, sup.added)
 	return res
+}
+
+// networkResult is what stepNetwork did, and the state to record (nil:
+// none, or the store has it already).
+type networkResult struct {
+	stepResult
+	record *netstate.State
 }
 
 // stepNetwork converges addresses, routes and nftables first: daemons bind
 // to their tenant address. A state that failed is not recorded, so the next
 // pass (or the retry) applies it again.
-func (a *Agent) stepNetwork(ctx context.Context, p *pass) {
-	if s := p.desired.network; s != nil && a.applyNetwork(ctx, p.plan, *s, p.res, p.failed) {
-		p.change.Network = a.networkToRecord(*s)
+func (a *Agent) stepNetwork(ctx context.Context, p *pass) networkResult {
+	var r networkResult
+	if s := p.desired.network; s != nil {
+		r.stepResult = a.applyNetwork(ctx, p.plan, *s)
+		if r.err == nil {
+			r.record = a.networkToRecord(*s)
+		}
 	}
+	return r
+}
+
+// execResult is what stepExecSpecs did, and the programs owed a restart
+// because their spec was rewritten.
+type execResult struct {
+	stepResult
+	owed []string
 }
 
 // stepExecSpecs writes changed exec specs before supervisord sees their
 // programs (it may start one as soon as it is added). A program whose spec
 // changed must be restarted to read it, even if its section did not
 // change: it is recorded as owed before the spec is written (see owe).
-func (a *Agent) stepExecSpecs(_ context.Context, p *pass) {
-	var owed []string
+func (a *Agent) stepExecSpecs(p *pass) execResult {
+	var r execResult
 	for _, w := range p.diff.writes[render.RootExec] {
 		if w.existed {
-			owed = append(owed, w.file.Owner.Program)
+			r.owed = append(r.owed, w.file.Owner.Program)
 		}
 	}
-	a.owe(owed)
-	p.owed = owed
+	a.owe(r.owed)
 	for _, w := range p.diff.writes[render.RootExec] {
 		program := w.file.Owner.Program
 		if err := a.fs.WriteFile(w.path, w.file.Data, w.file.Mode); err != nil {
-			p.failed[program] = fmt.Sprintf("write exec spec: %v", err)
+			r.failProgram(program, fmt.Sprintf("write exec spec: %v", err))
 			continue
 		}
-		p.change.Put = append(p.change.Put, resourceOf(w.file))
-		p.res.changef("wrote exec spec of %s", program)
+		r.put = append(r.put, resourceOf(w.file))
+		r.changef("wrote exec spec of %s", program)
 	}
+	return r
+}
+
+// supervisorResult is what stepSupervisor did, and the programs
+// supervisord added (their statuses are observed when the pass records).
+type supervisorResult struct {
+	stepResult
+	added []string
 }
 
 // stepSupervisor writes program files and removes drover's stale ones,
@@ -195,86 +209,88 @@ func (a *Agent) stepExecSpecs(_ context.Context, p *pass) {
 // (nothing of theirs is down). Every other difference — changed and
 // removed programs, owed restarts, retries that are due — goes to the
 // rollout, which restarts each program on its own in the background.
-func (a *Agent) stepSupervisor(ctx context.Context, p *pass) {
-	res := p.res
+func (a *Agent) stepSupervisor(ctx context.Context, p *pass, owed []string) supervisorResult {
+	var r supervisorResult
 	changed := false
 	for _, w := range p.diff.writes[render.RootSupervisor] {
 		if err := a.fs.WriteFile(w.path, w.file.Data, w.file.Mode); err != nil {
-			res.Err = errors.Join(res.Err, fmt.Errorf("write %s: %w", w.path, err))
+			r.fail("supervisord", fmt.Errorf("write %s: %w", w.path, err))
 			continue
 		}
 		changed = true
-		p.change.Put = append(p.change.Put, resourceOf(w.file))
-		res.changef("wrote %s", w.key)
+		r.put = append(r.put, resourceOf(w.file))
+		r.changef("wrote %s", w.key)
 	}
 	for _, key := range p.diff.removes[render.RootSupervisor] {
 		path, _ := a.layout.Path(key)
 		if err := a.fs.Remove(path); err != nil {
-			res.Err = errors.Join(res.Err, fmt.Errorf("remove %s: %w", path, err))
+			r.fail("supervisord", fmt.Errorf("remove %s: %w", path, err))
 			continue
 		}
 		changed = true
-		p.change.Delete = append(p.change.Delete, key)
-		res.changef("removed %s", key)
+		r.del = append(r.del, key)
+		r.changef("removed %s", key)
 	}
 	// The programs owed a restart: those whose spec this pass wrote, and
 	// at start every one the store says is owed (a restart in flight when
 	// the agent stopped).
-	restart := p.owed
+	restart := owed
 	reread := a.reread.Load()
 	if !a.owedSubmitted {
 		restart = slices.Sorted(maps.Keys(a.pendingRestarts()))
 	}
 	retry := a.dueRestarts(ctx, p.plan)
 	if !changed && len(restart) == 0 && len(retry) == 0 && !reread {
-		return
+		return r
 	}
-	start := time.Now()
-	defer res.took("supervisord", start)
+	defer r.timed("supervisord", time.Now())
 	added, changedGroups, removed, err := a.sup.ReloadConfig(ctx)
 	if err != nil {
-		res.Err = errors.Join(res.Err, fmt.Errorf("update supervisord: reload supervisord configuration: %w", err))
+		r.fail("supervisord", fmt.Errorf("reload configuration: %w", err))
 		// Nothing reached supervisord: the next pass rereads, and hands
 		// the owed restarts over again.
 		a.reread.Store(true)
 		a.owedSubmitted = false
-		return
+		return r
 	}
 	a.reread.Store(false)
 	a.owedSubmitted = true
 	slices.Sort(added)
 	for i, err := range a.sup.Batch(ctx, supervisor.OpAdd, added) {
 		if err != nil && !supervisor.IsFault(err, supervisor.FaultAlreadyAdded) {
-			p.failed[added[i]] = fmt.Sprintf("supervisord: supervisord group %s: add: %v", added[i], err)
+			r.failProgram(added[i], fmt.Sprintf("supervisord: add program %s: %v", added[i], err))
 			continue
 		}
-		res.changef("added program %s", added[i])
-		p.touched = append(p.touched, added[i])
+		r.changef("added program %s", added[i])
+		r.added = append(r.added, added[i])
 	}
 	if n := a.submitRollout(a.plan, p.plan, changedGroups, removed, restart, retry); n > 0 {
-		res.changef("queued %d program restarts and removals", n)
+		r.changef("queued %d program restarts and removals", n)
 	}
+	return r
 }
 
 // stepRemoveExecSpecs removes the exec specs of removed programs, after
 // supervisord dropped them.
-func (a *Agent) stepRemoveExecSpecs(_ context.Context, p *pass) {
+func (a *Agent) stepRemoveExecSpecs(p *pass) stepResult {
+	var r stepResult
 	for _, key := range p.diff.removes[render.RootExec] {
 		path, _ := a.layout.Path(key)
 		if err := a.fs.Remove(path); err != nil {
-			p.res.Err = errors.Join(p.res.Err, fmt.Errorf("remove %s: %w", path, err))
+			r.fail("exec specs", fmt.Errorf("remove %s: %w", path, err))
 			continue
 		}
-		p.change.Delete = append(p.change.Delete, key)
+		r.del = append(r.del, key)
 	}
+	return r
 }
 
 // stepNginx writes and removes nginx files, then tests and reloads nginx.
 // On any failure it puts drover's previous files back, so nginx keeps
 // serving the old configuration, and fails the daemons of the webroots
 // concerned with nginx's message; the store keeps the old files.
-func (a *Agent) stepNginx(ctx context.Context, p *pass) {
-	res := p.res
+func (a *Agent) stepNginx(ctx context.Context, p *pass) stepResult {
+	var r stepResult
 	failed := ""
 	txn := install.NewTxn(a.fs)
 	var written []write
@@ -299,14 +315,14 @@ func (a *Agent) stepNginx(ctx context.Context, p *pass) {
 	// A repair of nginx files asked for a reload (see Repair).
 	reload := a.reload.Swap(false)
 	if !txn.Changed() && failed == "" && !reload {
-		return
+		return r
 	}
 	if failed == "" {
 		start := time.Now()
 		if err := a.nginx.TestAndReload(ctx); err != nil {
 			failed = err.Error()
 		}
-		res.took("nginx", start)
+		r.timed("nginx", start)
 	}
 	if failed != "" {
 		// drover's previous files back: nginx keeps serving (and a later
@@ -314,30 +330,32 @@ func (a *Agent) stepNginx(ctx context.Context, p *pass) {
 		if err := txn.Rollback(); err != nil {
 			a.log.Error("roll back nginx files", "error", err)
 		}
-		res.Err = errors.Join(res.Err, errors.New(failed))
-		res.changef("nginx change rolled back: %s", firstLine(failed))
+		r.fail("nginx", errors.New(failed))
+		r.changef("nginx change rolled back: %s", firstLine(failed))
 		for _, program := range programsOfNginxFiles(p.plan, p.diff.writes[render.RootNginx], p.diff.removes[render.RootNginx], p.installed) {
-			p.failed[program] = failed
+			r.failProgram(program, failed)
 		}
-		return
+		return r
 	}
 	for _, w := range written {
-		p.change.Put = append(p.change.Put, resourceOf(w.file))
-		res.changef("wrote %s", w.key)
+		r.put = append(r.put, resourceOf(w.file))
+		r.changef("wrote %s", w.key)
 	}
 	for _, key := range removed {
-		p.change.Delete = append(p.change.Delete, key)
-		res.changef("removed %s", key)
+		r.del = append(r.del, key)
+		r.changef("removed %s", key)
 	}
-	res.changef("reloaded nginx")
+	r.changef("reloaded nginx")
+	return r
 }
 
 // stepRecord records, in one transaction, the statuses of this node's
-// daemons, what is installed now, and a history entry for a pass that did
-// something.
-func (a *Agent) stepRecord(ctx context.Context, p *pass) {
+// daemons (observing those supervisord added or that were not running),
+// what is installed now, and a history entry for a pass that did
+// something. It is the last step: it reads the merged results.
+func (a *Agent) stepRecord(ctx context.Context, p *pass, added []string) {
 	res := p.res
-	a.recordStatuses(ctx, p.plan, p.touched, p.failed, &p.change, res)
+	a.recordStatuses(ctx, p.plan, added, p.failed, &p.change, res)
 	if res.Err != nil || len(res.Failed) > 0 {
 		res.Outcome = OutcomeFailed
 	}
@@ -350,7 +368,7 @@ func (a *Agent) stepRecord(ctx context.Context, p *pass) {
 	}
 	if err := a.record(p.change); err != nil {
 		res.Outcome = OutcomeFailed
-		res.Err = errors.Join(res.Err, fmt.Errorf("record applied state: %w", err))
+		res.Err = errors.Join(res.Err, &FailedError{Step: "store", Err: fmt.Errorf("record applied state: %w", err)})
 	}
 }
 

@@ -35,7 +35,8 @@ type UnreachableError struct{ Err error }
 func (e *UnreachableError) Error() string { return "source unreachable: " + e.Err.Error() }
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
-// outcomeOf is the outcome a pass's error stands for (nil: applied).
+// outcomeOf is the outcome a pass's error stands for (nil: applied; a
+// *FailedError or anything else: failed).
 func outcomeOf(err error) Outcome {
 	var rej *RejectedError
 	var unreachable *UnreachableError
@@ -49,3 +50,16 @@ func outcomeOf(err error) Outcome {
 	}
 	return OutcomeFailed
 }
+
+// FailedError is a step of an apply pass that went wrong as a whole (a
+// write, supervisord or nginx): what the other steps did stands, and the
+// pass is tried again with backoff.
+type FailedError struct {
+	// Step names the step: "network", "exec specs", "supervisord", "nginx",
+	// "store".
+	Step string
+	Err  error
+}
+
+func (e *FailedError) Error() string { return e.Step + ": " + e.Err.Error() }
+func (e *FailedError) Unwrap() error { return e.Err }

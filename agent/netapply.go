@@ -21,30 +21,29 @@ const networkCheck = time.Second
 // desired state, first in a pass: daemons bind to their tenant address. On
 // failure the node's proxied daemons are failed with the reason (they
 // cannot listen), and the state is not recorded, so it is tried again.
-func (a *Agent) applyNetwork(ctx context.Context, plan *netplan.NodePlan, s netstate.State, res *Result, failed map[string]string) (ok bool) {
+func (a *Agent) applyNetwork(ctx context.Context, plan *netplan.NodePlan, s netstate.State) stepResult {
+	var r stepResult
 	if a.net == nil {
-		return true
+		return r
 	}
 	start := time.Now()
 	rep, err := a.net.Apply(ctx, s)
-	res.took("network", start)
-	for _, c := range rep.Changes {
-		res.changef("%s", c)
-	}
+	r.timed("network", start)
+	r.changes = append(r.changes, rep.Changes...)
 	if err != nil {
 		a.state.NetworkError = err.Error()
-		res.Err = errors.Join(res.Err, fmt.Errorf("network: %w", err))
+		r.fail("network", err)
 		if plan != nil {
 			for _, d := range plan.Programs {
 				if d.ProxyPath != "" {
-					failed[d.Program] = fmt.Sprintf("network: %v", err)
+					r.failProgram(d.Program, fmt.Sprintf("network: %v", err))
 				}
 			}
 		}
-		return false
+		return r
 	}
 	a.state.NetworkError = ""
-	return true
+	return r
 }
 
 // networkToRecord is s when the store holds another network state, nil

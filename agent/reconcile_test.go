@@ -228,7 +228,11 @@ func TestNginxFailureRollsBackAndRetries(t *testing.T) {
 	if h.nginx.reloads != 1 {
 		t.Errorf("nginx reloaded %d times; a failed test must not reload", h.nginx.reloads)
 	}
-	_ = res
+	// The step that went wrong is named in a typed error.
+	var failed *FailedError
+	if !errors.As(res.Err, &failed) || failed.Step != "nginx" || outcomeOf(res.Err) != OutcomeFailed {
+		t.Errorf("pass error %v (%T), want a *FailedError of step nginx", res.Err, res.Err)
+	}
 	// Fixed: the retry is due after the backoff and converges.
 	h.nginx.broken = ""
 	h.reconcile(OutcomeUnchanged) // not due yet

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/drover-sh/drover/agent/config"
@@ -106,36 +105,29 @@ func admit(plan *netplan.NodePlan, refused map[string]string) *netplan.NodePlan 
 	return &p
 }
 
-// admission is what the check did to an apply pass: the plan before the
-// refused tenants were taken out of it, and why each was refused.
+// admission is what the check does to an apply pass: the plan without the
+// refused tenants, which the steps apply, and the refused tenants' daemons
+// failed with the reason, merged once the steps are done.
 type admission struct {
-	full    *netplan.NodePlan
-	refused map[string]string
+	stepResult
+	plan *netplan.NodePlan
 }
 
-// stepAdmitTenants takes the refused tenants out of the pass's plan, so no
-// later step touches their programs: supervisord has none of them, and a
-// retry must not restart (and fail) what was never installed.
-func (a *Agent) stepAdmitTenants(_ context.Context, p *pass) {
-	if p.plan == nil {
-		return
+// admitTenants checks the plan's tenants (nil plan: nothing to check).
+func (a *Agent) admitTenants(plan *netplan.NodePlan) admission {
+	adm := admission{plan: plan}
+	if plan == nil {
+		return adm
 	}
-	if refused := a.refusedTenants(p.plan); len(refused) > 0 {
-		p.tenants = admission{full: p.plan, refused: refused}
-		p.plan = admit(p.plan, refused)
+	refused := a.refusedTenants(plan)
+	if len(refused) == 0 {
+		return adm
 	}
-}
-
-// stepRefusedTenants puts the whole plan back before statuses are recorded
-// and fails the refused tenants' daemons with the reason.
-func (a *Agent) stepRefusedTenants(_ context.Context, p *pass) {
-	if p.tenants.full == nil {
-		return
-	}
-	p.plan = p.tenants.full
-	for _, d := range p.plan.Programs {
-		if reason := p.tenants.refused[d.Tenant]; reason != "" {
-			p.failed[d.Program] = reason
+	adm.plan = admit(plan, refused)
+	for _, d := range plan.Programs {
+		if reason := refused[d.Tenant]; reason != "" {
+			adm.failProgram(d.Program, reason)
 		}
 	}
+	return adm
 }
