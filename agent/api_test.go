@@ -1,15 +1,10 @@
 package agent
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -109,52 +104,5 @@ func TestMetrics(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
 		}
-	}
-}
-
-func TestWebhook(t *testing.T) {
-	h := newHarness(t)
-	secret := "0123456789abcdef-secret"
-	file := filepath.Join(t.TempDir(), "secret")
-	if err := os.WriteFile(file, []byte(secret+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	h.agent.cfg.API.WebhookSecretFile = file
-	hook, err := h.agent.webhookHandler(webhookDefaults.MaxBody)
-	if err != nil {
-		t.Fatal(err)
-	}
-	push := `{"ref":"refs/heads/main","after":"abc"}`
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(push))
-	sig := hex.EncodeToString(mac.Sum(nil))
-	for _, c := range []struct {
-		name    string
-		body    string
-		headers []string
-		code    int
-		trigger bool
-	}{
-		{"github", push, []string{"X-Hub-Signature-256", "sha256=" + sig}, 202, true},
-		{"gitea", push, []string{"X-Gitea-Signature", sig}, 202, true},
-		{"gitlab", push, []string{"X-Gitlab-Token", secret}, 202, true},
-		{"wrong signature", push, []string{"X-Hub-Signature-256", "sha256=" + strings.Repeat("0", 64)}, 401, false},
-		{"body changed", strings.Replace(push, "abc", "abd", 1), []string{"X-Hub-Signature-256", "sha256=" + sig}, 401, false},
-		{"wrong token", push, []string{"X-Gitlab-Token", "guess"}, 401, false},
-		{"unsigned", push, nil, 401, false},
-		{"other branch", `{"ref":"refs/heads/dev"}`, []string{"X-Gitlab-Token", secret}, 200, false},
-	} {
-		for len(h.agent.wake) > 0 {
-			<-h.agent.wake
-		}
-		code, body := serve(t, hook, "POST", "/webhook", c.body, c.headers...)
-		if code != c.code || (len(h.agent.wake) == 1) != c.trigger {
-			t.Errorf("%s: %d %s, triggered %v; want %d, %v", c.name, code, body, len(h.agent.wake) == 1, c.code, c.trigger)
-		}
-	}
-	// No secret, or a short one: refused at start.
-	h.agent.cfg.API.WebhookSecretFile = ""
-	if _, err := h.agent.webhookHandler(webhookDefaults.MaxBody); err == nil {
-		t.Error("a webhook without a secret was accepted")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/drover-sh/drover/agent/localapi"
+	"github.com/drover-sh/drover/agent/webhook"
 )
 
 // Serve serves the local API (agent/localapi, answered by apiNode) on a
@@ -50,8 +51,9 @@ func (a *Agent) Serve(ctx context.Context) error {
 		go srv.Serve(mln)
 	}
 	if addr := a.cfg.API.WebhookListen; addr != "" {
-		// Limits and timeouts against unauthenticated clients: webhook.go.
-		srv, wln, err := a.listenWebhook(addr, webhookDefaults)
+		// Limits and timeouts against unauthenticated clients: agent/webhook.
+		hook := webhook.Hook{SecretFile: a.cfg.API.WebhookSecretFile, Branch: a.cfg.Source.Branch, Trigger: a.Trigger, Log: a.log}
+		srv, wln, err := webhook.Listen(addr, hook, webhook.Defaults)
 		if err != nil {
 			ln.Close()
 			return err

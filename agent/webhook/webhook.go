@@ -1,4 +1,9 @@
-package agent
+// Package webhook is the agent's webhook listener: the TCP endpoint Git
+// servers post push events to. It checks a request's signature or token
+// before it reads the body, bounds what an unauthenticated client can make
+// it hold, and calls the trigger it is given for a push to the agent's
+// branch. It knows nothing of the reconciler.
+package webhook
 
 import (
 	"crypto/hmac"
@@ -9,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -20,9 +26,23 @@ import (
 	"github.com/drover-sh/drover/agent/localapi"
 )
 
-// webhookLimits bound what a client of the webhook listener — anyone on the
+// Hook is what the listener acts on.
+type Hook struct {
+	// SecretFile holds the shared secret (api.webhook_secret_file), at
+	// least 16 bytes once trimmed.
+	SecretFile string
+	// Branch is the agent's branch (source.branch): a push to it triggers.
+	Branch string
+	// Trigger asks for a reconcile; it must not block.
+	Trigger func()
+	// Log is where refused requests and pushes are logged; nil is
+	// slog.Default().
+	Log *slog.Logger
+}
+
+// Limits bound what a client of the webhook listener — anyone on the
 // network, before any signature is checked — can make the agent hold.
-type webhookLimits struct {
+type Limits struct {
 	// MaxBody bounds a push payload. GitHub sends up to 25 MB, but a push
 	// to a config repository is a few kilobytes; a larger one is refused
 	// with 413.
@@ -39,10 +59,10 @@ type webhookLimits struct {
 	HeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 }
 
-// webhookDefaults are the limits of the webhook listener: at most 16
+// Defaults are the limits of the webhook listener: at most 16
 // connections of at most 1 MiB of body and 64 KiB of headers each, about
 // 17 MiB in all.
-var webhookDefaults = webhookLimits{
+var Defaults = Limits{
 	MaxBody:       1 << 20,
 	MaxHeader:     64 << 10,
 	MaxConns:      16,
@@ -52,14 +72,15 @@ var webhookDefaults = webhookLimits{
 	IdleTimeout:   30 * time.Second,
 }
 
-// listenWebhook opens the webhook listener on addr with the given limits;
-// the caller serves the returned listener with the returned server.
-func (a *Agent) listenWebhook(addr string, lim webhookLimits) (*http.Server, net.Listener, error) {
+// Listen opens the webhook listener on addr with the given limits; the
+// caller serves the returned listener with the returned server. A hook
+// without a secret, or with one shorter than 16 bytes, is refused.
+func Listen(addr string, hook Hook, lim Limits) (*http.Server, net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen for webhooks on %s: %w", addr, err)
 	}
-	srv, limited, err := a.webhookOn(ln, lim)
+	srv, limited, err := on(ln, hook, lim)
 	if err != nil {
 		ln.Close()
 		return nil, nil, err
@@ -67,18 +88,18 @@ func (a *Agent) listenWebhook(addr string, lim webhookLimits) (*http.Server, net
 	return srv, limited, nil
 }
 
-// webhookOn wraps ln in the connection limit and builds the server.
-func (a *Agent) webhookOn(ln net.Listener, lim webhookLimits) (*http.Server, net.Listener, error) {
-	h, err := a.webhookHandler(lim.MaxBody)
+// on wraps ln in the connection limit and builds the server.
+func on(ln net.Listener, hook Hook, lim Limits) (*http.Server, net.Listener, error) {
+	h, err := handler(hook, lim.MaxBody)
 	if err != nil {
 		return nil, nil, err
 	}
-	return webhookServer(h, lim), netutil.LimitListener(ln, lim.MaxConns), nil
+	return server(h, lim), netutil.LimitListener(ln, lim.MaxConns), nil
 }
 
-// webhookServer is the HTTP server of the webhook listener, with lim's
-// timeouts and header limit (the connection limit is the listener's).
-func webhookServer(h http.Handler, lim webhookLimits) *http.Server {
+// server is the HTTP server of the webhook listener, with lim's timeouts
+// and header limit (the connection limit is the listener's).
+func server(h http.Handler, lim Limits) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: lim.HeaderTimeout,
@@ -89,7 +110,7 @@ func webhookServer(h http.Handler, lim webhookLimits) *http.Server {
 	}
 }
 
-// webhookHandler serves POST /webhook on the TCP listener Git servers
+// handler serves POST /webhook on the TCP listener Git servers
 // reach. It accepts push events of GitHub (X-Hub-Signature-256), Gitea and
 // Forgejo (X-Gitea-Signature), both HMAC-SHA256 of the body with the shared
 // secret, and GitLab (X-Gitlab-Token, the secret itself, compared in
@@ -101,22 +122,26 @@ func webhookServer(h http.Handler, lim webhookLimits) *http.Server {
 // than maxBody bytes: such requests are answered at once and the connection
 // is closed, so an unauthenticated client never makes the agent buffer a
 // body.
-func (a *Agent) webhookHandler(maxBody int64) (http.Handler, error) {
-	if a.cfg.API.WebhookSecretFile == "" {
+func handler(hook Hook, maxBody int64) (http.Handler, error) {
+	if hook.SecretFile == "" {
 		return nil, errors.New("api.webhook_listen needs api.webhook_secret_file: an unauthenticated webhook is refused")
 	}
-	b, err := os.ReadFile(a.cfg.API.WebhookSecretFile)
+	b, err := os.ReadFile(hook.SecretFile)
 	if err != nil {
 		return nil, fmt.Errorf("read webhook secret: %w", err)
 	}
 	secret := []byte(strings.TrimSpace(string(b)))
 	if len(secret) < 16 {
-		return nil, fmt.Errorf("webhook secret in %s is shorter than 16 bytes", a.cfg.API.WebhookSecretFile)
+		return nil, fmt.Errorf("webhook secret in %s is shorter than 16 bytes", hook.SecretFile)
+	}
+	log := hook.Log
+	if log == nil {
+		log = slog.Default()
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhook", func(w http.ResponseWriter, r *http.Request) {
 		if !signed(r.Header, secret) {
-			a.log.Warn("webhook without a signature refused", "remote", r.RemoteAddr)
+			log.Warn("webhook without a signature refused", "remote", r.RemoteAddr)
 			w.Header().Set("Connection", "close")
 			localapi.WriteError(w, http.StatusUnauthorized, "bad or missing signature")
 			return
@@ -138,7 +163,7 @@ func (a *Agent) webhookHandler(maxBody int64) (http.Handler, error) {
 			return
 		}
 		if !authentic(r.Header, body, secret) {
-			a.log.Warn("webhook with a missing or wrong signature refused", "remote", r.RemoteAddr)
+			log.Warn("webhook with a missing or wrong signature refused", "remote", r.RemoteAddr)
 			localapi.WriteError(w, http.StatusUnauthorized, "bad or missing signature")
 			return
 		}
@@ -146,12 +171,12 @@ func (a *Agent) webhookHandler(maxBody int64) (http.Handler, error) {
 			Ref string `json:"ref"`
 		}
 		_ = json.Unmarshal(body, &push)
-		if push.Ref != "refs/heads/"+a.cfg.Source.Branch {
-			localapi.Reply(w, map[string]string{"ignored": "not a push to refs/heads/" + a.cfg.Source.Branch}, nil)
+		if push.Ref != "refs/heads/"+hook.Branch {
+			localapi.Reply(w, map[string]string{"ignored": "not a push to refs/heads/" + hook.Branch}, nil)
 			return
 		}
-		a.log.Info("webhook: push received", "ref", push.Ref)
-		a.Trigger()
+		log.Info("webhook: push received", "ref", push.Ref)
+		hook.Trigger()
 		w.WriteHeader(http.StatusAccepted)
 		localapi.Reply(w, map[string]string{"reconcile": "triggered"}, nil)
 	})

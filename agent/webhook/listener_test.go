@@ -1,4 +1,4 @@
-package agent
+package webhook
 
 import (
 	"crypto/hmac"
@@ -8,8 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -24,31 +22,26 @@ const hookSecret = "0123456789abcdef-listener"
 // hookServer serves the webhook with lim on a loopback listener that counts
 // the bytes the server reads from its clients.
 type hookServer struct {
-	h    *harness
-	addr string
-	read *atomic.Int64
+	addr  string
+	read  *atomic.Int64
+	wakes *wakes
 }
 
-func startHook(t *testing.T, lim webhookLimits) *hookServer {
+func startHook(t *testing.T, lim Limits) *hookServer {
 	t.Helper()
-	h := newHarness(t)
-	file := filepath.Join(t.TempDir(), "secret")
-	if err := os.WriteFile(file, []byte(hookSecret), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	h.agent.cfg.API.WebhookSecretFile = file
+	hook, w := testHook(t, hookSecret)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	counted := &countingListener{Listener: ln, read: new(atomic.Int64)}
-	srv, limited, err := h.agent.webhookOn(counted, lim)
+	srv, limited, err := on(counted, hook, lim)
 	if err != nil {
 		t.Fatal(err)
 	}
 	go srv.Serve(limited)
 	t.Cleanup(func() { srv.Close() })
-	return &hookServer{h: h, addr: ln.Addr().String(), read: counted.read}
+	return &hookServer{addr: ln.Addr().String(), read: counted.read, wakes: w}
 }
 
 // push sends a signed push to the agent's branch and returns the status.
@@ -67,14 +60,7 @@ func (s *hookServer) push(t *testing.T, timeout time.Duration) (int, error) {
 }
 
 // triggered reports (and clears) whether a reconcile was asked for.
-func (s *hookServer) triggered() bool {
-	select {
-	case <-s.h.agent.wake:
-		return true
-	default:
-		return false
-	}
-}
+func (s *hookServer) triggered() bool { return s.wakes.take() }
 
 // dial opens a raw connection and sends text.
 func (s *hookServer) dial(t *testing.T, text string) net.Conn {
@@ -131,9 +117,9 @@ func (c *countingConn) Read(p []byte) (int, error) {
 // the server reads none of the body the client keeps sending, whether it
 // announces the largest body accepted or 25 MB.
 func TestWebhookUnsignedBodyNotRead(t *testing.T) {
-	for _, announced := range []int64{webhookDefaults.MaxBody, 25 << 20} {
+	for _, announced := range []int64{Defaults.MaxBody, 25 << 20} {
 		t.Run(fmt.Sprint(announced), func(t *testing.T) {
-			s := startHook(t, webhookDefaults)
+			s := startHook(t, Defaults)
 			c := s.dial(t, fmt.Sprintf("POST /webhook HTTP/1.1\r\nHost: drover\r\nContent-Length: %d\r\n\r\n", announced))
 			sent := make(chan int64)
 			go func() {
@@ -162,7 +148,7 @@ func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 // Bodies over MaxBody are refused with 413, announced or not.
 func TestWebhookOversizedBody(t *testing.T) {
-	s := startHook(t, webhookDefaults)
+	s := startHook(t, Defaults)
 	big := `{"ref":"refs/heads/main","pad":"` + strings.Repeat("x", 2<<20) + `"}`
 	mac := hmac.New(sha256.New, []byte(hookSecret))
 	mac.Write([]byte(big))
@@ -198,7 +184,7 @@ func TestWebhookSlowClientsCut(t *testing.T) {
 		{"body", "POST /webhook HTTP/1.1\r\nHost: drover\r\nX-Gitea-Signature: 00\r\nContent-Length: 1000\r\n\r\n", 300 * time.Millisecond, 600 * time.Millisecond},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			lim := webhookDefaults
+			lim := Defaults
 			lim.HeaderTimeout, lim.ReadTimeout = c.headerTimeout, c.readTimeout
 			s := startHook(t, lim)
 			conn := s.dial(t, c.head)
@@ -228,7 +214,7 @@ func TestWebhookSlowClientsCut(t *testing.T) {
 // With MaxConns connections held open, the next client waits until one
 // goes away; then its push is served and triggers a reconcile.
 func TestWebhookConnectionCap(t *testing.T) {
-	lim := webhookDefaults
+	lim := Defaults
 	lim.MaxConns = 2
 	s := startHook(t, lim)
 	var held []net.Conn
