@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -8,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
+	"github.com/drover-sh/drover/agent/internal/fake"
 	"github.com/drover-sh/drover/agent/localapi"
+	"github.com/drover-sh/drover/agent/reconcile"
 )
 
 func serve(t *testing.T, h http.Handler, method, path, body string, headers ...string) (int, string) {
@@ -27,14 +28,14 @@ func serve(t *testing.T, h http.Handler, method, path, body string, headers ...s
 
 func TestAPI(t *testing.T) {
 	h := newHarness(t)
-	rev := h.src.commit(repoWith(proxied("reverb", "/app"), daemon("queue", `environment = { SECRET = "hunter2" }
+	rev := h.src.Commit(fake.Repo(fake.Proxied("reverb", "/app"), fake.Daemon("queue", `environment = { SECRET = "hunter2" }
 max_memory_mb = 64`)))
-	h.reconcile(OutcomeApplied)
+	h.reconcile(reconcile.OutcomeApplied)
 	api := localapi.Handler(apiNode{h.agent})
 
 	code, body := serve(t, api, "GET", "/v1/status", "")
 	var st localapi.Status
-	if code != 200 || json.Unmarshal([]byte(body), &st) != nil || st.Revision != rev || st.Node != "web-1a" || st.Daemons[StatusRunning] != 2 || len(st.History) != 1 {
+	if code != 200 || json.Unmarshal([]byte(body), &st) != nil || st.Revision != rev || st.Node != "web-1a" || st.Daemons[reconcile.StatusRunning] != 2 || len(st.History) != 1 {
 		t.Errorf("GET /v1/status: %d %s", code, body)
 	}
 
@@ -52,7 +53,7 @@ max_memory_mb = 64`)))
 	if code != 200 || json.Unmarshal([]byte(body), &d) != nil {
 		t.Fatalf("GET one daemon: %d %s", code, body)
 	}
-	if d.Name != "reverb" || d.ProxyPath == nil || *d.ProxyPath != "/app" || d.ProxyPort == nil || d.Status != StatusRunning ||
+	if d.Name != "reverb" || d.ProxyPath == nil || *d.ProxyPath != "/app" || d.ProxyPort == nil || d.Status != reconcile.StatusRunning ||
 		d.Node != "web-1a" || d.Host != "fd00:5ccd:1::273a" || len(d.PIDs) != 1 || d.Revision != rev || d.NumProcs != 1 ||
 		d.StopSignal != "TERM" || d.StopWaitSecs != 30 || !d.Enabled || d.CreatedAt.IsZero() || d.UpdatedAt.IsZero() {
 		t.Errorf("daemon: %+v", d)
@@ -69,40 +70,23 @@ max_memory_mb = 64`)))
 	if code, body = serve(t, api, "GET", "/v1/daemons/acme/main/nope", ""); code != 404 || !strings.Contains(body, "does not run on node web-1a") {
 		t.Errorf("unknown daemon: %d %s", code, body)
 	}
-	if code, _ = serve(t, api, "POST", "/v1/daemons/acme/main/reverb/retry", ""); code != 200 || !h.agent.forceNext {
-		t.Errorf("retry: %d, forceNext %v", code, h.agent.forceNext)
+	if code, _ = serve(t, api, "POST", "/v1/daemons/acme/main/reverb/retry", ""); code != 200 || !h.triggered() {
+		t.Errorf("retry: %d, not triggered", code)
+	}
+	// The retry makes the next pass a full one, although the head is
+	// unchanged.
+	if res := h.agent.rec.Reconcile(context.Background(), false); res.Outcome != reconcile.OutcomeApplied {
+		t.Errorf("the pass after a retry: %s, want %s", res.Outcome, reconcile.OutcomeApplied)
 	}
 	if code, _ = serve(t, api, "POST", "/v1/daemons/acme/main/nope/retry", ""); code != 404 {
 		t.Errorf("retry of an unknown daemon: %d", code)
 	}
 	code, body = serve(t, api, "POST", "/v1/reconcile", "")
 	var rj localapi.Result
-	if code != 200 || json.Unmarshal([]byte(body), &rj) != nil || rj.Outcome != OutcomeApplied || rj.Revision != rev {
+	if code != 200 || json.Unmarshal([]byte(body), &rj) != nil || rj.Outcome != reconcile.OutcomeApplied || rj.Revision != rev {
 		t.Errorf("POST /v1/reconcile: %d %s", code, body)
 	}
 	if code, _ = serve(t, api, "DELETE", "/v1/status", ""); code != http.StatusMethodNotAllowed {
 		t.Errorf("DELETE /v1/status: %d", code)
-	}
-}
-
-func TestMetrics(t *testing.T) {
-	h := newHarness(t)
-	h.src.commit(repoWith(proxied("reverb", "/app")))
-	h.reconcile(OutcomeApplied)
-	h.reconcile(OutcomeUnchanged)
-	_, body := serve(t, promhttp.HandlerFor(h.agent.metrics.registry, promhttp.HandlerOpts{}), "GET", "/metrics", "")
-	for _, want := range []string{
-		`drover_reconciles_total{outcome="applied"} 1`,
-		`drover_reconciles_total{outcome="unchanged"} 1`,
-		`drover_reconcile_duration_seconds_count 2`,
-		`drover_daemons{status="running"} 1`,
-		`drover_applied_revision_info{revision="` + h.src.head + `"} 1`,
-		`drover_fetch_duration_seconds_count 1`,
-		`drover_source_up 1`,
-		`drover_drift_repairs_total 0`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("metrics lack %q", want)
-		}
 	}
 }

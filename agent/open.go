@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/drover-sh/drover/agent/config"
+	"github.com/drover-sh/drover/agent/reconcile"
 	"github.com/drover-sh/drover/agent/source"
 	"github.com/drover-sh/drover/agent/store"
 )
@@ -45,7 +46,7 @@ func Open(cfg *config.Config, log *slog.Logger) (*Agent, error) {
 		unlock()
 		return nil, err
 	}
-	a := New(cfg, Deps{Store: st, Source: src, Log: log})
+	a := New(cfg, reconcile.Deps{Store: st, Source: src, Log: log})
 	a.release = func() {
 		st.Close()
 		unlock()
@@ -55,9 +56,7 @@ func Open(cfg *config.Config, log *slog.Logger) (*Agent, error) {
 
 // Close stops the agent's background work and releases what Open opened.
 func (a *Agent) Close() {
-	if a.stopRollout != nil {
-		a.stopRollout()
-	}
+	a.rec.Close()
 	if a.release != nil {
 		a.release()
 	}

@@ -2,10 +2,11 @@ package agent
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
+	"strings"
 	"time"
+
+	"github.com/drover-sh/drover/agent/reconcile"
 )
 
 // Run is the long-running agent: it re-applies the stored state, then
@@ -16,10 +17,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := a.prepareDirs(); err != nil {
 		return err
 	}
-	a.mu.Lock()
-	a.loadRetryAt()
-	a.mu.Unlock()
-	if res := a.Restore(ctx); res.Err != nil {
+	a.rec.ResumeRetries()
+	if res := a.rec.Restore(ctx); res.Err != nil {
 		a.log.Error("re-applying the stored state failed", "error", res.Err)
 	}
 	w, err := a.watch(ctx)
@@ -30,7 +29,7 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	poll := time.NewTicker(a.cfg.Source.PollInterval)
 	defer poll.Stop()
-	if a.net != nil {
+	if a.cfg.Network != nil { // the reconciler has a network applier
 		go func() {
 			t := time.NewTicker(networkCheck)
 			defer t.Stop()
@@ -39,22 +38,21 @@ func (a *Agent) Run(ctx context.Context) error {
 				case <-ctx.Done():
 					return
 				case <-t.C:
-					a.checkNetwork(ctx)
+					a.rec.CheckNetwork(ctx)
 				}
 			}
 		}()
 	}
 	for {
-		res := a.Reconcile(ctx, false)
-		if res.Err != nil && res.Outcome != OutcomeUnchanged {
-			a.log.Warn("reconcile did not converge", "outcome", res.Outcome, "error", firstLine(res.Err.Error()))
+		res := a.rec.Reconcile(ctx, false)
+		if res.Err != nil && res.Outcome != reconcile.OutcomeUnchanged {
+			msg, _, _ := strings.Cut(res.Err.Error(), "\n")
+			a.log.Warn("reconcile did not converge", "outcome", res.Outcome, "error", msg)
 		}
 		var retry <-chan time.Time
-		a.mu.Lock()
-		if !a.retryAt.IsZero() {
-			retry = time.After(time.Until(a.retryAt))
+		if at := a.rec.NextRetry(); !at.IsZero() {
+			retry = time.After(time.Until(at))
 		}
-		a.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return nil
@@ -64,6 +62,11 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// networkCheck is how often the agent compares the machine's addresses,
+// routes and nftables table with the stored state, to repair drift (an
+// address deleted by hand, a flushed table) within a couple of seconds.
+const networkCheck = time.Second
 
 // prepareDirs creates the directories drover installs into, so they can be
 // watched from the start.
@@ -82,45 +85,21 @@ func (a *Agent) prepareDirs() error {
 
 // Once is `drover agent --once`: re-apply the stored state, run one full
 // reconcile, wait for the restarts it started, and report it.
-func (a *Agent) Once(ctx context.Context) *Result {
-	a.settle = settleTime
+func (a *Agent) Once(ctx context.Context) *reconcile.Result {
+	a.rec.WaitForStarts()
 	if err := a.prepareDirs(); err != nil {
-		return &Result{Outcome: OutcomeFailed, Err: err}
+		return &reconcile.Result{Outcome: reconcile.OutcomeFailed, Err: err}
 	}
-	restored := a.Restore(ctx)
+	restored := a.rec.Restore(ctx)
 	if restored.Err != nil {
 		a.log.Error("re-applying the stored state failed", "error", restored.Err)
 	}
-	res := a.Reconcile(ctx, false)
-	a.settleInto(ctx, res)
+	res := a.rec.Reconcile(ctx, false)
+	a.rec.Settle(ctx, res)
 	var changes []string
 	for _, c := range restored.Changes {
 		changes = append(changes, "re-applied from the store: "+c)
 	}
 	res.Changes = append(changes, res.Changes...)
 	return res
-}
-
-// settleInto waits for the background restarts and adds what they changed
-// and what failed to res.
-func (a *Agent) settleInto(ctx context.Context, res *Result) {
-	changes, failed, err := a.Settle(ctx)
-	res.Changes = append(res.Changes, changes...)
-	if err != nil {
-		res.Err = errors.Join(res.Err, fmt.Errorf("waiting for restarts: %w", err))
-	}
-	if len(failed) > 0 {
-		a.mu.Lock()
-		plan := a.plan
-		a.mu.Unlock()
-		if res.Failed == nil {
-			res.Failed = map[string]string{}
-		}
-		for program, reason := range failed {
-			res.Failed[keyIn(plan, program)] = reason
-		}
-		if res.Outcome == OutcomeApplied || res.Outcome == OutcomeUnchanged {
-			res.Outcome = OutcomeFailed
-		}
-	}
 }

@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/drover-sh/drover/agent/localapi"
 	"github.com/drover-sh/drover/agent/webhook"
 )
@@ -45,7 +43,7 @@ func (a *Agent) Serve(ctx context.Context) error {
 			return fmt.Errorf("listen for metrics on %s: %w", addr, err)
 		}
 		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics.registry, promhttp.HandlerOpts{}))
+		mux.Handle("GET /metrics", a.rec.MetricsHandler())
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		servers = append(servers, srv)
 		go srv.Serve(mln)

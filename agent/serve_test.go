@@ -13,6 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/drover-sh/drover/agent/internal/fake"
+	"github.com/drover-sh/drover/agent/reconcile"
 )
 
 // freePort returns a loopback address nothing listens on (it may be taken
@@ -32,8 +35,8 @@ func freePort(t *testing.T) string {
 // socket, metrics and the webhook on loopback TCP.
 func TestServeListeners(t *testing.T) {
 	h := newHarness(t)
-	h.src.commit(repoWith(proxied("reverb", "/app")))
-	h.reconcile(OutcomeApplied)
+	h.src.Commit(fake.Repo(fake.Proxied("reverb", "/app")))
+	h.reconcile(reconcile.OutcomeApplied)
 	dir := t.TempDir()
 	secret := "0123456789abcdef-serve"
 	os.WriteFile(filepath.Join(dir, "secret"), []byte(secret), 0o600)
@@ -85,8 +88,8 @@ func TestServeListeners(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 202 || len(h.agent.wake) != 1 {
-		t.Errorf("webhook: %d, triggered %v", resp.StatusCode, len(h.agent.wake) == 1)
+	if triggered := h.triggered(); resp.StatusCode != 202 || !triggered {
+		t.Errorf("webhook: %d, triggered %v", resp.StatusCode, triggered)
 	}
 
 	cancel()

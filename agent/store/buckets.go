@@ -81,6 +81,6 @@ const (
 	// MetaLoading is the revision being loaded (parsed, validated,
 	// rendered) and how many times in a row its load began: "REV N". Set
 	// before a load and cleared after it, so one left behind at start means
-	// the agent died loading REV (agent/poison.go).
+	// the agent died loading REV (agent/reconcile/poison.go).
 	MetaLoading = "loading"
 )

@@ -1,0 +1,412 @@
+package reconcile
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/drover-sh/drover/agent/install"
+	"github.com/drover-sh/drover/agent/store"
+	"github.com/drover-sh/drover/agent/supervisor"
+	"github.com/drover-sh/drover/netplan"
+	"github.com/drover-sh/drover/netstate"
+	"github.com/drover-sh/drover/render"
+)
+
+// applyOpts adjust an apply pass.
+type applyOpts struct {
+	// trustStore skips reading files the store says are installed as
+	// desired (see diffFiles).
+	trustStore bool
+}
+
+// write is one file to (re)install; existed says whether a file was there
+// (an exec spec replaced means a restart is owed).
+type write struct {
+	key, path string
+	file      render.File
+	existed   bool
+}
+
+// diff is the difference between the desired files and the node.
+type diff struct {
+	writes  map[render.Root][]write
+	removes map[render.Root][]string // keys
+	// adopt holds desired files already on disk byte for byte but not (or
+	// differently) in the store: recorded without writing.
+	adopt []render.File
+	// forget holds stored keys of roots the layout has no directory for
+	// (the network files an earlier agent recorded): dropped from the
+	// store, nothing to remove on disk.
+	forget []string
+}
+
+func hashOf(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// diffFiles compares desired files with the store and the disk. A file
+// differs when its disk content or mode is not the desired one (so a hand
+// edit is repaired); files drover installed that are no longer desired are
+// removed. Nothing else on disk is ever touched.
+//
+// With trust, a file the store holds with the desired content is taken to
+// be on disk as installed, without reading it: the watcher repairs files
+// changed by hand, and passes after a restart or asked for (retry, drover
+// reconcile) compare with the disk. On a large node this saves reading
+// every one of some 13,000 files on each commit.
+func (a *Reconciler) diffFiles(desired map[string]render.File, installed map[string]store.Resource, trust bool) diff {
+	d := diff{writes: map[render.Root][]write{}, removes: map[render.Root][]string{}}
+	for _, key := range slices.Sorted(maps.Keys(desired)) {
+		f := desired[key]
+		r, stored := installed[key]
+		stored = stored && r.Mode == f.Mode && r.Owner == f.Owner && bytes.Equal(r.Data, f.Data)
+		p, ok := a.layout.Path(key)
+		if !ok {
+			continue // desiredOf keeps only files with a directory
+		}
+		if stored && trust {
+			continue
+		}
+		old, mode, err := a.fs.ReadFile(p)
+		if err == nil && mode == f.Mode && bytes.Equal(old, f.Data) {
+			if !stored {
+				d.adopt = append(d.adopt, f)
+			}
+			continue
+		}
+		d.writes[f.Root] = append(d.writes[f.Root], write{key: key, path: p, file: f, existed: err == nil})
+	}
+	for _, key := range slices.Sorted(maps.Keys(installed)) {
+		if _, ok := desired[key]; !ok {
+			if _, onDisk := a.layout.Path(key); !onDisk {
+				d.forget = append(d.forget, key)
+				continue
+			}
+			root, _ := install.SplitKey(key)
+			d.removes[root] = append(d.removes[root], key)
+		}
+	}
+	return d
+}
+
+// apply installs desired (design.md §6.4) as ordered steps, each
+// changing one part of the node and returning what it did (pass.go). plan
+// may be nil (restoring from the store without the revision in the Git
+// cache): statuses are then left as they are.
+func (a *Reconciler) apply(ctx context.Context, rev string, plan *netplan.NodePlan, desired desired, o applyOpts) *Result {
+	res := &Result{Revision: rev, Outcome: OutcomeApplied, Failed: map[string]string{}}
+	defer res.took("apply", time.Now())
+	installed, err := a.store.Resources()
+	if err != nil {
+		res.Outcome, res.Err = OutcomeFailed, &FailedError{Step: "store", Err: fmt.Errorf("read: %w", err)}
+		return res
+	}
+	if a.adoptOrphans {
+		a.adoptOrphans = false
+		a.adopt(installed)
+	}
+	p := &pass{rev: rev, plan: plan, desired: desired, installed: installed, opts: o, res: res,
+		change: store.Change{Revision: rev, At: a.now()}, failed: map[string]string{}}
+	p.diff = a.diffFiles(desired.files, installed, o.trustStore)
+	a.holdKeys(p.diff)
+	defer a.releaseKeys()
+	for _, f := range p.diff.adopt {
+		p.change.Put = append(p.change.Put, resourceOf(f))
+	}
+	p.change.Delete = append(p.change.Delete, p.diff.forget...)
+
+	// The refused tenants leave the plan first, so no step touches their
+	// programs: supervisord has none of them, and a retry must not
+	// restart (and fail) what was never installed (tenants.go).
+	adm := a.admitTenants(plan)
+	p.plan = adm.plan
+	network := a.stepNetwork(ctx, p)
+	p.merge(network.stepResult)
+	p.change.Network = network.record
+	execs := a.stepExecSpecs(p)
+	p.merge(execs.stepResult)
+	sup := a.stepSupervisor(ctx, p, execs.owed)
+	p.merge(sup.stepResult)
+	p.merge(a.stepRemoveExecSpecs(p))
+	p.merge(a.stepNginx(ctx, p))
+	// Statuses are recorded for the whole plan, the refused tenants'
+	// daemons failed with the reason.
+	p.plan = plan
+	p.merge(adm.stepResult)
+	a.stepRecord(ctx, p, sup.added)
+	return res
+}
+
+// networkResult is what stepNetwork did, and the state to record (nil:
+// none, or the store has it already).
+type networkResult struct {
+	stepResult
+	record *netstate.State
+}
+
+// stepNetwork converges addresses, routes and nftables first: daemons bind
+// to their tenant address. A state that failed is not recorded, so the next
+// pass (or the retry) applies it again.
+func (a *Reconciler) stepNetwork(ctx context.Context, p *pass) networkResult {
+	var r networkResult
+	if s := p.desired.network; s != nil {
+		r.stepResult = a.applyNetwork(ctx, p.plan, *s)
+		if r.err == nil {
+			r.record = a.networkToRecord(*s)
+		}
+	}
+	return r
+}
+
+// execResult is what stepExecSpecs did, and the programs owed a restart
+// because their spec was rewritten.
+type execResult struct {
+	stepResult
+	owed []string
+}
+
+// stepExecSpecs writes changed exec specs before supervisord sees their
+// programs (it may start one as soon as it is added). A program whose spec
+// changed must be restarted to read it, even if its section did not
+// change: it is recorded as owed before the spec is written (see owe).
+func (a *Reconciler) stepExecSpecs(p *pass) execResult {
+	var r execResult
+	for _, w := range p.diff.writes[render.RootExec] {
+		if w.existed {
+			r.owed = append(r.owed, w.file.Owner.Program)
+		}
+	}
+	a.owe(r.owed)
+	for _, w := range p.diff.writes[render.RootExec] {
+		program := w.file.Owner.Program
+		if err := a.fs.WriteFile(w.path, w.file.Data, w.file.Mode); err != nil {
+			r.failProgram(program, fmt.Sprintf("write exec spec: %v", err))
+			continue
+		}
+		r.put = append(r.put, resourceOf(w.file))
+		r.changef("wrote exec spec of %s", program)
+	}
+	return r
+}
+
+// supervisorResult is what stepSupervisor did, and the programs
+// supervisord added (their statuses are observed when the pass records).
+type supervisorResult struct {
+	stepResult
+	added []string
+}
+
+// stepSupervisor writes program files and removes drover's stale ones,
+// lets supervisord reread them once, and adds new programs at once
+// (nothing of theirs is down). Every other difference — changed and
+// removed programs, owed restarts, retries that are due — goes to the
+// rollout, which restarts each program on its own in the background.
+func (a *Reconciler) stepSupervisor(ctx context.Context, p *pass, owed []string) supervisorResult {
+	var r supervisorResult
+	changed := false
+	for _, w := range p.diff.writes[render.RootSupervisor] {
+		if err := a.fs.WriteFile(w.path, w.file.Data, w.file.Mode); err != nil {
+			r.fail("supervisord", fmt.Errorf("write %s: %w", w.path, err))
+			continue
+		}
+		changed = true
+		r.put = append(r.put, resourceOf(w.file))
+		r.changef("wrote %s", w.key)
+	}
+	for _, key := range p.diff.removes[render.RootSupervisor] {
+		path, _ := a.layout.Path(key)
+		if err := a.fs.Remove(path); err != nil {
+			r.fail("supervisord", fmt.Errorf("remove %s: %w", path, err))
+			continue
+		}
+		changed = true
+		r.del = append(r.del, key)
+		r.changef("removed %s", key)
+	}
+	// The programs owed a restart: those whose spec this pass wrote, and
+	// at start every one the store says is owed (a restart in flight when
+	// the agent stopped).
+	restart := owed
+	reread := a.reread.Load()
+	if !a.owedSubmitted {
+		restart = slices.Sorted(maps.Keys(a.pendingRestarts()))
+	}
+	retry := a.dueRestarts(ctx, p.plan)
+	if !changed && len(restart) == 0 && len(retry) == 0 && !reread {
+		return r
+	}
+	defer r.timed("supervisord", time.Now())
+	added, changedGroups, removed, err := a.sup.ReloadConfig(ctx)
+	if err != nil {
+		r.fail("supervisord", fmt.Errorf("reload configuration: %w", err))
+		// Nothing reached supervisord: the next pass rereads, and hands
+		// the owed restarts over again.
+		a.reread.Store(true)
+		a.owedSubmitted = false
+		return r
+	}
+	a.reread.Store(false)
+	a.owedSubmitted = true
+	slices.Sort(added)
+	for i, err := range a.sup.Batch(ctx, supervisor.OpAdd, added) {
+		if err != nil && !supervisor.IsFault(err, supervisor.FaultAlreadyAdded) {
+			r.failProgram(added[i], fmt.Sprintf("supervisord: add program %s: %v", added[i], err))
+			continue
+		}
+		r.changef("added program %s", added[i])
+		r.added = append(r.added, added[i])
+	}
+	if n := a.submitRollout(a.plan, p.plan, changedGroups, removed, restart, retry); n > 0 {
+		r.changef("queued %d program restarts and removals", n)
+	}
+	return r
+}
+
+// stepRemoveExecSpecs removes the exec specs of removed programs, after
+// supervisord dropped them.
+func (a *Reconciler) stepRemoveExecSpecs(p *pass) stepResult {
+	var r stepResult
+	for _, key := range p.diff.removes[render.RootExec] {
+		path, _ := a.layout.Path(key)
+		if err := a.fs.Remove(path); err != nil {
+			r.fail("exec specs", fmt.Errorf("remove %s: %w", path, err))
+			continue
+		}
+		r.del = append(r.del, key)
+	}
+	return r
+}
+
+// stepNginx writes and removes nginx files, then tests and reloads nginx.
+// On any failure it puts drover's previous files back, so nginx keeps
+// serving the old configuration, and fails the daemons of the webroots
+// concerned with nginx's message; the store keeps the old files.
+func (a *Reconciler) stepNginx(ctx context.Context, p *pass) stepResult {
+	var r stepResult
+	failed := ""
+	txn := install.NewTxn(a.fs)
+	var written []write
+	var removed []string
+	for _, w := range p.diff.writes[render.RootNginx] {
+		if err := txn.Write(w.path, w.file.Data, w.file.Mode); err != nil {
+			failed = fmt.Sprintf("write %s: %v", w.path, err)
+			break
+		}
+		written = append(written, w)
+	}
+	if failed == "" {
+		for _, key := range p.diff.removes[render.RootNginx] {
+			path, _ := a.layout.Path(key)
+			if err := txn.Remove(path); err != nil {
+				failed = fmt.Sprintf("remove %s: %v", path, err)
+				break
+			}
+			removed = append(removed, key)
+		}
+	}
+	// A repair of nginx files asked for a reload (see Repair).
+	reload := a.reload.Swap(false)
+	if !txn.Changed() && failed == "" && !reload {
+		return r
+	}
+	if failed == "" {
+		start := time.Now()
+		if err := a.nginx.TestAndReload(ctx); err != nil {
+			failed = err.Error()
+		}
+		r.timed("nginx", start)
+	}
+	if failed != "" {
+		// drover's previous files back: nginx keeps serving (and a later
+		// reload loads) the old configuration.
+		if err := txn.Rollback(); err != nil {
+			a.log.Error("roll back nginx files", "error", err)
+		}
+		r.fail("nginx", errors.New(failed))
+		r.changef("nginx change rolled back: %s", firstLine(failed))
+		for _, program := range programsOfNginxFiles(p.plan, p.diff.writes[render.RootNginx], p.diff.removes[render.RootNginx], p.installed) {
+			r.failProgram(program, failed)
+		}
+		return r
+	}
+	for _, w := range written {
+		r.put = append(r.put, resourceOf(w.file))
+		r.changef("wrote %s", w.key)
+	}
+	for _, key := range removed {
+		r.del = append(r.del, key)
+		r.changef("removed %s", key)
+	}
+	r.changef("reloaded nginx")
+	return r
+}
+
+// stepRecord records, in one transaction, the statuses of this node's
+// daemons (observing those supervisord added or that were not running),
+// what is installed now, and a history entry for a pass that did
+// something. It is the last step: it reads the merged results.
+func (a *Reconciler) stepRecord(ctx context.Context, p *pass, added []string) {
+	res := p.res
+	a.recordStatuses(ctx, p.plan, added, p.failed, &p.change, res)
+	if res.Err != nil || len(res.Failed) > 0 {
+		res.Outcome = OutcomeFailed
+	}
+	summary := fmt.Sprintf("%d changes", len(res.Changes))
+	if res.Err != nil {
+		summary += ": " + firstLine(res.Err.Error())
+	}
+	if len(res.Changes) > 0 || res.Err != nil || len(res.Failed) > 0 {
+		p.change.History = &store.HistoryEntry{Revision: p.rev, At: p.change.At, Result: string(res.Outcome), Summary: summary}
+	}
+	if err := a.record(p.change); err != nil {
+		res.Outcome = OutcomeFailed
+		res.Err = errors.Join(res.Err, &FailedError{Step: "store", Err: fmt.Errorf("record applied state: %w", err)})
+	}
+}
+
+// keyIn is the daemon key of a program when the plan knows it, else the
+// program name.
+func keyIn(plan *netplan.NodePlan, program string) string {
+	if plan != nil {
+		for _, d := range plan.Programs {
+			if d.Program == program {
+				return d.Key
+			}
+		}
+	}
+	return program
+}
+
+// programsOfNginxFiles lists this node's proxied programs whose webroot's
+// nginx files were part of a failed change, by the files' owners.
+func programsOfNginxFiles(plan *netplan.NodePlan, writes []write, removes []string, installed map[string]store.Resource) []string {
+	if plan == nil {
+		return nil
+	}
+	var owners []render.Owner
+	for _, w := range writes {
+		owners = append(owners, w.file.Owner)
+	}
+	for _, key := range removes {
+		owners = append(owners, installed[key].Owner)
+	}
+	var out []string
+	for _, d := range plan.Programs {
+		if d.ProxyPath != "" && slices.ContainsFunc(owners, func(o render.Owner) bool { return o.InWebroot(d.Tenant, d.Webroot) }) {
+			out = append(out, d.Program)
+		}
+	}
+	return out
+}
+
+func resourceOf(f render.File) store.Resource {
+	return store.Resource{Key: install.Key(f.Root, f.Path), Owner: f.Owner, Mode: f.Mode, Hash: hashOf(f.Data), Data: f.Data}
+}

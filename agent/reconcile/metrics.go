@@ -1,0 +1,104 @@
+package reconcile
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the agent's Prometheus metrics, on a private registry served
+// at api.metrics_listen.
+type metrics struct {
+	registry        *prometheus.Registry
+	reconcileSecs   prometheus.Histogram
+	reconciles      *prometheus.CounterVec
+	appliedRevision *prometheus.GaugeVec
+	daemons         *prometheus.GaugeVec
+	fetchSeconds    prometheus.Histogram
+	driftRepairs    prometheus.Counter
+	sourceUp        prometheus.Gauge
+	rejected        prometheus.Counter
+	restarts        *prometheus.CounterVec
+	restartsPending prometheus.Gauge
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		reconcileSecs: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "drover_reconcile_duration_seconds", Help: "Duration of reconcile passes.",
+			Buckets: []float64{.001, .005, .01, .05, .1, .5, 1, 2, 5, 10, 30},
+		}),
+		reconciles: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "drover_reconciles_total", Help: "Reconcile passes by outcome.",
+		}, []string{"outcome"}),
+		appliedRevision: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "drover_applied_revision_info", Help: "The revision the node runs (value 1).",
+		}, []string{"revision"}),
+		daemons: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "drover_daemons", Help: "Daemons on this node by status.",
+		}, []string{"status"}),
+		fetchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "drover_fetch_duration_seconds", Help: "Duration of Git fetches.",
+			Buckets: prometheus.DefBuckets,
+		}),
+		driftRepairs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "drover_drift_repairs_total", Help: "Managed files repaired after being changed by hand.",
+		}),
+		sourceUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "drover_source_up", Help: "1 when the config repository was reachable at the last attempt.",
+		}),
+		rejected: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "drover_rejected_revisions_total", Help: "Invalid revisions rejected.",
+		}),
+		restarts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "drover_program_restarts_total", Help: "Programs restarted or removed by drover, by kind (updated, restarted, removed, failed).",
+		}, []string{"kind"}),
+		restartsPending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "drover_program_restarts_pending", Help: "Programs waiting for or in the middle of a restart or removal.",
+		}),
+	}
+	m.registry.MustRegister(m.reconcileSecs, m.reconciles, m.appliedRevision, m.daemons,
+		m.fetchSeconds, m.driftRepairs, m.sourceUp, m.rejected, m.restarts, m.restartsPending)
+	return m
+}
+
+// MetricsHandler serves the metrics in Prometheus' text format.
+func (a *Reconciler) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(a.metrics.registry, promhttp.HandlerOpts{})
+}
+
+func (m *metrics) observeReconcile(res *Result, d time.Duration) {
+	m.reconcileSecs.Observe(d.Seconds())
+	m.reconciles.WithLabelValues(string(res.Outcome)).Inc()
+}
+
+// setApplied records the running revision and the daemon counts.
+func (m *metrics) setApplied(rev string, counts map[string]int) {
+	m.appliedRevision.Reset()
+	if rev != "" {
+		m.appliedRevision.WithLabelValues(rev).Set(1)
+	}
+	for _, s := range []string{StatusProvisioning, StatusRunning, StatusStopped, StatusFailed} {
+		m.daemons.WithLabelValues(s).Set(float64(counts[s]))
+	}
+}
+
+// updateGauges sets the revision and daemon gauges from the store.
+func (a *Reconciler) updateGauges() {
+	rev, _, err := a.store.Applied()
+	if err != nil {
+		return
+	}
+	daemons, err := a.daemonStatuses()
+	if err != nil {
+		return
+	}
+	counts := map[string]int{}
+	for _, st := range daemons {
+		counts[st.Status]++
+	}
+	a.metrics.setApplied(rev, counts)
+}

@@ -1,0 +1,376 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/drover-sh/drover/agent/store"
+	"github.com/drover-sh/drover/agent/supervisor"
+	"github.com/drover-sh/drover/netplan"
+)
+
+// Daemon statuses (design.md §7).
+const (
+	StatusProvisioning = "provisioning" // applied, not yet running
+	StatusRunning      = "running"
+	StatusStopped      = "stopped" // disabled
+	StatusFailed       = "failed"  // apply error, or supervisord FATAL/BACKOFF
+)
+
+// Retry backoff for failed daemons: 2 s, doubling, at most 5 min.
+const (
+	retryFirst = 2 * time.Second
+	retryMax   = 5 * time.Minute
+)
+
+// settleTime bounds how long `drover agent --once` waits for programs it
+// started to leave STARTING (supervisord's startsecs is 1 s), so it can
+// report their final state. The long-running agent does not wait: the
+// event listener reports the state changes.
+const settleTime = 5 * time.Second
+
+func backoff(attempts int) time.Duration {
+	d := retryFirst
+	for i := 1; i < attempts && d < retryMax; i++ {
+		d *= 2
+	}
+	if d > retryMax {
+		d = retryMax
+	}
+	return d
+}
+
+// processNames are the supervisord process names of a program.
+func processNames(d *netplan.Daemon) []string {
+	if d.NumProcs <= 1 {
+		return []string{d.Program + ":" + d.Program}
+	}
+	names := make([]string, d.NumProcs)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s:%s_%02d", d.Program, d.Program, i)
+	}
+	return names
+}
+
+// observation is what supervisord says about one program's processes.
+type observation struct {
+	status, reason string
+	pids           []int
+}
+
+// observe asks supervisord about the given programs, all in one request
+// (ProcessInfos), again every 100 ms while a process is STARTING and the
+// deadline has not passed.
+func (a *Reconciler) observe(ctx context.Context, daemons []*netplan.Daemon, deadline time.Time) map[string]observation {
+	out := make(map[string]observation, len(daemons))
+	pending := daemons
+	for len(pending) > 0 {
+		var names []string
+		for _, d := range pending {
+			names = append(names, processNames(d)...)
+		}
+		infos, errs := a.sup.ProcessInfos(ctx, names)
+		var again []*netplan.Daemon
+		i := 0
+		for _, d := range pending {
+			n := len(processNames(d))
+			o, starting := summarize(infos[i:i+n], errs[i:i+n])
+			i += n
+			if o.status == StatusFailed {
+				if dir := a.opts.WebrootDir(d.Tenant, d.Webroot); !a.fs.IsDir(dir) {
+					o.reason += fmt.Sprintf("; the webroot directory %s does not exist", dir)
+				}
+			}
+			out[d.Key] = o
+			if starting {
+				again = append(again, d)
+			}
+		}
+		if len(again) == 0 || a.now().After(deadline) || ctx.Err() != nil {
+			break
+		}
+		pending = again
+		time.Sleep(100 * time.Millisecond)
+	}
+	return out
+}
+
+// summarize folds the states of a program's processes into its status.
+func summarize(infos []supervisor.ProcessInfo, errs []error) (o observation, starting bool) {
+	o.status = StatusRunning
+	for i, info := range infos {
+		if errs[i] != nil {
+			return observation{status: StatusFailed, reason: fmt.Sprintf("supervisord: %v", errs[i])}, false
+		}
+		switch info.State {
+		case "RUNNING":
+			o.pids = append(o.pids, info.PID)
+		case "STARTING":
+			starting = true
+		case "FATAL", "BACKOFF":
+			o.status, o.reason = StatusFailed, processReason(info)
+		case "EXITED": // an expected exit code: autorestart=unexpected leaves it
+			o.status, o.reason = StatusFailed, fmt.Sprintf("%s%d and was not restarted (an expected exit)", reasonExited, info.ExitStatus)
+		default: // STOPPED (not started yet, or stopped by hand), STOPPING, UNKNOWN
+			if o.status != StatusFailed {
+				o.status, o.reason = StatusProvisioning, "supervisord reports "+info.State
+			}
+		}
+	}
+	if starting && o.status != StatusFailed {
+		o.status, o.reason = StatusProvisioning, "starting"
+	}
+	return o, starting
+}
+
+// reasonQueued is the reason of a daemon waiting for its restart.
+const reasonQueued = "restart queued; the previous configuration runs until then"
+
+// Reasons of process failures start with these, apply failures do not.
+const (
+	reasonSupervisord = "supervisord reports "
+	reasonExited      = "exited with status "
+)
+
+func processReason(info supervisor.ProcessInfo) string {
+	msg := info.SpawnErr
+	if msg == "" {
+		msg = info.Description
+	}
+	return fmt.Sprintf("%s%s: %s", reasonSupervisord, info.State, msg)
+}
+
+// processFailure tells a failure supervisord reported (which a later state
+// change clears) from an apply failure (which only a retry clears).
+func processFailure(reason string) bool {
+	return strings.HasPrefix(reason, reasonSupervisord) || strings.HasPrefix(reason, reasonExited)
+}
+
+// recordStatuses computes the status of every daemon on the node after an
+// apply and adds it to change: failures with their reason and the next
+// retry, disabled daemons stopped, touched programs observed in
+// supervisord, untouched ones kept.
+func (a *Reconciler) recordStatuses(ctx context.Context, plan *netplan.NodePlan, touched []string, failed map[string]string, change *store.Change, res *Result) {
+	if plan == nil {
+		return
+	}
+	prev, err := a.daemonStatuses()
+	if err != nil {
+		a.log.Error("read daemon statuses", "error", err)
+		prev = map[string]store.DaemonStatus{}
+	}
+	now := a.now()
+	isTouched := map[string]bool{}
+	for _, g := range touched {
+		isTouched[g] = true
+	}
+	pending := a.rollout.Pending()
+	var toObserve []*netplan.Daemon
+	for _, d := range plan.Programs {
+		st, had := prev[d.Key]
+		if failed[d.Program] == "" && d.Enabled && !pending[d.Program] && (isTouched[d.Program] || !had || st.Status != StatusRunning) {
+			toObserve = append(toObserve, d)
+		}
+	}
+	observeStart := time.Now()
+	observed := a.observe(ctx, toObserve, now.Add(a.settle))
+	res.took("observe", observeStart)
+	here := map[string]bool{}
+	a.retryAt = time.Time{}
+	defer func() {
+		for _, st := range change.Daemons {
+			if st.Status == StatusFailed && (a.retryAt.IsZero() || st.NextRetry.Before(a.retryAt)) {
+				a.retryAt = st.NextRetry
+			}
+		}
+	}()
+	for _, d := range plan.Programs {
+		here[d.Key] = true
+		st, had := prev[d.Key]
+		st.Key = d.Key
+		l := learned{touched: isTouched[d.Program], attempt: true}
+		switch {
+		case failed[d.Program] != "":
+			l.obs = observation{status: StatusFailed, reason: failed[d.Program]}
+		case !d.Enabled:
+			l.obs = observation{status: StatusStopped, reason: "disabled"}
+		case pending[d.Program]:
+			// Its processes still run the previous configuration.
+			l.obs = observation{status: StatusProvisioning, reason: reasonQueued, pids: st.PIDs}
+		case isTouched[d.Program] || !had || st.Status != StatusRunning:
+			l.obs = observed[d.Key]
+		default:
+			l.obs = observation{status: st.Status, reason: st.Reason, pids: st.PIDs}
+		}
+		st.Node, st.Revision = a.cfg.Node, res.Revision
+		next, changed := nextStatus(st, had, l, now)
+		if next.Status == StatusFailed {
+			if st.Status != StatusFailed || st.Reason != next.Reason {
+				a.log.Error("daemon failed", "daemon", d.Key, "reason", next.Reason)
+			}
+			res.Failed[d.Key] = next.Reason
+		}
+		if !changed && had && prev[d.Key].Revision == next.Revision {
+			if next.Status == StatusFailed && (a.retryAt.IsZero() || next.NextRetry.Before(a.retryAt)) {
+				a.retryAt = next.NextRetry
+			}
+			continue
+		}
+		change.Daemons = append(change.Daemons, next)
+	}
+	for key := range prev {
+		if !here[key] {
+			change.DeleteDaemons = append(change.DeleteDaemons, key)
+		}
+	}
+}
+
+func statusEqual(a, b store.DaemonStatus) bool {
+	if a.Status != b.Status || a.Reason != b.Reason || a.Revision != b.Revision || a.Attempts != b.Attempts ||
+		!a.NextRetry.Equal(b.NextRetry) || !a.Since.Equal(b.Since) || !a.UpdatedAt.Equal(b.UpdatedAt) || len(a.PIDs) != len(b.PIDs) {
+		return false
+	}
+	for i := range a.PIDs {
+		if a.PIDs[i] != b.PIDs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// scheduleNodeRetry makes a pass that failed as a whole (supervisord or
+// nginx did not answer, a write failed) try again with backoff, like a
+// failed daemon; one that did not fail resets the backoff (a.mu held).
+func (a *Reconciler) scheduleNodeRetry(res *Result) {
+	if res.Outcome != OutcomeFailed || res.Err == nil {
+		if res.Outcome == OutcomeApplied || res.Outcome == OutcomeFailed {
+			a.nodeAttempts = 0
+		}
+		return
+	}
+	a.nodeAttempts++
+	at := a.now().Add(backoff(a.nodeAttempts))
+	if a.retryAt.IsZero() || at.Before(a.retryAt) {
+		a.retryAt = at
+	}
+}
+
+// retryDue reports whether a failed daemon's retry time has come, or a
+// retry was asked for.
+func (a *Reconciler) retryDue() bool {
+	return a.forceNext || !a.retryAt.IsZero() && !a.now().Before(a.retryAt)
+}
+
+// ResumeRetries sets the next retry time from the stored statuses: the
+// long-running agent calls it at start, so daemons that failed before a
+// restart are retried when their backoff says.
+func (a *Reconciler) ResumeRetries() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	daemons, err := a.daemonStatuses()
+	if err != nil {
+		return
+	}
+	a.retryAt = time.Time{}
+	for _, st := range daemons {
+		if st.Status == StatusFailed && !st.NextRetry.IsZero() && (a.retryAt.IsZero() || st.NextRetry.Before(a.retryAt)) {
+			a.retryAt = st.NextRetry
+		}
+	}
+}
+
+// NextRetry is the earliest time a failed daemon or a failed pass is to be
+// tried again; zero when nothing is.
+func (a *Reconciler) NextRetry() time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.retryAt
+}
+
+// Retry retries a daemon now (drover retry): the next pass compares and
+// applies everything again. It reports false when the daemon is not on this
+// node.
+func (a *Reconciler) Retry(key string) (bool, error) {
+	a.mu.Lock()
+	daemons, err := a.daemonStatuses()
+	if err != nil {
+		a.mu.Unlock()
+		return false, err
+	}
+	if _, ok := daemons[key]; !ok {
+		a.mu.Unlock()
+		return false, nil
+	}
+	a.forceNext = true
+	a.mu.Unlock()
+	a.wake()
+	return true, nil
+}
+
+// daemonStatuses returns the daemon statuses, from a cache of the store's
+// kept in step by record: reading thousands of statuses from bbolt on every
+// event would cost more than handling it.
+func (a *Reconciler) daemonStatuses() (map[string]store.DaemonStatus, error) {
+	if a.statusCache == nil {
+		m, err := a.store.Daemons()
+		if err != nil {
+			return nil, err
+		}
+		a.statusCache = m
+	}
+	return a.statusCache, nil
+}
+
+// record writes a change to the store and to the status cache, and
+// publishes the statuses (a.mu held).
+func (a *Reconciler) record(c store.Change) error {
+	if len(c.Daemons) > 0 || len(c.DeleteDaemons) > 0 {
+		a.statusesChanged = true
+	}
+	if err := a.store.Record(c); err != nil {
+		a.statusCache = nil // re-read what the store has
+		a.statusesChanged = true
+		return err
+	}
+	defer a.publish()
+	if a.statusCache != nil {
+		for _, d := range c.Daemons {
+			if prev, ok := a.statusCache[d.Key]; ok && !prev.CreatedAt.IsZero() {
+				d.CreatedAt = prev.CreatedAt // as the store keeps it
+			}
+			a.statusCache[d.Key] = d
+		}
+		for _, k := range c.DeleteDaemons {
+			delete(a.statusCache, k)
+		}
+	}
+	return nil
+}
+
+// dueRestarts are the failed programs whose retry is due (or forced) and
+// that supervisord does not run: a retry starts them again.
+func (a *Reconciler) dueRestarts(ctx context.Context, plan *netplan.NodePlan) []string {
+	if plan == nil {
+		return nil
+	}
+	statuses, err := a.daemonStatuses()
+	if err != nil {
+		return nil
+	}
+	var failed []*netplan.Daemon
+	for _, d := range plan.Programs {
+		if st, ok := statuses[d.Key]; ok && st.Status == StatusFailed && d.Enabled {
+			failed = append(failed, d)
+		}
+	}
+	observed := a.observe(ctx, failed, a.now())
+	var out []string
+	for _, d := range failed {
+		if observed[d.Key].status != StatusRunning {
+			out = append(out, d.Program)
+		}
+	}
+	return out
+}
