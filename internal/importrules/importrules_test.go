@@ -85,6 +85,27 @@ var rules = []rule{
 			return ok
 		},
 	},
+	{
+		name: "agent/reconcile imports nothing of the loop that runs it (agent), of agent/webhook or of cmd/",
+		from: []string{"agent/reconcile"},
+		denied: func(imp string) bool {
+			rel, ok := inModule(imp)
+			return ok && (rel == "agent" || underAny("agent/webhook", "cmd")(imp))
+		},
+	},
+	{
+		name: "agent/webhook imports nothing of drover's but agent/localapi (its error replies)",
+		from: []string{"agent/webhook"},
+		denied: func(imp string) bool {
+			rel, ok := inModule(imp)
+			return ok && rel != "agent/localapi"
+		},
+	},
+	{
+		name:   "agent/internal/fake is for tests: agent and agent/reconcile import it only from their tests",
+		from:   []string{"agent", "agent/reconcile"},
+		denied: underAny("agent/internal/fake"),
+	},
 }
 
 // TestImportRules checks every rule against the module as `go list` sees
@@ -121,11 +142,22 @@ func TestRulesCatchViolations(t *testing.T) {
 		{2, module + "/cmd/drover", module + "/agent/store", "cmd/drover imports agent/store"},
 		{2, module + "/cmd/drover", module + "/agent/supervisor", "cmd/drover imports agent/supervisor"},
 		{3, module + "/agent/localapi", module + "/agent", "agent/localapi imports agent"},
+		{2, module + "/cmd/drover", module + "/agent/reconcile", "cmd/drover imports agent/reconcile"},
+		{2, module + "/cmd/drover", module + "/agent/webhook", "cmd/drover imports agent/webhook"},
+		{4, module + "/agent/reconcile", module + "/agent", "agent/reconcile imports agent"},
+		{4, module + "/agent/reconcile", module + "/agent/webhook", "agent/reconcile imports agent/webhook"},
+		{4, module + "/agent/reconcile", module + "/cmd/drover", "agent/reconcile imports cmd/drover"},
+		{5, module + "/agent/webhook", module + "/agent/reconcile", "agent/webhook imports agent/reconcile"},
+		{5, module + "/agent/webhook", module + "/agent/config", "agent/webhook imports agent/config"},
+		{6, module + "/agent", module + "/agent/internal/fake", "agent imports agent/internal/fake"},
+		{6, module + "/agent/reconcile", module + "/agent/internal/fake", "agent/reconcile imports agent/internal/fake"},
 		{0, module + "/render", "net/netip", ""},
 		{0, module + "/render", module + "/spec", ""},
 		{0, module + "/render", module + "/netstate", ""},
 		{2, module + "/cmd/drover", module + "/agent/localapi", ""},
 		{2, module + "/cmd/drover", module + "/review", ""},
+		{4, module + "/agent/reconcile", module + "/agent/store", ""},
+		{5, module + "/agent/webhook", module + "/agent/localapi", ""},
 	} {
 		g := base.clone()
 		p := g[c.importer]
