@@ -2,7 +2,10 @@ package review
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+
+	"github.com/drover-sh/drover/internal/english"
 )
 
 // maxNamed is how many nodes a summary names before "and N more".
@@ -42,7 +45,7 @@ func (p *Plan) Summary() string {
 			}
 		}
 	}
-	head := plural(len(p.Nodes), "node") + " change"
+	head := english.Count(len(p.Nodes), "node") + " change"
 	if len(p.Nodes) == 1 {
 		head = "1 node changes"
 	}
@@ -79,10 +82,10 @@ func nodeWord(n int, adj string) string {
 	return fmt.Sprintf("%d %snodes: ", n, adj)
 }
 
-// nodeSet names nodes, or says "all N nodes".
+// nodeSet names nodes, or says "both nodes" or "all N nodes".
 func (p *Plan) nodeSet(names []string) string {
 	if len(names) == p.NodeCount && len(names) > 1 {
-		return fmt.Sprintf("all %d nodes", len(names))
+		return english.All(len(names), "node")
 	}
 	return joinCapped(names, ", ")
 }
@@ -91,14 +94,14 @@ func joinCapped(items []string, sep string) string {
 	if len(items) <= maxNamed {
 		return strings.Join(items, sep)
 	}
-	return strings.Join(items[:maxNamed], sep) + fmt.Sprintf(" and %d more", len(items)-maxNamed)
+	return strings.Join(items[:maxNamed], sep) + " and " + strconv.Itoa(len(items)-maxNamed) + " more"
 }
 
 // DaemonSummary is the second line: "Daemons: 1 added, 2 changed, ...".
 func (p *Plan) DaemonSummary() string {
 	c := p.Daemons
 	return fmt.Sprintf("Daemons: %d added, %d changed, %d removed, %d moved; %s.",
-		c.Added, c.Changed, c.Removed, c.Moved, plural(c.PortChanges, "port change"))
+		c.Added, c.Changed, c.Removed, c.Moved, english.Count(c.PortChanges, "port change"))
 }
 
 // String is "+1 ~2 -3 programs" (zero parts left out), or "" when no
@@ -147,7 +150,7 @@ func (n *Node) Headline() string {
 		parts = append(parts, s)
 	}
 	if len(n.Ports) > 0 {
-		parts = append(parts, plural(len(n.Ports), "port change"))
+		parts = append(parts, english.Count(len(n.Ports), "port change"))
 	}
 	if n.NginxReload {
 		parts = append(parts, "nginx reload")
@@ -158,7 +161,7 @@ func (n *Node) Headline() string {
 	if len(parts) == 0 {
 		// Something changed that none of the above names: a daemon change
 		// that needs no restart, say.
-		parts = append(parts, plural(len(n.Daemons), "daemon change"))
+		parts = append(parts, english.Count(len(n.Daemons), "daemon change"))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/drover-sh/drover/agent/config"
+	"github.com/drover-sh/drover/internal/english"
 	"github.com/drover-sh/drover/internal/gitrev"
 	"github.com/drover-sh/drover/review"
 	"github.com/drover-sh/drover/spec"
@@ -181,7 +182,7 @@ func runPlan(env *cmdEnv, fs *flag.FlagSet, args []string, o planOptions) int {
 			}
 		}
 		r.Notes = append(r.Notes, fmt.Sprintf("The base %s is not a valid configuration (%s): every node is compared with an empty configuration.",
-			r.Base, plural(errs, "error")))
+			r.Base, english.Count(errs, "error")))
 	}
 	if headCfg != nil {
 		p, err := review.Compute(baseCfg, headCfg, review.Options{Render: ac.RenderOptions(), Node: o.node})
