@@ -80,6 +80,7 @@ type jsonDaemon struct {
 	Fields  []jsonField `json:"fields"`
 	Port    *jsonPort   `json:"port"`
 	Restart bool        `json:"restart"`
+	Action  *string     `json:"action"`
 }
 
 type jsonField struct {
@@ -171,7 +172,8 @@ func nodeJSON(n *Node) jsonNode {
 		Routes:    ListChange{Added: nonNil(n.Routes.Added), Removed: nonNil(n.Routes.Removed)},
 	}
 	for _, d := range n.Daemons {
-		jd := jsonDaemon{Key: d.Key, Program: d.Program, Change: string(d.Kind), Fields: fieldsJSON(d.Fields), Restart: d.Restart}
+		jd := jsonDaemon{Key: d.Key, Program: d.Program, Change: string(d.Kind), Fields: fieldsJSON(d.Fields), Restart: d.Restart,
+			Action: orNull(string(d.Action))}
 		if d.Kind == DaemonMovedIn || d.Kind == DaemonMovedOut {
 			jd.From, jd.To, jd.Reason, jd.Detail = orNull(d.From), orNull(d.To), orNull(string(d.Reason)), orNull(d.Detail)
 		}

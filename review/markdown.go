@@ -174,6 +174,9 @@ func (m *mdWriter) moves(p *Plan) {
 // comment.
 func (m *mdWriter) node(n *Node, limit int) {
 	m.printf("<details><summary><b>%s</b> (shard %s): %s</summary>\n\n", n.Name, n.Shard, htmlEscape(n.Headline()))
+	for _, d := range n.disruptions(func(s string) string { return "`" + s + "`" }) {
+		m.printf("**%s:** %s\n\n", d.label, d.programs)
+	}
 	for i, d := range n.Daemons {
 		if i == markdownMaxDaemons {
 			m.printf("- … and %s\n", english.Count(len(n.Daemons)-i, "more daemon change"))

@@ -8,7 +8,8 @@ import (
 	"github.com/drover-sh/drover/internal/english"
 )
 
-// maxNamed is how many nodes a summary names before "and N more".
+// maxNamed is how many nodes a summary, or programs a node's restarts and
+// stops, name before "and N more".
 const maxNamed = 8
 
 // Summary is the one-line overview of a plan, such as
@@ -164,6 +165,43 @@ func (n *Node) Headline() string {
 		parts = append(parts, english.Count(len(n.Daemons), "daemon change"))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// ProgramsTo lists the programs that the node's daemon changes do action
+// to, in the order of Daemons.
+func (n *Node) ProgramsTo(action ProgramAction) []string {
+	var out []string
+	for _, d := range n.Daemons {
+		if d.Action == action {
+			out = append(out, d.Program)
+		}
+	}
+	return out
+}
+
+// disruption names the programs whose processes a node's change
+// interrupts one way: label ("restarts", "stops") and the program names,
+// the first maxNamed then "and N more".
+type disruption struct{ label, programs string }
+
+// disruptions are the restarts and stops of a node's change, program
+// names quoted by quote; none when no process is interrupted.
+func (n *Node) disruptions(quote func(string) string) []disruption {
+	var out []disruption
+	for _, a := range []struct {
+		label  string
+		action ProgramAction
+	}{{"restarts", ProgramRestart}, {"stops", ProgramStop}} {
+		names := n.ProgramsTo(a.action)
+		if len(names) == 0 {
+			continue
+		}
+		for i := range names {
+			names[i] = quote(names[i])
+		}
+		out = append(out, disruption{a.label, joinCapped(names, ", ")})
+	}
+	return out
 }
 
 // Text is a field change as a phrase: "num_procs: 1 → 2",

@@ -88,6 +88,9 @@ func (t *textWriter) plan(p *Plan) {
 
 func (t *textWriter) node(n *Node) {
 	t.printf("\n%s %s\n", t.paint(ansiBold, fmt.Sprintf("Node %s (shard %s):", n.Name, n.Shard)), n.Headline())
+	for _, d := range n.disruptions(func(s string) string { return s }) {
+		t.printf("  %s %s\n", t.paint(ansiRed, d.label+":"), d.programs)
+	}
 	for _, d := range n.Daemons {
 		sign := map[DaemonKind]string{DaemonAdded: "+", DaemonChanged: "~", DaemonMovedIn: ">", DaemonMovedOut: "<", DaemonRemoved: "-"}[d.Kind]
 		line := fmt.Sprintf("  %s %-9s %s", sign, d.Kind.Label(), d.Key)

@@ -23,9 +23,10 @@ func init() {
 		summary: "Show what a change of the config repository does to every node.",
 		help: `plan compares two revisions of the config repository read straight from
 its Git repository (DIR, the config root, lies inside it) and shows, per
-node, the daemons added, changed, removed and moved between nodes (with the
-reason), port, address and route changes, and the unified diff of every
-rendered file. Environment values are never shown: they hold secrets.
+node, the programs it restarts and stops, the daemons added, changed,
+removed and moved between nodes (with the reason), port, address and route
+changes, and the unified diff of every rendered file. Environment values
+are never shown: they hold secrets.
 
 --head defaults to the working tree, uncommitted and untracked files
 included (ignored files excepted). --base defaults to the merge base of the
