@@ -46,4 +46,4 @@ update-golden: ## rewrite golden files from the current output
 
 .PHONY: demo
 demo: build ## converge a config repo with the real agent, supervisord and nginx (root; cleans up)
-	examples/demo/demo.sh
+	DROVER_BIN=$(abspath $(BIN)) examples/demo/demo.sh

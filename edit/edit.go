@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/drover-sh/drover/internal/english"
 	"github.com/drover-sh/drover/spec"
 )
 
@@ -87,11 +88,7 @@ func (e *InvalidError) Error() string {
 			n++
 		}
 	}
-	s := "s"
-	if n == 1 {
-		s = ""
-	}
-	return fmt.Sprintf("%s would leave the configuration invalid (%d error%s): nothing was changed", e.Edit.Summary, n, s)
+	return fmt.Sprintf("%s would leave the configuration invalid (%s): nothing was changed", e.Edit.Summary, english.Count(n, "error"))
 }
 
 // finish validates the repository with the edited file and returns the

@@ -88,10 +88,12 @@ func (c *comparison) daemons() {
 		switch {
 		case b == nil:
 			c.touch(h)
-			c.node(h.Node.Name).Daemons = append(c.node(h.Node.Name).Daemons, DaemonChange{Key: h.Key, Program: h.Program, Kind: DaemonAdded})
+			c.node(h.Node.Name).Daemons = append(c.node(h.Node.Name).Daemons, DaemonChange{Key: h.Key, Program: h.Program, Kind: DaemonAdded,
+				Action: programAction(false, h.Enabled, false)})
 		case h == nil:
 			c.touch(b)
-			c.node(b.Node.Name).Daemons = append(c.node(b.Node.Name).Daemons, DaemonChange{Key: b.Key, Program: b.Program, Kind: DaemonRemoved})
+			c.node(b.Node.Name).Daemons = append(c.node(b.Node.Name).Daemons, DaemonChange{Key: b.Key, Program: b.Program, Kind: DaemonRemoved,
+				Action: programAction(b.Enabled, false, false)})
 		default:
 			c.compareDaemon(b, h, ports)
 		}
@@ -120,9 +122,10 @@ func (c *comparison) compareDaemon(b, h *netplan.Daemon, ports map[string]map[in
 		c.moves = append(c.moves, Move{Key: h.Key, From: b.Node.Name, To: h.Node.Name, Reason: reason, Detail: detail})
 		bn, hn := c.node(b.Node.Name), c.node(h.Node.Name)
 		bn.Daemons = append(bn.Daemons, DaemonChange{Key: b.Key, Program: b.Program, Kind: DaemonMovedOut,
-			From: b.Node.Name, To: h.Node.Name, Reason: reason, Detail: detail})
+			From: b.Node.Name, To: h.Node.Name, Reason: reason, Detail: detail, Action: programAction(b.Enabled, false, false)})
 		hn.Daemons = append(hn.Daemons, DaemonChange{Key: h.Key, Program: h.Program, Kind: DaemonMovedIn,
-			From: b.Node.Name, To: h.Node.Name, Reason: reason, Detail: detail, Fields: fields, Port: pc})
+			From: b.Node.Name, To: h.Node.Name, Reason: reason, Detail: detail, Fields: fields, Port: pc,
+			Action: programAction(false, h.Enabled, false)})
 		return
 	}
 	o := c.o.Render
@@ -130,7 +133,7 @@ func (c *comparison) compareDaemon(b, h *netplan.Daemon, ports map[string]map[in
 		!render.NewExecSpec(b, o).Equal(render.NewExecSpec(h, o))
 	n := c.node(h.Node.Name)
 	n.Daemons = append(n.Daemons, DaemonChange{Key: h.Key, Program: h.Program, Kind: DaemonChanged,
-		Fields: fields, Port: pc, Restart: restart})
+		Fields: fields, Port: pc, Restart: restart, Action: programAction(b.Enabled, h.Enabled, restart)})
 }
 
 // tenantPorts maps tenant → port → key of the daemon holding it.

@@ -3,6 +3,7 @@ package review_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -88,4 +89,48 @@ func TestJSONShape(t *testing.T) {
 	if c := m["base"].(map[string]any)["commit"]; c != nil {
 		t.Errorf("base commit %v, want null", c)
 	}
+}
+
+// TestJSONAbsentIsNull: an absent value is null, never "" — a revision
+// without a note, a head without a plan (no summary), a diagnostic without
+// a location or detail — anywhere in the output.
+func TestJSONAbsentIsNull(t *testing.T) {
+	abc := shard("web-1", "web-1a:1", "web-1b:2", "web-1c:3")
+	base := load(t, map[string]string{"c.hcl": clusterHCL, "s.hcl": abc, "t.hcl": tenant("t", "web-1", 10000, 6, "")})
+	head := load(t, map[string]string{"c.hcl": clusterHCL, "s.hcl": shard("web-1", "web-1a:1:drain", "web-1b:2", "web-1c:3"),
+		"t.hcl": tenant("t", "web-1", 10000, 5, "")})
+	for name, r := range map[string]*review.Report{
+		"valid": {Base: review.Revision{Label: "main"}, Head: review.Revision{Label: "working tree"}, Plan: compute(t, base, head),
+			Diagnostics: []review.Diagnostic{{Severity: "warning", Summary: "Fixed port", Detail: "d", File: "t.hcl", Line: 3, Column: 5}}},
+		"invalid": {Base: review.Revision{Label: "main", Commit: "aaf05dd43248cf0bc54ab4b271d117a2a599b000"}, Head: review.Revision{Label: "working tree"},
+			Diagnostics: []review.Diagnostic{{Severity: "error", Summary: "Unknown shard"}}},
+	} {
+		var v any
+		if err := json.Unmarshal([]byte(writeAll(t, r, "json")), &v); err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range emptyStrings(v, "") {
+			t.Errorf("%s: %s is \"\", want null", name, path)
+		}
+	}
+}
+
+// emptyStrings are the paths of the "" values in a decoded JSON value.
+func emptyStrings(v any, path string) []string {
+	var out []string
+	switch x := v.(type) {
+	case string:
+		if x == "" {
+			out = append(out, path)
+		}
+	case []any:
+		for i, e := range x {
+			out = append(out, emptyStrings(e, fmt.Sprintf("%s[%d]", path, i))...)
+		}
+	case map[string]any:
+		for k, e := range x {
+			out = append(out, emptyStrings(e, path+"."+k)...)
+		}
+	}
+	return out
 }

@@ -14,24 +14,35 @@ const SchemaVersion = 1
 // values are null rather than missing.
 
 type jsonReport struct {
-	SchemaVersion int          `json:"schema_version"`
-	Base          jsonRevision `json:"base"`
-	Head          jsonRevision `json:"head"`
-	Node          *string      `json:"node"`
-	Valid         bool         `json:"valid"`
-	Changed       bool         `json:"changed"`
-	Summary       string       `json:"summary"`
-	Notes         []string     `json:"notes"`
-	Diagnostics   []Diagnostic `json:"diagnostics"`
-	Daemons       Counts       `json:"daemons"`
-	Moves         []jsonMove   `json:"moves"`
-	Nodes         []jsonNode   `json:"nodes"`
+	SchemaVersion int              `json:"schema_version"`
+	Base          jsonRevision     `json:"base"`
+	Head          jsonRevision     `json:"head"`
+	Node          *string          `json:"node"`
+	Valid         bool             `json:"valid"`
+	Changed       bool             `json:"changed"`
+	Summary       *string          `json:"summary"`
+	Notes         []string         `json:"notes"`
+	Diagnostics   []jsonDiagnostic `json:"diagnostics"`
+	Daemons       Counts           `json:"daemons"`
+	Moves         []jsonMove       `json:"moves"`
+	Nodes         []jsonNode       `json:"nodes"`
 }
 
 type jsonRevision struct {
 	Label  string  `json:"label"`
 	Commit *string `json:"commit"`
-	Note   string  `json:"note"`
+	Note   *string `json:"note"`
+}
+
+// jsonDiagnostic is a Diagnostic; a diagnostic without a location (or a
+// detail) has null there.
+type jsonDiagnostic struct {
+	Severity string  `json:"severity"`
+	Summary  string  `json:"summary"`
+	Detail   *string `json:"detail"`
+	File     *string `json:"file"`
+	Line     *int    `json:"line"`
+	Column   *int    `json:"column"`
 }
 
 type jsonMove struct {
@@ -69,6 +80,7 @@ type jsonDaemon struct {
 	Fields  []jsonField `json:"fields"`
 	Port    *jsonPort   `json:"port"`
 	Restart bool        `json:"restart"`
+	Action  *string     `json:"action"`
 }
 
 type jsonField struct {
@@ -105,18 +117,16 @@ func WriteJSON(w io.Writer, r *Report) error {
 		Valid:         r.Valid(),
 		Changed:       r.Changed(),
 		Notes:         nonNil(r.Notes),
-		Diagnostics:   r.Diagnostics,
+		Diagnostics:   make([]jsonDiagnostic, 0, len(r.Diagnostics)),
 		Moves:         []jsonMove{},
 		Nodes:         []jsonNode{},
+		Node:          orNull(r.Node),
 	}
-	if out.Diagnostics == nil {
-		out.Diagnostics = []Diagnostic{}
-	}
-	if r.Node != "" {
-		out.Node = &r.Node
+	for _, d := range r.Diagnostics {
+		out.Diagnostics = append(out.Diagnostics, diagnosticJSON(d))
 	}
 	if p := r.Plan; p != nil {
-		out.Summary = p.Summary()
+		out.Summary = orNull(p.Summary())
 		out.Daemons = p.Daemons
 		for _, m := range p.Moves {
 			out.Moves = append(out.Moves, jsonMove{Key: m.Key, From: m.From, To: m.To, Reason: string(m.Reason), Detail: m.Detail})
@@ -132,12 +142,24 @@ func WriteJSON(w io.Writer, r *Report) error {
 }
 
 func revisionJSON(r Revision) jsonRevision {
-	j := jsonRevision{Label: r.Label, Note: r.Note}
-	if r.Commit != "" {
-		c := r.Commit
-		j.Commit = &c
+	return jsonRevision{Label: r.Label, Commit: orNull(r.Commit), Note: orNull(r.Note)}
+}
+
+func diagnosticJSON(d Diagnostic) jsonDiagnostic {
+	j := jsonDiagnostic{Severity: d.Severity, Summary: d.Summary, Detail: orNull(d.Detail)}
+	if d.File != "" {
+		j.File, j.Line, j.Column = &d.File, &d.Line, &d.Column
 	}
 	return j
+}
+
+// orNull is s, or null when s is empty: the JSON has null for an absent
+// value, never "".
+func orNull(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func nodeJSON(n *Node) jsonNode {
@@ -150,10 +172,10 @@ func nodeJSON(n *Node) jsonNode {
 		Routes:    ListChange{Added: nonNil(n.Routes.Added), Removed: nonNil(n.Routes.Removed)},
 	}
 	for _, d := range n.Daemons {
-		jd := jsonDaemon{Key: d.Key, Program: d.Program, Change: string(d.Kind), Fields: fieldsJSON(d.Fields), Restart: d.Restart}
+		jd := jsonDaemon{Key: d.Key, Program: d.Program, Change: string(d.Kind), Fields: fieldsJSON(d.Fields), Restart: d.Restart,
+			Action: orNull(string(d.Action))}
 		if d.Kind == DaemonMovedIn || d.Kind == DaemonMovedOut {
-			from, to, reason, detail := d.From, d.To, string(d.Reason), d.Detail
-			jd.From, jd.To, jd.Reason, jd.Detail = &from, &to, &reason, &detail
+			jd.From, jd.To, jd.Reason, jd.Detail = orNull(d.From), orNull(d.To), orNull(string(d.Reason)), orNull(d.Detail)
 		}
 		if d.Port != nil {
 			p := portJSON(*d.Port)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/drover-sh/drover/internal/english"
 )
 
 // Limits that keep a Markdown report postable as one pull-request comment
@@ -48,7 +50,7 @@ func (m *mdWriter) report(r *Report) {
 	}
 	m.printf("\n\n")
 	if r.Plan == nil {
-		m.printf("**The head revision is invalid (%s).** Nothing can be planned until it is fixed.\n\n", plural(r.errorCount(), "error"))
+		m.printf("**The head revision is invalid (%s).** Nothing can be planned until it is fixed.\n\n", english.Count(r.errorCount(), "error"))
 		m.fenced("text", capText(r.DiagnosticText, markdownMaxDiag))
 	}
 	for _, n := range r.Notes {
@@ -77,7 +79,7 @@ func (m *mdWriter) report(r *Report) {
 		m.leftOut(short)
 	}
 	if r.DiagnosticText != "" {
-		m.printf("\n<details><summary>%s</summary>\n\n", plural(len(r.Diagnostics), "warning"))
+		m.printf("\n<details><summary>%s</summary>\n\n", english.Count(len(r.Diagnostics), "warning"))
 		m.fenced("text", capText(r.DiagnosticText, markdownMaxWarn))
 		m.printf("</details>\n")
 	}
@@ -91,10 +93,10 @@ func (m *mdWriter) leftOut(short []*Node) {
 	m.printf("---\n\n")
 	var left []string
 	if m.diffsOmitted > 0 {
-		left = append(left, plural(m.diffsOmitted, "file diff"))
+		left = append(left, english.Count(m.diffsOmitted, "file diff"))
 	}
 	if len(short) > 0 {
-		left = append(left, "the details of "+plural(len(short), "node"))
+		left = append(left, "the details of "+english.Count(len(short), "node"))
 	}
 	m.printf("_This comment leaves out %s to stay within a comment's size. Run `drover plan` (or `drover plan --node NAME`) locally for everything._\n",
 		strings.Join(left, " and "))
@@ -156,11 +158,11 @@ func (m *mdWriter) moves(p *Plan) {
 	if len(p.Moves) == 0 {
 		return
 	}
-	m.printf("<details><summary>%s moved</summary>\n\n", plural(len(p.Moves), "daemon"))
+	m.printf("<details><summary>%s moved</summary>\n\n", english.Count(len(p.Moves), "daemon"))
 	m.printf("| daemon | from | to | reason |\n|---|---|---|---|\n")
 	for i, mv := range p.Moves {
 		if i == markdownMaxMoves {
-			m.printf("\n_… and %d more moves (all are in `drover plan --format json`)._\n", len(p.Moves)-i)
+			m.printf("\n_… and %s (all are in `drover plan --format json`)._\n", english.Count(len(p.Moves)-i, "more move"))
 			break
 		}
 		m.printf("| `%s` | %s | %s | %s: %s |\n", mv.Key, mv.From, mv.To, mv.Reason, mdEscape(mv.Detail))
@@ -172,9 +174,12 @@ func (m *mdWriter) moves(p *Plan) {
 // comment.
 func (m *mdWriter) node(n *Node, limit int) {
 	m.printf("<details><summary><b>%s</b> (shard %s): %s</summary>\n\n", n.Name, n.Shard, htmlEscape(n.Headline()))
+	for _, d := range n.disruptions(func(s string) string { return "`" + s + "`" }) {
+		m.printf("**%s:** %s\n\n", d.label, d.programs)
+	}
 	for i, d := range n.Daemons {
 		if i == markdownMaxDaemons {
-			m.printf("- … and %d more daemon changes\n", len(n.Daemons)-i)
+			m.printf("- … and %s\n", english.Count(len(n.Daemons)-i, "more daemon change"))
 			break
 		}
 		line := fmt.Sprintf("- **%s** `%s`", d.Kind.Label(), d.Key)
@@ -210,7 +215,7 @@ func (m *mdWriter) node(n *Node, limit int) {
 	}
 	if omitted > 0 {
 		m.diffsOmitted += omitted
-		m.printf("_%s not shown here (comment size): run `drover plan --node %s`._\n\n", plural(omitted, "file diff"), n.Name)
+		m.printf("_%s not shown here (comment size): run `drover plan --node %s`._\n\n", english.Count(omitted, "file diff"), n.Name)
 	}
 	m.printf("</details>\n\n")
 }
@@ -249,7 +254,7 @@ func capLines(s string, n int) string {
 				if rest == 0 {
 					return s
 				}
-				return s[:i+1] + fmt.Sprintf("… %d more lines\n", rest)
+				return s[:i+1] + "… " + english.Count(rest, "more line") + "\n"
 			}
 		}
 	}
@@ -261,7 +266,7 @@ func capText(s string, n int) string {
 		return s
 	}
 	cut := strings.LastIndexByte(s[:n], '\n') + 1
-	return s[:cut] + fmt.Sprintf("… %d more bytes of diagnostics: run drover validate\n", len(s)-cut)
+	return s[:cut] + "… " + english.Count(len(s)-cut, "more byte") + " of diagnostics: run drover validate\n"
 }
 
 // mdEscape makes text literal in Markdown (and GitHub's HTML).

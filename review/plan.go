@@ -119,6 +119,35 @@ type DaemonChange struct {
 	// Restart is set for a changed daemon whose program section or exec
 	// spec changes, so the agent restarts (or updates) its program.
 	Restart bool
+	// Action is what the change does to the program's processes on this
+	// node.
+	Action ProgramAction
+}
+
+// ProgramAction is what a daemon change does to its program's processes
+// on a node.
+type ProgramAction string
+
+const (
+	ProgramNone    ProgramAction = ""        // nothing that runs: no change to the program, or a disabled one
+	ProgramStart   ProgramAction = "start"   // an enabled program is added (added, moved in) or enabled
+	ProgramRestart ProgramAction = "restart" // an enabled program is stopped and started with its new configuration
+	ProgramStop    ProgramAction = "stop"    // an enabled program is removed (removed, moved out) or disabled
+)
+
+// programAction is the action of a daemon change: b and h are whether the
+// daemon runs on this node before and after (present and enabled), and
+// restart whether its program section or exec spec changes.
+func programAction(b, h, restart bool) ProgramAction {
+	switch {
+	case !b && h:
+		return ProgramStart
+	case b && !h:
+		return ProgramStop
+	case b && h && restart:
+		return ProgramRestart
+	}
+	return ProgramNone
 }
 
 // FieldChange is one changed value. Old and New are nil when the value is

@@ -1,7 +1,6 @@
 package review
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -61,15 +60,15 @@ func (r *Report) Changed() bool { return r.Plan != nil && r.Plan.Changed() }
 
 // Diagnostic is one validation message of the head revision.
 type Diagnostic struct {
-	Severity string `json:"severity"` // "error" or "warning"
-	Summary  string `json:"summary"`
-	Detail   string `json:"detail"`
+	Severity string // "error" or "warning"
+	Summary  string
+	Detail   string
 	// File, Line and Column locate the start of the offending range;
 	// File is relative to the config root, empty when the diagnostic has
 	// no location.
-	File   string `json:"file"`
-	Line   int    `json:"line"`
-	Column int    `json:"column"`
+	File   string
+	Line   int
+	Column int
 }
 
 // Diagnostics converts HCL diagnostics, errors first, and renders their
@@ -104,14 +103,4 @@ func (r *Report) errorCount() int {
 		}
 	}
 	return n
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	if strings.HasSuffix(word, "s") {
-		return fmt.Sprintf("%d %ses", n, word)
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -2,10 +2,14 @@ package review
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+
+	"github.com/drover-sh/drover/internal/english"
 )
 
-// maxNamed is how many nodes a summary names before "and N more".
+// maxNamed is how many nodes a summary, or programs a node's restarts and
+// stops, name before "and N more".
 const maxNamed = 8
 
 // Summary is the one-line overview of a plan, such as
@@ -42,7 +46,7 @@ func (p *Plan) Summary() string {
 			}
 		}
 	}
-	head := plural(len(p.Nodes), "node") + " change"
+	head := english.Count(len(p.Nodes), "node") + " change"
 	if len(p.Nodes) == 1 {
 		head = "1 node changes"
 	}
@@ -79,10 +83,10 @@ func nodeWord(n int, adj string) string {
 	return fmt.Sprintf("%d %snodes: ", n, adj)
 }
 
-// nodeSet names nodes, or says "all N nodes".
+// nodeSet names nodes, or says "both nodes" or "all N nodes".
 func (p *Plan) nodeSet(names []string) string {
 	if len(names) == p.NodeCount && len(names) > 1 {
-		return fmt.Sprintf("all %d nodes", len(names))
+		return english.All(len(names), "node")
 	}
 	return joinCapped(names, ", ")
 }
@@ -91,14 +95,14 @@ func joinCapped(items []string, sep string) string {
 	if len(items) <= maxNamed {
 		return strings.Join(items, sep)
 	}
-	return strings.Join(items[:maxNamed], sep) + fmt.Sprintf(" and %d more", len(items)-maxNamed)
+	return strings.Join(items[:maxNamed], sep) + " and " + strconv.Itoa(len(items)-maxNamed) + " more"
 }
 
 // DaemonSummary is the second line: "Daemons: 1 added, 2 changed, ...".
 func (p *Plan) DaemonSummary() string {
 	c := p.Daemons
 	return fmt.Sprintf("Daemons: %d added, %d changed, %d removed, %d moved; %s.",
-		c.Added, c.Changed, c.Removed, c.Moved, plural(c.PortChanges, "port change"))
+		c.Added, c.Changed, c.Removed, c.Moved, english.Count(c.PortChanges, "port change"))
 }
 
 // String is "+1 ~2 -3 programs" (zero parts left out), or "" when no
@@ -147,7 +151,7 @@ func (n *Node) Headline() string {
 		parts = append(parts, s)
 	}
 	if len(n.Ports) > 0 {
-		parts = append(parts, plural(len(n.Ports), "port change"))
+		parts = append(parts, english.Count(len(n.Ports), "port change"))
 	}
 	if n.NginxReload {
 		parts = append(parts, "nginx reload")
@@ -158,9 +162,46 @@ func (n *Node) Headline() string {
 	if len(parts) == 0 {
 		// Something changed that none of the above names: a daemon change
 		// that needs no restart, say.
-		parts = append(parts, plural(len(n.Daemons), "daemon change"))
+		parts = append(parts, english.Count(len(n.Daemons), "daemon change"))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// ProgramsTo lists the programs that the node's daemon changes do action
+// to, in the order of Daemons.
+func (n *Node) ProgramsTo(action ProgramAction) []string {
+	var out []string
+	for _, d := range n.Daemons {
+		if d.Action == action {
+			out = append(out, d.Program)
+		}
+	}
+	return out
+}
+
+// disruption names the programs whose processes a node's change
+// interrupts one way: label ("restarts", "stops") and the program names,
+// the first maxNamed then "and N more".
+type disruption struct{ label, programs string }
+
+// disruptions are the restarts and stops of a node's change, program
+// names quoted by quote; none when no process is interrupted.
+func (n *Node) disruptions(quote func(string) string) []disruption {
+	var out []disruption
+	for _, a := range []struct {
+		label  string
+		action ProgramAction
+	}{{"restarts", ProgramRestart}, {"stops", ProgramStop}} {
+		names := n.ProgramsTo(a.action)
+		if len(names) == 0 {
+			continue
+		}
+		for i := range names {
+			names[i] = quote(names[i])
+		}
+		out = append(out, disruption{a.label, joinCapped(names, ", ")})
+	}
+	return out
 }
 
 // Text is a field change as a phrase: "num_procs: 1 → 2",

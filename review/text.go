@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/drover-sh/drover/internal/english"
 )
 
 // ANSI colours for a terminal.
@@ -48,7 +50,7 @@ func (t *textWriter) report(r *Report) {
 	}
 	if r.Plan == nil {
 		// Errors first: nothing else can be shown.
-		t.printf("\n%s\n\n", t.paint(ansiRed, fmt.Sprintf("The head revision is invalid (%s): nothing can be planned.", plural(r.errorCount(), "error"))))
+		t.printf("\n%s\n\n", t.paint(ansiRed, fmt.Sprintf("The head revision is invalid (%s): nothing can be planned.", english.Count(r.errorCount(), "error"))))
 		t.printf("%s", r.DiagnosticText)
 	}
 	for _, n := range r.Notes {
@@ -61,7 +63,7 @@ func (t *textWriter) report(r *Report) {
 	t.plan(p)
 	if r.DiagnosticText != "" {
 		// Warnings of a valid head come last, as a footnote to the plan.
-		t.printf("\n%s\n\n%s", t.paint(ansiBold, plural(len(r.Diagnostics), "warning")+":"), r.DiagnosticText)
+		t.printf("\n%s\n\n%s", t.paint(ansiBold, english.Count(len(r.Diagnostics), "warning")+":"), r.DiagnosticText)
 	}
 }
 
@@ -86,6 +88,9 @@ func (t *textWriter) plan(p *Plan) {
 
 func (t *textWriter) node(n *Node) {
 	t.printf("\n%s %s\n", t.paint(ansiBold, fmt.Sprintf("Node %s (shard %s):", n.Name, n.Shard)), n.Headline())
+	for _, d := range n.disruptions(func(s string) string { return s }) {
+		t.printf("  %s %s\n", t.paint(ansiRed, d.label+":"), d.programs)
+	}
 	for _, d := range n.Daemons {
 		sign := map[DaemonKind]string{DaemonAdded: "+", DaemonChanged: "~", DaemonMovedIn: ">", DaemonMovedOut: "<", DaemonRemoved: "-"}[d.Kind]
 		line := fmt.Sprintf("  %s %-9s %s", sign, d.Kind.Label(), d.Key)

@@ -45,10 +45,10 @@ func warningAt(rng hcl.Range, summary, detail string, args ...any) *hcl.Diagnost
 	return d
 }
 
-// at formats a range as "file:line,col" for naming the other place of a
-// duplicate.
+// at names the other place of a duplicate as "file:line", the form
+// editors and terminals open (HCL's "file:line,col" read as two lines).
 func at(rng hcl.Range) string {
-	return fmt.Sprintf("%s:%d,%d", rng.Filename, rng.Start.Line, rng.Start.Column)
+	return fmt.Sprintf("%s:%d", rng.Filename, rng.Start.Line)
 }
 
 func checkTenantName(name string, rng hcl.Range) hcl.Diagnostics {

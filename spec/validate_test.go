@@ -171,7 +171,7 @@ var validateCases = []validateCase{
 	{
 		name:  "duplicate cluster",
 		files: map[string]string{"other.hcl": `cluster "osl-2" {}`},
-		want:  []wantDiag{errAt("other.hcl", 1, "Duplicate cluster block", "another is declared at cluster.hcl:1,1")},
+		want:  []wantDiag{errAt("other.hcl", 1, "Duplicate cluster block", "another is declared at cluster.hcl:1")},
 	},
 	{
 		// The tenant names a shard declared in the broken file: no "Unknown
@@ -289,28 +289,28 @@ var validateCases = []validateCase{
 	{
 		name:  "duplicate shard across files",
 		files: map[string]string{"shards/web-2.hcl": block(`shard "web-1"`, `node "web-2a" { index = 9 }`)},
-		want:  []wantDiag{errAt("shards/web-2.hcl", 1, "Duplicate shard", "also declared at shards/web-1.hcl:1,1")},
+		want:  []wantDiag{errAt("shards/web-2.hcl", 1, "Duplicate shard", "also declared at shards/web-1.hcl:1")},
 	},
 	{
 		name:  "duplicate node across shards",
 		files: map[string]string{"shards/web-2.hcl": block(`shard "web-2"`, `node "web-1a" { index = 9 }`)},
-		want:  []wantDiag{errAt("shards/web-2.hcl", 2, "Duplicate node", `The node "web-1a" is also declared at shards/web-1.hcl:2,3.`)},
+		want:  []wantDiag{errAt("shards/web-2.hcl", 2, "Duplicate node", `The node "web-1a" is also declared at shards/web-1.hcl:2.`)},
 	},
 	{
 		name:  "duplicate tenant across files",
 		files: map[string]string{"tenants/zeta.hcl": block(`tenant "acme"`, `uid = 10043`, `shard = "web-1"`)},
-		want:  []wantDiag{errAt("tenants/zeta.hcl", 1, "Duplicate tenant", `The tenant "acme" is also declared at tenants/acme.hcl:1,1.`)},
+		want:  []wantDiag{errAt("tenants/zeta.hcl", 1, "Duplicate tenant", `The tenant "acme" is also declared at tenants/acme.hcl:1.`)},
 	},
 	{
 		name:  "duplicate webroot",
 		files: map[string]string{tenantFile: block(`tenant "acme"`, `uid = 10042`, `shard = "web-1"`, `webroot "main" {}`, `webroot "main" {}`)},
-		want:  []wantDiag{errAt(tenantFile, 5, "Duplicate webroot", "also declared at tenants/acme.hcl:4,3")},
+		want:  []wantDiag{errAt(tenantFile, 5, "Duplicate webroot", "also declared at tenants/acme.hcl:4")},
 	},
 	{
 		name: "duplicate daemon",
 		files: map[string]string{tenantFile: block(`tenant "acme"`, `uid = 10042`, `shard = "web-1"`, `webroot "main" {`,
 			`daemon "worker" { command = "a" }`, `daemon "worker" { command = "b" }`, `}`)},
-		want: []wantDiag{errAt(tenantFile, 6, "Duplicate daemon", "also declared at tenants/acme.hcl:5,3")},
+		want: []wantDiag{errAt(tenantFile, 6, "Duplicate daemon", "also declared at tenants/acme.hcl:5")},
 	},
 
 	// Cluster.
@@ -365,7 +365,7 @@ var validateCases = []validateCase{
 	{
 		name:  "duplicate node index",
 		files: map[string]string{"shards/web-2.hcl": block(`shard "web-2"`, `node "web-2a" { index = 2 }`)},
-		want:  []wantDiag{errAt("shards/web-2.hcl", 2, "Duplicate node index", `Index 2 is already used by node "web-1b" at shards/web-1.hcl:3,3.`)},
+		want:  []wantDiag{errAt("shards/web-2.hcl", 2, "Duplicate node index", `Index 2 is already used by node "web-1b" at shards/web-1.hcl:3.`)},
 	},
 	{
 		name:  "weight 0",
@@ -412,7 +412,7 @@ var validateCases = []validateCase{
 	{
 		name:  "duplicate uid",
 		files: map[string]string{"tenants/zeta.hcl": block(`tenant "zeta"`, `uid = 10042`, `shard = "web-1"`)},
-		want:  []wantDiag{errAt("tenants/zeta.hcl", 2, "Duplicate uid", `The uid 10042 is already used by tenant "acme" at tenants/acme.hcl:2,11.`)},
+		want:  []wantDiag{errAt("tenants/zeta.hcl", 2, "Duplicate uid", `The uid 10042 is already used by tenant "acme" at tenants/acme.hcl:2.`)},
 	},
 	{
 		name:  "unknown shard",
@@ -435,7 +435,7 @@ var validateCases = []validateCase{
 		name:  "nginx file name collision",
 		files: map[string]string{"tenants/a.hcl": tenantWith("a", 2001, "b_c", "d"), "tenants/a_b.hcl": tenantWith("a_b", 2002, "c", "d")},
 		want: []wantDiag{errAt("tenants/a_b.hcl", 4, "Conflicting nginx file name",
-			`The webroot "a_b/c" and the webroot "a/b_c" at tenants/a.hcl:4,3 would share the nginx files "locations/a_b_c.conf", "servers/a_b_c.conf" on a node, each overwriting the other's. Rename one of them (nginx files are named {tenant}_{webroot}.conf).`).atCol(11)},
+			`The webroot "a_b/c" and the webroot "a/b_c" at tenants/a.hcl:4 would share the nginx files "locations/a_b_c.conf", "servers/a_b_c.conf" on a node, each overwriting the other's. Rename one of them (nginx files are named {tenant}_{webroot}.conf).`).atCol(11)},
 	},
 	{
 		name:  "server name syntax",
@@ -453,7 +453,7 @@ var validateCases = []validateCase{
 			tenantFile:         webroot(`server_names = ["acme.example.com"]`),
 			"tenants/zeta.hcl": block(`tenant "zeta"`, `uid = 10043`, `shard = "web-1"`, `webroot "main" {`, `  server_names = ["www.example.com", "acme.example.com"]`, `}`),
 		},
-		want: []wantDiag{errAt("tenants/zeta.hcl", 5, "Duplicate server name", `The server name "acme.example.com" is already used at tenants/acme.hcl:5,20.`)},
+		want: []wantDiag{errAt("tenants/zeta.hcl", 5, "Duplicate server name", `The server name "acme.example.com" is already used at tenants/acme.hcl:5.`)},
 	},
 	{
 		name:  "public_folder ..",
@@ -484,7 +484,7 @@ var validateCases = []validateCase{
 		name:  "program name collision",
 		files: map[string]string{"tenants/a-b.hcl": tenantWith("a-b", 2001, "w", "c"), "tenants/a.hcl": tenantWith("a", 2002, "w", "b-c")},
 		want: []wantDiag{errAt("tenants/a.hcl", 5, "Conflicting supervisord program name",
-			`The daemon "a/w/b-c" and the daemon "a-b/w/c" at tenants/a-b.hcl:5,5 would share the supervisord program "daemon-a-b-c", supervisord process "daemon-a-b-c", memory cgroup "drover/daemon-a-b-c" and exec spec file "daemon-a-b-c.json" on a node, each overwriting the other's. Rename one of them (programs are named daemon-{tenant}-{daemon}, and their processes {program}_NN when num_procs > 1).`).atCol(12)},
+			`The daemon "a/w/b-c" and the daemon "a-b/w/c" at tenants/a-b.hcl:5 would share the supervisord program "daemon-a-b-c", supervisord process "daemon-a-b-c", memory cgroup "drover/daemon-a-b-c" and exec spec file "daemon-a-b-c.json" on a node, each overwriting the other's. Rename one of them (programs are named daemon-{tenant}-{daemon}, and their processes {program}_NN when num_procs > 1).`).atCol(12)},
 	},
 	{
 		name: "program name collision within a tenant",
@@ -492,7 +492,7 @@ var validateCases = []validateCase{
 			`webroot "main" {`, `  daemon "queue" { command = "app" }`, `}`,
 			`webroot "shop" {`, `  daemon "queue" { command = "app" }`, `}`)},
 		want: []wantDiag{errAt(tenantFile, 8, "Conflicting supervisord program name",
-			`The daemon "acme/shop/queue" and the daemon "acme/main/queue" at tenants/acme.hcl:5,5 would share the supervisord program "daemon-acme-queue",`).atCol(12)},
+			`The daemon "acme/shop/queue" and the daemon "acme/main/queue" at tenants/acme.hcl:5 would share the supervisord program "daemon-acme-queue",`).atCol(12)},
 	},
 	{
 		// The issue's example: a's b-c runs daemon-a-b-c_00 and _01, and
@@ -505,7 +505,7 @@ var validateCases = []validateCase{
 				`  daemon "b-c" {`, `    command   = "app"`, `    num_procs = 2`, `  }`, `}`),
 		},
 		want: []wantDiag{errAt("tenants/a.hcl", 5, "Conflicting supervisord process name",
-			`The daemon "a/w/b-c" and the daemon "a-b/w/c_00" at tenants/a-b.hcl:5,5 would share the supervisord process "daemon-a-b-c_00" and memory cgroup "drover/daemon-a-b-c_00" on a node, each overwriting the other's. Rename one of them (programs are named daemon-{tenant}-{daemon}, and their processes {program}_NN when num_procs > 1).`).atCol(12)},
+			`The daemon "a/w/b-c" and the daemon "a-b/w/c_00" at tenants/a-b.hcl:5 would share the supervisord process "daemon-a-b-c_00" and memory cgroup "drover/daemon-a-b-c_00" on a node, each overwriting the other's. Rename one of them (programs are named daemon-{tenant}-{daemon}, and their processes {program}_NN when num_procs > 1).`).atCol(12)},
 	},
 	{
 		// Names are unique in the cluster, not per shard: a tenant may
@@ -516,7 +516,7 @@ var validateCases = []validateCase{
 			"tenants/a-b.hcl":  tenantWith("a-b", 2001, "w", "c"),
 			"tenants/a.hcl":    strings.Replace(tenantWith("a", 2002, "w", "b-c"), `"web-1"`, `"web-2"`, 1),
 		},
-		want: []wantDiag{errAt("tenants/a.hcl", 5, "Conflicting supervisord program name", `The daemon "a/w/b-c" and the daemon "a-b/w/c" at tenants/a-b.hcl:5,5 would share`).atCol(12)},
+		want: []wantDiag{errAt("tenants/a.hcl", 5, "Conflicting supervisord program name", `The daemon "a/w/b-c" and the daemon "a-b/w/c" at tenants/a-b.hcl:5 would share`).atCol(12)},
 	},
 	{
 		// d_00 with 2 processes runs daemon-a-d_00_00 and _01, d with 2
@@ -564,7 +564,7 @@ var validateCases = []validateCase{
 	{
 		name:  "duplicate environment key",
 		files: map[string]string{tenantFile: daemon(`environment = {`, `  A = "1"`, `  "A" = "2"`, `}`)},
-		want:  []wantDiag{errAt(tenantFile, 9, "Duplicate environment variable", "A is already set at tenants/acme.hcl:8,9.")},
+		want:  []wantDiag{errAt(tenantFile, 9, "Duplicate environment variable", "A is already set at tenants/acme.hcl:8.")},
 	},
 	{
 		name:  "environment not a map",
@@ -607,7 +607,7 @@ var validateCases = []validateCase{
 		files: map[string]string{tenantFile: block(`tenant "acme"`, `uid = 10042`, `shard = "web-1"`, `webroot "main" {`,
 			`daemon "a" {`, `  command    = "a $PORT"`, `  proxy_path = "/app"`, `}`,
 			`daemon "b" {`, `  command    = "b $PORT"`, `  proxy_path = "/app"`, `}`, `}`)},
-		want: []wantDiag{errAt(tenantFile, 11, "Duplicate proxy path", `The proxy path "/app" is already used by daemon "a" at tenants/acme.hcl:7,18.`)},
+		want: []wantDiag{errAt(tenantFile, 11, "Duplicate proxy path", `The proxy path "/app" is already used by daemon "a" at tenants/acme.hcl:7.`)},
 	},
 	{
 		name:  "num_procs 0",
@@ -704,7 +704,7 @@ var validateCases = []validateCase{
 		files: map[string]string{tenantFile: block(`tenant "acme"`, `uid = 10042`, `shard = "web-1"`,
 			`webroot "main" {`, `daemon "a" {`, `  command    = "a $PORT"`, `  proxy_path = "/a"`, `  port       = 12000`, `}`, `}`,
 			`webroot "blog" {`, `daemon "b" {`, `  command    = "b $PORT"`, `  proxy_path = "/b"`, `  port       = 12000`, `}`, `}`)},
-		want: []wantDiag{errAt(tenantFile, 15, "Duplicate port", `Port 12000 is already pinned by daemon "a" of the same tenant at tenants/acme.hcl:8,18.`)},
+		want: []wantDiag{errAt(tenantFile, 15, "Duplicate port", `Port 12000 is already pinned by daemon "a" of the same tenant at tenants/acme.hcl:8.`)},
 	},
 	{
 		name:  "pin to unknown node",

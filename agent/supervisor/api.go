@@ -34,6 +34,12 @@ type API interface {
 	StopNoWait(ctx context.Context, groups []string) (procs [][]string, errs []error)
 	// ProcessInfos returns the status of many processes at once.
 	ProcessInfos(ctx context.Context, names []string) ([]ProcessInfo, []error)
+	// StartProcesses starts each named process without waiting;
+	// errs[i] is the fault for names[i].
+	StartProcesses(ctx context.Context, names []string) (errs []error)
+	// StderrTails returns the last max bytes of each named process's
+	// stderr log.
+	StderrTails(ctx context.Context, names []string, max int) (tails []string, errs []error)
 }
 
 var _ API = (*Client)(nil)

@@ -62,6 +62,9 @@ type fakeProc struct {
 	stop     time.Time
 	// due is when a STARTING or STOPPING process settles.
 	due time.Time
+	// exitStatus and stderr are set by Exit.
+	exitStatus int
+	stderr     string
 }
 
 // processStates are supervisord's process state codes.

@@ -51,7 +51,7 @@ func (f *Fake) activate(prog *fakeProgram) {
 // STARTING until StartDelay passed when nobody waits.
 func (f *Fake) start(g *fakeGroup, name string, wait bool) (failed bool) {
 	p := g.procs[name]
-	p.start = time.Now()
+	p.start, p.exitStatus = time.Now(), 0
 	if !wait && f.StartDelay > 0 {
 		f.lastPID++
 		p.state, p.pid, p.spawnErr, p.due = "STARTING", 1000+f.lastPID, "", p.start.Add(f.StartDelay)
@@ -254,7 +254,7 @@ func (f *Fake) info(gname, pname string) ProcessInfo {
 	p := f.active[gname].procs[pname]
 	info := ProcessInfo{
 		Name: pname, Group: gname, State: p.state, StateCode: processStates[p.state],
-		PID: p.pid, SpawnErr: p.spawnErr, Start: p.start, Stop: p.stop, Now: time.Now(),
+		PID: p.pid, SpawnErr: p.spawnErr, Start: p.start, Stop: p.stop, Now: time.Now(), ExitStatus: p.exitStatus,
 	}
 	switch {
 	case p.state == "RUNNING":

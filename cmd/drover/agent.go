@@ -14,6 +14,7 @@ import (
 	"github.com/drover-sh/drover/agent"
 	"github.com/drover-sh/drover/agent/config"
 	"github.com/drover-sh/drover/agent/localapi"
+	"github.com/drover-sh/drover/internal/english"
 )
 
 // defaultAgentConfig is where the agent configuration lives on a node.
@@ -130,6 +131,6 @@ func printResult(env *cmdEnv, res localapi.Result) {
 		fmt.Fprintf(env.stdout, "error: %s\n", res.Error)
 	}
 	if res.Converged() {
-		fmt.Fprintf(env.stdout, "node converged (%s)\n", plural(len(res.Changes), "change"))
+		fmt.Fprintf(env.stdout, "node converged (%s)\n", english.Count(len(res.Changes), "change"))
 	}
 }

@@ -2,10 +2,10 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/drover-sh/drover/internal/english"
 	"github.com/drover-sh/drover/netplan"
 	"github.com/drover-sh/drover/spec"
 )
@@ -72,15 +72,5 @@ func printDiagnosticsWith(env *cmdEnv, p spec.DiagnosticPrinter, files spec.Sour
 			warns++
 		}
 	}
-	fmt.Fprintf(env.stderr, "%s, %s\n", plural(errs, "error"), plural(warns, "warning"))
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return fmt.Sprintf("1 %s", word)
-	}
-	if strings.HasSuffix(word, "s") {
-		return fmt.Sprintf("%d %ses", n, word)
-	}
-	return fmt.Sprintf("%d %ss", n, word)
+	fmt.Fprintf(env.stderr, "%s, %s\n", english.Count(errs, "error"), english.Count(warns, "warning"))
 }

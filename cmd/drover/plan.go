@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/drover-sh/drover/agent/config"
+	"github.com/drover-sh/drover/internal/english"
 	"github.com/drover-sh/drover/internal/gitrev"
 	"github.com/drover-sh/drover/review"
 	"github.com/drover-sh/drover/spec"
@@ -22,9 +23,10 @@ func init() {
 		summary: "Show what a change of the config repository does to every node.",
 		help: `plan compares two revisions of the config repository read straight from
 its Git repository (DIR, the config root, lies inside it) and shows, per
-node, the daemons added, changed, removed and moved between nodes (with the
-reason), port, address and route changes, and the unified diff of every
-rendered file. Environment values are never shown: they hold secrets.
+node, the programs it restarts and stops, the daemons added, changed,
+removed and moved between nodes (with the reason), port, address and route
+changes, and the unified diff of every rendered file. Environment values
+are never shown: they hold secrets.
 
 --head defaults to the working tree, uncommitted and untracked files
 included (ignored files excepted). --base defaults to the merge base of the
@@ -181,7 +183,7 @@ func runPlan(env *cmdEnv, fs *flag.FlagSet, args []string, o planOptions) int {
 			}
 		}
 		r.Notes = append(r.Notes, fmt.Sprintf("The base %s is not a valid configuration (%s): every node is compared with an empty configuration.",
-			r.Base, plural(errs, "error")))
+			r.Base, english.Count(errs, "error")))
 	}
 	if headCfg != nil {
 		p, err := review.Compute(baseCfg, headCfg, review.Options{Render: ac.RenderOptions(), Node: o.node})

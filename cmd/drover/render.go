@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/drover-sh/drover/agent/config"
+	"github.com/drover-sh/drover/internal/english"
 	"github.com/drover-sh/drover/render"
 )
 
@@ -89,8 +90,8 @@ func runRender(env *cmdEnv, fs *flag.FlagSet, args []string, node, out, agentCon
 		locs += len(w.Locations)
 	}
 	fmt.Fprintf(env.stdout, "Rendered node %s (shard %s) into %s: %s, %s, %s, %s.\n", node, p.Shard.Name, out,
-		plural(len(files), "file"), plural(len(p.Programs), "program"), plural(locs, "proxied location"),
-		plural(len(p.Addresses), "tenant address"))
+		english.Count(len(files), "file"), english.Count(len(p.Programs), "program"), english.Count(locs, "proxied location"),
+		english.Count(len(p.Addresses), "tenant address"))
 	return exitOK
 }
 

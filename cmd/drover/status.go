@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover/agent/localapi"
+	"github.com/drover-sh/drover/internal/english"
 )
 
 func init() {
@@ -19,10 +20,7 @@ func init() {
 		name:    "status",
 		args:    "[--json] [--config FILE | --socket PATH]",
 		summary: "Show the node's applied revision and the status of its daemons.",
-		help: `Asks the running agent over its root-only API socket. Statuses: provisioning,
-running, stopped (disabled), failed (with the reason; retried with backoff).
---json prints {"node": …, "daemons": […]} with the fields of GET /v1/status and
-GET /v1/daemons.`,
+		help:    statusHelp,
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
 			socket = socketFlags(fs)
@@ -41,6 +39,51 @@ GET /v1/daemons.`,
 	})
 }
 
+// statusHelp is the help of drover status. It names every field --json
+// prints, one top-level field a line (TestStatusHelpNamesEveryField keeps
+// it in step with statusJSON).
+const statusHelp = `Asks the running agent over its root-only API socket. Statuses: provisioning,
+running, stopped (disabled), failed (with the reason; retried with backoff).
+
+--json prints one object: GET /v1/status with the daemons of GET /v1/daemons
+added as daemon_list. A field noted "absent" is left out of the object
+then; times are RFC 3339, "0001-01-01T00:00:00Z" for never.
+  node            the node's name
+  head            the branch head the agent last saw
+  revision        the revision applied
+  applied_at      when it was applied
+  last_result     how the last pass ended: unchanged, applied, rejected,
+                  failed, source-unreachable or uninstalled
+  last_error      the last pass's error (absent when none)
+  last_reconcile  when the last pass ended
+  source_error    why the source is unreachable (absent when none)
+  network_error   why the network could not be applied (absent when none)
+  network         with a network block: tenant_interface, transit_interface,
+                  transit, addresses (a count), routes (a count), nft_table,
+                  drift_repairs (absent without a network block)
+  rejected        the head revision rejected as invalid: revision,
+                  diagnostics (absent when none)
+  restarts        the rollout's progress: queued, in_flight, done (absent
+                  when it has no work)
+  daemons         how many daemons are in each status, an object such as
+                  {"running": 12, "failed": 1} (counts, not the daemons)
+  history         the last 10 passes that changed something, newest first:
+                  revision, at, result, summary
+  daemon_list     every daemon on the node, sorted by key: id, tenant_id,
+                  webroot_id, key, name, command, proxy_path and proxy_port
+                  (null without a proxy path), num_procs, stop_signal,
+                  stop_wait_secs, max_memory_mb and max_open_files (null
+                  without a limit), environment (values redacted), enabled,
+                  status, reason (absent when none), created_at,
+                  updated_at, node, host, pids, revision, next_retry
+                  (absent unless a retry is scheduled)`
+
+// statusJSON is what drover status --json prints.
+type statusJSON struct {
+	localapi.Status
+	DaemonList []localapi.Daemon `json:"daemon_list"`
+}
+
 func runStatus(env *cmdEnv, c *localapi.Client, asJSON bool) int {
 	ctx := context.Background()
 	st, err := c.Status(ctx)
@@ -56,10 +99,7 @@ func runStatus(env *cmdEnv, c *localapi.Client, asJSON bool) int {
 	if asJSON {
 		enc := json.NewEncoder(env.stdout)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(struct {
-			localapi.Status
-			DaemonList []localapi.Daemon `json:"daemon_list"`
-		}{st, daemons})
+		_ = enc.Encode(statusJSON{st, daemons})
 		return exitOK
 	}
 	fmt.Fprintf(env.stdout, "node:      %s\n", st.Node)
@@ -74,8 +114,9 @@ func runStatus(env *cmdEnv, c *localapi.Client, asJSON bool) int {
 	if st.NetworkError != "" {
 		fmt.Fprintf(env.stdout, "network:   FAILED: %s\n", st.NetworkError)
 	} else if n := st.Network; n != nil {
-		fmt.Fprintf(env.stdout, "network:   %d tenant addresses on %s, transit %s on %s, %d routes, table ip6 %s (%d drift repairs)\n",
-			n.Addresses, n.TenantInterface, n.Transit, n.TransitInterface, n.Routes, n.NftTable, n.DriftRepairs)
+		fmt.Fprintf(env.stdout, "network:   %s on %s, transit %s on %s, %s, table ip6 %s (%s)\n",
+			english.Count(n.Addresses, "tenant address"), n.TenantInterface, n.Transit, n.TransitInterface,
+			english.Count(n.Routes, "route"), n.NftTable, english.Count(n.DriftRepairs, "drift repair"))
 	}
 	if r := st.Restarts; r != nil {
 		fmt.Fprintf(env.stdout, "restarts:  %d queued, %d in flight (%d done since the agent started)\n", r.Queued, r.InFlight, r.Done)

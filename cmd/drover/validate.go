@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/drover-sh/drover/internal/english"
 	"github.com/drover-sh/drover/spec"
 )
 
@@ -48,7 +49,7 @@ func runValidate(env *cmdEnv, fs *flag.FlagSet, args []string, allWarnings bool)
 		}
 	}
 	fmt.Fprintf(env.stdout, "Configuration of cluster %q is valid: %s (%s), %s, %s, %s.\n", cfg.Cluster.Name,
-		plural(len(cfg.Shards), "shard"), plural(nodes, "node"), plural(len(cfg.Tenants), "tenant"),
-		plural(webroots, "webroot"), plural(daemons, "daemon"))
+		english.Count(len(cfg.Shards), "shard"), english.Count(nodes, "node"), english.Count(len(cfg.Tenants), "tenant"),
+		english.Count(webroots, "webroot"), english.Count(daemons, "daemon"))
 	return exitOK
 }

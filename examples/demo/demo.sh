@@ -2,17 +2,21 @@
 # make demo: converge a config repository on this machine with the real
 # drover agent, a real supervisord and a real nginx, then clean up.
 #
-# Everything runs inside a private network namespace (drover-demo) with its
-# own supervisord, nginx and agent, configured under a temporary directory:
-# the machine's own services, ports and addresses are not touched. Needs
-# root (network namespaces, tenant uids) and Debian's supervisor and nginx,
-# which it installs when missing.
+# Everything runs inside a network namespace of its own (drover-demo-PID)
+# with its own supervisord, nginx and agent, configured under a directory of
+# its own (mktemp, below $TMPDIR): the machine's own services, ports and
+# addresses are not touched, and two demos can run at once. It removes only
+# what it created — the processes it started, the namespace it recorded in
+# its directory, the directory — and refuses to start rather than take over
+# a namespace of the same name. Needs root (network namespaces, tenant
+# uids) and Debian's supervisor and nginx, which it installs when missing.
+# DROVER_BIN is the drover binary to run (make demo passes bin/drover);
+# DROVER_DEMO_NETNS names the namespace to create instead.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-drover=$top/bin/drover
-ns=drover-demo
+drover=${DROVER_BIN:-$(cd "$here/../.." && pwd)/bin/drover}
+ns=${DROVER_DEMO_NETNS:-drover-demo-$$}
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -35,9 +39,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends supervisor nginx git iproute2 curl >/dev/null
 fi
 
-work=$(mktemp -d /tmp/drover-demo.XXXXXX)
+if [ ! -x "$drover" ]; then
+  echo "make demo: no drover binary at $drover (run make build, or set DROVER_BIN)." >&2
+  exit 1
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/drover-demo.XXXXXX")
 chmod 755 "$work" # the tenant's daemon must reach its webroot below it
 pids=()
+# cleanup removes what this run created, and only that: the processes it
+# started (their PIDs, or pidfiles in $work), the namespace named in
+# $work/netns (written once this run created it), then $work.
 cleanup() {
   say "Cleaning up"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -45,16 +57,23 @@ cleanup() {
     [ -s "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
   done
   sleep 1
-  ip netns del "$ns" 2>/dev/null || true
+  if [ -s "$work/netns" ]; then
+    ip netns del "$(cat "$work/netns")" && echo "removed the namespace $(cat "$work/netns")"
+  fi
   umount /etc/passwd 2>/dev/null || true
   rm -rf "$work"
-  echo "removed the namespace $ns and $work"
+  echo "removed $work"
 }
 trap cleanup EXIT
 { cat /etc/passwd; echo "hello:x:10100:10100::$work/storage/hello:/bin/sh"; } >"$work/passwd"
 mount --bind "$work/passwd" /etc/passwd
-ip netns del "$ns" 2>/dev/null || true
-ip netns add "$ns"
+# ip netns add fails when the name is taken: that namespace is someone
+# else's (or a crashed run's), and is left alone.
+if ! ip netns add "$ns"; then
+  echo "make demo: the network namespace $ns exists already and is not this run's; refusing to touch it (if it is stale: ip netns del $ns)." >&2
+  exit 1
+fi
+echo "$ns" >"$work/netns"
 ip -n "$ns" link set lo up
 inns() { ip netns exec "$ns" "$@"; }
 

@@ -1,0 +1,76 @@
+package nodecheck
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestConditions(t *testing.T) {
+	nobody := User{UID: 65534, Name: "nobody"}
+	wwwData := User{UID: 33, Name: "www-data"}
+	for _, c := range []struct {
+		name  string
+		facts Facts
+		want  []string // condition names
+		says  string   // in the first problem or fix
+	}{
+		{"all well", Facts{Proxied: 1, Isolation: true, Nginx: Nginx{Master: true, Workers: []User{wwwData}}}, nil, ""},
+		{"nobody blocked", Facts{Proxied: 2, Isolation: true, Nginx: Nginx{Master: true, Workers: []User{nobody, nobody}}},
+			[]string{"nginx_user"}, "nobody (uid 65534)"},
+		{"nobody without isolation", Facts{Proxied: 2, Nginx: Nginx{Master: true, Workers: []User{nobody}}}, nil, ""},
+		{"no proxied daemon", Facts{Isolation: true, Nginx: Nginx{}}, nil, ""},
+		{"nginx down", Facts{Proxied: 1, Isolation: true}, []string{"nginx"}, "systemctl start nginx"},
+		{"proc unreadable", Facts{Proxied: 1, Nginx: Nginx{Err: errors.New("x")}}, nil, ""},
+		{"supervisord and network", Facts{SupervisorErr: errors.New("connection refused"), SupervisorSocket: "/run/s.sock",
+			NetworkErr: "add address: permission denied", Proxied: 1, Nginx: Nginx{Master: true}},
+			[]string{"supervisord", "network"}, "/run/s.sock (connection refused)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := Conditions(c.facts)
+			var names []string
+			for _, g := range got {
+				names = append(names, g.Name)
+				if g.Problem == "" || g.Fix == "" {
+					t.Errorf("condition %s without problem or fix: %+v", g.Name, g)
+				}
+			}
+			if strings.Join(names, ",") != strings.Join(c.want, ",") {
+				t.Fatalf("conditions %v, want %v", names, c.want)
+			}
+			if c.says != "" && !strings.Contains(got[0].Problem+got[0].Fix, c.says) {
+				t.Errorf("%+v does not say %q", got[0], c.says)
+			}
+		})
+	}
+}
+
+func TestNginxWorkersFromProc(t *testing.T) {
+	proc := t.TempDir()
+	write := func(pid, cmdline, status string) {
+		dir := filepath.Join(proc, pid)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "cmdline"), []byte(cmdline), 0o644)
+		os.WriteFile(filepath.Join(dir, "status"), []byte(status), 0o644)
+	}
+	write("10", "nginx: master process /usr/sbin/nginx\x00", "Name:\tnginx\nUid:\t0\t0\t0\t0\n")
+	write("11", "nginx: worker process\x00", "Name:\tnginx\nUid:\t65534\t65534\t65534\t65534\n")
+	write("12", "sleep\x00100\x00", "Uid:\t33\t33\t33\t33\n")
+	os.MkdirAll(filepath.Join(proc, "self"), 0o755)
+	n := NginxWorkers(proc, func(uid uint32) string {
+		if uid == 65534 {
+			return "nobody"
+		}
+		return ""
+	})
+	if n.Err != nil || !n.Master || len(n.Workers) != 1 || n.Workers[0] != (User{65534, "nobody"}) {
+		t.Errorf("read %+v, want a master and one worker as nobody", n)
+	}
+	if n := NginxWorkers(filepath.Join(proc, "missing"), nil); n.Err == nil {
+		t.Error("a missing /proc is no error")
+	}
+}

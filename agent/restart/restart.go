@@ -1,0 +1,119 @@
+// Package restart decides what happens when a daemon's process ends: drover,
+// not supervisord, starts processes again (programs are rendered with
+// autorestart=false), so that a crash loop backs off for real, a clean exit
+// of a worker that ends on purpose is started again, and the exit status
+// is known. It is pure: how a run ended, the daemon's policy and its
+// failures so far in, the decision out (design.md §6.7).
+package restart
+
+import (
+	"fmt"
+	"time"
+)
+
+// Policy is a daemon's restart attribute.
+type Policy string
+
+const (
+	// Always starts a process again whatever its exit (the default).
+	Always Policy = "always"
+	// OnFailure leaves a process that exited 0 stopped, as supervisord's
+	// autorestart=unexpected does.
+	OnFailure Policy = "on-failure"
+)
+
+const (
+	// StartSecs is how long a process must run to count as started
+	// (supervisord's startsecs, rendered). A shorter run is a failure,
+	// whatever its exit status.
+	StartSecs = time.Second
+	// StableRun is how long a run must last to end a series of failures:
+	// its own failure then counts as the first again.
+	StableRun = 10 * time.Minute
+	// First and Max bound the backoff: First after the first failure,
+	// doubling with every failure in a row, at most Max.
+	First = 2 * time.Second
+	Max   = 5 * time.Minute
+	// CrashLoop is how many failed runs in a row make a daemon
+	// crash-looping.
+	CrashLoop = 3
+)
+
+// Backoff is the wait before the next start after n failures in a row
+// (n >= 1): First, doubling, at most Max.
+func Backoff(n int) time.Duration {
+	d := First
+	for i := 1; i < n && d < Max; i++ {
+		d *= 2
+	}
+	return min(d, Max)
+}
+
+// Exit is how a process's last run ended, as supervisord reports it.
+type Exit struct {
+	// State is supervisord's: EXITED (it ran at least StartSecs) or
+	// FATAL (it ended sooner, or could not be spawned).
+	State string
+	// Status is the exit status; -1 when a signal killed the process
+	// (supervisord does not say which).
+	Status           int
+	Started, Stopped time.Time
+	// SpawnErr is why supervisord could not start it, if it could not.
+	SpawnErr string
+}
+
+// Ran is how long the run lasted.
+func (e Exit) Ran() time.Duration {
+	if e.Started.IsZero() || e.Stopped.Before(e.Started) {
+		return 0
+	}
+	return e.Stopped.Sub(e.Started)
+}
+
+// Failed tells a failure (a non-zero status, a signal, a run shorter than
+// StartSecs, a spawn error) from a clean exit.
+func (e Exit) Failed() bool {
+	return e.Status != 0 || e.State == "FATAL" || e.Ran() < StartSecs
+}
+
+// String says how the run ended: "exit status 1 after 2s", "killed by a
+// signal after 3m0s", "could not be started: …".
+func (e Exit) String() string {
+	if e.SpawnErr != "" && e.Status == 0 {
+		return "could not be started: " + e.SpawnErr
+	}
+	how := fmt.Sprintf("exit status %d", e.Status)
+	if e.Status < 0 {
+		how = "killed by a signal"
+	}
+	return fmt.Sprintf("%s after %s", how, e.Ran().Round(100*time.Millisecond))
+}
+
+// Decision is what to do after an exit.
+type Decision struct {
+	// Start says the process is started again, at At (now: at once).
+	Start bool
+	At    time.Time
+	// Failures is the count of failed runs in a row after this exit.
+	Failures int
+}
+
+// CrashLooping reports whether the daemon has failed CrashLoop runs in a
+// row.
+func (d Decision) CrashLooping() bool { return d.Failures >= CrashLoop }
+
+// Decide is what follows exit e of a daemon with policy p that had failed
+// failures runs in a row before it. A clean exit is started again at once
+// (Always) or left (OnFailure), and leaves the count as it is; a failure
+// is started again after the backoff, counted from 1 again when the run
+// lasted StableRun.
+func Decide(p Policy, failures int, e Exit, now time.Time) Decision {
+	if !e.Failed() {
+		return Decision{Start: p != OnFailure, At: now, Failures: failures}
+	}
+	if e.Ran() >= StableRun {
+		failures = 0
+	}
+	failures++
+	return Decision{Start: true, At: now.Add(Backoff(failures)), Failures: failures}
+}
