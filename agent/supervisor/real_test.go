@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"fmt"
+	"github.com/drover-sh/drover/render"
 	"maps"
 	"os"
 	"path/filepath"
@@ -11,8 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/drover-sh/drover/render"
 
 	"github.com/drover-sh/drover/internal/testenv"
 )
