@@ -23,10 +23,10 @@ const (
 )
 
 const (
-	// StartSecs is how long a process must run to count as started
+	// MinRun is how long a process must run to count as started
 	// (supervisord's startsecs, rendered). A shorter run is a failure,
 	// whatever its exit status.
-	StartSecs = time.Second
+	MinRun = time.Second
 	// StableRun is how long a run must last to end a series of failures:
 	// its own failure then counts as the first again.
 	StableRun = 10 * time.Minute
@@ -51,7 +51,7 @@ func Backoff(n int) time.Duration {
 
 // Exit is how a process's last run ended, as supervisord reports it.
 type Exit struct {
-	// State is supervisord's: EXITED (it ran at least StartSecs) or
+	// State is supervisord's: EXITED (it ran at least MinRun) or
 	// FATAL (it ended sooner, or could not be spawned).
 	State string
 	// Status is the exit status; -1 when a signal killed the process
@@ -71,9 +71,9 @@ func (e Exit) Ran() time.Duration {
 }
 
 // Failed tells a failure (a non-zero status, a signal, a run shorter than
-// StartSecs, a spawn error) from a clean exit.
+// MinRun, a spawn error) from a clean exit.
 func (e Exit) Failed() bool {
-	return e.Status != 0 || e.State == "FATAL" || e.Ran() < StartSecs
+	return e.Status != 0 || e.State == "FATAL" || e.Ran() < MinRun
 }
 
 // String says how the run ended: "exit status 1 after 2s", "killed by a
