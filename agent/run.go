@@ -43,12 +43,16 @@ func (a *Agent) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	pass := true
 	for {
-		res := a.rec.Reconcile(ctx, false)
-		if res.Err != nil && res.Outcome != reconcile.OutcomeUnchanged {
-			msg, _, _ := strings.Cut(res.Err.Error(), "\n")
-			a.log.Warn("reconcile did not converge", "outcome", res.Outcome, "error", msg)
+		if pass {
+			res := a.rec.Reconcile(ctx, false)
+			if res.Err != nil && res.Outcome != reconcile.OutcomeUnchanged {
+				msg, _, _ := strings.Cut(res.Err.Error(), "\n")
+				a.log.Warn("reconcile did not converge", "outcome", res.Outcome, "error", msg)
+			}
 		}
+		pass = true
 		var retry <-chan time.Time
 		if at := a.rec.NextRetry(); !at.IsZero() {
 			retry = time.After(time.Until(at))
@@ -59,6 +63,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		case <-poll.C:
 		case <-a.wake:
 		case <-retry:
+			// Processes that ended are started again without a pass;
+			// a pass runs when a retry of one is due too.
+			a.rec.StartDue(ctx)
+			pass = a.rec.RetryDue()
 		}
 	}
 }

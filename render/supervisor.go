@@ -102,7 +102,11 @@ func ProgramSection(d *netplan.Daemon, o Options) string {
 		b.WriteString("process_name=" + spec.ProcessNameFormat + "\n")
 	}
 	fmt.Fprintf(&b, "autostart=%t\n", d.Enabled)
-	b.WriteString("autorestart=unexpected\n")
+	// drover starts a process that ended again itself, by the daemon's
+	// restart policy and with a backoff (agent/restart): supervisord
+	// leaves it EXITED, or FATAL if it ran less than startsecs, with its
+	// exit status.
+	b.WriteString("autorestart=false\nstartsecs=1\nstartretries=0\n")
 	fmt.Fprintf(&b, "stopsignal=%s\n", d.StopSignal)
 	fmt.Fprintf(&b, "stopwaitsecs=%d\n", d.StopWaitSecs)
 	b.WriteString("stopasgroup=true\nkillasgroup=true\n")

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
@@ -75,7 +76,13 @@ const (
 	DefaultNumProcs     = 1
 	DefaultStopSignal   = "TERM"
 	DefaultStopWaitSecs = 30
+	DefaultRestart      = "always"
 )
+
+// RestartPolicies are the values of restart: "always" starts a process
+// again whatever its exit, "on-failure" not after an exit with status 0
+// (design.md §6.7).
+var RestartPolicies = []string{"always", "on-failure"}
 
 // Ranges of the numeric attributes, inclusive (see also MaxMaxMemoryMB).
 const (
@@ -97,7 +104,7 @@ const (
 // DaemonFields lists a daemon's attributes in the order drover plan
 // reports them, drover daemon add writes them and the schema offers them.
 var DaemonFields = []*DaemonField{
-	fieldCommand, fieldProxyPath, fieldNumProcs, fieldStopSignal, fieldStopWaitSecs,
+	fieldCommand, fieldProxyPath, fieldNumProcs, fieldStopSignal, fieldStopWaitSecs, fieldRestart,
 	fieldMaxMemoryMB, fieldMaxOpenFiles, fieldEnvironment, fieldEnabled, fieldPort, fieldNode,
 }
 
@@ -137,6 +144,18 @@ var (
 		Usage: "seconds `N` to wait after the stop signal",
 		ref:   func(d *Daemon) any { return &d.StopWaitSecs },
 		check: inRange(MinStopWaitSecs, MaxStopWaitSecs),
+	}
+	fieldRestart = &DaemonField{
+		Name: "restart", Type: TypeString, Default: DefaultRestart,
+		Usage: "restart `POLICY`: always (any exit) or on-failure (not after exit status 0)",
+		ref:   func(d *Daemon) any { return &d.Restart },
+		check: func(c fieldCheck) hcl.Diagnostics {
+			if slices.Contains(RestartPolicies, c.d.Restart) {
+				return nil
+			}
+			return hcl.Diagnostics{errorAt(c.rng, "Invalid restart policy",
+				"The restart policy %q is not known. Use \"always\" (start the daemon again whatever its exit; the default) or \"on-failure\" (not after it exits with status 0).", c.d.Restart)}
+		},
 	}
 	fieldMaxMemoryMB = &DaemonField{
 		Name: "max_memory_mb", Type: TypeNumber,

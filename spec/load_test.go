@@ -79,7 +79,7 @@ func TestDefaults(t *testing.T) {
 	d := cfg.Tenants[0].Webroots[0].Daemons[0]
 	want := spec.Daemon{
 		Tenant: "acme", Webroot: "main", Name: "worker", Command: "app --port=$PORT",
-		NumProcs: 1, StopSignal: "TERM", StopWaitSecs: 30, Enabled: true,
+		NumProcs: 1, StopSignal: "TERM", StopWaitSecs: 30, Restart: "always", Enabled: true,
 		Environment: map[string]string{}, DefRange: d.DefRange,
 	}
 	if got := fmt.Sprintf("%+v", *d); got != fmt.Sprintf("%+v", want) {

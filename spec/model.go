@@ -83,8 +83,9 @@ type Daemon struct {
 	NumProcs     int
 	StopSignal   string
 	StopWaitSecs int
-	MaxMemoryMB  int // 0 when unlimited
-	MaxOpenFiles int // RLIMIT_NOFILE; 0 when inherited
+	MaxMemoryMB  int    // 0 when unlimited
+	MaxOpenFiles int    // RLIMIT_NOFILE; 0 when inherited
+	Restart      string // "always" or "on-failure" (RestartPolicies)
 	Environment  map[string]string
 	Enabled      bool
 	Port         int    // pinned port, 0 when not pinned

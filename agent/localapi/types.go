@@ -79,6 +79,7 @@ type Daemon struct {
 	StopWaitSecs int               `json:"stop_wait_secs"`
 	MaxMemoryMB  *int              `json:"max_memory_mb"`
 	MaxOpenFiles *int              `json:"max_open_files"`
+	Restart      string            `json:"restart"`
 	Environment  map[string]string `json:"environment"`
 	Enabled      bool              `json:"enabled"`
 	Status       string            `json:"status"`

@@ -22,7 +22,7 @@ func TestDaemonJSONShowsEveryField(t *testing.T) {
 	// A value for every attribute, unlike its default.
 	written := map[string]string{
 		"command": `"app --port=$PORT"`, "proxy_path": `"/app"`, "num_procs": "2", "stop_signal": `"QUIT"`,
-		"stop_wait_secs": "5", "max_memory_mb": "64", "max_open_files": "10000",
+		"stop_wait_secs": "5", "restart": `"on-failure"`, "max_memory_mb": "64", "max_open_files": "10000",
 		"environment": `{ SECRET = "hunter2" }`, "enabled": "false", "port": "12000", "node": `"web-1a"`,
 	}
 	var all []string

@@ -355,6 +355,10 @@ func (a *Reconciler) stepNginx(ctx context.Context, p *pass) stepResult {
 // something. It is the last step: it reads the merged results.
 func (a *Reconciler) stepRecord(ctx context.Context, p *pass, added []string) {
 	res := p.res
+	// Processes whose start is due are started first, so the statuses
+	// below observe them; those found ended now are started (or timed)
+	// once recorded.
+	a.startDue(ctx, p.plan)
 	a.recordStatuses(ctx, p.plan, added, p.failed, &p.change, res)
 	if res.Err != nil || len(res.Failed) > 0 {
 		res.Outcome = OutcomeFailed
@@ -370,6 +374,7 @@ func (a *Reconciler) stepRecord(ctx context.Context, p *pass, added []string) {
 		res.Outcome = OutcomeFailed
 		res.Err = errors.Join(res.Err, &FailedError{Step: "store", Err: fmt.Errorf("record applied state: %w", err)})
 	}
+	a.startDue(ctx, p.plan)
 }
 
 // keyIn is the daemon key of a program when the plan knows it, else the

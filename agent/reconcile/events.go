@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/drover-sh/drover/agent/localapi"
+	"github.com/drover-sh/drover/agent/restart"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/netplan"
 )
@@ -74,10 +75,10 @@ func (a *Reconciler) updateStatuses(ctx context.Context, daemons []*netplan.Daem
 			o = observation{status: StatusFailed, reason: failed[d.Program]}
 		case !d.Enabled:
 			o = observation{status: StatusStopped, reason: "disabled"}
-		case !seen || strings.HasPrefix(o.reason, "supervisord: "):
+		case !seen || processFailure(o.reason):
 			continue // supervisord did not answer (shutting down): nothing learned
 		}
-		next, changed := nextStatus(st, true, learned{obs: o}, now)
+		next, changed := nextStatus(st, true, learned{obs: o, policy: restart.Policy(d.Restart)}, now)
 		if !changed {
 			continue
 		}
@@ -97,5 +98,6 @@ func (a *Reconciler) updateStatuses(ctx context.Context, daemons []*netplan.Daem
 		a.log.Error("record daemon statuses", "error", err)
 	}
 	a.updateGauges()
+	a.startDue(ctx, a.plan)
 	a.wake() // wake the loop: a new retry time may be due earlier
 }

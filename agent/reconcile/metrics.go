@@ -22,6 +22,7 @@ type metrics struct {
 	rejected        prometheus.Counter
 	restarts        *prometheus.CounterVec
 	restartsPending prometheus.Gauge
+	processRestarts prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -59,9 +60,12 @@ func newMetrics() *metrics {
 		restartsPending: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "drover_program_restarts_pending", Help: "Programs waiting for or in the middle of a restart or removal.",
 		}),
+		processRestarts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "drover_process_restarts_total", Help: "Daemons started again by drover after a process ended (restart policy).",
+		}),
 	}
 	m.registry.MustRegister(m.reconcileSecs, m.reconciles, m.appliedRevision, m.daemons,
-		m.fetchSeconds, m.driftRepairs, m.sourceUp, m.rejected, m.restarts, m.restartsPending)
+		m.fetchSeconds, m.driftRepairs, m.sourceUp, m.rejected, m.restarts, m.restartsPending, m.processRestarts)
 	return m
 }
 
@@ -81,7 +85,7 @@ func (m *metrics) setApplied(rev string, counts map[string]int) {
 	if rev != "" {
 		m.appliedRevision.WithLabelValues(rev).Set(1)
 	}
-	for _, s := range []string{StatusProvisioning, StatusRunning, StatusStopped, StatusFailed} {
+	for _, s := range []string{StatusProvisioning, StatusRunning, StatusStopped, StatusCrashLooping, StatusFailed} {
 		m.daemons.WithLabelValues(s).Set(float64(counts[s]))
 	}
 }

@@ -223,7 +223,8 @@ func TestFailedProgramReportsSupervisordState(t *testing.T) {
 	h.src.Commit(fake.Repo(fake.Proxied("reverb", "/app")))
 	res := h.reconcile(OutcomeFailed)
 	st := h.statuses()["acme/main/reverb"]
-	if st.Status != StatusFailed || !strings.Contains(st.Reason, "FATAL") || res.Failed["acme/main/reverb"] == "" {
+	if st.Status != StatusProvisioning || !strings.Contains(st.Reason, "Exited too quickly") || st.NextRetry.IsZero() ||
+		st.LastExit == nil || res.Failed["acme/main/reverb"] == "" {
 		t.Errorf("status %+v", st)
 	}
 	h.sup.SetFailing("daemon-acme-reverb", "")
@@ -328,16 +329,20 @@ func TestEventsUpdateStatusesInOneBatch(t *testing.T) {
 		{Group: "drover-events", Process: "drover-events", State: "RUNNING"},
 	})
 	st := h.statuses()
-	if q := st["acme/main/queue"]; q.Status != StatusFailed || !strings.Contains(q.Reason, "FATAL") || q.NextRetry.IsZero() {
+	if q := st["acme/main/queue"]; q.Status != StatusProvisioning || !strings.Contains(q.Reason, "Exited too quickly") || q.NextRetry.IsZero() {
 		t.Errorf("queue after FATAL event: %+v", q)
 	}
 	if st["acme/main/reverb"].Status != StatusRunning {
 		t.Errorf("reverb changed: %+v", st["acme/main/reverb"])
 	}
-	// The retry restarts it once supervisord can.
+	// It is started again when its backoff has passed, without a pass.
 	h.sup.SetFailing("daemon-acme-queue", "")
 	h.clock = h.clock.Add(time.Minute)
-	h.reconcile(OutcomeApplied)
+	h.rec.StartDue(ctx)
+	if q := h.statuses()["acme/main/queue"]; q.Restarts != 1 || !q.NextRetry.IsZero() {
+		t.Errorf("queue not started again: %+v", q)
+	}
+	h.rec.ProcessEvents(ctx, []localapi.Event{{Group: "daemon-acme-queue", Process: "daemon-acme-queue", State: "RUNNING"}})
 	if q := h.statuses()["acme/main/queue"]; q.Status != StatusRunning {
 		t.Errorf("queue after retry: %+v", q)
 	}

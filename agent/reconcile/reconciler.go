@@ -102,6 +102,9 @@ type Reconciler struct {
 	// forceNext asks the next pass to compare everything again.
 	retryAt   time.Time
 	forceNext bool
+	// startAt is the earliest time a process that ended is started again
+	// (starts.go; zero: none).
+	startAt time.Time
 	// nodeAttempts counts passes in a row that failed as a whole.
 	nodeAttempts int
 	// statusCache mirrors the store's daemon statuses (see daemonStatuses).

@@ -121,6 +121,7 @@ func apiDaemon(st store.DaemonStatus, d *netplan.Daemon) localapi.Daemon {
 		m := d.MaxMemoryMB
 		j.MaxMemoryMB = &m
 	}
+	j.Restart = d.Restart
 	if d.MaxOpenFiles > 0 {
 		n := d.MaxOpenFiles
 		j.MaxOpenFiles = &n

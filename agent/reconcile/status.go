@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drover-sh/drover/agent/restart"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/agent/supervisor"
 	"github.com/drover-sh/drover/netplan"
@@ -15,8 +16,11 @@ import (
 const (
 	StatusProvisioning = "provisioning" // applied, not yet running
 	StatusRunning      = "running"
-	StatusStopped      = "stopped" // disabled
-	StatusFailed       = "failed"  // apply error, or supervisord FATAL/BACKOFF
+	StatusStopped      = "stopped" // disabled, or left after a clean exit (restart = "on-failure")
+	// StatusCrashLooping: restart.CrashLoop failed runs in a row, waiting
+	// for its backoff or starting again.
+	StatusCrashLooping = "crash-looping"
+	StatusFailed       = "failed" // an apply error, or supervisord cannot be asked
 )
 
 // Retry backoff for failed daemons: 2 s, doubling, at most 5 min.
@@ -58,7 +62,16 @@ func processNames(d *netplan.Daemon) []string {
 type observation struct {
 	status, reason string
 	pids           []int
+	// exit is the newest end of a process that ended (status
+	// statusExited), stderr the cleaned end of that process's stderr.
+	exit   *restart.Exit
+	stderr string
 }
+
+// statusExited marks an observation of a process that ended and was not
+// started again yet: nextStatus turns it into a status by the daemon's
+// restart policy. It is never stored.
+const statusExited = "exited"
 
 // observe asks supervisord about the given programs, all in one request
 // (ProcessInfos), again every 100 ms while a process is STARTING and the
@@ -73,11 +86,16 @@ func (a *Reconciler) observe(ctx context.Context, daemons []*netplan.Daemon, dea
 		}
 		infos, errs := a.sup.ProcessInfos(ctx, names)
 		var again []*netplan.Daemon
+		var exited []string
+		var exitedKeys []string
 		i := 0
 		for _, d := range pending {
 			n := len(processNames(d))
-			o, starting := summarize(infos[i:i+n], errs[i:i+n])
+			o, starting, proc := summarize(infos[i:i+n], errs[i:i+n])
 			i += n
+			if proc != "" {
+				exited, exitedKeys = append(exited, proc), append(exitedKeys, d.Key)
+			}
 			if o.status == StatusFailed {
 				if dir := a.opts.WebrootDir(d.Tenant, d.Webroot); !a.fs.IsDir(dir) {
 					o.reason += fmt.Sprintf("; the webroot directory %s does not exist", dir)
@@ -86,6 +104,14 @@ func (a *Reconciler) observe(ctx context.Context, daemons []*netplan.Daemon, dea
 			out[d.Key] = o
 			if starting {
 				again = append(again, d)
+			}
+		}
+		if len(exited) > 0 {
+			tails, _ := a.sup.StderrTails(ctx, exited, restart.TailBytes)
+			for j, key := range exitedKeys {
+				o := out[key]
+				o.stderr = restart.CleanTail(tails[j])
+				out[key] = o
 			}
 		}
 		if len(again) == 0 || a.now().After(deadline) || ctx.Err() != nil {
@@ -97,56 +123,50 @@ func (a *Reconciler) observe(ctx context.Context, daemons []*netplan.Daemon, dea
 	return out
 }
 
-// summarize folds the states of a program's processes into its status.
-func summarize(infos []supervisor.ProcessInfo, errs []error) (o observation, starting bool) {
+// summarize folds the states of a program's processes into its status;
+// exitedProc names the process whose end is o.exit.
+func summarize(infos []supervisor.ProcessInfo, errs []error) (o observation, starting bool, exitedProc string) {
 	o.status = StatusRunning
 	for i, info := range infos {
 		if errs[i] != nil {
-			return observation{status: StatusFailed, reason: fmt.Sprintf("supervisord: %v", errs[i])}, false
+			return observation{status: StatusFailed, reason: reasonUnasked + errs[i].Error()}, false, ""
 		}
 		switch info.State {
 		case "RUNNING":
 			o.pids = append(o.pids, info.PID)
-		case "STARTING":
+		case "STARTING", "BACKOFF": // BACKOFF: supervisord tries again (programs of an earlier drover)
 			starting = true
-		case "FATAL", "BACKOFF":
-			o.status, o.reason = StatusFailed, processReason(info)
-		case "EXITED": // an expected exit code: autorestart=unexpected leaves it
-			o.status, o.reason = StatusFailed, fmt.Sprintf("%s%d and was not restarted (an expected exit)", reasonExited, info.ExitStatus)
+		case "EXITED", "FATAL":
+			e := restart.Exit{State: info.State, Status: info.ExitStatus, Started: info.Start, Stopped: info.Stop, SpawnErr: info.SpawnErr}
+			if o.exit == nil || e.Stopped.After(o.exit.Stopped) {
+				o.exit, exitedProc = &e, info.Group+":"+info.Name
+			}
 		default: // STOPPED (not started yet, or stopped by hand), STOPPING, UNKNOWN
-			if o.status != StatusFailed {
+			if o.status == StatusRunning {
 				o.status, o.reason = StatusProvisioning, "supervisord reports "+info.State
 			}
 		}
 	}
-	if starting && o.status != StatusFailed {
+	switch {
+	case o.exit != nil:
+		o.status, o.reason = statusExited, ""
+	case starting:
 		o.status, o.reason = StatusProvisioning, "starting"
 	}
-	return o, starting
+	return o, starting && o.exit == nil, exitedProc
 }
 
 // reasonQueued is the reason of a daemon waiting for its restart.
 const reasonQueued = "restart queued; the previous configuration runs until then"
 
-// Reasons of process failures start with these, apply failures do not.
-const (
-	reasonSupervisord = "supervisord reports "
-	reasonExited      = "exited with status "
-)
+// reasonUnasked starts the reason of a daemon supervisord could not be
+// asked about: a failure an event (a later answer) clears, unlike an apply
+// failure, which only the retry clears.
+const reasonUnasked = "supervisord: "
 
-func processReason(info supervisor.ProcessInfo) string {
-	msg := info.SpawnErr
-	if msg == "" {
-		msg = info.Description
-	}
-	return fmt.Sprintf("%s%s: %s", reasonSupervisord, info.State, msg)
-}
-
-// processFailure tells a failure supervisord reported (which a later state
-// change clears) from an apply failure (which only a retry clears).
-func processFailure(reason string) bool {
-	return strings.HasPrefix(reason, reasonSupervisord) || strings.HasPrefix(reason, reasonExited)
-}
+// processFailure tells a failure supervisord's answer clears from an
+// apply failure.
+func processFailure(reason string) bool { return strings.HasPrefix(reason, reasonUnasked) }
 
 // recordStatuses computes the status of every daemon on the node after an
 // apply and adds it to change: failures with their reason and the next
@@ -190,7 +210,7 @@ func (a *Reconciler) recordStatuses(ctx context.Context, plan *netplan.NodePlan,
 		here[d.Key] = true
 		st, had := prev[d.Key]
 		st.Key = d.Key
-		l := learned{touched: isTouched[d.Program], attempt: true}
+		l := learned{touched: isTouched[d.Program], attempt: true, policy: restart.Policy(d.Restart)}
 		switch {
 		case failed[d.Program] != "":
 			l.obs = observation{status: StatusFailed, reason: failed[d.Program]}
@@ -212,6 +232,9 @@ func (a *Reconciler) recordStatuses(ctx context.Context, plan *netplan.NodePlan,
 			}
 			res.Failed[d.Key] = next.Reason
 		}
+		if next.Status == StatusCrashLooping || waitingStart(next) && next.Attempts > 0 {
+			res.Failed[d.Key] = next.Reason // its last run failed
+		}
 		if !changed && had && prev[d.Key].Revision == next.Revision {
 			if next.Status == StatusFailed && (a.retryAt.IsZero() || next.NextRetry.Before(a.retryAt)) {
 				a.retryAt = next.NextRetry
@@ -229,6 +252,8 @@ func (a *Reconciler) recordStatuses(ctx context.Context, plan *netplan.NodePlan,
 
 func statusEqual(a, b store.DaemonStatus) bool {
 	if a.Status != b.Status || a.Reason != b.Reason || a.Revision != b.Revision || a.Attempts != b.Attempts ||
+		a.Restarts != b.Restarts || a.Stderr != b.Stderr || (a.LastExit == nil) != (b.LastExit == nil) ||
+		a.LastExit != nil && *a.LastExit != *b.LastExit ||
 		!a.NextRetry.Equal(b.NextRetry) || !a.Since.Equal(b.Since) || !a.UpdatedAt.Equal(b.UpdatedAt) || len(a.PIDs) != len(b.PIDs) {
 		return false
 	}
@@ -282,11 +307,14 @@ func (a *Reconciler) ResumeRetries() {
 }
 
 // NextRetry is the earliest time a failed daemon or a failed pass is to be
-// tried again; zero when nothing is.
+// tried again, or an ended process started again; zero when nothing is.
 func (a *Reconciler) NextRetry() time.Time {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.retryAt
+	if a.startAt.IsZero() || !a.retryAt.IsZero() && a.retryAt.Before(a.startAt) {
+		return a.retryAt
+	}
+	return a.startAt
 }
 
 // Retry retries a daemon now (drover retry): the next pass compares and
@@ -299,9 +327,18 @@ func (a *Reconciler) Retry(key string) (bool, error) {
 		a.mu.Unlock()
 		return false, err
 	}
-	if _, ok := daemons[key]; !ok {
+	st, ok := daemons[key]
+	if !ok {
 		a.mu.Unlock()
 		return false, nil
+	}
+	if waitingStart(st) {
+		// Its processes are started by the pass, now.
+		st.NextRetry = a.now()
+		if err := a.record(store.Change{At: st.NextRetry, Daemons: []store.DaemonStatus{st}}); err != nil {
+			a.mu.Unlock()
+			return false, err
+		}
 	}
 	a.forceNext = true
 	a.mu.Unlock()

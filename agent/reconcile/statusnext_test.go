@@ -1,9 +1,12 @@
 package reconcile
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/drover-sh/drover/agent/restart"
 	"github.com/drover-sh/drover/agent/store"
 )
 
@@ -49,5 +52,60 @@ func TestNextStatus(t *testing.T) {
 				t.Errorf("nextStatus = %+v, changed %t\nwant          %+v, changed %t", got, changed, tt.want, tt.wantChanged)
 			}
 		})
+	}
+}
+
+// A process that keeps failing: every new exit is one more failed run,
+// the wait before the next start doubles, the third makes the daemon
+// crash-looping; the same exit seen twice counts once; a clean exit is
+// started again at once, or left stopped with restart = "on-failure".
+func TestNextStatusAfterExits(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	st := store.DaemonStatus{Key: "a/m/d", Status: StatusRunning, PIDs: []int{7}, CreatedAt: t0}
+	exitAt := func(started, stopped time.Time, status int) learned {
+		e := restart.Exit{State: "EXITED", Status: status, Started: started, Stopped: stopped}
+		return learned{obs: observation{status: statusExited, exit: &e, stderr: "boot\nError: Cannot find module 'x'"}, policy: restart.Always}
+	}
+	now := t0
+	var waits []time.Duration
+	var statuses []string
+	for i := range 4 {
+		started := now
+		now = now.Add(2 * time.Second)
+		next, changed := nextStatus(st, true, exitAt(started, now, 1), now)
+		if !changed || next.Attempts != i+1 || next.LastExit == nil || next.LastExit.Status != 1 {
+			t.Fatalf("exit %d: %+v", i+1, next)
+		}
+		if !strings.Contains(next.Reason, "exit status 1 after 2s") || !strings.Contains(next.Reason, "Cannot find module 'x'") {
+			t.Errorf("exit %d: reason %q", i+1, next.Reason)
+		}
+		again, changed := nextStatus(next, true, exitAt(started, now, 1), now.Add(time.Second))
+		if changed || again.Attempts != next.Attempts {
+			t.Errorf("exit %d seen again counted: %+v", i+1, again)
+		}
+		waits = append(waits, next.NextRetry.Sub(now))
+		statuses = append(statuses, next.Status)
+		now = next.NextRetry
+		st = next
+	}
+	if fmt.Sprint(waits) != "[2s 4s 8s 16s]" || strings.Join(statuses, ",") != "provisioning,provisioning,crash-looping,crash-looping" {
+		t.Errorf("waits %v, statuses %v", waits, statuses)
+	}
+	// Running again: still counted, said so.
+	running, _ := nextStatus(st, true, learned{obs: observation{status: StatusRunning, pids: []int{9}}}, now.Add(time.Second))
+	if running.Status != StatusRunning || running.Attempts != 4 || !strings.Contains(running.Reason, "running again after 4 failed runs") {
+		t.Errorf("running again: %+v", running)
+	}
+	// A clean exit after an hour: at once, the series over; on-failure:
+	// stopped.
+	clean := exitAt(now, now.Add(time.Hour), 0)
+	next, _ := nextStatus(running, true, clean, now.Add(time.Hour))
+	if next.Status != StatusProvisioning || !next.NextRetry.Equal(now.Add(time.Hour)) || next.Attempts != 0 {
+		t.Errorf("clean exit, always: %+v", next)
+	}
+	clean.policy = restart.OnFailure
+	next, _ = nextStatus(running, true, clean, now.Add(time.Hour))
+	if next.Status != StatusStopped || !next.NextRetry.IsZero() || !strings.Contains(next.Reason, `restart = "on-failure" leaves it stopped`) {
+		t.Errorf("clean exit, on-failure: %+v", next)
 	}
 }

@@ -71,9 +71,11 @@ func (e Exit) Ran() time.Duration {
 }
 
 // Failed tells a failure (a non-zero status, a signal, a run shorter than
-// MinRun, a spawn error) from a clean exit.
+// MinRun, a spawn error: the last two are what FATAL means) from a clean
+// exit. supervisord's times have a resolution of a second, so the length
+// of a run is its judgement (EXITED or FATAL), not Ran's.
 func (e Exit) Failed() bool {
-	return e.Status != 0 || e.State == "FATAL" || e.Ran() < MinRun
+	return e.Status != 0 || e.State == "FATAL"
 }
 
 // String says how the run ended: "exit status 1 after 2s", "killed by a
@@ -104,15 +106,14 @@ func (d Decision) CrashLooping() bool { return d.Failures >= CrashLoop }
 
 // Decide is what follows exit e of a daemon with policy p that had failed
 // failures runs in a row before it. A clean exit is started again at once
-// (Always) or left (OnFailure), and leaves the count as it is; a failure
-// is started again after the backoff, counted from 1 again when the run
-// lasted StableRun.
+// (Always) or left (OnFailure); a failure is started again after the
+// backoff. A run that lasted StableRun ends the series of failures first.
 func Decide(p Policy, failures int, e Exit, now time.Time) Decision {
-	if !e.Failed() {
-		return Decision{Start: p != OnFailure, At: now, Failures: failures}
-	}
 	if e.Ran() >= StableRun {
 		failures = 0
+	}
+	if !e.Failed() {
+		return Decision{Start: p != OnFailure, At: now, Failures: failures}
 	}
 	failures++
 	return Decision{Start: true, At: now.Add(Backoff(failures)), Failures: failures}

@@ -36,7 +36,7 @@ func TestDecide(t *testing.T) {
 		{"third failure in a row: 8s, crash-looping", Always, 2, run(1, 2*time.Second), true, 8 * time.Second, 3},
 		{"failure on-failure: backs off too", OnFailure, 1, run(2, time.Minute), true, 4 * time.Second, 2},
 		{"a signal is a failure", Always, 0, run(-1, time.Minute), true, 2 * time.Second, 1},
-		{"exit 0 too soon is a failure", Always, 4, run(0, 300*time.Millisecond), true, 32 * time.Second, 5},
+		{"exit 0 too soon is a failure", Always, 4, Exit{State: "FATAL", Started: now, Stopped: now}, true, 32 * time.Second, 5},
 		{"fatal is a failure", Always, 0, Exit{State: "FATAL", Status: 0, SpawnErr: "Exited too quickly", Started: now, Stopped: now}, true, 2 * time.Second, 1},
 		{"a stable run ends the series", Always, 7, run(1, StableRun), true, 2 * time.Second, 1},
 		{"the wait stops growing", Always, 20, run(1, time.Second*5), true, Max, 21},

@@ -71,7 +71,7 @@ type resourceMeta struct {
 type DaemonStatus struct {
 	Key       string    `json:"key"` // "tenant/webroot/daemon"
 	Node      string    `json:"node"`
-	Status    string    `json:"status"` // provisioning, running, stopped, failed
+	Status    string    `json:"status"` // provisioning, running, stopped, crash-looping, failed
 	Reason    string    `json:"reason,omitempty"`
 	Revision  string    `json:"revision"`
 	PIDs      []int     `json:"pids,omitempty"`
@@ -80,6 +80,24 @@ type DaemonStatus struct {
 	Since     time.Time `json:"since,omitzero"`      // in this Status since
 	CreatedAt time.Time `json:"created_at,omitzero"` // first applied
 	UpdatedAt time.Time `json:"updated_at,omitzero"` // last applied
+	// Restarts counts the starts after a process ended (agent/restart).
+	Restarts int `json:"restarts,omitempty"`
+	// LastExit is how a process last ended; Stderr the cleaned end of its
+	// stderr log then.
+	LastExit *Exit  `json:"last_exit,omitempty"`
+	Stderr   string `json:"stderr,omitempty"`
+}
+
+// Exit is how a daemon's process ended.
+type Exit struct {
+	// Started and At are when the run began and ended (supervisord's
+	// times: whole seconds); both tell one exit from the next.
+	Started time.Time `json:"started"`
+	At      time.Time `json:"at"`
+	// Status is the exit status, -1 when a signal killed it.
+	Status int `json:"status"`
+	// Text says it in words: "exit status 1 after 2s".
+	Text string `json:"text"`
 }
 
 // HistoryEntry is one reconcile.
