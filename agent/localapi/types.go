@@ -91,6 +91,23 @@ type Daemon struct {
 	PIDs         []int             `json:"pids"`
 	Revision     string            `json:"revision"`
 	NextRetry    *time.Time        `json:"next_retry,omitempty"`
+	// Restarts counts the starts after a process ended; FailedRuns the
+	// failed runs in a row; LastExit is how a process last ended and
+	// Stderr the end of its stderr then (the tenant's output, cleaned).
+	Restarts   int       `json:"restarts"`
+	FailedRuns int       `json:"failed_runs"`
+	LastExit   *Exit     `json:"last_exit"`
+	Stderr     string    `json:"stderr,omitempty"`
+	Since      time.Time `json:"since"`
+}
+
+// Exit is how a daemon's process ended.
+type Exit struct {
+	Started time.Time `json:"started"`
+	At      time.Time `json:"at"`
+	// Status is the exit status, -1 when a signal killed it.
+	Status int    `json:"status"`
+	Text   string `json:"text"`
 }
 
 // Redacted replaces environment values in API answers: they hold secrets.

@@ -358,7 +358,7 @@ func (a *Reconciler) stepRecord(ctx context.Context, p *pass, added []string) {
 	// Processes whose start is due are started first, so the statuses
 	// below observe them; those found ended now are started (or timed)
 	// once recorded.
-	a.startDue(ctx, p.plan)
+	a.startDue(ctx, p.plan, false)
 	a.recordStatuses(ctx, p.plan, added, p.failed, &p.change, res)
 	if res.Err != nil || len(res.Failed) > 0 {
 		res.Outcome = OutcomeFailed
@@ -374,7 +374,9 @@ func (a *Reconciler) stepRecord(ctx context.Context, p *pass, added []string) {
 		res.Outcome = OutcomeFailed
 		res.Err = errors.Join(res.Err, &FailedError{Step: "store", Err: fmt.Errorf("record applied state: %w", err)})
 	}
-	a.startDue(ctx, p.plan)
+	if started := a.startDue(ctx, p.plan, a.settle > 0); a.settle > 0 && len(started) > 0 {
+		a.settleStarts(ctx, started, res)
+	}
 }
 
 // keyIn is the daemon key of a program when the plan knows it, else the

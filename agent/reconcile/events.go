@@ -62,7 +62,7 @@ func (a *Reconciler) updateStatuses(ctx context.Context, daemons []*netplan.Daem
 		}
 	}
 	now := a.now()
-	observed := a.observe(ctx, ask, now)
+	observed := a.observe(ctx, ask, now.Add(a.settle))
 	change := store.Change{At: now}
 	for _, d := range daemons {
 		st, ok := statuses[d.Key]
@@ -98,6 +98,6 @@ func (a *Reconciler) updateStatuses(ctx context.Context, daemons []*netplan.Daem
 		a.log.Error("record daemon statuses", "error", err)
 	}
 	a.updateGauges()
-	a.startDue(ctx, a.plan)
+	a.startDue(ctx, a.plan, false)
 	a.wake() // wake the loop: a new retry time may be due earlier
 }

@@ -381,3 +381,30 @@ func TestRebuiltStoreAdoptsEarlierFiles(t *testing.T) {
 		}
 	}
 }
+
+// A worker that exits 0 is started again at once and reported running,
+// in the store and in what the API answers.
+func TestCleanExitStartsAgainAndRuns(t *testing.T) {
+	h := newHarness(t)
+	h.src.Commit(fake.Repo(fake.Daemon("queue", "")))
+	h.reconcile(OutcomeApplied)
+	ctx := context.Background()
+	h.sup.Exit("daemon-acme-queue:daemon-acme-queue", 0, "")
+	h.rec.ProcessEvents(ctx, []localapi.Event{{Group: "daemon-acme-queue", Process: "daemon-acme-queue", State: "EXITED"}})
+	q := h.statuses()["acme/main/queue"]
+	if q.Restarts != 1 || q.LastExit == nil || q.LastExit.Status != 0 {
+		t.Fatalf("after a clean exit: %+v", q)
+	}
+	h.rec.ProcessEvents(ctx, []localapi.Event{{Group: "daemon-acme-queue", Process: "daemon-acme-queue", State: "RUNNING"}})
+	if q := h.statuses()["acme/main/queue"]; q.Status != StatusRunning {
+		t.Errorf("store: %+v", q)
+	}
+	// Again: the count grows.
+	h.sup.Exit("daemon-acme-queue:daemon-acme-queue", 0, "")
+	h.rec.ProcessEvents(ctx, []localapi.Event{{Group: "daemon-acme-queue", Process: "daemon-acme-queue", State: "EXITED"}})
+	h.rec.ProcessEvents(ctx, []localapi.Event{{Group: "daemon-acme-queue", Process: "daemon-acme-queue", State: "RUNNING"}})
+	api, _ := h.rec.Daemons()
+	if len(api) != 1 || api[0].Status != StatusRunning || api[0].Restarts != 2 {
+		t.Errorf("API: %+v", api)
+	}
+}

@@ -104,9 +104,16 @@ func apiDaemon(st store.DaemonStatus, d *netplan.Daemon) localapi.Daemon {
 	if j.PIDs == nil {
 		j.PIDs = []int{}
 	}
-	if st.Status == StatusFailed && !st.NextRetry.IsZero() {
+	if !st.NextRetry.IsZero() {
 		t := st.NextRetry
 		j.NextRetry = &t
+	}
+	j.Restarts, j.Stderr, j.Since = st.Restarts, st.Stderr, st.Since
+	if st.Status != StatusRunning || st.LastExit != nil {
+		j.FailedRuns = st.Attempts
+	}
+	if x := st.LastExit; x != nil {
+		j.LastExit = &localapi.Exit{Started: x.Started, At: x.At, Status: x.Status, Text: x.Text}
 	}
 	if d == nil {
 		return j

@@ -28,19 +28,21 @@ func (a *Reconciler) StartDue(ctx context.Context) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	defer a.publish()
-	a.startDue(ctx, a.plan)
+	a.startDue(ctx, a.plan, false)
 }
 
-// startDue starts what is due and sets startAt to the next start (a.mu
-// held). A program the rollout is restarting is left to it.
-func (a *Reconciler) startDue(ctx context.Context, plan *netplan.NodePlan) {
+// startDue starts what is due (with all, everything waiting: drover agent
+// --once is run by an operator who wants the outcome now), sets startAt to
+// the next start and returns the daemons it started (a.mu held). A
+// program the rollout is restarting is left to it.
+func (a *Reconciler) startDue(ctx context.Context, plan *netplan.NodePlan, all bool) []*netplan.Daemon {
 	a.startAt = time.Time{}
 	if plan == nil {
-		return
+		return nil
 	}
 	statuses, err := a.daemonStatuses()
 	if err != nil {
-		return
+		return nil
 	}
 	now := a.now()
 	pending := a.rollout.Pending()
@@ -51,7 +53,7 @@ func (a *Reconciler) startDue(ctx context.Context, plan *netplan.NodePlan) {
 		if !ok || !d.Enabled || !waitingStart(st) || pending[d.Program] {
 			continue
 		}
-		if st.NextRetry.After(now) {
+		if st.NextRetry.After(now) && !all {
 			if a.startAt.IsZero() || st.NextRetry.Before(a.startAt) {
 				a.startAt = st.NextRetry
 			}
@@ -61,7 +63,7 @@ func (a *Reconciler) startDue(ctx context.Context, plan *netplan.NodePlan) {
 		names = append(names, processNames(d)...)
 	}
 	if len(due) == 0 {
-		return
+		return nil
 	}
 	errs := a.sup.StartProcesses(ctx, names)
 	change := store.Change{At: now}
@@ -95,6 +97,34 @@ func (a *Reconciler) startDue(ctx context.Context, plan *netplan.NodePlan) {
 	}
 	if err := a.record(change); err != nil {
 		a.log.Error("record daemon statuses", "error", err)
+	}
+	return due
+}
+
+// failing reports whether a status stands for a daemon that does not run
+// as applied: failed, crash-looping, or waiting to start after a failed run.
+func failing(st store.DaemonStatus) bool {
+	return st.Status == StatusFailed || st.Status == StatusCrashLooping || waitingStart(st) && st.Attempts > 0
+}
+
+// settleStarts is drover agent --once after a pass: the daemons the pass
+// started again are observed until they leave STARTING (settleTime), and
+// the pass's report says what they came to (a.mu held).
+func (a *Reconciler) settleStarts(ctx context.Context, started []*netplan.Daemon, res *Result) {
+	a.updateStatuses(ctx, started, nil)
+	statuses, err := a.daemonStatuses()
+	if err != nil {
+		return
+	}
+	for _, d := range started {
+		if st := statuses[d.Key]; failing(st) {
+			res.Failed[d.Key] = st.Reason
+		} else {
+			delete(res.Failed, d.Key)
+		}
+	}
+	if res.Outcome == OutcomeFailed && res.Err == nil && len(res.Failed) == 0 {
+		res.Outcome = OutcomeApplied
 	}
 }
 

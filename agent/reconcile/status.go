@@ -66,6 +66,8 @@ type observation struct {
 	// statusExited), stderr the cleaned end of that process's stderr.
 	exit   *restart.Exit
 	stderr string
+	// hint is what drover found about why a process failed.
+	hint string
 }
 
 // statusExited marks an observation of a process that ended and was not
@@ -96,9 +98,9 @@ func (a *Reconciler) observe(ctx context.Context, daemons []*netplan.Daemon, dea
 			if proc != "" {
 				exited, exitedKeys = append(exited, proc), append(exitedKeys, d.Key)
 			}
-			if o.status == StatusFailed {
+			if o.status == StatusFailed || o.status == statusExited {
 				if dir := a.opts.WebrootDir(d.Tenant, d.Webroot); !a.fs.IsDir(dir) {
-					o.reason += fmt.Sprintf("; the webroot directory %s does not exist", dir)
+					o.hint = fmt.Sprintf("the webroot directory %s does not exist", dir)
 				}
 			}
 			out[d.Key] = o
@@ -232,8 +234,8 @@ func (a *Reconciler) recordStatuses(ctx context.Context, plan *netplan.NodePlan,
 			}
 			res.Failed[d.Key] = next.Reason
 		}
-		if next.Status == StatusCrashLooping || waitingStart(next) && next.Attempts > 0 {
-			res.Failed[d.Key] = next.Reason // its last run failed
+		if failing(next) {
+			res.Failed[d.Key] = next.Reason
 		}
 		if !changed && had && prev[d.Key].Revision == next.Revision {
 			if next.Status == StatusFailed && (a.retryAt.IsZero() || next.NextRetry.Before(a.retryAt)) {

@@ -41,12 +41,18 @@ func nextStatus(prev store.DaemonStatus, had bool, l learned, now time.Time) (st
 		st = afterExit(st, l, now)
 	} else {
 		st.Status, st.Reason, st.PIDs = l.obs.status, l.obs.reason, l.obs.pids
+		if l.obs.hint != "" {
+			st.Reason += "; " + l.obs.hint
+		}
 		switch {
-		case st.Status == StatusRunning && st.Attempts > 0 && st.LastExit != nil && old.Status != StatusFailed:
-			// Running again after failed runs: the series goes on until
-			// a run lasts restart.StableRun (see restart.Decide).
+		case (st.Status == StatusRunning || st.Status == StatusProvisioning) && st.Attempts > 0 && st.LastExit != nil && old.Status != StatusFailed:
+			// Starting or running again after failed runs: the series
+			// goes on until a run lasts restart.StableRun (see
+			// restart.Decide).
 			st.NextRetry = time.Time{}
-			st.Reason = fmt.Sprintf("running again after %s in a row; last: %s", runs(st.Attempts), st.LastExit.Text)
+			if st.Status == StatusRunning {
+				st.Reason = fmt.Sprintf("running again after %s in a row; last: %s", runs(st.Attempts), st.LastExit.Text)
+			}
 		case st.Status != StatusFailed:
 			st.Attempts, st.NextRetry = 0, time.Time{}
 		case old.Status != StatusFailed || !had:
@@ -73,8 +79,12 @@ func nextStatus(prev store.DaemonStatus, had bool, l learned, now time.Time) (st
 // The same exit seen again changes nothing.
 func afterExit(st store.DaemonStatus, l learned, now time.Time) store.DaemonStatus {
 	e := *l.obs.exit
+	// The exit recorded, seen again before drover started the process
+	// (the start clears NextRetry). supervisord's times are whole seconds,
+	// so a start that fails within the second of the last exit has the
+	// same times: only the start tells the two exits apart.
 	if x := st.LastExit; x != nil && x.At.Equal(e.Stopped) && x.Started.Equal(e.Started) &&
-		(st.Status == StatusCrashLooping || st.Status == StatusProvisioning || st.Status == StatusStopped) {
+		(waitingStart(st) || st.Status == StatusStopped) {
 		return st
 	}
 	d := restart.Decide(l.policy, st.Attempts, e, now)
@@ -97,6 +107,9 @@ func afterExit(st store.DaemonStatus, l learned, now time.Time) store.DaemonStat
 	}
 	if line := restart.LastLine(l.obs.stderr); line != "" && e.Failed() {
 		st.Reason += ": " + line
+	}
+	if l.obs.hint != "" {
+		st.Reason += "; " + l.obs.hint
 	}
 	if d.At.After(now) {
 		st.Reason += fmt.Sprintf("; starting again in %s", d.At.Sub(now).Round(time.Second))

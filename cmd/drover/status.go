@@ -42,8 +42,12 @@ func init() {
 // statusHelp is the help of drover status. It names every field --json
 // prints, one top-level field a line (TestStatusHelpNamesEveryField keeps
 // it in step with statusJSON).
-const statusHelp = `Asks the running agent over its root-only API socket. Statuses: provisioning,
-running, stopped (disabled), failed (with the reason; retried with backoff).
+const statusHelp = `Asks the running agent over its root-only API socket. Statuses: provisioning
+(applied, starting, or waiting to be started again after an exit), running,
+stopped (disabled, or left after a clean exit with restart = "on-failure"),
+crash-looping (3 or more failed runs in a row; started again with backoff),
+failed (could not be applied; retried with backoff). RESTARTS counts the
+starts after a process ended.
 
 --json prints one object: GET /v1/status with the daemons of GET /v1/daemons
 added as daemon_list. A field noted "absent" is left out of the object
@@ -72,11 +76,15 @@ then; times are RFC 3339, "0001-01-01T00:00:00Z" for never.
   daemon_list     every daemon on the node, sorted by key: id, tenant_id,
                   webroot_id, key, name, command, proxy_path and proxy_port
                   (null without a proxy path), num_procs, stop_signal,
-                  stop_wait_secs, max_memory_mb and max_open_files (null
-                  without a limit), environment (values redacted), enabled,
-                  status, reason (absent when none), created_at,
-                  updated_at, node, host, pids, revision, next_retry
-                  (absent unless a retry is scheduled)`
+                  stop_wait_secs, restart, max_memory_mb and max_open_files
+                  (null without a limit), environment (values redacted),
+                  enabled, status, reason (absent when none), since,
+                  created_at, updated_at, node, host, pids, revision,
+                  next_retry (absent unless a retry or start is due),
+                  restarts, failed_runs (in a row), last_exit (null until
+                  a process ended: started, at, status, -1 for a signal,
+                  text), stderr (the end of its stderr then, cleaned;
+                  absent when none)`
 
 // statusJSON is what drover status --json prints.
 type statusJSON struct {
@@ -129,7 +137,7 @@ func runStatus(env *cmdEnv, c *localapi.Client, asJSON bool) int {
 	}
 	fmt.Fprintln(env.stdout)
 	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "DAEMON\tSTATUS\tPIDS\tPORT\tSINCE\tREASON")
+	fmt.Fprintln(tw, "DAEMON\tSTATUS\tPIDS\tRESTARTS\tPORT\tSINCE\tREASON")
 	for _, d := range daemons {
 		port := "-"
 		if d.ProxyPort != nil {
@@ -140,10 +148,14 @@ func runStatus(env *cmdEnv, c *localapi.Client, asJSON bool) int {
 			pids[i] = fmt.Sprint(p)
 		}
 		reason := d.Reason
-		if d.NextRetry != nil {
+		if d.NextRetry != nil && d.LastExit == nil {
 			reason += fmt.Sprintf(" (retry %s)", when(*d.NextRetry))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Key, d.Status, orDash(strings.Join(pids, ",")), port, when(d.UpdatedAt), orDash(firstLineOf(reason)))
+		since := d.Since
+		if since.IsZero() {
+			since = d.UpdatedAt
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", d.Key, d.Status, orDash(strings.Join(pids, ",")), d.Restarts, port, when(since), orDash(firstLineOf(reason)))
 	}
 	_ = tw.Flush()
 	return exitOK
