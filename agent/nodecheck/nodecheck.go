@@ -20,14 +20,18 @@ type Condition struct {
 	Problem, Fix string
 }
 
+// Names are the conditions Conditions can report, most fundamental first
+// (a metric has one series for each).
+var Names = []string{"supervisord", "network", "nginx", "nginx_user"}
+
 // Facts are what the agent observed about the node.
 type Facts struct {
 	// SupervisorErr is why supervisord did not answer (nil: it did);
 	// SupervisorSocket is where it was asked.
 	SupervisorErr    error
 	SupervisorSocket string
-	// Proxied is the number of this node's proxied daemons: nginx matters
-	// only when there is one.
+	// Proxied is the number of proxied daemons this node's nginx serves
+	// (wherever they run): nginx matters only when there is one.
 	Proxied int
 	// Nginx is what runs of nginx (see NginxWorkers).
 	Nginx Nginx
@@ -103,7 +107,7 @@ func Conditions(f Facts) []Condition {
 		if len(blocked) > 0 {
 			out = append(out, Condition{
 				Name: "nginx_user",
-				Problem: fmt.Sprintf("nginx's workers run as %s, which the bind isolation does not let connect to tenant addresses: every proxied daemon answers 502",
+				Problem: fmt.Sprintf("nginx's workers run as %s, which the bind isolation does not let connect to this node's tenant addresses: every daemon on this node answers 502 through nginx",
 					strings.Join(blocked, ", ")),
 				Fix: "run nginx's workers as a system user (uid below 1000), e.g. `user www-data;` in nginx.conf, then reload nginx",
 			})

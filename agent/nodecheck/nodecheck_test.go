@@ -49,18 +49,22 @@ func TestConditions(t *testing.T) {
 
 func TestNginxWorkersFromProc(t *testing.T) {
 	proc := t.TempDir()
-	write := func(pid, cmdline, status string) {
+	write := func(pid, netns, cmdline, status string) {
 		dir := filepath.Join(proc, pid)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(dir, "ns"), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		os.WriteFile(filepath.Join(dir, "cmdline"), []byte(cmdline), 0o644)
 		os.WriteFile(filepath.Join(dir, "status"), []byte(status), 0o644)
+		os.Symlink(netns, filepath.Join(dir, "ns", "net"))
 	}
-	write("10", "nginx: master process /usr/sbin/nginx\x00", "Name:\tnginx\nUid:\t0\t0\t0\t0\n")
-	write("11", "nginx: worker process\x00", "Name:\tnginx\nUid:\t65534\t65534\t65534\t65534\n")
-	write("12", "sleep\x00100\x00", "Uid:\t33\t33\t33\t33\n")
-	os.MkdirAll(filepath.Join(proc, "self"), 0o755)
+	write("10", "net:[1]", "nginx: master process /usr/sbin/nginx\x00", "Name:\tnginx\nUid:\t0\t0\t0\t0\n")
+	write("11", "net:[1]", "nginx: worker process\x00", "Name:\tnginx\nUid:\t65534\t65534\t65534\t65534\n")
+	write("12", "net:[1]", "sleep\x00100\x00", "Uid:\t33\t33\t33\t33\n")
+	// Another namespace's nginx (another node on the machine) is not ours.
+	write("20", "net:[2]", "nginx: master process /usr/sbin/nginx\x00", "Uid:\t0\t0\t0\t0\n")
+	write("21", "net:[2]", "nginx: worker process\x00", "Uid:\t1001\t1001\t1001\t1001\n")
+	write("self", "net:[1]", "", "")
 	n := NginxWorkers(proc, func(uid uint32) string {
 		if uid == 65534 {
 			return "nobody"
@@ -69,6 +73,11 @@ func TestNginxWorkersFromProc(t *testing.T) {
 	})
 	if n.Err != nil || !n.Master || len(n.Workers) != 1 || n.Workers[0] != (User{65534, "nobody"}) {
 		t.Errorf("read %+v, want a master and one worker as nobody", n)
+	}
+	os.Remove(filepath.Join(proc, "10", "ns", "net"))
+	os.Symlink("net:[2]", filepath.Join(proc, "10", "ns", "net"))
+	if n := NginxWorkers(proc, func(uint32) string { return "" }); n.Master {
+		t.Errorf("read %+v: the only master is another namespace's, want none", n)
 	}
 	if n := NginxWorkers(filepath.Join(proc, "missing"), nil); n.Err == nil {
 		t.Error("a missing /proc is no error")

@@ -15,11 +15,18 @@ import (
 // uid ("" when unknown). Only the first bytes of each process's cmdline
 // and status are read: a process can make its title anything, so a
 // title is a hint, which is all a status needs.
+//
+// Only an nginx in the reader's network namespace counts (procRoot/self):
+// it is the one that connects to the tenant addresses the agent applies
+// there; an nginx of another namespace (a container, another node on a
+// test machine) is not this node's. When the namespaces cannot be read,
+// every nginx counts.
 func NginxWorkers(procRoot string, lookup func(uint32) string) Nginx {
 	entries, err := os.ReadDir(procRoot)
 	if err != nil {
 		return Nginx{Err: fmt.Errorf("read %s: %w", procRoot, err)}
 	}
+	ours, _ := os.Readlink(filepath.Join(procRoot, "self", "ns", "net"))
 	var n Nginx
 	for _, e := range entries {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
@@ -27,16 +34,28 @@ func NginxWorkers(procRoot string, lookup func(uint32) string) Nginx {
 		}
 		dir := filepath.Join(procRoot, e.Name())
 		title := readHead(filepath.Join(dir, "cmdline"), 64)
-		switch {
-		case bytes.HasPrefix(title, []byte("nginx: master process")):
+		isMaster := bytes.HasPrefix(title, []byte("nginx: master process"))
+		isWorker := bytes.HasPrefix(title, []byte("nginx: worker process"))
+		if !isMaster && !isWorker || !sameNetns(dir, ours) {
+			continue
+		}
+		if isMaster {
 			n.Master = true
-		case bytes.HasPrefix(title, []byte("nginx: worker process")):
-			if uid, ok := realUID(readHead(filepath.Join(dir, "status"), 4096)); ok {
-				n.Workers = append(n.Workers, User{UID: uid, Name: lookup(uid)})
-			}
+		} else if uid, ok := realUID(readHead(filepath.Join(dir, "status"), 4096)); ok {
+			n.Workers = append(n.Workers, User{UID: uid, Name: lookup(uid)})
 		}
 	}
 	return n
+}
+
+// sameNetns reports whether the process of dir is in the network
+// namespace ours names ("net:[INODE]"; "" when unknown: every process is).
+func sameNetns(dir, ours string) bool {
+	if ours == "" {
+		return true
+	}
+	theirs, err := os.Readlink(filepath.Join(dir, "ns", "net"))
+	return err != nil || theirs == ours
 }
 
 // readHead reads at most max bytes of a file (nil when it cannot be read:
