@@ -43,6 +43,8 @@ func (a *Agent) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	checkNow := make(chan struct{}, 1)
+	go a.checkNode(ctx, checkNow)
 	pass := true
 	for {
 		if pass {
@@ -50,6 +52,10 @@ func (a *Agent) Run(ctx context.Context) error {
 			if res.Err != nil && res.Outcome != reconcile.OutcomeUnchanged {
 				msg, _, _ := strings.Cut(res.Err.Error(), "\n")
 				a.log.Warn("reconcile did not converge", "outcome", res.Outcome, "error", msg)
+			}
+			select {
+			case checkNow <- struct{}{}:
+			default: // a check is asked for already
 			}
 		}
 		pass = true
@@ -75,6 +81,28 @@ func (a *Agent) Run(ctx context.Context) error {
 // routes and nftables table with the stored state, to repair drift (an
 // address deleted by hand, a flushed table) within a couple of seconds.
 const networkCheck = time.Second
+
+// nodeCheck is how often the agent looks for the node's conditions
+// (nginx not running or its workers blocked, supervisord not answering,
+// the network not applied); it also looks after every pass.
+const nodeCheck = 10 * time.Second
+
+// checkNode looks for the node's conditions every nodeCheck and when now
+// asks, until ctx ends. It runs beside the loop: a supervisord that hangs
+// delays the check, not the passes.
+func (a *Agent) checkNode(ctx context.Context, now <-chan struct{}) {
+	t := time.NewTicker(nodeCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-now:
+		}
+		a.rec.CheckNode(ctx)
+	}
+}
 
 // prepareDirs creates the directories drover installs into, so they can be
 // watched from the start.

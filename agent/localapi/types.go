@@ -26,6 +26,19 @@ type Status struct {
 	Restarts *Restarts      `json:"restarts,omitempty"`
 	Daemons  map[string]int `json:"daemons"`
 	History  []History      `json:"history"`
+	// Conditions are the node's problems that break every daemon of a
+	// kind (supervisord, the network, nginx), most fundamental first;
+	// empty when there is none.
+	Conditions []Condition `json:"conditions"`
+}
+
+// Condition is one problem of the node as a whole: its stable name (for
+// scripts and the drover_node_condition metric), what is wrong, and what
+// to do.
+type Condition struct {
+	Name    string `json:"name"`
+	Problem string `json:"problem"`
+	Fix     string `json:"fix"`
 }
 
 // Restarts is the progress of the background restarts: programs waiting,

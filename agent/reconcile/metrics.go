@@ -2,10 +2,13 @@ package reconcile
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/drover-sh/drover/agent/nodecheck"
 )
 
 // metrics are the agent's Prometheus metrics, on a private registry served
@@ -23,6 +26,7 @@ type metrics struct {
 	restarts        *prometheus.CounterVec
 	restartsPending prometheus.Gauge
 	processRestarts prometheus.Counter
+	nodeConditions  *prometheus.GaugeVec
 }
 
 func newMetrics() *metrics {
@@ -63,10 +67,27 @@ func newMetrics() *metrics {
 		processRestarts: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "drover_process_restarts_total", Help: "Daemons started again by drover after a process ended (restart policy).",
 		}),
+		nodeConditions: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "drover_node_condition", Help: "1 while the node has the condition (supervisord, network, nginx, nginx_user; drover status says what to do), 0 otherwise.",
+		}, []string{"condition"}),
 	}
 	m.registry.MustRegister(m.reconcileSecs, m.reconciles, m.appliedRevision, m.daemons,
-		m.fetchSeconds, m.driftRepairs, m.sourceUp, m.rejected, m.restarts, m.restartsPending, m.processRestarts)
+		m.fetchSeconds, m.driftRepairs, m.sourceUp, m.rejected, m.restarts, m.restartsPending, m.processRestarts,
+		m.nodeConditions)
+	m.setConditions(nil)
 	return m
+}
+
+// setConditions sets drover_node_condition: 1 for each condition the node
+// has, 0 for every other one nodecheck knows.
+func (m *metrics) setConditions(conds []nodecheck.Condition) {
+	for _, name := range nodecheck.Names {
+		v := 0.0
+		if slices.ContainsFunc(conds, func(c nodecheck.Condition) bool { return c.Name == name }) {
+			v = 1
+		}
+		m.nodeConditions.WithLabelValues(name).Set(v)
+	}
 }
 
 // MetricsHandler serves the metrics in Prometheus' text format.

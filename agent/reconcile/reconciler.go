@@ -21,6 +21,7 @@ import (
 	"github.com/drover-sh/drover/agent/launch"
 	"github.com/drover-sh/drover/agent/network"
 	"github.com/drover-sh/drover/agent/nginx"
+	"github.com/drover-sh/drover/agent/nodecheck"
 	"github.com/drover-sh/drover/agent/source"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/agent/supervisor"
@@ -58,6 +59,9 @@ type Deps struct {
 	// Loading, when not nil, is called with a revision while it is being
 	// loaded, the poison guard armed (poison.go). Only tests set it.
 	Loading func(rev string)
+	// ProcRoot is where CheckNode reads the processes of nginx; ""
+	// means /proc.
+	ProcRoot string
 }
 
 // Reconciler converges one node.
@@ -138,6 +142,11 @@ type Reconciler struct {
 	// statuses must be copied again at the next publish.
 	snap            atomic.Pointer[snapshot]
 	statusesChanged bool
+	// nodeConds are the conditions of the last CheckNode (nodecond.go),
+	// which nodeMu serialises; procRoot is Deps.ProcRoot.
+	nodeConds atomic.Pointer[[]nodecheck.Condition]
+	nodeMu    sync.Mutex
+	procRoot  string
 }
 
 // nodeState is what `drover status` reports about the node as a whole.
@@ -172,6 +181,10 @@ func New(cfg *config.Config, deps Deps) *Reconciler {
 	a.layout = install.LayoutOf(a.opts)
 	a.accounts = deps.Accounts // tenant identity check (tenants.go)
 	a.trigger, a.loading = deps.Trigger, deps.Loading
+	a.procRoot = deps.ProcRoot
+	if a.procRoot == "" {
+		a.procRoot = "/proc"
+	}
 	a.adoptOrphans = a.store != nil && a.store.Rebuilt()
 	if a.log == nil {
 		a.log = slog.Default()

@@ -53,6 +53,7 @@ func (a *Reconciler) Status() (localapi.Status, error) {
 		LastResult: st.LastResult, LastError: st.LastError, LastReconcile: st.LastReconcile,
 		SourceError: st.SourceError, NetworkError: st.NetworkError, Daemons: map[string]int{}, History: []localapi.History{},
 	}
+	s.Conditions = a.apiConditions()
 	if st.Rejected != "" {
 		s.Rejected = &localapi.Rejection{Revision: st.Rejected, Diagnostics: st.RejectedDiags}
 	}
