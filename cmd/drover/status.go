@@ -73,6 +73,10 @@ then; times are RFC 3339, "0001-01-01T00:00:00Z" for never.
                   {"running": 12, "failed": 1} (counts, not the daemons)
   history         the last 10 passes that changed something, newest first:
                   revision, at, result, summary
+  conditions      the node's problems that break every daemon of a kind,
+                  printed first without --json: name (supervisord,
+                  network, nginx or nginx_user), problem, fix; [] when
+                  there is none
   daemon_list     every daemon on the node, sorted by key: id, tenant_id,
                   webroot_id, key, name, command, proxy_path and proxy_port
                   (null without a proxy path), num_procs, stop_signal,
@@ -110,6 +114,7 @@ func runStatus(env *cmdEnv, c *localapi.Client, asJSON bool) int {
 		_ = enc.Encode(statusJSON{st, daemons})
 		return exitOK
 	}
+	printConditions(env, st.Conditions)
 	fmt.Fprintf(env.stdout, "node:      %s\n", st.Node)
 	fmt.Fprintf(env.stdout, "revision:  %s (applied %s)\n", orDash(st.Revision), when(st.AppliedAt))
 	if st.Head != "" && st.Head != st.Revision {
@@ -159,6 +164,18 @@ func runStatus(env *cmdEnv, c *localapi.Client, asJSON bool) int {
 	}
 	_ = tw.Flush()
 	return exitOK
+}
+
+// printConditions prints the node's conditions first, each a PROBLEM
+// line and its fix, and a blank line after them; nothing when there is
+// none.
+func printConditions(env *cmdEnv, conds []localapi.Condition) {
+	for _, c := range conds {
+		fmt.Fprintf(env.stdout, "PROBLEM %s: %s\n  fix: %s\n", c.Name, c.Problem, c.Fix)
+	}
+	if len(conds) > 0 {
+		fmt.Fprintln(env.stdout)
+	}
 }
 
 func orDash(s string) string {

@@ -27,6 +27,7 @@ func TestStatusHelpNamesEveryField(t *testing.T) {
 			LastError: "x", SourceError: "x", NetworkError: "x",
 			Network: &localapi.Network{}, Rejected: &localapi.Rejection{}, Restarts: &localapi.Restarts{},
 			Daemons: map[string]int{"running": 1}, History: []localapi.History{{}},
+			Conditions: []localapi.Condition{{}},
 		},
 		DaemonList: []localapi.Daemon{{Reason: "x", NextRetry: &time.Time{}}},
 	}
