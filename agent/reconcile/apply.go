@@ -14,6 +14,7 @@ import (
 	"github.com/drover-sh/drover/agent/install"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/agent/supervisor"
+	"github.com/drover-sh/drover/internal/english"
 	"github.com/drover-sh/drover/netplan"
 	"github.com/drover-sh/drover/netstate"
 	"github.com/drover-sh/drover/render"
@@ -265,7 +266,7 @@ func (a *Reconciler) stepSupervisor(ctx context.Context, p *pass, owed []string)
 		r.added = append(r.added, added[i])
 	}
 	if n := a.submitRollout(a.plan, p.plan, changedGroups, removed, restart, retry); n > 0 {
-		r.changef("queued %d program restarts and removals", n)
+		r.changef("queued %s to restart or remove", english.Count(n, "program"))
 	}
 	return r
 }
@@ -363,7 +364,7 @@ func (a *Reconciler) stepRecord(ctx context.Context, p *pass, added []string) {
 	if res.Err != nil || len(res.Failed) > 0 {
 		res.Outcome = OutcomeFailed
 	}
-	summary := fmt.Sprintf("%d changes", len(res.Changes))
+	summary := english.Count(len(res.Changes), "change")
 	if res.Err != nil {
 		summary += ": " + firstLine(res.Err.Error())
 	}
