@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/drover-sh/drover/agent/config"
 	"github.com/drover-sh/drover/agent/internal/fake"
 	"github.com/drover-sh/drover/agent/launch"
 	"github.com/drover-sh/drover/agent/reconcile"
@@ -25,13 +24,7 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	cfg, _, diags := config.Parse("agent.hcl", []byte(`node = "web-1a"
-state_dir = "/var/lib/drover"
-source { url = "file:///repo" }
-`))
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	cfg := fake.Config()
 	st, err := store.Open(filepath.Join(t.TempDir(), "drover.db"), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)

@@ -61,6 +61,10 @@ type History struct {
 	At       time.Time `json:"at"`
 	Result   string    `json:"result"`
 	Summary  string    `json:"summary"`
+	// Repeats counts the passes after this one that ended the same way in
+	// a row; Last is when the last did (null when none).
+	Repeats int        `json:"repeats"`
+	Last    *time.Time `json:"last"`
 }
 
 // Daemon is one daemon of GET /v1/daemons, with the seed's response fields

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/drover-sh/drover/internal/english"
 	"github.com/drover-sh/drover/netstate"
 )
 
@@ -310,7 +311,7 @@ func (fm *fakeMachine) readTable(name string) (nftTable, error) {
 		case ch.base != outputBase:
 			altered = append(altered, "chain "+chainOutput+" is not `type filter hook output priority filter; policy accept`")
 		case len(ch.rules) != len(outputRules):
-			altered = append(altered, fmt.Sprintf("chain %s has %d rules, want %d", chainOutput, len(ch.rules), len(outputRules)))
+			altered = append(altered, fmt.Sprintf("chain %s has %s, want %d", chainOutput, english.Count(len(ch.rules), "rule"), len(outputRules)))
 		default:
 			for i, r := range ch.rules {
 				if r != outputRules[i] {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/drover-sh/drover/internal/english"
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"github.com/mdlayher/netlink"
@@ -217,7 +218,7 @@ func checkOutputChain(ch *nftables.Chain) string {
 func checkRules(rules []*nftables.Rule) string {
 	want := ruleExprs(&nftables.Set{Name: setAddrs}, &nftables.Set{Name: setOwners})
 	if len(rules) != len(want) {
-		return fmt.Sprintf("chain %s has %d rules, want %d", chainOutput, len(rules), len(want))
+		return fmt.Sprintf("chain %s has %s, want %d", chainOutput, english.Count(len(rules), "rule"), len(want))
 	}
 	for i, r := range rules {
 		if ruleSig(r.Exprs) != ruleSig(want[i]) {

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 
+	"github.com/drover-sh/drover/internal/english"
 	"github.com/drover-sh/drover/netstate"
 )
 
@@ -275,10 +276,10 @@ func planTable(s netstate.State, t nftTable) []step {
 	if !t.Present || t.Altered != "" {
 		b := nftBatch{Recreate: true, Exists: t.Present, Addrs: wantAddrs, Owners: wantOwners}
 		drift := name + " missing"
-		done := fmt.Sprintf("created %s (%d tenant addresses)", name, len(wantAddrs))
+		done := fmt.Sprintf("created %s (%s)", name, english.Count(len(wantAddrs), "tenant address"))
 		if t.Present {
 			drift = fmt.Sprintf("%s altered: %s", name, t.Altered)
-			done = fmt.Sprintf("recreated %s (%s; %d tenant addresses)", name, t.Altered, len(wantAddrs))
+			done = fmt.Sprintf("recreated %s (%s; %s)", name, t.Altered, english.Count(len(wantAddrs), "tenant address"))
 		}
 		return []step{{
 			drift:    []string{drift},

@@ -36,13 +36,7 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	cfg, _, diags := config.Parse("agent.hcl", []byte(`node = "web-1a"
-state_dir = "/var/lib/drover"
-source { url = "file:///repo" }
-`))
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	cfg := fake.Config()
 	h := &harness{t: t, src: fake.NewSource(), fs: fake.NewFS(), sup: supervisor.NewFake(), nginx: &fake.Nginx{},
 		clock: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), cfg: cfg, stDir: t.TempDir(),
 		accounts: fake.Accounts{10042: "acme", 20000: "other"}}

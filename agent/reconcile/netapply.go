@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/drover-sh/drover/agent/store"
@@ -75,13 +76,13 @@ func (a *Reconciler) CheckNetwork(ctx context.Context) {
 	rep, err := a.net.Apply(ctx, s)
 	if err != nil {
 		a.state.NetworkError = err.Error()
-		a.log.Error("repairing network drift failed", "drift", drift.Items, "error", err)
+		a.log.Error("repairing network drift failed", "drift", strings.Join(drift.Items, "; "), "error", err)
 		return
 	}
 	a.state.NetworkError = ""
 	a.state.NetworkRepairs++
 	a.metrics.driftRepairs.Add(float64(len(rep.Changes)))
-	a.log.Warn("repaired network drift", "drift", drift.Items, "changes", rep.Changes)
+	a.log.Warn("repaired network drift", "drift", strings.Join(drift.Items, "; "), "changes", strings.Join(rep.Changes, "; "))
 }
 
 // Uninstall removes everything drover installed on the node: programs,

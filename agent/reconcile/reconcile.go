@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/drover-sh/drover/agent/source"
@@ -45,7 +47,7 @@ func (a *Reconciler) Reconcile(ctx context.Context, force bool) *Result {
 			changes = append(changes[:20:20], fmt.Sprintf("... and %d more", len(res.Changes)-20))
 		}
 		if len(changes) > 0 {
-			a.log.Info("changed", "revision", short(res.Revision), "what", changes)
+			a.log.Info("changed", "revision", short(res.Revision), "what", strings.Join(changes, "; "))
 		}
 		for _, key := range slices.Sorted(maps.Keys(res.Failed)) {
 			a.log.Warn("daemon not converged", "daemon", key, "reason", res.Failed[key])
@@ -56,7 +58,7 @@ func (a *Reconciler) Reconcile(ctx context.Context, force bool) *Result {
 		debug.FreeOSMemory()
 		a.log.Info("reconciled", "revision", short(res.Revision), "outcome", res.Outcome,
 			"changes", len(res.Changes), "failed", len(res.Failed), "took", a.now().Sub(start).Round(time.Millisecond),
-			"phases", fmt.Sprint(res.Took))
+			phases(res.Took))
 	}
 	return res
 }
@@ -321,4 +323,14 @@ func (a *Reconciler) running() desired {
 		return d
 	}
 	return a.desiredOf(a.plan)
+}
+
+// phases is the time a pass spent in each phase, as one log group
+// (took_in.fetch=12ms …), phases sorted by name.
+func phases(took map[string]time.Duration) slog.Attr {
+	attrs := make([]any, 0, len(took))
+	for _, phase := range slices.Sorted(maps.Keys(took)) {
+		attrs = append(attrs, slog.Duration(phase, took[phase]))
+	}
+	return slog.Group("took_in", attrs...)
 }

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"bytes"
 	"context"
+	"strings"
 
 	"github.com/drover-sh/drover/agent/install"
 	"github.com/drover-sh/drover/render"
@@ -55,7 +56,7 @@ func (a *Reconciler) Repair(ctx context.Context, paths []string) {
 		return
 	}
 	a.metrics.driftRepairs.Add(float64(len(repaired)))
-	a.log.Warn("repaired managed files changed by hand", "files", repaired)
+	a.log.Warn("repaired managed files changed by hand", "files", strings.Join(repaired, ", "))
 	if a.dirty() {
 		a.wake()
 	}

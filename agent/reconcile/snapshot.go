@@ -68,7 +68,12 @@ func (a *Reconciler) Status() (localapi.Status, error) {
 		s.Daemons[d.Status]++
 	}
 	for _, h := range hist {
-		s.History = append(s.History, localapi.History{Revision: h.Revision, At: h.At, Result: h.Result, Summary: h.Summary})
+		e := localapi.History{Revision: h.Revision, At: h.At, Result: h.Result, Summary: h.Summary, Repeats: h.Repeats}
+		if !h.Last.IsZero() {
+			last := h.Last
+			e.Last = &last
+		}
+		s.History = append(s.History, e)
 	}
 	return s, nil
 }

@@ -106,6 +106,16 @@ type HistoryEntry struct {
 	At       time.Time `json:"at"`
 	Result   string    `json:"result"` // ResultApplied, ResultRejected, ResultFailed, ResultUnchanged
 	Summary  string    `json:"summary,omitempty"`
+	// Repeats counts the passes after the first that ended the same way
+	// (revision, result and summary) in a row, Last when the last did: a
+	// retry of the same failure is counted, not appended.
+	Repeats int       `json:"repeats,omitempty"`
+	Last    time.Time `json:"last,omitzero"`
+}
+
+// same reports whether h ended the way e did.
+func (h HistoryEntry) same(e HistoryEntry) bool {
+	return h.Revision == e.Revision && h.Result == e.Result && h.Summary == e.Summary
 }
 
 // Rejection is a revision that failed validation and was not applied.
@@ -283,6 +293,18 @@ func putDaemon(b *bolt.Bucket, d DaemonStatus, at time.Time) error {
 }
 
 func appendHistory(b *bolt.Bucket, h HistoryEntry) error {
+	if k, v := b.Cursor().Last(); k != nil {
+		var last HistoryEntry
+		if json.Unmarshal(v, &last) == nil && last.same(h) {
+			last.Repeats++
+			last.Last = h.At
+			v, err := json.Marshal(last)
+			if err != nil {
+				return fmt.Errorf("count history for %q: %w", h.Revision, err)
+			}
+			return b.Put(bytes.Clone(k), v)
+		}
+	}
 	v, err := json.Marshal(h)
 	if err != nil {
 		return fmt.Errorf("append history for %q: %w", h.Revision, err)

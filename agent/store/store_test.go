@@ -369,3 +369,29 @@ func TestMeta(t *testing.T) {
 		t.Error("SetMeta with an empty key succeeded")
 	}
 }
+
+// Passes that end the same way in a row (a retry of the same failure) are
+// counted on one entry; a different one starts a new entry.
+func TestHistoryCountsRepeats(t *testing.T) {
+	s := openTest(t)
+	rec := func(i int, result, summary string) {
+		t.Helper()
+		at := t0.Add(time.Duration(i) * time.Minute)
+		if err := s.Record(Change{Revision: "r1", At: at, History: &HistoryEntry{Revision: "r1", Result: result, Summary: summary}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec(0, ResultApplied, "2 changes")
+	for i := 1; i <= 40; i++ {
+		rec(i, ResultFailed, "0 changes: nginx: broken")
+	}
+	rec(41, ResultApplied, "1 change")
+	all, err := s.History(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 3 || all[1].Result != ResultFailed || all[1].Repeats != 39 ||
+		!all[1].At.Equal(t0.Add(time.Minute)) || !all[1].Last.Equal(t0.Add(40*time.Minute)) || all[0].Repeats != 0 {
+		t.Fatalf("history %+v, want 3 entries, the failure once with 39 repeats", all)
+	}
+}

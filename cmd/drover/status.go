@@ -74,8 +74,10 @@ then; times are RFC 3339, "0001-01-01T00:00:00Z" for never.
                   when it has no work)
   daemons         how many daemons are in each status, an object such as
                   {"running": 12, "failed": 1} (counts, not the daemons)
-  history         the last 10 passes that changed something, newest first:
-                  revision, at, result, summary
+  history         the last 10 passes that changed something or failed,
+                  newest first: revision, at, result, summary, repeats (the
+                  passes right after it that ended the same way: counted,
+                  not listed), last (when the last of them did; null)
   daemon_list     every daemon on the node, sorted by key: id, tenant_id,
                   webroot_id, key, name, command, proxy_path and proxy_port
                   (null without a proxy path), num_procs, stop_signal,

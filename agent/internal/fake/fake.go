@@ -154,8 +154,9 @@ func (f *FS) List(dir string) ([]string, error) {
 func (f *FS) IsDir(path string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	prefix := path + "/"
 	for p := range f.files {
-		if strings.HasPrefix(p, path+"/") {
+		if strings.HasPrefix(p, prefix) {
 			return true
 		}
 	}

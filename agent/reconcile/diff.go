@@ -1,0 +1,84 @@
+package reconcile
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"maps"
+	"slices"
+
+	"github.com/drover-sh/drover/agent/install"
+	"github.com/drover-sh/drover/agent/store"
+	"github.com/drover-sh/drover/render"
+)
+
+// write is one file to (re)install; existed says whether a file was there
+// (an exec spec replaced means a restart is owed).
+type write struct {
+	key, path string
+	file      render.File
+	existed   bool
+}
+
+// diff is the difference between the desired files and the node.
+type diff struct {
+	writes  map[render.Root][]write
+	removes map[render.Root][]string // keys
+	// adopt holds desired files already on disk byte for byte but not (or
+	// differently) in the store: recorded without writing.
+	adopt []render.File
+	// forget holds stored keys of roots the layout has no directory for
+	// (the network files an earlier agent recorded): dropped from the
+	// store, nothing to remove on disk.
+	forget []string
+}
+
+func hashOf(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// diffFiles compares desired files with the store and the disk. A file
+// differs when its disk content or mode is not the desired one (so a hand
+// edit is repaired); files drover installed that are no longer desired are
+// removed. Nothing else on disk is ever touched.
+//
+// With trust, a file the store holds with the desired content is taken to
+// be on disk as installed, without reading it: the watcher repairs files
+// changed by hand, and passes after a restart or asked for (retry, drover
+// reconcile) compare with the disk. On a large node this saves reading
+// every one of some 13,000 files on each commit.
+func (a *Reconciler) diffFiles(desired map[string]render.File, installed map[string]store.Resource, trust bool) diff {
+	d := diff{writes: map[render.Root][]write{}, removes: map[render.Root][]string{}}
+	for _, key := range slices.Sorted(maps.Keys(desired)) {
+		f := desired[key]
+		r, stored := installed[key]
+		stored = stored && r.Mode == f.Mode && r.Owner == f.Owner && bytes.Equal(r.Data, f.Data)
+		p, ok := a.layout.Path(key)
+		if !ok {
+			continue // desiredOf keeps only files with a directory
+		}
+		if stored && trust {
+			continue
+		}
+		old, mode, err := a.fs.ReadFile(p)
+		if err == nil && mode == f.Mode && bytes.Equal(old, f.Data) {
+			if !stored {
+				d.adopt = append(d.adopt, f)
+			}
+			continue
+		}
+		d.writes[f.Root] = append(d.writes[f.Root], write{key: key, path: p, file: f, existed: err == nil})
+	}
+	for _, key := range slices.Sorted(maps.Keys(installed)) {
+		if _, ok := desired[key]; !ok {
+			if _, onDisk := a.layout.Path(key); !onDisk {
+				d.forget = append(d.forget, key)
+				continue
+			}
+			root, _ := install.SplitKey(key)
+			d.removes[root] = append(d.removes[root], key)
+		}
+	}
+	return d
+}
