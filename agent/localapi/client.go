@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -18,7 +20,7 @@ import (
 type Client struct {
 	socket string
 	http   *http.Client
-	// QueryTimeout bounds Status, Daemons and Retry.
+	// QueryTimeout bounds Status, Daemons, Daemon and Retry.
 	QueryTimeout time.Duration
 	// ReconcileTimeout bounds Reconcile: a whole pass and the restarts it
 	// started.
@@ -61,9 +63,42 @@ func (c *Client) Daemons(ctx context.Context) ([]Daemon, error) {
 	return d, err
 }
 
+// Daemon is GET /v1/daemons/TENANT/WEBROOT/DAEMON. A daemon not on this
+// node is an *Error with Code 404.
+func (c *Client) Daemon(ctx context.Context, key string) (Daemon, error) {
+	var d Daemon
+	path, err := daemonPath(key)
+	if err != nil {
+		return d, err
+	}
+	err = c.do(ctx, c.QueryTimeout, "GET", path, nil, &d)
+	return d, err
+}
+
 // Retry is POST /v1/daemons/TENANT/WEBROOT/DAEMON/retry.
 func (c *Client) Retry(ctx context.Context, key string) error {
-	return c.do(ctx, c.QueryTimeout, "POST", "/v1/daemons/"+key+"/retry", nil, nil)
+	path, err := daemonPath(key)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, c.QueryTimeout, "POST", path+"/retry", nil, nil)
+}
+
+// daemonPath is the API path of the daemon TENANT/WEBROOT/DAEMON, each
+// name escaped; "." and ".." are refused, since a path cleaned by the
+// server would name something else.
+func daemonPath(key string) (string, error) {
+	parts := strings.Split(key, "/")
+	if len(parts) != 3 {
+		return "", fmt.Errorf("daemon %q is not TENANT/WEBROOT/DAEMON", key)
+	}
+	for i, p := range parts {
+		if p == "" || p == "." || p == ".." {
+			return "", fmt.Errorf("daemon %q is not TENANT/WEBROOT/DAEMON", key)
+		}
+		parts[i] = url.PathEscape(p)
+	}
+	return "/v1/daemons/" + strings.Join(parts, "/"), nil
 }
 
 // Reconcile is POST /v1/reconcile: a full pass, answered once the restarts
@@ -99,7 +134,12 @@ func (c *Client) do(ctx context.Context, timeout time.Duration, method, path str
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	start := time.Now()
 	resp, err := c.http.Do(req)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("no answer to %s %s from the drover agent at %s after %s: %w",
+			method, path, c.socket, time.Since(start).Round(100*time.Millisecond), err)
+	}
 	if err != nil {
 		return fmt.Errorf("cannot reach the drover agent at %s (is it running, and are you root?): %w", c.socket, err)
 	}
@@ -113,9 +153,9 @@ func (c *Client) do(ctx context.Context, timeout time.Duration, method, path str
 			Error string `json:"error"`
 		}
 		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			return errors.New(e.Error)
+			return &Error{Code: resp.StatusCode, Msg: e.Error}
 		}
-		return fmt.Errorf("agent answered %s", resp.Status)
+		return &Error{Code: resp.StatusCode, Msg: "agent answered " + resp.Status}
 	}
 	if out == nil {
 		return nil
@@ -124,4 +164,20 @@ func (c *Client) do(ctx context.Context, timeout time.Duration, method, path str
 		return fmt.Errorf("decode the answer of %s %s: %w", method, path, err)
 	}
 	return nil
+}
+
+// Error is an error answer of the API: its HTTP status code and message
+// (404 for a daemon not on this node).
+type Error struct {
+	Code int
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// IsNotFound reports whether err is the API's 404: the daemon is not on
+// this node.
+func IsNotFound(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == http.StatusNotFound
 }

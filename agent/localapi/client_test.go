@@ -47,6 +47,20 @@ func TestClient(t *testing.T) {
 	if err := c.Retry(ctx, "acme/main/nope"); err == nil || err.Error() != "daemon acme/main/nope does not run on node web-1a" {
 		t.Errorf("Retry of a daemon elsewhere: %v", err)
 	}
+	d, err := c.Daemon(ctx, "acme/main/reverb")
+	if err != nil || d.Key != "acme/main/reverb" || d.ProxyPort == nil || *d.ProxyPort != 20001 {
+		t.Errorf("Daemon: %+v, %v", d, err)
+	}
+	if _, err := c.Daemon(ctx, "acme/main/nope"); !IsNotFound(err) || err.Error() != "daemon acme/main/nope does not run on node web-1a" {
+		t.Errorf("Daemon not on this node: %v (a 404: %t)", err, IsNotFound(err))
+	}
+	// A name the server's path cleaning would turn into another path
+	// never leaves the client.
+	for _, key := range []string{"acme/../status", "acme/main", "acme//x", "acme/main/x/retry"} {
+		if _, err := c.Daemon(ctx, key); err == nil || !strings.Contains(err.Error(), "is not TENANT/WEBROOT/DAEMON") {
+			t.Errorf("Daemon(%q): %v", key, err)
+		}
+	}
 	res, err := c.Reconcile(ctx)
 	if err != nil || !res.Converged() || res.Revision != "abc" || len(res.Changes) != 1 {
 		t.Errorf("Reconcile: %+v, %v", res, err)
@@ -80,6 +94,10 @@ func TestClientDeadline(t *testing.T) {
 	_, err := c.Reconcile(context.Background())
 	if took := time.Since(start); err == nil || took > 5*time.Second {
 		t.Errorf("Reconcile against a hung agent: %v after %s; want an error after 200ms", err, took)
+	}
+	// Said as a wait that ran out, not as an agent that cannot be reached.
+	if err == nil || !strings.Contains(err.Error(), "no answer to POST /v1/reconcile from the drover agent at ") {
+		t.Errorf("Reconcile against a hung agent: %v; want it to say no answer came", err)
 	}
 
 	// The same for a server that never reads the request at all.

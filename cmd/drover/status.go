@@ -18,21 +18,24 @@ func init() {
 	var socket func() (string, error)
 	register(&command{
 		name:    "status",
-		args:    "[--json] [--config FILE | --socket PATH]",
-		summary: "Show the node's applied revision and the status of its daemons.",
-		help:    statusHelp,
+		args:    "[TENANT/WEBROOT/DAEMON] [--json] [--config FILE | --socket PATH]",
+		summary: "Show the node's applied revision and the status of its daemons, or one daemon in full.",
+		help:    statusDaemonHelp + "\n\n" + statusHelp,
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
 			socket = socketFlags(fs)
 		},
 		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
-			if len(args) > 0 {
-				return usageError(env, fs, "takes no arguments")
+			if len(args) > 1 {
+				return usageError(env, fs, "expected at most one TENANT/WEBROOT/DAEMON argument")
 			}
 			path, err := socket()
 			if err != nil {
 				fmt.Fprintf(env.stderr, "drover status: %v\n", err)
 				return exitFailure
+			}
+			if len(args) == 1 {
+				return runStatusDaemon(env, fs, localapi.NewClient(path), args[0], asJSON)
 			}
 			return runStatus(env, localapi.NewClient(path), asJSON)
 		},
