@@ -116,6 +116,9 @@ type Daemon struct {
 	LastExit   *Exit     `json:"last_exit"`
 	Stderr     string    `json:"stderr,omitempty"`
 	Since      time.Time `json:"since"`
+	// Settling is true while the daemon is on its way to another state:
+	// its processes starting or started again, or a restart queued.
+	Settling bool `json:"settling"`
 }
 
 // Exit is how a daemon's process ended.

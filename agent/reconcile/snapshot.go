@@ -114,7 +114,7 @@ func apiDaemon(st store.DaemonStatus, d *netplan.Daemon) localapi.Daemon {
 		t := st.NextRetry
 		j.NextRetry = &t
 	}
-	j.Restarts, j.Stderr, j.Since = st.Restarts, st.Stderr, st.Since
+	j.Restarts, j.Stderr, j.Since, j.Settling = st.Restarts, st.Stderr, st.Since, settling(st)
 	if st.Status != StatusRunning || st.LastExit != nil {
 		j.FailedRuns = st.Attempts
 	}

@@ -89,7 +89,7 @@ func (a *Reconciler) startDue(ctx context.Context, plan *netplan.NodePlan, all b
 			a.log.Info("daemon started again", "daemon", d.Key, "after", st.LastExit.Text, "failed_runs_in_a_row", st.Attempts)
 			st.Restarts++
 			st.NextRetry = time.Time{}
-			st.Reason = "starting again after " + st.LastExit.Text
+			st.Reason = reasonStartingAgain + st.LastExit.Text
 			a.metrics.processRestarts.Inc()
 		}
 		st.UpdatedAt = now

@@ -153,9 +153,24 @@ func summarize(infos []supervisor.ProcessInfo, errs []error) (o observation, sta
 	case o.exit != nil:
 		o.status, o.reason = statusExited, ""
 	case starting:
-		o.status, o.reason = StatusProvisioning, "starting"
+		o.status, o.reason = StatusProvisioning, reasonStarting
 	}
 	return o, starting && o.exit == nil, exitedProc
+}
+
+// The reasons of a daemon on its way to a state: its processes are
+// starting, or were just started again by drover (settling says so).
+const (
+	reasonStarting      = "starting"
+	reasonStartingAgain = "starting again after "
+)
+
+// settling reports whether a status is on its way to another: processes
+// starting or started again, or a restart queued. The API says so
+// (settling), so a client waiting for an outcome need not read reasons.
+func settling(st store.DaemonStatus) bool {
+	return (st.Status == StatusProvisioning || st.Status == StatusCrashLooping) &&
+		(st.Reason == reasonStarting || strings.HasPrefix(st.Reason, reasonStartingAgain) || st.Reason == reasonQueued)
 }
 
 // reasonQueued is the reason of a daemon waiting for its restart.

@@ -98,8 +98,8 @@ func TestRetryWaitsForTheOutcome(t *testing.T) {
 	crashed.FailedRuns = 4
 	crashed.Reason = "exit status 1 after 300ms (4 failed runs in a row): Error: Cannot find module x; starting again in 16s"
 	startedAgain := crashing
-	startedAgain.Reason, startedAgain.NextRetry = "starting again after exit status 1 after 300ms", nil
-	starting := localapi.Daemon{Status: statusProvisioning, Reason: "starting", FailedRuns: 3, LastExit: lastExit}
+	startedAgain.Reason, startedAgain.NextRetry, startedAgain.Settling = "starting again after exit status 1 after 300ms", nil, true
+	starting := localapi.Daemon{Status: statusProvisioning, Reason: "starting", Settling: true, FailedRuns: 3, LastExit: lastExit}
 	runningAgain := localapi.Daemon{Status: statusRunning, FailedRuns: 3, LastExit: lastExit, PIDs: []int{42},
 		Reason: "running again after 3 failed runs in a row; last: exit status 1 after 300ms"}
 	nginxFailed := localapi.Daemon{Key: "acme/main/web", Status: statusFailed, Reason: "nginx: [emerg] unknown directive", FailedRuns: 2,
@@ -121,8 +121,8 @@ func TestRetryWaitsForTheOutcome(t *testing.T) {
 			name:   "failed, then running",
 			before: nginxFailed,
 			script: []retryStep{
-				{after: 50 * time.Millisecond, d: localapi.Daemon{Status: statusProvisioning, Reason: "restart queued; the previous configuration runs until then"}},
-				{after: 100 * time.Millisecond, d: localapi.Daemon{Status: statusProvisioning, Reason: "starting"}},
+				{after: 50 * time.Millisecond, d: localapi.Daemon{Status: statusProvisioning, Reason: "restart queued; the previous configuration runs until then", Settling: true}},
+				{after: 100 * time.Millisecond, d: localapi.Daemon{Status: statusProvisioning, Reason: "starting", Settling: true}},
 				{after: 150 * time.Millisecond, d: localapi.Daemon{Status: statusRunning, PIDs: []int{42}}},
 			},
 			code: exitOK, out: "acme/main/web: running\n",

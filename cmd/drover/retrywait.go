@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/drover-sh/drover/agent/localapi"
@@ -22,11 +21,6 @@ const (
 	statusCrashLooping = "crash-looping"
 	statusFailed       = "failed"
 )
-
-// The beginnings of the reasons the agent gives a daemon on its way
-// somewhere (agent/reconcile: status.go, starts.go): its processes are
-// starting, were just started again, or wait for a queued restart.
-var transitionalReasons = []string{"starting", "restart queued"}
 
 // supervisordResolution is how precise supervisord's recorded start and
 // stop times are: whole seconds.
@@ -91,20 +85,11 @@ func answers(before, d localapi.Daemon, asked, now time.Time) bool {
 func transitional(d localapi.Daemon, now time.Time) bool {
 	switch d.Status {
 	case statusProvisioning:
-		return d.FailedRuns == 0 || hasTransitionalReason(d)
+		return d.FailedRuns == 0 || d.Settling
 	case statusCrashLooping:
-		return hasTransitionalReason(d)
+		return d.Settling
 	case statusRunning:
 		return d.FailedRuns > 0 && d.LastExit != nil && now.Before(watchEnd(d))
-	}
-	return false
-}
-
-func hasTransitionalReason(d localapi.Daemon) bool {
-	for _, p := range transitionalReasons {
-		if strings.HasPrefix(d.Reason, p) {
-			return true
-		}
 	}
 	return false
 }

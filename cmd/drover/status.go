@@ -93,7 +93,8 @@ then; times are RFC 3339, "0001-01-01T00:00:00Z" for never.
                   restarts, failed_runs (in a row), last_exit (null until
                   a process ended: started, at, status, -1 for a signal,
                   text), stderr (the end of its stderr then, cleaned;
-                  absent when none)`
+                  absent when none), settling (true while its processes
+                  are starting or started again, or a restart is queued)`
 
 // statusJSON is what drover status --json prints.
 type statusJSON struct {
