@@ -16,6 +16,9 @@ func (n apiNode) Status() (localapi.Status, error)    { return n.a.rec.Status() 
 func (n apiNode) Daemons() ([]localapi.Daemon, error) { return n.a.rec.Daemons() }
 func (n apiNode) Retry(key string) (bool, error)      { return n.a.rec.Retry(key) }
 
+// RequestPass asks the loop for a full pass (drover reconcile --no-wait).
+func (n apiNode) RequestPass() { n.a.rec.RequestPass() }
+
 // Reconcile runs a full pass. A client that goes away must not cut the
 // pass short; the restarts it started are waited for as long as the client
 // waits.

@@ -101,6 +101,12 @@ func daemonPath(key string) (string, error) {
 	return "/v1/daemons/" + strings.Join(parts, "/"), nil
 }
 
+// RequestPass is POST /v1/reconcile?wait=false: a full pass asked for,
+// answered at once.
+func (c *Client) RequestPass(ctx context.Context) error {
+	return c.do(ctx, c.QueryTimeout, "POST", "/v1/reconcile?wait=false", nil, nil)
+}
+
 // Reconcile is POST /v1/reconcile: a full pass, answered once the restarts
 // it started are done.
 func (c *Client) Reconcile(ctx context.Context) (Result, error) {

@@ -65,6 +65,11 @@ func TestClient(t *testing.T) {
 	if err != nil || !res.Converged() || res.Revision != "abc" || len(res.Changes) != 1 {
 		t.Errorf("Reconcile: %+v, %v", res, err)
 	}
+	// Without waiting: the pass is asked for, not run by the request.
+	passes := n.passes
+	if err := c.RequestPass(ctx); err != nil || n.requested != 1 || n.passes != passes {
+		t.Errorf("RequestPass: %v, requested %d, passes %d → %d", err, n.requested, passes, n.passes)
+	}
 	ev := Event{Group: "daemon-acme-reverb", Process: "daemon-acme-reverb", State: "RUNNING", PID: 42}
 	if err := c.PostEvent(ctx, ev); err != nil || len(n.events) != 1 || n.events[0] != ev {
 		t.Errorf("PostEvent: %v, events %+v", err, n.events)

@@ -19,6 +19,8 @@ type fakeNode struct {
 	room    int
 	// hang makes Reconcile wait until its context ends.
 	hang bool
+	// requested counts RequestPass calls.
+	requested int
 }
 
 func (n *fakeNode) Name() string { return "web-1a" }
@@ -83,3 +85,9 @@ func newFakeNode() *fakeNode {
 }
 
 var errStore = errors.New("read store: disk on fire")
+
+func (n *fakeNode) RequestPass() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.requested++
+}

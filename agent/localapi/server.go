@@ -25,6 +25,9 @@ type Node interface {
 	// Reconcile runs a full pass and waits for the restarts it started,
 	// as long as ctx lasts.
 	Reconcile(ctx context.Context) Result
+	// RequestPass asks for a full pass as soon as the agent can, without
+	// waiting for it (POST /v1/reconcile?wait=false).
+	RequestPass()
 	// Event hands a supervisord event to the agent without waiting for
 	// it to be handled; ErrQueueFull when the agent cannot take more now.
 	Event(Event) error
@@ -72,6 +75,12 @@ func Handler(n Node) http.Handler {
 		Reply(w, map[string]string{"retrying": key}, err)
 	})
 	mux.HandleFunc("POST /v1/reconcile", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("wait") == "false" {
+			n.RequestPass()
+			w.WriteHeader(http.StatusAccepted)
+			Reply(w, map[string]bool{"requested": true}, nil)
+			return
+		}
 		Reply(w, n.Reconcile(r.Context()), nil)
 	})
 	mux.HandleFunc("POST /v1/events", func(w http.ResponseWriter, r *http.Request) {

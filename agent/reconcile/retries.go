@@ -117,3 +117,12 @@ func (a *Reconciler) dueRestarts(ctx context.Context, plan *netplan.NodePlan) []
 	}
 	return out
 }
+
+// RequestPass makes the next pass a full one (as a retry) and wakes the
+// loop for it.
+func (a *Reconciler) RequestPass() {
+	a.mu.Lock()
+	a.forceNext = true
+	a.mu.Unlock()
+	a.wake()
+}

@@ -12,13 +12,15 @@ import (
 func init() {
 	var socket func() (string, error)
 	timeout := localapi.DefaultReconcileTimeout
+	var noWait bool
 	register(&command{
 		name:    "reconcile",
-		args:    "[--timeout DURATION] [--config FILE | --socket PATH]",
+		args:    "[--timeout DURATION] [--no-wait] [--config FILE | --socket PATH]",
 		summary: "Make the running agent reconcile now and print what it changed.",
 		help:    reconcileHelp,
 		flags: func(fs *flag.FlagSet) {
 			fs.DurationVar(&timeout, "timeout", timeout, "wait at most `DURATION` for the pass and the restarts it started")
+			fs.BoolVar(&noWait, "no-wait", false, "ask for the pass and return at once")
 			socket = socketFlags(fs)
 		},
 		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
@@ -34,6 +36,9 @@ func init() {
 				return exitFailure
 			}
 			c := localapi.NewClient(path)
+			if noWait {
+				return requestPass(env, c)
+			}
 			c.ReconcileTimeout = timeout
 			return runReconcile(env, c)
 		},
@@ -46,12 +51,13 @@ drover reconcile prints what changed and every daemon that is failing,
 "FAILED KEY: REASON" (failed, crash-looping, or waiting to start again
 after a failed run).
 
-There is no --no-wait: the pass is what this command reports, and the
-agent passes on its own (every source.poll_interval, on a webhook push, on
-a local commit). If --timeout passes, or the command is interrupted, the
-agent goes on with the pass; drover status shows how it ended.
+--no-wait only asks for the pass (it runs as soon as the agent's loop is
+free) and exits 0 once the agent took the request. If --timeout passes, or
+the command is interrupted, the agent goes on with the pass; drover status
+shows how it ended.
 
-Exit status: 0 when the node converged, 1 otherwise.`
+Exit status: 0 when the node converged (or, with --no-wait, the request was
+taken), 1 otherwise.`
 
 func runReconcile(env *cmdEnv, c *localapi.Client) int {
 	res, err := c.Reconcile(context.Background())
@@ -64,4 +70,14 @@ func runReconcile(env *cmdEnv, c *localapi.Client) int {
 	}
 	printResult(env, res)
 	return exitCode(res.Converged())
+}
+
+// requestPass is drover reconcile --no-wait.
+func requestPass(env *cmdEnv, c *localapi.Client) int {
+	if err := c.RequestPass(context.Background()); err != nil {
+		fmt.Fprintf(env.stderr, "drover reconcile: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintln(env.stdout, "asked the agent for a full pass; drover status shows how it ends")
+	return exitOK
 }

@@ -258,4 +258,17 @@ func TestReconcile(t *testing.T) {
 		!strings.HasSuffix(errOut.String(), "The agent goes on with the pass; drover status shows how it ends.\n") {
 		t.Errorf("reconcile past its timeout: exit %d after %s, %q", code, took, errOut.String())
 	}
+
+	// --no-wait returns once the agent took the request, whatever the pass
+	// does.
+	out.Reset()
+	start = time.Now()
+	if code := requestPass(env, serveNode(t, hangingNode{})); code != exitOK || time.Since(start) > time.Second ||
+		out.String() != "asked the agent for a full pass; drover status shows how it ends\n" {
+		t.Errorf("reconcile --no-wait: exit %d after %s, printed %q", code, time.Since(start), out.String())
+	}
 }
+
+func (hangingNode) RequestPass() {}
+
+func (failingNode) RequestPass() {}

@@ -147,3 +147,5 @@ func (n statusNode) Event(localapi.Event) error          { return nil }
 func (n statusNode) Reconcile(context.Context) localapi.Result {
 	return localapi.Result{Outcome: localapi.OutcomeUnchanged}
 }
+
+func (n statusNode) RequestPass() {}
