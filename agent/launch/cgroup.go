@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/drover-sh/drover/spec"
 )
@@ -123,4 +124,27 @@ func RemoveMemoryCgroups(program string) {
 			_ = os.Remove(m)
 		}
 	}
+}
+
+// OOMKills is how many of the process's runs the kernel's OOM killer ended
+// in its memory cgroup (oom_kill in memory.events on v2, memory.oom_control
+// on v1); 0 when the process has no memory cgroup. The count survives
+// restarts: the cgroup is the process's, not the run's.
+func OOMKills(process string) int {
+	dir, v2 := MemoryCgroupDir(process)
+	file := "memory.oom_control"
+	if v2 {
+		file = "memory.events"
+	}
+	b, err := os.ReadFile(filepath.Join(dir, file))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "oom_kill "); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(rest))
+			return n
+		}
+	}
+	return 0
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drover-sh/drover/agent/launch"
 	"github.com/drover-sh/drover/agent/restart"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/agent/supervisor"
@@ -68,6 +69,9 @@ type observation struct {
 	stderr string
 	// hint is what drover found about why a process failed.
 	hint string
+	// oomKills is the ended process's memory cgroup's OOM-kill count
+	// (read when a signal ended it).
+	oomKills int
 }
 
 // statusExited marks an observation of a process that ended and was not
@@ -97,6 +101,10 @@ func (a *Reconciler) observe(ctx context.Context, daemons []*netplan.Daemon, dea
 			i += n
 			if proc != "" {
 				exited, exitedKeys = append(exited, proc), append(exitedKeys, d.Key)
+				if o.exit.Status < 0 && d.MaxMemoryMB > 0 {
+					_, name, _ := strings.Cut(proc, ":")
+					o.oomKills = launch.OOMKills(name)
+				}
 			}
 			if o.status == StatusFailed || o.status == statusExited {
 				if dir := a.opts.WebrootDir(d.Tenant, d.Webroot); !a.fs.IsDir(dir) {
@@ -269,7 +277,7 @@ func (a *Reconciler) recordStatuses(ctx context.Context, plan *netplan.NodePlan,
 
 func statusEqual(a, b store.DaemonStatus) bool {
 	if a.Status != b.Status || a.Reason != b.Reason || a.Revision != b.Revision || a.Attempts != b.Attempts ||
-		a.Restarts != b.Restarts || a.Stderr != b.Stderr || (a.LastExit == nil) != (b.LastExit == nil) ||
+		a.Restarts != b.Restarts || a.Stderr != b.Stderr || a.OOMKills != b.OOMKills || (a.LastExit == nil) != (b.LastExit == nil) ||
 		a.LastExit != nil && *a.LastExit != *b.LastExit ||
 		!a.NextRetry.Equal(b.NextRetry) || !a.Since.Equal(b.Since) || !a.UpdatedAt.Equal(b.UpdatedAt) || len(a.PIDs) != len(b.PIDs) {
 		return false

@@ -79,6 +79,7 @@ func nextStatus(prev store.DaemonStatus, had bool, l learned, now time.Time) (st
 // The same exit seen again changes nothing.
 func afterExit(st store.DaemonStatus, l learned, now time.Time) store.DaemonStatus {
 	e := *l.obs.exit
+	e.OOMKilled = l.obs.oomKills > st.OOMKills
 	// The exit recorded, seen again before drover started the process
 	// (the start clears NextRetry). supervisord's times are whole seconds,
 	// so a start that fails within the second of the last exit has the
@@ -92,6 +93,9 @@ func afterExit(st store.DaemonStatus, l learned, now time.Time) store.DaemonStat
 	st.Attempts = d.Failures
 	st.LastExit = &store.Exit{Started: e.Started, At: e.Stopped, Status: e.Status, Text: e.String()}
 	st.Stderr = l.obs.stderr
+	if l.obs.oomKills > 0 {
+		st.OOMKills = l.obs.oomKills
+	}
 	if !d.Start {
 		st.Status, st.NextRetry = StatusStopped, time.Time{}
 		st.Reason = fmt.Sprintf("%s; restart = %q leaves it stopped", e, l.policy)

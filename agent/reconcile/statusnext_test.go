@@ -109,3 +109,24 @@ func TestNextStatusAfterExits(t *testing.T) {
 		t.Errorf("clean exit, on-failure: %+v", next)
 	}
 }
+
+// A death by signal is an OOM kill when the process's memory cgroup
+// counted one more than the status recorded; a later signal that is not
+// one says so.
+func TestNextStatusNamesOOMKills(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	killed := func(at time.Time, kills int) learned {
+		e := restart.Exit{State: "EXITED", Status: -1, Started: at.Add(-3 * time.Second), Stopped: at}
+		return learned{obs: observation{status: statusExited, exit: &e, oomKills: kills}, policy: restart.Always}
+	}
+	st := store.DaemonStatus{Key: "a/m/d", Status: StatusRunning, CreatedAt: t0}
+	st, _ = nextStatus(st, true, killed(t0, 1), t0)
+	if !strings.Contains(st.LastExit.Text, "over its memory limit") || st.OOMKills != 1 {
+		t.Errorf("OOM kill: %+v %+v", st, st.LastExit)
+	}
+	st.Status, st.NextRetry = StatusRunning, time.Time{}
+	st, _ = nextStatus(st, true, killed(t0.Add(time.Minute), 1), t0.Add(time.Minute))
+	if st.LastExit.Text != "killed by a signal after 3s" {
+		t.Errorf("a signal that is not an OOM kill: %q", st.LastExit.Text)
+	}
+}

@@ -60,6 +60,9 @@ type Exit struct {
 	Started, Stopped time.Time
 	// SpawnErr is why supervisord could not start it, if it could not.
 	SpawnErr string
+	// OOMKilled says the kernel's OOM killer ended it: its memory cgroup
+	// counted one more kill (the daemon's max_memory_mb).
+	OOMKilled bool
 }
 
 // Ran is how long the run lasted.
@@ -85,7 +88,10 @@ func (e Exit) String() string {
 		return "could not be started: " + e.SpawnErr
 	}
 	how := fmt.Sprintf("exit status %d", e.Status)
-	if e.Status < 0 {
+	switch {
+	case e.OOMKilled:
+		how = "killed by the kernel for going over its memory limit (max_memory_mb)"
+	case e.Status < 0:
 		how = "killed by a signal"
 	}
 	return fmt.Sprintf("%s after %s", how, e.Ran().Round(100*time.Millisecond))

@@ -60,6 +60,8 @@ func TestExitString(t *testing.T) {
 		{Exit{State: "EXITED", Status: 1, Started: at, Stopped: at.Add(2 * time.Second)}, "exit status 1 after 2s"},
 		{Exit{State: "EXITED", Status: -1, Started: at, Stopped: at.Add(90 * time.Second)}, "killed by a signal after 1m30s"},
 		{Exit{State: "FATAL", SpawnErr: "can't find command 'x'"}, "could not be started: can't find command 'x'"},
+		{Exit{State: "EXITED", Status: -1, OOMKilled: true, Started: at, Stopped: at.Add(3 * time.Second)},
+			"killed by the kernel for going over its memory limit (max_memory_mb) after 3s"},
 	} {
 		if got := c.e.String(); got != c.want {
 			t.Errorf("%+v: %q, want %q", c.e, got, c.want)

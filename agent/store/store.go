@@ -86,6 +86,9 @@ type DaemonStatus struct {
 	// stderr log then.
 	LastExit *Exit  `json:"last_exit,omitempty"`
 	Stderr   string `json:"stderr,omitempty"`
+	// OOMKills is the OOM-kill count of the daemon's memory cgroup when
+	// its last exit was recorded: one more means the kernel ended it.
+	OOMKills int `json:"oom_kills,omitempty"`
 }
 
 // Exit is how a daemon's process ended.
