@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Prints how drover's cost grows with the repository: wall time and peak RSS
+# of `drover validate`, `drover render` of one node and `drover plan` of a
+# one-daemon change, on generated repositories (internal/repogen, 3 daemons
+# per tenant, 10 nodes in one shard) of 1k, 15k, 50k and 100k daemons.
+#   scripts/growth.sh [DAEMONS...]      e.g. scripts/growth.sh 1000 15000
+# DROVER_BIN=path measures that binary instead of building this tree's.
+# Everything is written below one mktemp directory, removed at the end.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/drover-growth.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+drover=${DROVER_BIN:-}
+if [ -z "$drover" ]; then
+  drover=$work/drover
+  (cd "$top" && go build -o "$drover" ./cmd/drover)
+fi
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(1000 15000 50000 100000)
+
+# measure CMD...: "seconds s / MB MB" of CMD from /usr/bin/time (wall time,
+# peak RSS). validate and plan exit 1 or 2 for findings; only a failure to
+# run at all stops the script.
+measure() {
+  /usr/bin/time -f '%e %M' -o "$work/time.out" "$@" >"$work/cmd.out" 2>&1 || true
+  if ! tail -n1 "$work/time.out" | grep -qE '^[0-9.]+ [0-9]+$'; then
+    echo "failed: $*" >&2; cat "$work/cmd.out" "$work/time.out" >&2; exit 1
+  fi
+  tail -n1 "$work/time.out" | awk '{printf "%.2f s / %d MB", $1, $2/1024}'
+}
+
+git_() { git -C "$1" -c user.name=growth -c user.email=growth@example.com "${@:2}"; }
+
+printf '| daemons | validate | render (one node) | plan (one daemon changed) |\n|---|---|---|---|\n'
+for n in "${sizes[@]}"; do
+  repo=$work/repo-$n
+  tenants=$(( (n + 2) / 3 ))
+  (cd "$top" && go run ./internal/repogen -tenants "$tenants" -daemons 3 -nodes 10 -out "$repo") >/dev/null
+  git_ "$repo" init -q -b main
+  git_ "$repo" add -A
+  git_ "$repo" commit -q -m base
+  v=$(measure "$drover" validate "$repo")
+  r=$(measure "$drover" render --node web-1a --out "$work/out-$n" "$repo")
+  # One daemon's command changed, committed on top.
+  files=("$repo"/tenants/*.hcl)
+  f=${files[0]}
+  sed -i '0,/command *= *"/s//command = "exec /' "$f"
+  git_ "$repo" commit -q -am "one daemon"
+  p=$(measure "$drover" plan --base HEAD~1 --head HEAD "$repo")
+  printf '| %s | %s | %s | %s |\n' "$n" "$v" "$r" "$p"
+  rm -rf "$repo" "$work/out-$n"
+done
