@@ -22,11 +22,17 @@ sizes=("$@")
 # peak RSS). validate and plan exit 1 or 2 for findings; only a failure to
 # run at all stops the script.
 measure() {
-  /usr/bin/time -f '%e %M' -o "$work/time.out" "$@" >"$work/cmd.out" 2>&1 || true
+  local rc=0
+  /usr/bin/time -f '%e %M' -o "$work/time.out" "$@" >"$work/cmd.out" 2>&1 || rc=$?
   if ! tail -n1 "$work/time.out" | grep -qE '^[0-9.]+ [0-9]+$'; then
     echo "failed: $*" >&2; cat "$work/cmd.out" "$work/time.out" >&2; exit 1
   fi
   tail -n1 "$work/time.out" | awk '{printf "%.2f s / %d MB", $1, $2/1024}'
+  # plan exits 2 when there are changes (--detailed-exitcode aside, 0);
+  # anything else is said in the cell, with the first error line.
+  if [ "$rc" -ne 0 ]; then
+    printf ' (exit %d: %s)' "$rc" "$(grep -m1 -E '^Error' "$work/cmd.out" || head -n1 "$work/cmd.out")"
+  fi
 }
 
 git_() { git -C "$1" -c user.name=growth -c user.email=growth@example.com "${@:2}"; }
