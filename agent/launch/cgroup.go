@@ -28,9 +28,9 @@ func MemoryCgroupDir(process string) (dir string, v2 bool) {
 // JoinMemoryCgroup moves the calling process into its own memory cgroup
 // limited to mb megabytes, swap included where the kernel accounts it, so a
 // daemon over its limit is killed by the kernel (and started again by the
-// agent, which names the OOM kill: OOMKills) instead of pushing its neighbours into swap. The process name
-// comes from supervisord (SUPERVISOR_PROCESS_NAME) and falls back to the
-// program name.
+// agent, which names the OOM kill: OOMKills) instead of pushing its
+// neighbours into swap. The process name comes from supervisord
+// (SUPERVISOR_PROCESS_NAME) and falls back to the program name.
 func JoinMemoryCgroup(program string, mb int) error {
 	process := os.Getenv("SUPERVISOR_PROCESS_NAME")
 	if process == "" || !safeName(process) {
