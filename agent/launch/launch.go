@@ -3,10 +3,10 @@
 // checks that the uid is the tenant's own account, joins the memory cgroup,
 // drops to the tenant's user and group, enters the webroot as the tenant
 // (refusing one that leads outside the tenant's directory), sets
-// no_new_privs and replaces itself with /bin/sh -c "exec COMMAND", with only
-// stdin, stdout and stderr open, so the command and environment reach the
-// process byte for byte and stop signals reach the program itself. It fails
-// closed: a spec it cannot honour exactly starts nothing.
+// no_new_privs and replaces itself with /bin/sh -c running the command
+// (Argv: exec'd when it is one simple command), with only stdin, stdout and
+// stderr open, so the command and environment reach the process byte for
+// byte. It fails closed: a spec it cannot honour exactly starts nothing.
 package launch
 
 import (
@@ -47,15 +47,6 @@ func Environ(s *render.ExecSpec, a Account) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// Argv is the shell command line: the command is handed to the shell as one
-// argument, never pasted into a file, so its bytes arrive unchanged. "exec"
-// makes the program replace the shell, so stop signals reach it; "unset PWD"
-// drops the variable dash adds on start, so the environment holds exactly
-// what Environ built.
-func Argv(s *render.ExecSpec) []string {
-	return []string{Shell, "-c", "unset PWD; exec " + s.Command}
 }
 
 // Run starts the daemon described by the spec at path. It returns only on

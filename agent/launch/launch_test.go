@@ -2,6 +2,7 @@ package launch
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,8 +24,56 @@ func TestEnvironIsExactlyTheList(t *testing.T) {
 func TestArgvPassesTheCommandAsOneArgument(t *testing.T) {
 	cmd := `php artisan "it's" ; rm -rf / # $PORT %(here)s`
 	argv := Argv(&render.ExecSpec{Command: cmd})
-	if len(argv) != 3 || argv[0] != "/bin/sh" || argv[1] != "-c" || argv[2] != "unset PWD; exec "+cmd {
+	if len(argv) != 3 || argv[0] != "/bin/sh" || argv[1] != "-c" || argv[2] != "unset PWD; "+cmd {
 		t.Errorf("argv = %q", argv)
+	}
+	simple := `php artisan queue:work --tries=3 "--name=it's" > /dev/null`
+	if argv := Argv(&render.ExecSpec{Command: simple}); argv[2] != "unset PWD; exec "+simple {
+		t.Errorf("argv of a simple command = %q", argv)
+	}
+}
+
+// What the shell makes of Argv: a simple command replaces the shell; every
+// other command runs as written — several steps, a builtin, an assignment
+// first — with its own exit status (exec would have run only the first
+// word of it, or failed with 127).
+func TestArgvRunsCommandsAsWritten(t *testing.T) {
+	for _, c := range []struct {
+		cmd    string
+		exec   bool
+		out    string
+		status int
+	}{
+		{`sh -c 'exit 4'`, true, "", 4},
+		{`sh -c 'echo a; exit 4'`, true, "a\n", 4}, // the ; is quoted
+		{`sh -c "echo \"a;\"; exit 4"`, true, "a;\n", 4},
+		{`echo \; ; exit 5`, false, ";\n", 5},
+		{`sh -c 'echo $(echo sub)'`, false, "sub\n", 0},
+		{`echo a; echo b >&2; exit 3`, false, "a\nb\n", 3},
+		{`exit 3`, false, "", 3},
+		{`cd / && pwd`, false, "/\n", 0},
+		{`A=1 env | grep ^A=`, false, "A=1\n", 0},
+		{`false || echo rescued`, false, "rescued\n", 0},
+		{`true`, false, "", 0},
+		{"\tenv", true, "", 0},
+	} {
+		argv := Argv(&render.ExecSpec{Command: c.cmd})
+		if got := strings.HasPrefix(argv[2], "unset PWD; exec "); got != c.exec {
+			t.Errorf("%q: exec %t, want %t", c.cmd, got, c.exec)
+		}
+		if c.cmd == "\tenv" {
+			continue
+		}
+		out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+		status := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			status = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if string(out) != c.out || status != c.status {
+			t.Errorf("%q: %q, exit %d; want %q, exit %d", c.cmd, out, status, c.out, c.status)
+		}
 	}
 }
 

@@ -70,7 +70,8 @@ type observation struct {
 	// hint is what drover found about why a process failed.
 	hint string
 	// oomKills is the ended process's memory cgroup's OOM-kill count
-	// (read when a signal ended it).
+	// (read when it failed and has a memory limit: a signal, or a shell
+	// that outlived its killed child and said 137).
 	oomKills int
 }
 
@@ -101,7 +102,7 @@ func (a *Reconciler) observe(ctx context.Context, daemons []*netplan.Daemon, dea
 			i += n
 			if proc != "" {
 				exited, exitedKeys = append(exited, proc), append(exitedKeys, d.Key)
-				if o.exit.Status < 0 && d.MaxMemoryMB > 0 {
+				if o.exit.Status != 0 && d.MaxMemoryMB > 0 {
 					_, name, _ := strings.Cut(proc, ":")
 					o.oomKills = launch.OOMKills(name)
 				}
