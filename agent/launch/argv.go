@@ -29,7 +29,7 @@ func Argv(s *render.ExecSpec) []string {
 // anywhere, and a first word that is a program, not a shell builtin,
 // keyword or assignment. A false "no" only keeps the shell as the parent.
 func simpleCommand(cmd string) bool {
-	if strings.ContainsAny(cmd, "`\n\r") || strings.Contains(cmd, "$(") {
+	if strings.ContainsRune(cmd, '`') || strings.Contains(cmd, "$(") {
 		return false
 	}
 	var quote rune // ' or " while inside quotes
@@ -50,7 +50,7 @@ func simpleCommand(cmd string) bool {
 			}
 		case r == '\'' || r == '"':
 			quote = r
-		case strings.ContainsRune(";&|()", r):
+		case strings.ContainsRune(";&|()\n\r", r):
 			return false
 		}
 	}

@@ -49,6 +49,8 @@ func TestArgvRunsCommandsAsWritten(t *testing.T) {
 		{`sh -c "echo \"a;\"; exit 4"`, true, "a;\n", 4},
 		{`echo \; ; exit 5`, false, ";\n", 5},
 		{`sh -c 'echo $(echo sub)'`, false, "sub\n", 0},
+		{"echo a\necho b", false, "a\nb\n", 0},
+		{"sh -c 'echo a\necho b'", true, "a\nb\n", 0}, // the newline is quoted
 		{`echo a; echo b >&2; exit 3`, false, "a\nb\n", 3},
 		{`exit 3`, false, "", 3},
 		{`cd / && pwd`, false, "/\n", 0},
