@@ -10,6 +10,7 @@ import (
 
 	"github.com/drover-sh/drover/agent/internal/fake"
 	"github.com/drover-sh/drover/agent/localapi"
+	"github.com/drover-sh/drover/agent/restart"
 	"github.com/drover-sh/drover/render"
 )
 
@@ -206,7 +207,7 @@ func TestNginxFailureRollsBackAndRetries(t *testing.T) {
 	// Fixed: the retry is due after the backoff and converges.
 	h.nginx.Broken = ""
 	h.reconcile(OutcomeUnchanged) // not due yet
-	h.clock = h.clock.Add(backoff(1))
+	h.clock = h.clock.Add(restart.Backoff(1))
 	res = h.reconcile(OutcomeApplied)
 	if !res.Converged() || h.statuses()["acme/main/ws"].Status != StatusRunning {
 		t.Errorf("retry did not converge: %+v %+v", res, h.statuses()["acme/main/ws"])

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/drover-sh/drover/agent/restart"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/netplan"
 )
@@ -22,7 +23,7 @@ func (a *Reconciler) scheduleNodeRetry(res *Result) {
 		return
 	}
 	a.nodeAttempts++
-	at := a.now().Add(backoff(a.nodeAttempts))
+	at := a.now().Add(restart.Backoff(a.nodeAttempts))
 	if a.retryAt.IsZero() || at.Before(a.retryAt) {
 		a.retryAt = at
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/drover-sh/drover/agent/restart"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/agent/supervisor"
 	"github.com/drover-sh/drover/netplan"
@@ -81,7 +82,7 @@ func (a *Reconciler) startDue(ctx context.Context, plan *netplan.NodePlan, all b
 			// supervisord did not take it (shutting down, or the program is
 			// being replaced): try again after the first backoff.
 			a.log.Warn("starting a daemon again failed", "daemon", d.Key, "error", failure)
-			st.NextRetry = now.Add(backoff(1))
+			st.NextRetry = now.Add(restart.Backoff(1))
 			if a.startAt.IsZero() || st.NextRetry.Before(a.startAt) {
 				a.startAt = st.NextRetry
 			}

@@ -24,28 +24,11 @@ const (
 	StatusFailed       = "failed" // an apply error, or supervisord cannot be asked
 )
 
-// Retry backoff for failed daemons: 2 s, doubling, at most 5 min.
-const (
-	retryFirst = 2 * time.Second
-	retryMax   = 5 * time.Minute
-)
-
 // settleTime bounds how long `drover agent --once` waits for programs it
 // started to leave STARTING (supervisord's startsecs is 1 s), so it can
 // report their final state. The long-running agent does not wait: the
 // event listener reports the state changes.
 const settleTime = 5 * time.Second
-
-func backoff(attempts int) time.Duration {
-	d := retryFirst
-	for i := 1; i < attempts && d < retryMax; i++ {
-		d *= 2
-	}
-	if d > retryMax {
-		d = retryMax
-	}
-	return d
-}
 
 // processNames are the supervisord process names of a program.
 func processNames(d *netplan.Daemon) []string {
@@ -252,11 +235,8 @@ func (a *Reconciler) recordStatuses(ctx context.Context, plan *netplan.NodePlan,
 		}
 		st.Node, st.Revision = a.cfg.Node, res.Revision
 		next, changed := nextStatus(st, had, l, now)
-		if next.Status == StatusFailed {
-			if st.Status != StatusFailed || st.Reason != next.Reason {
-				a.log.Error("daemon failed", "daemon", d.Key, "reason", next.Reason)
-			}
-			res.Failed[d.Key] = next.Reason
+		if next.Status == StatusFailed && (st.Status != StatusFailed || st.Reason != next.Reason) {
+			a.log.Error("daemon failed", "daemon", d.Key, "reason", next.Reason)
 		}
 		if failing(next) {
 			res.Failed[d.Key] = next.Reason

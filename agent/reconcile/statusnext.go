@@ -61,7 +61,7 @@ func nextStatus(prev store.DaemonStatus, had bool, l learned, now time.Time) (st
 			st.Attempts++
 		}
 		if st.Status == StatusFailed && (st.Attempts != old.Attempts || st.NextRetry.IsZero()) {
-			st.NextRetry = now.Add(backoff(st.Attempts))
+			st.NextRetry = now.Add(restart.Backoff(st.Attempts))
 		}
 	}
 	stateChanged := st.Status != old.Status || st.Reason != old.Reason || !slices.Equal(st.PIDs, old.PIDs)

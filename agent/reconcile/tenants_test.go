@@ -7,6 +7,7 @@ import (
 
 	"github.com/drover-sh/drover/agent/internal/fake"
 	"github.com/drover-sh/drover/agent/launch"
+	"github.com/drover-sh/drover/agent/restart"
 )
 
 // tenantWith is a tenant of shard web-1 with one daemon "d" on web-1a.
@@ -70,7 +71,7 @@ func TestRefusedTenantsGetNothingInstalled(t *testing.T) {
 	// The operator fixes the accounts: the next retry installs mallory's
 	// daemon and the others stay refused.
 	h.accounts[20000] = "mallory"
-	h.clock = h.clock.Add(backoff(1))
+	h.clock = h.clock.Add(restart.Backoff(1))
 	res = h.reconcile(OutcomeFailed)
 	for _, c := range res.Changes {
 		if strings.Contains(c, "restarted program daemon-") && !strings.Contains(c, "daemon-mallory-") {

@@ -23,10 +23,6 @@ const (
 )
 
 const (
-	// MinRun is how long a process must run to count as started
-	// (supervisord's startsecs, rendered). A shorter run is a failure,
-	// whatever its exit status.
-	MinRun = time.Second
 	// StableRun is how long a run must last to end a series of failures:
 	// its own failure then counts as the first again.
 	StableRun = 10 * time.Minute
@@ -39,8 +35,9 @@ const (
 	CrashLoop = 3
 )
 
-// Backoff is the wait before the next start after n failures in a row
-// (n >= 1): First, doubling, at most Max.
+// Backoff is the wait before the next try after n failures in a row (n >=
+// 1): First, doubling, at most Max. The agent's retries of apply failures
+// and of failed passes use it too.
 func Backoff(n int) time.Duration {
 	d := First
 	for i := 1; i < n && d < Max; i++ {
@@ -51,7 +48,8 @@ func Backoff(n int) time.Duration {
 
 // Exit is how a process's last run ended, as supervisord reports it.
 type Exit struct {
-	// State is supervisord's: EXITED (it ran at least MinRun) or
+	// State is supervisord's: EXITED (it ran at least startsecs, 1 s as
+	// render writes it) or
 	// FATAL (it ended sooner, or could not be spawned).
 	State string
 	// Status is the exit status; -1 when a signal killed the process
@@ -74,7 +72,7 @@ func (e Exit) Ran() time.Duration {
 }
 
 // Failed tells a failure (a non-zero status, a signal, a run shorter than
-// MinRun, a spawn error: the last two are what FATAL means) from a clean
+// startsecs, a spawn error: the last two are what FATAL means) from a clean
 // exit. supervisord's times have a resolution of a second, so the length
 // of a run is its judgement (EXITED or FATAL), not Ran's.
 func (e Exit) Failed() bool {
