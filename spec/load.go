@@ -110,19 +110,31 @@ func WalkDir(root string, ignore func(rel string, dir bool) bool) (map[string]En
 // readRegular reads a regular file without following a link in its last
 // element and without blocking on a FIFO put in its place since the walk.
 func readRegular(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, _, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
 	return ReadLimited(f)
+}
+
+// OpenRegular opens a regular file for reading without following a link
+// in its last element and without blocking on a FIFO or device put in its
+// place: anything but a regular file is an error. The caller closes it.
+func OpenRegular(path string) (*os.File, os.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file", path)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, st, nil
 }
 
 // ParseAll parses files in parallel. The result is sorted by name.

@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/drover-sh/drover/spec"
 )
 
 // FS is the seam for the files drover installs: supervisord program files,
@@ -34,17 +36,15 @@ type FS interface {
 // OS is the real FS.
 type OS struct{}
 
-// ReadFile reads a file and its permission bits with one open.
+// ReadFile reads a file and its permission bits with one open. A link, a
+// FIFO or a device in a managed directory is an error (so the file differs
+// and is written over), never followed or waited on.
 func (OS) ReadFile(path string) ([]byte, fs.FileMode, error) {
-	f, err := os.Open(path)
+	f, st, err := spec.OpenRegular(path)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, 0, err
-	}
 	b, err := io.ReadAll(f)
 	if err != nil {
 		return nil, 0, err

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -23,15 +22,11 @@ const maxMemoryMB = math.MaxInt64 >> 20
 // written (the wrapper runs as root and trusts the file completely) and one
 // it could not honour exactly (see checkSpec).
 func ReadSpec(path string) (*render.ExecSpec, error) {
-	f, err := os.Open(path)
+	f, st, err := spec.OpenRegular(path) // not a link, not a FIFO to wait on
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Uid != 0 {
 		return nil, fmt.Errorf("exec spec %s is owned by uid %d, not root; refusing it", path, sys.Uid)
 	}

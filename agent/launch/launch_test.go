@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/drover-sh/drover/render"
 )
@@ -221,5 +223,30 @@ func TestJoinMemoryCgroupWritesTheLimit(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, "memory", "drover", "daemon-a-b", "memory.limit_in_bytes")); err != nil {
 		t.Errorf("unsafe process name not replaced: %v", err)
+	}
+}
+
+// drover exec neither waits on a FIFO nor follows a link put where the
+// exec spec should be.
+func TestReadSpecRefusesFIFOAndLinks(t *testing.T) {
+	dir := t.TempDir()
+	fifo, link := filepath.Join(dir, "fifo.json"), filepath.Join(dir, "link.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/passwd", link); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{fifo, link} {
+		done := make(chan error, 1)
+		go func() { _, err := ReadSpec(path); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Errorf("%s accepted as an exec spec", path)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("ReadSpec(%s) blocks", path)
+		}
 	}
 }

@@ -27,6 +27,9 @@ type Client struct {
 	ReconcileTimeout time.Duration
 	// EventTimeout bounds PostEvent.
 	EventTimeout time.Duration
+	// MaxAnswer bounds an answer's body: a node's daemon list with every
+	// stderr tail is megabytes, not this.
+	MaxAnswer int64
 }
 
 // Default deadlines of a Client's calls.
@@ -34,6 +37,8 @@ const (
 	DefaultQueryTimeout     = 30 * time.Second
 	DefaultReconcileTimeout = 10 * time.Minute
 	DefaultEventTimeout     = 5 * time.Second
+	// DefaultMaxAnswer is a Client's MaxAnswer: 256 MiB.
+	DefaultMaxAnswer = 256 << 20
 )
 
 // NewClient returns a client of the API served on the unix socket.
@@ -46,6 +51,7 @@ func NewClient(socket string) *Client {
 		QueryTimeout:     DefaultQueryTimeout,
 		ReconcileTimeout: DefaultReconcileTimeout,
 		EventTimeout:     DefaultEventTimeout,
+		MaxAnswer:        DefaultMaxAnswer,
 	}
 }
 
@@ -150,7 +156,10 @@ func (c *Client) do(ctx context.Context, timeout time.Duration, method, path str
 		return fmt.Errorf("cannot reach the drover agent at %s (is it running, and are you root?): %w", c.socket, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.MaxAnswer+1))
+	if err == nil && int64(len(data)) > c.MaxAnswer {
+		err = fmt.Errorf("larger than %d bytes", c.MaxAnswer)
+	}
 	if err != nil {
 		return fmt.Errorf("read the answer of %s %s: %w", method, path, err)
 	}

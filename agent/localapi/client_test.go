@@ -135,3 +135,19 @@ func TestClientDeadline(t *testing.T) {
 		t.Errorf("Status against a silent socket: %v after %s", err, time.Since(start))
 	}
 }
+
+// An answer larger than MaxAnswer is an error, not read to its end.
+func TestClientBoundsTheAnswer(t *testing.T) {
+	c := listen(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := []byte(strings.Repeat(" ", 1<<10))
+		for range 1 << 10 { // 1 MiB of white space before any JSON
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	c.MaxAnswer = 64 << 10
+	if _, err := c.Status(context.Background()); err == nil || !strings.Contains(err.Error(), "larger than 65536 bytes") {
+		t.Errorf("Status with a 1 MiB answer: %v; want it refused past 64 KiB", err)
+	}
+}
