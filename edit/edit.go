@@ -35,8 +35,11 @@ func ParseKey(s string) (Key, error) {
 
 // Repo is a config repository read for editing.
 type Repo struct {
-	Dir  string
-	srcs map[string][]byte // by slash path relative to Dir
+	Dir string
+	// MaxBytes bounds the config files together when an edit is
+	// validated (spec.Loader.MaxBytes; 0 is the default).
+	MaxBytes int
+	srcs     map[string][]byte // by slash path relative to Dir
 }
 
 // Open reads every config file below dir.
@@ -100,7 +103,13 @@ func (r *Repo) finish(file string, before, after []byte, summary string) (*Edit,
 		srcs[k] = v
 	}
 	srcs[file] = after
-	_, files, diags := spec.Load(srcs)
+	entries := make(map[string]spec.Entry, len(srcs))
+	for name, data := range srcs {
+		entries[name] = spec.Bytes(data)
+	}
+	l := spec.NewLoader()
+	l.MaxBytes = r.MaxBytes
+	_, files, diags, _ := l.Load(entries) // reading memory cannot fail
 	e.Diags, e.Files = diags, files
 	if diags.HasErrors() {
 		return e, &InvalidError{Edit: e}

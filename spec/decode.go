@@ -23,62 +23,65 @@ type rawFile struct {
 
 type rawCluster struct {
 	Name                 string
-	NameRange            hcl.Range
+	NameRange            span
 	ULAPrefix            *string
-	ULAPrefixRange       hcl.Range
+	ULAPrefixRange       span
 	MaxDaemonsPerWebroot *int
-	MaxDaemonsRange      hcl.Range
-	DefRange             hcl.Range
+	MaxDaemonsRange      span
+	DefRange             span
 }
 
 type rawShard struct {
 	Name      string
-	NameRange hcl.Range
+	NameRange span
 	Nodes     []*rawNode
-	DefRange  hcl.Range
+	DefRange  span
 }
 
 type rawNode struct {
 	Name        string
-	NameRange   hcl.Range
+	NameRange   span
 	Index       int
-	IndexRange  hcl.Range
+	IndexRange  span
 	Weight      *float64
-	WeightRange hcl.Range
+	WeightRange span
 	Drain       *bool
-	DefRange    hcl.Range
+	DefRange    span
 }
 
 type rawTenant struct {
 	Name       string
-	NameRange  hcl.Range
+	NameRange  span
 	UID        int64 // checked against MinUID..MaxUID before it becomes a uint32
-	UIDRange   hcl.Range
+	UIDRange   span
 	Shard      string
-	ShardRange hcl.Range
+	ShardRange span
 	Webroots   []*rawWebroot
-	DefRange   hcl.Range
+	DefRange   span
 }
 
 type rawWebroot struct {
 	Name              string
-	NameRange         hcl.Range
+	NameRange         span
 	ServerNames       []string
-	ServerNamesRange  hcl.Range
+	ServerNamesRange  span
 	PublicFolder      *string
-	PublicFolderRange hcl.Range
+	PublicFolderRange span
 	Daemons           []*rawDaemon
-	DefRange          hcl.Range
+	DefRange          span
 }
 
 type rawDaemon struct {
 	Name      string
-	NameRange hcl.Range
+	NameRange span
 	// attrs are the attributes written, in DaemonFields order; the
 	// environment is kept apart.
-	attrs       []rawAttr
+	attrs []rawAttr
+	// Environment is the environment's expression while the file is
+	// decoded; env is its value after.
 	Environment hcl.Expression
-	DefRange    hcl.Range
+	env         []envEntry
+	DefRange    span
 }
 
 // rawAttr is one attribute of a daemon block as written: the slot of its
@@ -86,7 +89,7 @@ type rawDaemon struct {
 // value was unsuitable (reported), which marks it failed (File.failedAt).
 type rawAttr struct {
 	field int // index in DaemonFields
-	Range hcl.Range
+	Range span
 	Str   string
 	Int   int
 	Bool  bool
@@ -102,18 +105,18 @@ func (r *rawDaemon) get(f *DaemonField) *rawAttr {
 	return nil
 }
 
-// rangeOf is the range of attribute f's value; zero when it is absent.
-func (r *rawDaemon) rangeOf(f *DaemonField) hcl.Range {
+// rangeOf is the span of attribute f's value; zero when it is absent.
+func (r *rawDaemon) rangeOf(f *DaemonField) span {
 	if a := r.get(f); a != nil {
 		return a.Range
 	}
-	return hcl.Range{}
+	return span{}
 }
 
 // envEntry is one environment variable with the ranges of its key and value.
 type envEntry struct {
 	Key, Value           string
-	KeyRange, ValueRange hcl.Range
+	KeyRange, ValueRange span
 }
 
 // File is one decoded config file: a fragment of a Config, not yet merged or
@@ -127,25 +130,24 @@ type File struct {
 	src []byte
 
 	raw    rawFile
-	env    map[*rawDaemon][]envEntry
 	parsed bool // false when the syntax was invalid; raw is then empty
 	// unparsable: a bound was exceeded (too large, too deep, not a regular
 	// file) and the file must never reach a parser, not even to print
 	// diagnostics.
 	unparsable bool
-	failed     bool        // decoding reported an error; Build then returns no Config
-	errs       []hcl.Range // where decoding failed; see failedAt
+	failed     bool   // decoding reported an error; Build then returns no Config
+	errs       []span // where decoding failed; see failedAt
 }
 
 // failedAt reports whether decoding already failed inside rng, or rng is
 // empty because a required attribute is missing (also reported by decoding),
 // so a semantic check of the (zero) value there would only add noise.
-func (f *File) failedAt(rng hcl.Range) bool {
-	if rng.Filename == "" {
+func (f *File) failedAt(rng span) bool {
+	if rng.missing() {
 		return true
 	}
 	for _, r := range f.errs {
-		if r.Filename == rng.Filename && r.Start.Byte >= rng.Start.Byte && r.End.Byte <= rng.End.Byte {
+		if rng.contains(r) {
 			return true
 		}
 	}
@@ -169,7 +171,7 @@ func ParseFile(name string, src []byte) (*File, hcl.Diagnostics) {
 	if hf == nil || hf.Body == nil || diags.HasErrors() {
 		return &File{Name: name, src: src}, diags
 	}
-	f := &File{Name: name, src: src, env: map[*rawDaemon][]envEntry{}, parsed: true}
+	f := &File{Name: name, src: src, parsed: true}
 	dec := &decoder{}
 	f.raw = dec.file(hf.Body)
 	diags = append(diags, explainDecode(dec.diags)...)
@@ -178,15 +180,15 @@ func ParseFile(name string, src []byte) (*File, hcl.Diagnostics) {
 			for _, d := range w.Daemons {
 				entries, envDiags := decodeEnvironment(d.Environment)
 				diags = append(diags, envDiags...)
-				diags = append(diags, checkDaemonBounds(d, entries)...)
-				f.env[d] = entries
+				diags = append(diags, checkDaemonBounds(name, d, entries)...)
+				d.env = entries
 				d.Environment = nil // the last reference into the syntax tree
 			}
 		}
 	}
 	for _, d := range diags {
-		if d.Severity == hcl.DiagError && d.Subject != nil {
-			f.errs = append(f.errs, *d.Subject)
+		if d.Severity == hcl.DiagError && d.Subject != nil && d.Subject.Filename == name {
+			f.errs = append(f.errs, spanOf(*d.Subject))
 		}
 	}
 	f.failed = diags.HasErrors()
@@ -230,7 +232,8 @@ func decodeEnvironment(expr hcl.Expression) ([]envEntry, hcl.Diagnostics) {
 	var out []envEntry
 	for _, kv := range pairs {
 		var e envEntry
-		e.KeyRange, e.ValueRange = kv.Key.Range(), kv.Value.Range()
+		keyRange, valueRange := kv.Key.Range(), kv.Value.Range()
+		e.KeyRange, e.ValueRange = spanOf(keyRange), spanOf(valueRange)
 		if k := hcl.ExprAsKeyword(kv.Key); k != "" {
 			e.Key = k
 		} else if d := gohcl.DecodeExpression(kv.Key, nil, &e.Key); d.HasErrors() {
@@ -248,7 +251,7 @@ func decodeEnvironment(expr hcl.Expression) ([]envEntry, hcl.Diagnostics) {
 				Severity: hcl.DiagError,
 				Summary:  "Invalid environment value",
 				Detail:   fmt.Sprintf("The value of %s %s. Write it as a string, in quotes.", e.Key, err),
-				Subject:  &e.ValueRange,
+				Subject:  &valueRange,
 			})
 			continue
 		}

@@ -17,9 +17,15 @@ const (
 	// MaxFileBytes bounds one config file. It is checked before the file
 	// is read whole; 4 MiB is a single file describing some 10,000 daemons.
 	MaxFileBytes = 4 << 20
-	// MaxRepoBytes bounds the config files of a repository together (the
-	// 15,000-daemon repository of internal/repogen has 6 MB).
-	MaxRepoBytes = 32 << 20
+	// DefaultMaxRepoBytes bounds the config files of a repository together
+	// (a Loader's MaxBytes when not set): 64 MiB is some 150,000 daemons
+	// as the generator writes them (100,000 take 41 MiB), and about 1 GiB
+	// of memory while they are decoded. A larger repository sets its own
+	// bound, the same on CI and on every node (see Loader.MaxBytes).
+	DefaultMaxRepoBytes = 64 << 20
+	// MaxMaxRepoBytes is the largest bound a Loader accepts (16 GiB of
+	// memory to decode).
+	MaxMaxRepoBytes = 1 << 30
 	// MaxConfigFiles bounds the number of config files.
 	MaxConfigFiles = 50_000
 	// MaxNestingDepth bounds how deep brackets, braces, parentheses,
@@ -106,15 +112,15 @@ func checkValue(v cty.Value, rng hcl.Range) hcl.Diagnostics {
 // checkDaemonBounds reports a command, environment or memory limit beyond
 // what a process can be started with. The ranges it reports are then
 // marked failed, so Build does not check those values again.
-func checkDaemonBounds(d *rawDaemon, env []envEntry) hcl.Diagnostics {
+func checkDaemonBounds(file string, d *rawDaemon, env []envEntry) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	var command string
-	var commandRange hcl.Range
+	var commandRange span
 	if a := d.get(fieldCommand); a != nil {
 		command, commandRange = a.Str, a.Range
 	}
 	if n := len(command); n > MaxCommandBytes {
-		diags = append(diags, errorAt(commandRange, "Command too long",
+		diags = append(diags, errorAt(commandRange.in(file), "Command too long",
 			"The command of daemon %q is %d bytes; drover accepts at most %d (Linux refuses a single argument over 128 KiB, so the daemon could never start). Put the long part in a script in the webroot and run that.",
 			d.Name, n, MaxCommandBytes))
 	}
@@ -122,22 +128,22 @@ func checkDaemonBounds(d *rawDaemon, env []envEntry) hcl.Diagnostics {
 	for _, e := range env {
 		total += len(e.Key) + 1 + len(e.Value)
 		if n := len(e.Value); n > MaxEnvValueBytes {
-			diags = append(diags, errorAt(e.ValueRange, "Environment value too long",
+			diags = append(diags, errorAt(e.ValueRange.in(file), "Environment value too long",
 				"The value of %s is %d bytes; drover accepts at most %d per value (Linux refuses a single variable over 128 KiB). Pass large data in a file in the webroot and its path in the environment.",
 				e.Key, n, MaxEnvValueBytes))
 		}
 	}
 	if len(env) > MaxEnvVars {
-		diags = append(diags, errorAt(d.DefRange, "Too many environment variables",
+		diags = append(diags, errorAt(d.DefRange.in(file), "Too many environment variables",
 			"The daemon %q has %d environment variables; drover accepts at most %d. Pass the settings in a file in the webroot.",
 			d.Name, len(env), MaxEnvVars))
 	} else if total > MaxExecBytes && !diags.HasErrors() {
-		diags = append(diags, errorAt(d.DefRange, "Command and environment too large",
+		diags = append(diags, errorAt(d.DefRange.in(file), "Command and environment too large",
 			"The command and environment of daemon %q add up to %d bytes; drover accepts at most %d together (Linux limits a process's arguments and environment). Pass large data in a file in the webroot.",
 			d.Name, total, MaxExecBytes))
 	}
 	if a := d.get(fieldMaxMemoryMB); a != nil && a.Int > MaxMaxMemoryMB {
-		diags = append(diags, errorAt(a.Range, "Invalid max_memory_mb",
+		diags = append(diags, errorAt(a.Range.in(file), "Invalid max_memory_mb",
 			"The memory limit is %d MB; drover accepts at most %d MB (1 TiB). Omit max_memory_mb for no limit.",
 			a.Int, MaxMaxMemoryMB))
 	}

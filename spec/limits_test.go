@@ -237,17 +237,20 @@ func TestRepoBounds(t *testing.T) {
 		srcs := map[string]spec.Entry{}
 		read := 0
 		chunk := []byte(strings.Repeat("# padding\n", (spec.MaxFileBytes-10)/10))
-		for i := range 2 * spec.MaxRepoBytes / len(chunk) {
+		const limit = 8 << 20
+		for i := range 2 * limit / len(chunk) {
 			s := spec.Bytes(chunk)
 			s.Read = func() ([]byte, error) { read++; return chunk, nil }
 			srcs[fmt.Sprintf("f%03d.hcl", i)] = s
 		}
-		cfg, _, diags, err := spec.NewLoader().Load(srcs)
+		l := spec.NewLoader()
+		l.MaxBytes = limit
+		cfg, _, diags, err := l.Load(srcs)
 		if err != nil || cfg != nil || len(diags) != 1 || diags[0].Summary != "Configuration too large" ||
-			!strings.Contains(diags[0].Detail, "more than 33554432 bytes") {
+			!strings.Contains(diags[0].Detail, "more than 8388608 bytes (8 MiB)") || !strings.Contains(diags[0].Detail, "DROVER_MAX_CONFIG_MB") {
 			t.Fatalf("got %v %v %v", cfg, diags, err)
 		}
-		if max := spec.MaxRepoBytes/len(chunk) + 1; read > max {
+		if max := limit/len(chunk) + 1; read > max {
 			t.Errorf("read %d files, want at most %d", read, max)
 		}
 	})

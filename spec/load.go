@@ -16,7 +16,10 @@ import (
 // LoadDir reads every config file below root (hidden directories such as
 // .git are skipped) and builds the validated Config. The returned Sources
 // feed WriteDiagnostics. The Config is nil when diags has errors.
-func LoadDir(root string) (*Config, Sources, hcl.Diagnostics) {
+func LoadDir(root string) (*Config, Sources, hcl.Diagnostics) { return NewLoader().LoadDir(root) }
+
+// LoadDir is the package's LoadDir with l.
+func (l *Loader) LoadDir(root string) (*Config, Sources, hcl.Diagnostics) {
 	srcs, err := ReadDir(root)
 	var (
 		cfg   *Config
@@ -24,7 +27,7 @@ func LoadDir(root string) (*Config, Sources, hcl.Diagnostics) {
 		diags hcl.Diagnostics
 	)
 	if err == nil {
-		cfg, files, diags, err = NewLoader().Load(srcs)
+		cfg, files, diags, err = l.Load(srcs)
 	}
 	if err != nil {
 		return nil, nil, hcl.Diagnostics{{

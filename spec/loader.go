@@ -16,8 +16,20 @@ import (
 // changed, and drover plan decodes the files its base and head share once.
 // Safe for concurrent use.
 type Loader struct {
+	// MaxBytes bounds the config files of a revision together; 0 is
+	// DefaultMaxRepoBytes. Set it before the first Load.
+	MaxBytes int
+
 	mu    sync.Mutex
 	files map[string]*File // by name + "\x00" + hash
+}
+
+// maxBytes is MaxBytes or its default.
+func (l *Loader) maxBytes() int {
+	if l.MaxBytes <= 0 {
+		return DefaultMaxRepoBytes
+	}
+	return l.MaxBytes
 }
 
 // NewLoader returns a Loader that has decoded nothing yet.
@@ -46,6 +58,7 @@ func (l *Loader) Load(srcs map[string]Entry) (*Config, Sources, hcl.Diagnostics,
 	}
 	// Build lets the first declaration win: files go in name order.
 	sort.Strings(names)
+	limit := l.maxBytes()
 	var (
 		diags   hcl.Diagnostics
 		files   = make([]*File, 0, len(names))
@@ -67,7 +80,7 @@ func (l *Loader) Load(srcs map[string]Entry) (*Config, Sources, hcl.Diagnostics,
 			total += len(f.src)
 			continue
 		}
-		if total > MaxRepoBytes {
+		if total > limit {
 			continue // reported below; reading more would only use memory
 		}
 		data, err := s.Read()
@@ -87,11 +100,11 @@ func (l *Loader) Load(srcs map[string]Entry) (*Config, Sources, hcl.Diagnostics,
 		}
 		missing[name] = data
 	}
-	if total > MaxRepoBytes {
+	if total > limit {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Configuration too large",
-			Detail:   fmt.Sprintf("The config files add up to more than %d bytes (%d MiB), the most drover reads. Nothing was parsed. Remove what is not configuration, or point the config root (source.path) at a smaller directory.", MaxRepoBytes, MaxRepoBytes>>20),
+			Detail:   fmt.Sprintf("The config files add up to more than %d bytes (%d MiB), the most drover reads. Nothing was parsed. Remove what is not configuration, point the config root (source.path) at a smaller directory, or raise the bound for a repository this large — the same everywhere: max_config_mb in the agent configuration's source block on every node, DROVER_MAX_CONFIG_MB for drover commands and CI.", limit, limit>>20),
 		})
 		l.files = next
 		return nil, nil, diags, nil

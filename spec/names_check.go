@@ -43,8 +43,8 @@ func daemonOwner(d *Daemon) *nameOwner {
 	return &nameOwner{kind: "daemon", key: d.Key(), rng: d.DefRange}
 }
 
-func webrootOwner(tenant string, rw *rawWebroot) *nameOwner {
-	return &nameOwner{kind: "webroot", key: tenant + "/" + rw.Name, rng: rw.DefRange}
+func webrootOwner(f *File, tenant string, rw *rawWebroot) *nameOwner {
+	return &nameOwner{kind: "webroot", key: tenant + "/" + rw.Name, rng: f.rng(rw.DefRange)}
 }
 
 // how says how an owner's names are made, for the fix.

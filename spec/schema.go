@@ -49,31 +49,31 @@ func (d *decoder) content(body hcl.Body, schema *hcl.BodySchema) *hcl.BodyConten
 // value decodes an attribute into target (a pointer to string, int,
 // float64, bool or []string) and returns its value range; false when the
 // attribute is absent or its value is unsuitable (reported).
-func (d *decoder) value(c *hcl.BodyContent, name string, target any) (hcl.Range, bool) {
+func (d *decoder) value(c *hcl.BodyContent, name string, target any) (span, bool) {
 	attr, ok := c.Attributes[name]
 	if !ok {
-		return hcl.Range{}, false
+		return span{}, false
 	}
 	return d.attrValue(attr, target)
 }
 
 // attrValue decodes a present attribute (see value).
-func (d *decoder) attrValue(attr *hcl.Attribute, target any) (hcl.Range, bool) {
+func (d *decoder) attrValue(attr *hcl.Attribute, target any) (span, bool) {
 	// Plain data only: nothing is evaluated that could grow (literal.go).
 	diags := checkLiteral(attr.Expr)
 	if !diags.HasErrors() {
 		diags = gohcl.DecodeExpression(attr.Expr, nil, target)
 	}
 	d.diags = append(d.diags, diags...)
-	return attr.Expr.Range(), !diags.HasErrors()
+	return spanOf(attr.Expr.Range()), !diags.HasErrors()
 }
 
 // optional decodes an optional attribute into a new value: nil when absent.
-func optional[T any](d *decoder, c *hcl.BodyContent, name string, rng *hcl.Range) *T {
+func optional[T any](d *decoder, c *hcl.BodyContent, name string, rng *span) *T {
 	var v T
 	// An unsuitable value is reported; its range then marks it failed.
 	*rng, _ = d.value(c, name, &v)
-	if *rng == (hcl.Range{}) {
+	if rng.missing() {
 		return nil
 	}
 	return &v
@@ -96,7 +96,7 @@ func (d *decoder) file(body hcl.Body) rawFile {
 }
 
 func (d *decoder) cluster(b *hcl.Block) *rawCluster {
-	r := &rawCluster{Name: b.Labels[0], NameRange: b.LabelRanges[0], DefRange: b.DefRange}
+	r := &rawCluster{Name: b.Labels[0], NameRange: spanOf(b.LabelRanges[0]), DefRange: spanOf(b.DefRange)}
 	c := d.content(b.Body, clusterSchema)
 	r.ULAPrefix = optional[string](d, c, "ula_prefix", &r.ULAPrefixRange)
 	r.MaxDaemonsPerWebroot = optional[int](d, c, "max_daemons_per_webroot", &r.MaxDaemonsRange)
@@ -104,7 +104,7 @@ func (d *decoder) cluster(b *hcl.Block) *rawCluster {
 }
 
 func (d *decoder) shard(b *hcl.Block) *rawShard {
-	r := &rawShard{Name: b.Labels[0], NameRange: b.LabelRanges[0], DefRange: b.DefRange}
+	r := &rawShard{Name: b.Labels[0], NameRange: spanOf(b.LabelRanges[0]), DefRange: spanOf(b.DefRange)}
 	for _, nb := range d.content(b.Body, shardSchema).Blocks {
 		r.Nodes = append(r.Nodes, d.node(nb))
 	}
@@ -112,17 +112,17 @@ func (d *decoder) shard(b *hcl.Block) *rawShard {
 }
 
 func (d *decoder) node(b *hcl.Block) *rawNode {
-	r := &rawNode{Name: b.Labels[0], NameRange: b.LabelRanges[0], DefRange: b.DefRange}
+	r := &rawNode{Name: b.Labels[0], NameRange: spanOf(b.LabelRanges[0]), DefRange: spanOf(b.DefRange)}
 	c := d.content(b.Body, nodeSchema)
 	r.IndexRange, _ = d.value(c, "index", &r.Index)
 	r.Weight = optional[float64](d, c, "weight", &r.WeightRange)
-	var drainRange hcl.Range
+	var drainRange span
 	r.Drain = optional[bool](d, c, "drain", &drainRange)
 	return r
 }
 
 func (d *decoder) tenant(b *hcl.Block) *rawTenant {
-	r := &rawTenant{Name: b.Labels[0], NameRange: b.LabelRanges[0], DefRange: b.DefRange}
+	r := &rawTenant{Name: b.Labels[0], NameRange: spanOf(b.LabelRanges[0]), DefRange: spanOf(b.DefRange)}
 	c := d.content(b.Body, tenantSchema)
 	r.UIDRange, _ = d.value(c, "uid", &r.UID)
 	r.ShardRange, _ = d.value(c, "shard", &r.Shard)
@@ -133,7 +133,7 @@ func (d *decoder) tenant(b *hcl.Block) *rawTenant {
 }
 
 func (d *decoder) webroot(b *hcl.Block) *rawWebroot {
-	r := &rawWebroot{Name: b.Labels[0], NameRange: b.LabelRanges[0], DefRange: b.DefRange}
+	r := &rawWebroot{Name: b.Labels[0], NameRange: spanOf(b.LabelRanges[0]), DefRange: spanOf(b.DefRange)}
 	c := d.content(b.Body, webrootSchema)
 	r.ServerNamesRange, _ = d.value(c, "server_names", &r.ServerNames)
 	r.PublicFolder = optional[string](d, c, "public_folder", &r.PublicFolderRange)
@@ -145,7 +145,7 @@ func (d *decoder) webroot(b *hcl.Block) *rawWebroot {
 
 // daemon reads a daemon block's attributes as DaemonFields describes them.
 func (d *decoder) daemon(b *hcl.Block) *rawDaemon {
-	r := &rawDaemon{Name: b.Labels[0], NameRange: b.LabelRanges[0], DefRange: b.DefRange}
+	r := &rawDaemon{Name: b.Labels[0], NameRange: spanOf(b.LabelRanges[0]), DefRange: spanOf(b.DefRange)}
 	c := d.content(b.Body, daemonSchema)
 	if len(c.Attributes) > 0 {
 		r.attrs = make([]rawAttr, 0, len(c.Attributes))

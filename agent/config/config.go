@@ -46,6 +46,10 @@ type Source struct {
 	// Timeout bounds each contact with the repository: one ls-remote, one
 	// fetch.
 	Timeout time.Duration
+	// MaxConfigBytes bounds the config files of a revision together
+	// (spec.Loader.MaxBytes; 0 is spec.DefaultMaxRepoBytes). CI sets the
+	// same with DROVER_MAX_CONFIG_MB.
+	MaxConfigBytes int
 }
 
 // Supervisor locates supervisord and bounds how drover drives it.

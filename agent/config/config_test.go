@@ -42,6 +42,7 @@ source {
   ssh_key_file     = "/etc/drover/id_ed25519"
   known_hosts_file = "/etc/drover/known_hosts"
   allow_insecure_transport = true
+  max_config_mb    = 200
 }
 supervisor {
   conf_dir = "/etc/supervisor/drover.d"
@@ -80,7 +81,7 @@ tenants {
 		!c.Source.AllowInsecureTransport || c.Network.TenantInterface != "br-tenant" || c.Network.NftTable != "tenants" || c.API.MetricsListen != "" ||
 		c.API.WebhookListen != "0.0.0.0:9180" || c.Nginx.ReloadCommand[0] != "systemctl" ||
 		c.Tenants != (Tenants{UIDMin: 100000, UIDMax: 4294967294}) ||
-		c.Supervisor.MaxParallelRestarts != 8 || c.Supervisor.CallTimeout != 45*time.Second || c.Nginx.CommandTimeout != 20*time.Second {
+		c.Supervisor.MaxParallelRestarts != 8 || c.Source.MaxConfigBytes != 200<<20 || c.Supervisor.CallTimeout != 45*time.Second || c.Nginx.CommandTimeout != 20*time.Second {
 		t.Errorf("parsed: %+v", c)
 	}
 	o := c.RenderOptions()
@@ -95,6 +96,8 @@ func TestInvalid(t *testing.T) {
 		line               int
 	}{
 		{"unknown key", "node = \"a\"\ncolour = \"red\"\n", "Unsupported argument", 2},
+		{"config bound zero", "source {\n  max_config_mb = 0\n}\n", "Invalid max_config_mb", 2},
+		{"config bound huge", "source {\n  max_config_mb = 4096\n}\n", "Invalid max_config_mb", 2},
 		{"restart bound zero", "supervisor {\n  max_parallel_restarts = 0\n}\n", "Invalid max_parallel_restarts", 2},
 		{"restart bound huge", "supervisor {\n  max_parallel_restarts = 5000\n}\n", "Invalid max_parallel_restarts", 2},
 		{"call timeout", "supervisor {\n  call_timeout = \"5ms\"\n}\n", "Invalid timeout", 2},

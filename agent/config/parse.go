@@ -43,6 +43,8 @@ type rawSource struct {
 	AllowInsecure  *bool     `hcl:"allow_insecure_transport,optional"`
 	Timeout        *string   `hcl:"timeout,optional"`
 	TimeoutRange   hcl.Range `hcl:"timeout,attr_value_range"`
+	MaxConfigMB    *int      `hcl:"max_config_mb,optional"`
+	MaxConfigRange hcl.Range `hcl:"max_config_mb,attr_value_range"`
 }
 
 type rawSupervisor struct {
@@ -161,6 +163,14 @@ func Parse(name string, src []byte) (*Config, *hcl.File, hcl.Diagnostics) {
 			d, more := parseTimeout(*s.Timeout, s.TimeoutRange)
 			diags = append(diags, more...)
 			c.Source.Timeout = d
+		}
+		if mb := s.MaxConfigMB; mb != nil {
+			if *mb < 1 || *mb > spec.MaxMaxRepoBytes>>20 {
+				diags = append(diags, errorAt(s.MaxConfigRange, "Invalid max_config_mb",
+					"max_config_mb must be between 1 and %d (MiB); it is %d. The default is %d.", spec.MaxMaxRepoBytes>>20, *mb, spec.DefaultMaxRepoBytes>>20))
+			} else {
+				c.Source.MaxConfigBytes = *mb << 20
+			}
 		}
 	}
 	if s := raw.Supervisor; s != nil {

@@ -175,7 +175,7 @@ func New(cfg *config.Config, deps Deps) *Reconciler {
 		src:   deps.Source,
 		fs:    deps.FS,
 		sup:   deps.Supervisor,
-		specs: newSpecCache(),
+		specs: newSpecCache(cfg.Source.MaxConfigBytes),
 		now:   deps.Now,
 	}
 	a.layout = install.LayoutOf(a.opts)

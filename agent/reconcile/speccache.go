@@ -8,4 +8,10 @@ import "github.com/drover-sh/drover/spec"
 // changed (HCL parsing is the floor of loading a large repository).
 type specCache = spec.Loader
 
-func newSpecCache() *specCache { return spec.NewLoader() }
+// newSpecCache is the loader of revisions with the configured bound on a
+// revision's config files (source.max_config_mb; 0 is the default).
+func newSpecCache(maxBytes int) *specCache {
+	l := spec.NewLoader()
+	l.MaxBytes = maxBytes
+	return l
+}

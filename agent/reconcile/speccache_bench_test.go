@@ -32,7 +32,7 @@ func BenchmarkPassWarnings(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				cfg, _, diags, err := newSpecCache().Load(blobs)
+				cfg, _, diags, err := newSpecCache(0).Load(blobs)
 				if err != nil || cfg == nil || len(diags) != c.warns {
 					b.Fatalf("%v: %d diagnostics, want %d warnings", err, len(diags), c.warns)
 				}

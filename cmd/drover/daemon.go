@@ -165,11 +165,17 @@ func runDaemon(env *cmdEnv, fs *flag.FlagSet, args []string, f *daemonFlags) int
 	if sub == "add" && !given["command"] {
 		return usageError(env, fs, "add needs --command")
 	}
+	max, err := maxConfigBytes()
+	if err != nil {
+		fmt.Fprintf(env.stderr, "drover: %v\n", err)
+		return exitFailure
+	}
 	repo, err := edit.Open(dir)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "drover daemon: %v\n", err)
 		return exitFailure
 	}
+	repo.MaxBytes = max
 	var e *edit.Edit
 	switch sub {
 	case "add":

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -18,7 +20,12 @@ func loadConfig(env *cmdEnv, dir string) *spec.Config {
 
 // loadConfigWith is loadConfig printing diagnostics with p.
 func loadConfigWith(env *cmdEnv, dir string, p spec.DiagnosticPrinter) *spec.Config {
-	cfg, files, diags := spec.LoadDir(dir)
+	l, err := newLoader()
+	if err != nil {
+		fmt.Fprintf(env.stderr, "drover: %v\n", err)
+		return nil
+	}
+	cfg, files, diags := l.LoadDir(dir)
 	printDiagnosticsWith(env, p, files, diags)
 	if diags.HasErrors() {
 		return nil
@@ -73,4 +80,35 @@ func printDiagnosticsWith(env *cmdEnv, p spec.DiagnosticPrinter, files spec.Sour
 		}
 	}
 	fmt.Fprintf(env.stderr, "%s, %s\n", english.Count(errs, "error"), english.Count(warns, "warning"))
+}
+
+// maxConfigEnv sets the bound on a repository's config files, in MiB, for
+// every command that reads one (spec.Loader.MaxBytes): CI and the nodes'
+// agents (source.max_config_mb) must use the same.
+const maxConfigEnv = "DROVER_MAX_CONFIG_MB"
+
+// newLoader is the Loader of a command: spec.NewLoader with the bound of
+// DROVER_MAX_CONFIG_MB.
+func newLoader() (*spec.Loader, error) {
+	max, err := maxConfigBytes()
+	if err != nil {
+		return nil, err
+	}
+	l := spec.NewLoader()
+	l.MaxBytes = max
+	return l, nil
+}
+
+// maxConfigBytes is the bound DROVER_MAX_CONFIG_MB sets, in bytes; 0 when
+// it is not set (spec.DefaultMaxRepoBytes).
+func maxConfigBytes() (int, error) {
+	v := os.Getenv(maxConfigEnv)
+	if v == "" {
+		return 0, nil
+	}
+	mb, err := strconv.Atoi(v)
+	if err != nil || mb < 1 || mb > spec.MaxMaxRepoBytes>>20 {
+		return 0, fmt.Errorf("%s=%q: want a whole number of MiB from 1 to %d (default %d)", maxConfigEnv, v, spec.MaxMaxRepoBytes>>20, spec.DefaultMaxRepoBytes>>20)
+	}
+	return mb << 20, nil
 }

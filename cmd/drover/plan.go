@@ -83,6 +83,10 @@ func runPlan(env *cmdEnv, fs *flag.FlagSet, args []string, o planOptions) int {
 		}
 		ac = c
 	}
+	loader, err := newLoader()
+	if err != nil {
+		return fail(err)
+	}
 	repo, err := gitrev.Open(dir)
 	if err != nil {
 		return fail(err)
@@ -101,7 +105,7 @@ func runPlan(env *cmdEnv, fs *flag.FlagSet, args []string, o planOptions) int {
 		}
 		r.Head = review.Revision{Label: o.head, Commit: headRev.Hash.String()}
 	} else {
-		if headFiles, err = repo.WorkTree(); err != nil {
+		if headFiles, err = repo.WorkTree(loader.MaxBytes); err != nil {
 			return fail(err)
 		}
 		r.Head = review.Revision{Label: "working tree"}
@@ -163,7 +167,6 @@ func runPlan(env *cmdEnv, fs *flag.FlagSet, args []string, o planOptions) int {
 			baseFiles[name] = h
 		}
 	}
-	loader := spec.NewLoader()
 	baseCfg, _, baseDiags, err := loader.Load(baseFiles)
 	if err != nil {
 		return fail(err)

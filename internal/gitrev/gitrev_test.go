@@ -84,7 +84,7 @@ func TestWorkTree(t *testing.T) {
 	if r.Root() != "config" {
 		t.Errorf("root %q", r.Root())
 	}
-	files, err := r.WorkTree()
+	files, err := r.WorkTree(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestCommittedSymlinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	worktree, err := r.WorkTree()
+	worktree, err := r.WorkTree(0)
 	if err != nil {
 		t.Fatal(err)
 	}

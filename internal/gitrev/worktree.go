@@ -17,7 +17,12 @@ import (
 // that .gitignore (or .git/info/exclude) ignores — what the next commit
 // would hold after `git add -A` — listed by the rules of every reader
 // (spec.WalkDir: symbolic links and submodules are entries, and errors).
-func (r *Repo) WorkTree() (map[string]Blob, error) {
+// Files are read up to maxBytes together, the bound of the Loader that
+// decodes them (spec.Loader.MaxBytes; 0 is the default).
+func (r *Repo) WorkTree(maxBytes int) (map[string]Blob, error) {
+	if maxBytes <= 0 {
+		maxBytes = spec.DefaultMaxRepoBytes
+	}
 	tracked := map[string]bool{}
 	if idx, err := r.repo.Storer.Index(); err == nil {
 		for _, e := range idx.Entries {
@@ -51,7 +56,7 @@ func (r *Repo) WorkTree() (map[string]Blob, error) {
 	// is left for the Loader, which reports the bound without reading it.
 	total := 0
 	for name, s := range srcs {
-		if s.Kind != spec.Regular || total > spec.MaxRepoBytes {
+		if s.Kind != spec.Regular || total > maxBytes {
 			continue
 		}
 		data, err := s.Read()
