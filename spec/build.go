@@ -191,25 +191,22 @@ func (b *builder) tenants(cfg *Config, files []*File) hcl.Diagnostics {
 	return diags
 }
 
+// tenant adds to the model built with the file (build_local.go) the
+// checks that need other files.
 func (b *builder) tenant(cfg *Config, f *File, rt *rawTenant) (*Tenant, hcl.Diagnostics) {
-	diags := checkTenantName(rt.Name, f.rng(rt.NameRange))
+	var diags hcl.Diagnostics
 	if prev, ok := b.tenantSeen[rt.Name]; ok {
 		return nil, append(diags, errorAt(f.rng(rt.DefRange), "Duplicate tenant",
 			"The tenant %q is also declared at %s. Declare each tenant once, with all its webroots.", rt.Name, at(prev)))
 	}
 	b.tenantSeen[rt.Name] = f.rng(rt.DefRange)
-	t := &Tenant{Name: rt.Name, Shard: rt.Shard, DefRange: f.rng(rt.DefRange)}
-	if f.failedAt(rt.UIDRange) {
-		// already reported by decoding
-	} else if rt.UID < MinUID || rt.UID > MaxUID {
-		diags = append(diags, errorAt(f.rng(rt.UIDRange), "Invalid uid",
-			"The uid must be between %d and %d (uids below %d belong to the system); it is %d.", MinUID, int64(MaxUID), MinUID, rt.UID))
-	} else if prev, ok := b.uids[rt.UID]; ok {
-		diags = append(diags, errorAt(f.rng(rt.UIDRange), "Duplicate uid",
-			"The uid %d is already used by tenant %q at %s. Each tenant is its own Linux user with its own uid.", rt.UID, prev.name, at(prev.rng)))
-	} else {
-		b.uids[rt.UID] = declared{rt.Name, f.rng(rt.UIDRange)}
-		t.UID = uint32(rt.UID)
+	if t := rt.built; t.UID != 0 {
+		if prev, ok := b.uids[rt.UID]; ok {
+			diags = append(diags, errorAt(f.rng(rt.UIDRange), "Duplicate uid",
+				"The uid %d is already used by tenant %q at %s. Each tenant is its own Linux user with its own uid.", rt.UID, prev.name, at(prev.rng)))
+		} else {
+			b.uids[rt.UID] = declared{rt.Name, f.rng(rt.UIDRange)}
+		}
 	}
 	shard := cfg.Shard(rt.Shard)
 	switch {
@@ -222,46 +219,31 @@ func (b *builder) tenant(cfg *Config, f *File, rt *rawTenant) (*Tenant, hcl.Diag
 		diags = append(diags, errorAt(f.rng(rt.ShardRange), "Shard has no active node",
 			"Every node of shard %q is drained, so its daemons have nowhere to run. Undrain a node or add one.", rt.Shard))
 	}
-	seen := map[string]*rawWebroot{}
-	ports := map[int]*rawDaemon{}
 	for _, rw := range rt.Webroots {
-		diags = append(diags, checkObjectName("webroot", rw.Name, f.rng(rw.NameRange))...)
-		if prev := seen[rw.Name]; prev != nil {
-			diags = append(diags, errorAt(f.rng(rw.DefRange), "Duplicate webroot",
-				"The webroot %q of tenant %q is also declared at %s. Merge the two blocks.", rw.Name, rt.Name, at(f.rng(prev.DefRange))))
-			continue
+		if rw.built != nil {
+			diags = append(diags, b.webroot(cfg, f, rt, shard, rw)...)
 		}
-		seen[rw.Name] = rw
-		w, d := b.webroot(cfg, f, rt, shard, rw, ports)
-		diags = append(diags, d...)
-		t.Webroots = append(t.Webroots, w)
 	}
-	sort.Slice(t.Webroots, func(i, j int) bool { return t.Webroots[i].Name < t.Webroots[j].Name })
-	return t, diags
+	return rt.built, diags
 }
 
-func (b *builder) webroot(cfg *Config, f *File, rt *rawTenant, shard *Shard, rw *rawWebroot, ports map[int]*rawDaemon) (*Webroot, hcl.Diagnostics) {
+func (b *builder) webroot(cfg *Config, f *File, rt *rawTenant, shard *Shard, rw *rawWebroot) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	w := &Webroot{Tenant: rt.Name, Name: rw.Name, ServerNames: rw.ServerNames, DefRange: f.rng(rw.DefRange)}
 	diags = append(diags, b.names.claim(webrootOwner(f, rt.Name, rw), f.rng(rw.NameRange), WebrootNames(rt.Name, rw.Name))...)
 	for _, sn := range rw.ServerNames {
-		if d := checkServerName(sn, f.rng(rw.ServerNamesRange)); d != nil {
-			diags = append(diags, d...)
-			continue
+		if checkServerName(sn, hcl.Range{}) != nil {
+			continue // reported with the file
 		}
+		here := f.rng(rw.ServerNamesRange)
 		if prev, ok := b.serverNames[sn]; ok {
 			detail := fmt.Sprintf("The server name %q is already used at %s. A host name belongs to one webroot.", sn, at(prev))
-			if prev == f.rng(rw.ServerNamesRange) {
+			if prev == here {
 				detail = fmt.Sprintf("The server name %q is listed twice. Remove one.", sn)
 			}
-			diags = append(diags, errorAt(f.rng(rw.ServerNamesRange), "Duplicate server name", "%s", detail))
+			diags = append(diags, errorAt(here, "Duplicate server name", "%s", detail))
 			continue
 		}
-		b.serverNames[sn] = f.rng(rw.ServerNamesRange)
-	}
-	if rw.PublicFolder != nil && !f.failedAt(rw.PublicFolderRange) {
-		w.PublicFolder = *rw.PublicFolder
-		diags = append(diags, checkPublicFolder(w.PublicFolder, f.rng(rw.PublicFolderRange))...)
+		b.serverNames[sn] = here
 	}
 	// cfg.Cluster is nil when the cluster block is missing (already reported).
 	if c := cfg.Cluster; c != nil && len(rw.Daemons) > c.MaxDaemonsPerWebroot {
@@ -269,90 +251,23 @@ func (b *builder) webroot(cfg *Config, f *File, rt *rawTenant, shard *Shard, rw 
 		diags = append(diags, errorAt(f.rng(rw.Daemons[max].DefRange), "Too many daemons in webroot",
 			"The webroot %s/%s has %d daemons; the cluster allows %d (max_daemons_per_webroot). Remove some or raise the limit in the cluster block.", rt.Name, rw.Name, len(rw.Daemons), max))
 	}
-	seen := map[string]*rawDaemon{}
-	paths := map[string]*rawDaemon{}
 	for _, rd := range rw.Daemons {
-		diags = append(diags, checkObjectName("daemon", rd.Name, f.rng(rd.NameRange))...)
-		if prev := seen[rd.Name]; prev != nil {
-			diags = append(diags, errorAt(f.rng(rd.DefRange), "Duplicate daemon",
-				"The daemon %q of webroot %s/%s is also declared at %s. Rename or remove one.", rd.Name, rt.Name, rw.Name, at(f.rng(prev.DefRange))))
-			continue
+		d := rd.built
+		if d == nil {
+			continue // a duplicate block, reported with the file
 		}
-		seen[rd.Name] = rd
-		d, more := b.daemon(f, rt, rw, shard, rd)
-		diags = append(diags, more...)
-		if d.ProxyPath != "" {
-			if prev := paths[d.ProxyPath]; prev != nil {
-				diags = append(diags, errorAt(f.rng(rd.rangeOf(fieldProxyPath)), "Duplicate proxy path",
-					"The proxy path %q is already used by daemon %q at %s. Each proxied daemon of a webroot needs its own path.", d.ProxyPath, prev.Name, at(f.rng(prev.rangeOf(fieldProxyPath)))))
-			} else {
-				paths[d.ProxyPath] = rd
-			}
+		for i := range rd.placed {
+			a := &rd.placed[i]
+			fd := DaemonFields[a.field]
+			diags = append(diags, fd.placed(fieldCheck{d: d, rng: f.rng(a.Range), field: fd, shard: shard})...)
 		}
-		if d.Port != 0 && d.Port >= MinPort && d.Port <= MaxPort {
-			if prev := ports[d.Port]; prev != nil {
-				diags = append(diags, errorAt(f.rng(rd.rangeOf(fieldPort)), "Duplicate port",
-					"Port %d is already pinned by daemon %q of the same tenant at %s. A tenant's daemons share one address, so their ports must differ.", d.Port, prev.Name, at(f.rng(prev.rangeOf(fieldPort)))))
-			} else {
-				ports[d.Port] = rd
-			}
+		procs := d.NumProcs
+		if procs < MinNumProcs || procs > MaxNumProcs {
+			procs = 1 // reported with the file
 		}
-		w.Daemons = append(w.Daemons, d)
+		diags = append(diags, b.names.claim(daemonOwner(d), f.rng(rd.NameRange), DaemonNames(d.Tenant, d.Name, procs))...)
 	}
-	sort.Slice(w.Daemons, func(i, j int) bool { return w.Daemons[i].Name < w.Daemons[j].Name })
-	return w, diags
-}
-
-// daemon builds a daemon from its block: every attribute of DaemonFields
-// takes its default or its written value, which is checked (unless
-// decoding already reported it); then the environment and the checks that
-// span attributes.
-func (b *builder) daemon(f *File, rt *rawTenant, rw *rawWebroot, shard *Shard, rd *rawDaemon) (*Daemon, hcl.Diagnostics) {
-	var diags hcl.Diagnostics
-	d := new(Daemon)
-	*d = daemonDefaults
-	d.Tenant, d.Webroot, d.Name, d.DefRange = rt.Name, rw.Name, rd.Name, f.rng(rd.DefRange)
-	for i := range rd.attrs { // in DaemonFields order
-		a := &rd.attrs[i]
-		if f.failedAt(a.Range) {
-			continue
-		}
-		fd := DaemonFields[a.field]
-		fd.setRaw(d, a)
-		if fd.check != nil {
-			diags = append(diags, fd.check(fieldCheck{d: d, rng: f.rng(a.Range), field: fd, shard: shard})...)
-		}
-	}
-	procs := d.NumProcs
-	if procs < MinNumProcs || procs > MaxNumProcs {
-		procs = 1 // reported above
-	}
-	diags = append(diags, b.names.claim(daemonOwner(d), f.rng(rd.NameRange), DaemonNames(d.Tenant, d.Name, procs))...)
-	d.Environment = make(map[string]string, len(rd.env))
-	envSeen := map[string]hcl.Range{}
-	for _, e := range rd.env {
-		diags = append(diags, checkEnvKey(e.Key, f.rng(e.KeyRange))...)
-		diags = append(diags, checkText("environment value", e.Value, f.rng(e.ValueRange))...)
-		if prev, ok := envSeen[e.Key]; ok {
-			diags = append(diags, errorAt(f.rng(e.KeyRange), "Duplicate environment variable",
-				"%s is already set at %s. Keep one.", e.Key, at(prev)))
-			continue
-		}
-		envSeen[e.Key] = f.rng(e.KeyRange)
-		d.Environment[e.Key] = e.Value
-	}
-	commandRange := rd.rangeOf(fieldCommand)
-	if d.ProxyPath != "" && !f.failedAt(commandRange) && !mentionsPort(d.Command) {
-		if p := fixedPort(d.Command); p != "" && p != strconv.Itoa(d.Port) {
-			diags = append(diags, warningAt(f.rng(commandRange), "Command listens on a fixed port",
-				"The daemon %q is proxied at %s, but its command sets port %s and never mentions $PORT: nginx sends requests to the port drover allocates, which the daemon finds in $PORT. Listen on $HOST:$PORT, like --port=$PORT.", rd.Name, d.ProxyPath, p))
-		}
-	}
-	if d.ProxyPath != "" && d.NumProcs > 1 {
-		diags = append(diags, warningAt(f.rng(rd.rangeOf(fieldNumProcs)), "Several processes share one port",
-			"The daemon %q runs %d processes that all get the same $HOST:$PORT; only one can listen unless the program uses SO_REUSEPORT.", rd.Name, d.NumProcs))
-	}
-	return d, diags
+	return diags
 }
 
 // checkNodePin checks a node pin against the tenant's shard.

@@ -58,6 +58,7 @@ type rawTenant struct {
 	ShardRange span
 	Webroots   []*rawWebroot
 	DefRange   span
+	built      *Tenant // see build_local.go
 }
 
 type rawWebroot struct {
@@ -69,6 +70,7 @@ type rawWebroot struct {
 	PublicFolderRange span
 	Daemons           []*rawDaemon
 	DefRange          span
+	built             *Webroot // nil for a duplicate block
 }
 
 type rawDaemon struct {
@@ -82,6 +84,11 @@ type rawDaemon struct {
 	Environment hcl.Expression
 	env         []envEntry
 	DefRange    span
+	// built is the daemon's model (nil for a duplicate block); placed
+	// are the attributes whose check needs the tenant's shard, which Build
+	// runs (attrs and env are dropped once built).
+	built  *Daemon
+	placed []rawAttr
 }
 
 // rawAttr is one attribute of a daemon block as written: the slot of its
@@ -126,8 +133,12 @@ type File struct {
 	Name string
 	// src is the file's content: the parsed form is dropped after decoding
 	// (it is most of a large repository's memory) and parsed again only to
-	// print diagnostics (see NewSources).
-	src []byte
+	// print diagnostics (see NewSources). A Loader lets go of the content
+	// of a file that decoded without a word, and keeps how to read it
+	// again (reread) for a diagnostic of a later Build; see text.
+	src    []byte
+	reread func() ([]byte, error)
+	size   int // of the content
 
 	raw    rawFile
 	parsed bool // false when the syntax was invalid; raw is then empty
@@ -137,6 +148,19 @@ type File struct {
 	unparsable bool
 	failed     bool   // decoding reported an error; Build then returns no Config
 	errs       []span // where decoding failed; see failedAt
+}
+
+// text is the file's content, read again if it was let go; nil when that
+// fails.
+func (f *File) text() []byte {
+	if f.src != nil || f.reread == nil {
+		return f.src
+	}
+	data, err := f.reread()
+	if err != nil {
+		return nil
+	}
+	return data
 }
 
 // failedAt reports whether decoding already failed inside rng, or rng is
@@ -186,10 +210,14 @@ func ParseFile(name string, src []byte) (*File, hcl.Diagnostics) {
 			}
 		}
 	}
+	// A value that failed to decode is not checked again (failedAt).
 	for _, d := range diags {
 		if d.Severity == hcl.DiagError && d.Subject != nil && d.Subject.Filename == name {
 			f.errs = append(f.errs, spanOf(*d.Subject))
 		}
+	}
+	for _, t := range f.raw.Tenants {
+		diags = append(diags, f.buildTenant(t)...)
 	}
 	f.failed = diags.HasErrors()
 	return f, diags

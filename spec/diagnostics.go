@@ -30,15 +30,15 @@ func (m ParsedFiles) HCLFile(name string) *hcl.File { return m[name] }
 // into it, and only then: printing costs what is printed, however many
 // diagnostics a configuration has.
 func NewSources(files []*File) Sources {
-	s := &sources{src: make(map[string][]byte, len(files)), parsed: map[string]*hcl.File{}}
+	s := &sources{files: make(map[string]*File, len(files)), parsed: map[string]*hcl.File{}}
 	for _, f := range files {
-		s.src[f.Name] = f.src
+		s.files[f.Name] = f
 	}
 	return s
 }
 
 type sources struct {
-	src    map[string][]byte
+	files  map[string]*File
 	mu     sync.Mutex
 	parsed map[string]*hcl.File // nil for a file that does not parse
 }
@@ -49,11 +49,11 @@ func (s *sources) HCLFile(name string) *hcl.File {
 	if hf, ok := s.parsed[name]; ok {
 		return hf
 	}
-	src, ok := s.src[name]
+	f, ok := s.files[name]
 	if !ok {
 		return nil
 	}
-	hf, _ := parse(name, src)
+	hf, _ := parse(name, f.text())
 	s.parsed[name] = hf
 	return hf
 }

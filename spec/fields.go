@@ -68,6 +68,10 @@ type DaemonField struct {
 	// check validates a value as written (not a default); nil when any
 	// value of the type is valid. The fields above it are set.
 	check func(c fieldCheck) hcl.Diagnostics
+	// placed validates a value as written against the tenant's shard
+	// (c.shard), which another file declares: Build runs it, while check
+	// runs as the file is decoded (build_local.go).
+	placed func(c fieldCheck) hcl.Diagnostics
 	index int // in DaemonFields
 }
 
@@ -205,8 +209,8 @@ var (
 	fieldNode = &DaemonField{
 		Name: "node", Type: TypeString, API: APIHidden,
 		Usage: "pin the daemon to node `NAME`",
-		ref:   func(d *Daemon) any { return &d.Node },
-		check: checkNodePin,
+		ref:    func(d *Daemon) any { return &d.Node },
+		placed: checkNodePin,
 	}
 )
 
@@ -233,7 +237,7 @@ type fieldCheck struct {
 	d     *Daemon
 	rng   hcl.Range
 	field *DaemonField
-	shard *Shard // the tenant's; nil when it is unknown (reported)
+	shard *Shard // the tenant's, for placed; nil when it is unknown (reported)
 }
 
 // inRange checks a number against lo..hi.

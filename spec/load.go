@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -113,12 +114,25 @@ func WalkDir(root string, ignore func(rel string, dir bool) bool) (map[string]En
 // readRegular reads a regular file without following a link in its last
 // element and without blocking on a FIFO put in its place since the walk.
 func readRegular(path string) ([]byte, error) {
-	f, _, err := OpenRegular(path)
+	f, st, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return ReadLimited(f)
+	// Sized as the file is (plus one byte to see it end), not grown as
+	// io.ReadAll grows its buffer: the content is kept for diagnostics,
+	// and a grown buffer is up to twice the file.
+	buf := make([]byte, min(st.Size(), MaxFileBytes)+1)
+	n, err := io.ReadFull(f, buf)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return buf[:n], nil
+	case err != nil:
+		return nil, err
+	}
+	// The file grew since it was opened: read on, to the bound.
+	rest, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1-int64(n)))
+	return append(buf, rest...), err
 }
 
 // OpenRegular opens a regular file for reading without following a link
@@ -147,8 +161,24 @@ func ParseAll(srcs map[string][]byte) ([]*File, hcl.Diagnostics) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	data := make([][]byte, len(names))
+	for i, n := range names {
+		data[i] = srcs[n]
+	}
 	files := make([]*File, len(names))
 	perFile := make([]hcl.Diagnostics, len(names))
+	parseEach(names, data, func(i int, f *File, d hcl.Diagnostics) { files[i], perFile[i] = f, d })
+	var diags hcl.Diagnostics
+	for _, d := range perFile {
+		diags = append(diags, d...)
+	}
+	return files, diags
+}
+
+// parseEach parses file i (names[i], content data[i]) for every i, in
+// parallel, and hands each result to done in the goroutine that parsed
+// it, as soon as it is parsed.
+func parseEach(names []string, data [][]byte, done func(i int, f *File, diags hcl.Diagnostics)) {
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
@@ -156,7 +186,8 @@ func ParseAll(srcs map[string][]byte) ([]*File, hcl.Diagnostics) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				files[i], perFile[i] = ParseFile(names[i], srcs[names[i]])
+				f, diags := ParseFile(names[i], data[i])
+				done(i, f, diags)
 			}
 		}()
 	}
@@ -165,9 +196,4 @@ func ParseAll(srcs map[string][]byte) ([]*File, hcl.Diagnostics) {
 	}
 	close(next)
 	wg.Wait()
-	var diags hcl.Diagnostics
-	for _, d := range perFile {
-		diags = append(diags, d...)
-	}
-	return files, diags
 }

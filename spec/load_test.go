@@ -232,3 +232,30 @@ func TestJSONMatchesHCL(t *testing.T) {
 		t.Errorf("native %+v\njson   %+v", da, db)
 	}
 }
+
+// TestCleanFilesAreReadAgainToPrint: a Loader keeps no text of a file that
+// decoded without a word, and reads it again when a diagnostic of Build
+// (a duplicate across files) points into it, to print its snippet.
+func TestCleanFilesAreReadAgainToPrint(t *testing.T) {
+	srcs := map[string]spec.Entry{}
+	for n, s := range baseRepo() {
+		srcs[n] = spec.Bytes([]byte(s))
+	}
+	zeta := []byte(block(`tenant "acme"`, `uid = 10043`, `shard = "web-1"`))
+	reads := 0
+	srcs["tenants/zeta.hcl"] = spec.Entry{Hash: "z", Read: func() ([]byte, error) { reads++; return zeta, nil }}
+	cfg, files, diags, err := spec.NewLoader().Load(srcs)
+	if err != nil || cfg != nil || len(diags) != 1 || diags[0].Summary != "Duplicate tenant" {
+		t.Fatalf("got %v %v %v", cfg, diags, err)
+	}
+	if reads != 1 {
+		t.Fatalf("read %d times while loading, want once", reads)
+	}
+	var out strings.Builder
+	if err := spec.WriteDiagnostics(&out, files, diags, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	if reads != 2 || !strings.Contains(out.String(), `tenant "acme"`) || !strings.Contains(out.String(), "tenants/zeta.hcl line 1") {
+		t.Errorf("read %d times; printed:\n%s", reads, out.String())
+	}
+}

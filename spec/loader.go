@@ -62,7 +62,8 @@ func (l *Loader) Load(srcs map[string]Entry) (*Config, Sources, hcl.Diagnostics,
 	var (
 		diags   hcl.Diagnostics
 		files   = make([]*File, 0, len(names))
-		missing = map[string][]byte{}
+		missing []string // names to parse, with their content in data
+		data    [][]byte
 		next    = make(map[string]*File, len(names))
 		total   int
 	)
@@ -77,18 +78,18 @@ func (l *Loader) Load(srcs map[string]Entry) (*Config, Sources, hcl.Diagnostics,
 		if f, ok := l.files[key]; ok && s.Hash != "" {
 			files = append(files, f)
 			next[key] = f
-			total += len(f.src)
+			total += f.size
 			continue
 		}
 		if total > limit {
 			continue // reported below; reading more would only use memory
 		}
-		data, err := s.Read()
+		content, err := s.Read()
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("read %s: %w", name, err)
 		}
-		total += len(data)
-		if len(data) > MaxFileBytes {
+		total += len(content)
+		if len(content) > MaxFileBytes {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Config file too large",
@@ -98,7 +99,8 @@ func (l *Loader) Load(srcs map[string]Entry) (*Config, Sources, hcl.Diagnostics,
 			files = append(files, &File{Name: name, unparsable: true})
 			continue
 		}
-		missing[name] = data
+		missing = append(missing, name)
+		data = append(data, content)
 	}
 	if total > limit {
 		diags = append(diags, &hcl.Diagnostic{
@@ -109,17 +111,23 @@ func (l *Loader) Load(srcs map[string]Entry) (*Config, Sources, hcl.Diagnostics,
 		l.files = next
 		return nil, nil, diags, nil
 	}
-	parsed, more := ParseAll(missing)
-	diags = append(diags, more...)
-	noisy := map[string]bool{}
-	for _, d := range diags {
-		if d.Subject != nil {
-			noisy[d.Subject.Filename] = true
+	// Each file's content is let go as soon as it is parsed, and a file
+	// without a word to say keeps none: it is read again if a diagnostic
+	// of a later Build points into it (File.text). Memory then holds the
+	// decoded model, not the repository's text beside it.
+	parsed := make([]*File, len(missing))
+	perFile := make([]hcl.Diagnostics, len(missing))
+	parseEach(missing, data, func(i int, f *File, d hcl.Diagnostics) {
+		parsed[i], perFile[i], data[i] = f, d, nil
+		f.size = len(f.src)
+		if !f.Failed() && !hasSubject(d) && !f.unparsable {
+			f.src, f.reread = nil, srcs[f.Name].Read
 		}
-	}
-	for _, f := range parsed {
+	})
+	for i, f := range parsed {
+		diags = append(diags, perFile[i]...)
 		files = append(files, f)
-		if h := srcs[f.Name].Hash; h != "" && !f.Failed() && !noisy[f.Name] {
+		if h := srcs[f.Name].Hash; h != "" && f.src == nil {
 			next[f.Name+"\x00"+h] = f
 		}
 	}
@@ -139,4 +147,14 @@ func (l *Loader) Load(srcs map[string]Entry) (*Config, Sources, hcl.Diagnostics,
 		}
 	}
 	return cfg, NewSources(parsable), diags, nil
+}
+
+// hasSubject reports whether a diagnostic points into a file.
+func hasSubject(diags hcl.Diagnostics) bool {
+	for _, d := range diags {
+		if d.Subject != nil {
+			return true
+		}
+	}
+	return false
 }
