@@ -25,6 +25,8 @@ type NodePlan struct {
 	Programs []*Daemon
 	// Webroots are the shard's webroots that need nginx configuration (a
 	// proxied daemon or server names), sorted by tenant, then webroot.
+	// Programs and Webroots are the Cluster's own: read them, never
+	// change them (copy the slice to filter it).
 	Webroots []*WebrootPlan
 }
 
@@ -78,27 +80,10 @@ func (c *Cluster) Node(name string) (*NodePlan, error) {
 	}
 	sort.Slice(p.Routes, func(i, j int) bool { return p.Routes[i].Dst.Addr().Less(p.Routes[j].Dst.Addr()) })
 	for _, t := range c.Config.Tenants {
-		if t.Shard != shard.Name {
-			continue
-		}
-		p.Addresses = append(p.Addresses, TenantAddress{Tenant: t.Name, UID: t.UID, Addr: TenantAddr(c.Prefix, node.Index, t.UID)})
-		for _, w := range t.Webroots {
-			wp := &WebrootPlan{Tenant: t, Webroot: w}
-			for _, sd := range w.Daemons {
-				d := c.byKey[sd.Key()]
-				if d.Node == node {
-					p.Programs = append(p.Programs, d)
-				}
-				if d.ProxyPath != "" {
-					wp.Locations = append(wp.Locations, d)
-				}
-			}
-			if len(wp.Locations) > 0 || len(w.ServerNames) > 0 {
-				sort.Slice(wp.Locations, func(i, j int) bool { return wp.Locations[i].ProxyPath < wp.Locations[j].ProxyPath })
-				p.Webroots = append(p.Webroots, wp)
-			}
+		if t.Shard == shard.Name {
+			p.Addresses = append(p.Addresses, TenantAddress{Tenant: t.Name, UID: t.UID, Addr: TenantAddr(c.Prefix, node.Index, t.UID)})
 		}
 	}
-	sort.Slice(p.Programs, func(i, j int) bool { return p.Programs[i].Program < p.Programs[j].Program })
+	p.Programs, p.Webroots = c.programs[node], c.webroots[shard.Name]
 	return p, nil
 }

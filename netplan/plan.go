@@ -23,6 +23,11 @@ type Cluster struct {
 	Prefix  netip.Prefix
 	Daemons []*Daemon // sorted by key
 	byKey   map[string]*Daemon
+	// programs are the daemons placed on each node, sorted by program;
+	// webroots the webroot plans of each shard (the same on every node of
+	// it). Node hands them out shared.
+	programs map[*spec.Node][]*Daemon
+	webroots map[string][]*WebrootPlan
 }
 
 // Daemon is a daemon with its place in the cluster.
@@ -58,7 +63,8 @@ func (d *Daemon) Env() map[string]string {
 // Compute places every daemon of cfg. cfg must be valid (spec.Build without
 // errors).
 func Compute(cfg *spec.Config) (*Cluster, error) {
-	c := &Cluster{Config: cfg, Prefix: ClusterPrefix(cfg.Cluster), byKey: map[string]*Daemon{}}
+	c := &Cluster{Config: cfg, Prefix: ClusterPrefix(cfg.Cluster), byKey: map[string]*Daemon{},
+		programs: map[*spec.Node][]*Daemon{}, webroots: map[string][]*WebrootPlan{}}
 	for _, t := range cfg.Tenants {
 		shard := cfg.Shard(t.Shard)
 		var all []*spec.Daemon
@@ -66,6 +72,7 @@ func Compute(cfg *spec.Config) (*Cluster, error) {
 			all = append(all, w.Daemons...)
 		}
 		ports := allocatePorts(all)
+		placed := make(map[*spec.Daemon]*Daemon, len(all))
 		for _, sd := range all {
 			d := &Daemon{Daemon: sd, Key: sd.Key(), Program: sd.Program(), UID: t.UID}
 			d.Node, d.NodeReason = place(shard, sd)
@@ -82,10 +89,35 @@ func Compute(cfg *spec.Config) (*Cluster, error) {
 			}
 			c.Daemons = append(c.Daemons, d)
 			c.byKey[d.Key] = d
+			c.programs[d.Node] = append(c.programs[d.Node], d)
+			placed[sd] = d
 		}
+		c.webroots[t.Shard] = append(c.webroots[t.Shard], webrootPlans(t, placed)...)
 	}
 	sort.Slice(c.Daemons, func(i, j int) bool { return c.Daemons[i].Key < c.Daemons[j].Key })
+	for _, ds := range c.programs {
+		sort.Slice(ds, func(i, j int) bool { return ds[i].Program < ds[j].Program })
+	}
 	return c, nil
+}
+
+// webrootPlans are the plans of the tenant's webroots that need nginx
+// configuration (a proxied daemon or server names), in webroot order.
+func webrootPlans(t *spec.Tenant, placed map[*spec.Daemon]*Daemon) []*WebrootPlan {
+	var out []*WebrootPlan
+	for _, w := range t.Webroots {
+		var locations []*Daemon
+		for _, sd := range w.Daemons {
+			if d := placed[sd]; d.ProxyPath != "" {
+				locations = append(locations, d)
+			}
+		}
+		if len(locations) > 0 || len(w.ServerNames) > 0 {
+			sort.Slice(locations, func(i, j int) bool { return locations[i].ProxyPath < locations[j].ProxyPath })
+			out = append(out, &WebrootPlan{Tenant: t, Webroot: w, Locations: locations})
+		}
+	}
+	return out
 }
 
 func place(shard *spec.Shard, d *spec.Daemon) (*spec.Node, NodeReason) {

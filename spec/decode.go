@@ -268,6 +268,11 @@ func decodeEnvironment(expr hcl.Expression) ([]envEntry, hcl.Diagnostics) {
 			diags = append(diags, explainDecode(d)...)
 			continue
 		}
+		if s, ok := literalString(kv.Value); ok {
+			e.Value = s
+			out = append(out, e)
+			continue
+		}
 		v, d := kv.Value.Value(nil)
 		if d.HasErrors() {
 			diags = append(diags, explainDecode(d)...)

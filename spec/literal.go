@@ -3,6 +3,7 @@ package spec
 import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // checkLiteral reports every part of an attribute's value that is not
@@ -87,4 +88,20 @@ func notLiteral(e hclsyntax.Expression, inTemplate bool) *hcl.Diagnostic {
 		}
 	}
 	return d
+}
+
+// literalString is the value of a quoted string without templates, the
+// common case, read without evaluating the template (which builds the
+// string again); false for anything else, which is then decoded the usual
+// way.
+func literalString(expr hcl.Expression) (string, bool) {
+	t, ok := expr.(*hclsyntax.TemplateExpr)
+	if !ok || len(t.Parts) != 1 {
+		return "", false
+	}
+	lit, ok := t.Parts[0].(*hclsyntax.LiteralValueExpr)
+	if !ok || lit.Val.Type() != cty.String || !lit.Val.IsKnown() || lit.Val.IsNull() {
+		return "", false
+	}
+	return lit.Val.AsString(), true
 }

@@ -62,6 +62,12 @@ func (d *decoder) attrValue(attr *hcl.Attribute, target any) (span, bool) {
 	// Plain data only: nothing is evaluated that could grow (literal.go).
 	diags := checkLiteral(attr.Expr)
 	if !diags.HasErrors() {
+		if p, ok := target.(*string); ok {
+			if s, ok := literalString(attr.Expr); ok {
+				*p = s
+				return spanOf(attr.Expr.Range()), true
+			}
+		}
 		diags = gohcl.DecodeExpression(attr.Expr, nil, target)
 	}
 	d.diags = append(d.diags, diags...)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/drover-sh/drover/agent/config"
 	"github.com/drover-sh/drover/internal/english"
@@ -74,16 +75,9 @@ func runRender(env *cmdEnv, fs *flag.FlagSet, args []string, node, out, agentCon
 		return exitFailure
 	}
 	files := render.Node(p, ac.RenderOptions())
-	for _, f := range files {
-		path := filepath.Join(out, string(f.Root), filepath.FromSlash(f.Path))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			fmt.Fprintf(env.stderr, "drover render: %v\n", err)
-			return exitFailure
-		}
-		if err := os.WriteFile(path, f.Data, f.Mode); err != nil {
-			fmt.Fprintf(env.stderr, "drover render: %v\n", err)
-			return exitFailure
-		}
+	if err := writeFiles(out, files); err != nil {
+		fmt.Fprintf(env.stderr, "drover render: %v\n", err)
+		return exitFailure
 	}
 	locs := 0
 	for _, w := range p.Webroots {
@@ -110,3 +104,47 @@ func checkEmptyDir(dir string) error {
 	}
 	return nil
 }
+
+// writeFiles writes the rendered files below out. A node of a large
+// repository has tens of thousands (one nginx file per webroot of its
+// shard): creating a file waits on the file system, so several are
+// written at once. The first error is returned.
+func writeFiles(out string, files []render.File) error {
+	paths := make([]string, len(files))
+	dirs := map[string]bool{}
+	for i, f := range files {
+		paths[i] = filepath.Join(out, string(f.Root), filepath.FromSlash(f.Path))
+		if dir := filepath.Dir(paths[i]); !dirs[dir] {
+			dirs[dir] = true
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+		}
+	}
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+		next  = make(chan int)
+	)
+	for range renderWriters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := os.WriteFile(paths[i], files[i].Data, files[i].Mode); err != nil {
+					once.Do(func() { first = err })
+				}
+			}
+		}()
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return first
+}
+
+// renderWriters is how many files writeFiles writes at once.
+const renderWriters = 8
