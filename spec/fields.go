@@ -72,7 +72,7 @@ type DaemonField struct {
 	// (c.shard), which another file declares: Build runs it, while check
 	// runs as the file is decoded (build_local.go).
 	placed func(c fieldCheck) hcl.Diagnostics
-	index int // in DaemonFields
+	index  int // in DaemonFields
 }
 
 // Defaults applied when an optional attribute is omitted.
@@ -208,7 +208,7 @@ var (
 	}
 	fieldNode = &DaemonField{
 		Name: "node", Type: TypeString, API: APIHidden,
-		Usage: "pin the daemon to node `NAME`",
+		Usage:  "pin the daemon to node `NAME`",
 		ref:    func(d *Daemon) any { return &d.Node },
 		placed: checkNodePin,
 	}
