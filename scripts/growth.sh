@@ -18,16 +18,17 @@ fi
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000 15000 50000 100000)
 
-# measure CMD...: "seconds s / MB MB" of CMD from /usr/bin/time (wall time,
-# peak RSS). validate and plan exit 1 or 2 for findings; only a failure to
-# run at all stops the script.
+# measure CMD...: "wall s (cpu s) / MB" of CMD from /usr/bin/time: wall
+# time, CPU time (user + system; on a busy machine the wall time says
+# little), peak RSS. validate and plan exit 1 or 2 for findings; only a
+# failure to run at all stops the script.
 measure() {
   local rc=0
-  /usr/bin/time -f '%e %M' -o "$work/time.out" "$@" >"$work/cmd.out" 2>&1 || rc=$?
-  if ! tail -n1 "$work/time.out" | grep -qE '^[0-9.]+ [0-9]+$'; then
+  /usr/bin/time -f '%e %U %S %M' -o "$work/time.out" "$@" >"$work/cmd.out" 2>&1 || rc=$?
+  if ! tail -n1 "$work/time.out" | grep -qE '^[0-9.]+ [0-9.]+ [0-9.]+ [0-9]+$'; then
     echo "failed: $*" >&2; cat "$work/cmd.out" "$work/time.out" >&2; exit 1
   fi
-  tail -n1 "$work/time.out" | awk '{printf "%.2f s / %d MB", $1, $2/1024}'
+  tail -n1 "$work/time.out" | awk '{printf "%.2f s (cpu %.2f s) / %d MB", $1, $2+$3, $4/1024}'
   # plan exits 2 when there are changes (--detailed-exitcode aside, 0);
   # anything else is said in the cell, with the first error line.
   if [ "$rc" -ne 0 ]; then

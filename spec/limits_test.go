@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/drover-sh/drover/spec"
@@ -233,27 +234,36 @@ func TestHostileInput(t *testing.T) {
 // TestRepoBounds: the number of files and their total size are bounded
 // before anything is parsed, and reading stops at the bound.
 func TestRepoBounds(t *testing.T) {
-	t.Run("total size", func(t *testing.T) {
-		srcs := map[string]spec.Entry{}
-		read := 0
-		chunk := []byte(strings.Repeat("# padding\n", (spec.MaxFileBytes-10)/10))
-		const limit = 8 << 20
-		for i := range 2 * limit / len(chunk) {
-			s := spec.Bytes(chunk)
-			s.Read = func() ([]byte, error) { read++; return chunk, nil }
-			srcs[fmt.Sprintf("f%03d.hcl", i)] = s
-		}
-		l := spec.NewLoader()
-		l.MaxBytes = limit
-		cfg, _, diags, err := l.Load(srcs)
-		if err != nil || cfg != nil || len(diags) != 1 || diags[0].Summary != "Configuration too large" ||
-			!strings.Contains(diags[0].Detail, "more than 8388608 bytes (8 MiB)") || !strings.Contains(diags[0].Detail, "DROVER_MAX_CONFIG_MB") {
-			t.Fatalf("got %v %v %v", cfg, diags, err)
-		}
-		if max := limit/len(chunk) + 1; read > max {
-			t.Errorf("read %d files, want at most %d", read, max)
-		}
-	})
+	for _, parallel := range []bool{false, true} {
+		t.Run(fmt.Sprintf("total size, parallel reads %v", parallel), func(t *testing.T) {
+			srcs := map[string]spec.Entry{}
+			var read atomic.Int64
+			chunk := []byte(strings.Repeat("# padding\n", 64<<10/10))
+			const limit = 8 << 20
+			for i := range 2 * limit / len(chunk) {
+				s := spec.Bytes(chunk)
+				s.Read = func() ([]byte, error) { read.Add(1); return chunk, nil }
+				s.Parallel = parallel
+				srcs[fmt.Sprintf("f%03d.hcl", i)] = s
+			}
+			l := spec.NewLoader()
+			l.MaxBytes = limit
+			cfg, _, diags, err := l.Load(srcs)
+			if err != nil || cfg != nil || len(diags) != 1 || diags[0].Summary != "Configuration too large" ||
+				!strings.Contains(diags[0].Detail, "more than 8388608 bytes (8 MiB)") || !strings.Contains(diags[0].Detail, "DROVER_MAX_CONFIG_MB") {
+				t.Fatalf("got %v %v %v", cfg, diags, err)
+			}
+			// Reading stops at the bound (parallel reads: those in flight
+			// when it was passed finish, at most 8).
+			max := int64(limit/len(chunk) + 1)
+			if parallel {
+				max += 8
+			}
+			if n := read.Load(); n > max {
+				t.Errorf("read %d files, want at most %d", n, max)
+			}
+		})
+	}
 	t.Run("file count", func(t *testing.T) {
 		srcs := map[string]spec.Entry{}
 		for i := range spec.MaxConfigFiles + 1 {

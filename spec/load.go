@@ -104,6 +104,7 @@ func WalkDir(root string, ignore func(rel string, dir bool) bool) (map[string]En
 		s := Entry{Kind: kind}
 		if kind == Regular {
 			s.Read = func() ([]byte, error) { return readRegular(path) }
+			s.Parallel = true
 		}
 		srcs[rel] = s
 		return nil

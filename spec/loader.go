@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -67,6 +68,7 @@ func (l *Loader) Load(srcs map[string]Entry) (*Config, Sources, hcl.Diagnostics,
 		next    = make(map[string]*File, len(names))
 		total   int
 	)
+	var reads []*fileRead
 	for _, name := range names {
 		s := srcs[name]
 		if s.Kind != Regular {
@@ -81,26 +83,27 @@ func (l *Loader) Load(srcs map[string]Entry) (*Config, Sources, hcl.Diagnostics,
 			total += f.size
 			continue
 		}
-		if total > limit {
-			continue // reported below; reading more would only use memory
-		}
-		content, err := s.Read()
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("read %s: %w", name, err)
-		}
-		total += len(content)
-		if len(content) > MaxFileBytes {
+		reads = append(reads, &fileRead{name: name, entry: s})
+	}
+	total += readEntries(reads, limit-total)
+	for _, r := range reads {
+		switch {
+		case r.err != nil:
+			return nil, nil, nil, fmt.Errorf("read %s: %w", r.name, r.err)
+		case r.skipped:
+			// past the bound, reported below
+		case len(r.content) > MaxFileBytes:
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Config file too large",
-				Detail:   fmt.Sprintf("%s is larger than %d bytes (%d MiB), the most drover reads from one file. Split it into several files.", name, MaxFileBytes, MaxFileBytes>>20),
-				Subject:  fileRange(name),
+				Detail:   fmt.Sprintf("%s is larger than %d bytes (%d MiB), the most drover reads from one file. Split it into several files.", r.name, MaxFileBytes, MaxFileBytes>>20),
+				Subject:  fileRange(r.name),
 			})
-			files = append(files, &File{Name: name, unparsable: true})
-			continue
+			files = append(files, &File{Name: r.name, unparsable: true})
+		default:
+			missing = append(missing, r.name)
+			data = append(data, r.content)
 		}
-		missing = append(missing, name)
-		data = append(data, content)
 	}
 	if total > limit {
 		diags = append(diags, &hcl.Diagnostic{
@@ -158,3 +161,58 @@ func hasSubject(diags hcl.Diagnostics) bool {
 	}
 	return false
 }
+
+// fileRead is one file a Load reads.
+type fileRead struct {
+	name    string
+	entry   Entry
+	content []byte
+	err     error
+	skipped bool // not read: the files before it already passed the bound
+}
+
+// readEntries reads the files in order until more than budget bytes are
+// read (the rest are skipped) and returns how many bytes it read. Entries
+// whose Read may run concurrently are read several at a time: a large
+// repository is tens of thousands of small files.
+func readEntries(reads []*fileRead, budget int) int {
+	var read atomic.Int64
+	one := func(r *fileRead) {
+		if read.Load() > int64(budget) {
+			r.skipped = true
+			return
+		}
+		r.content, r.err = r.entry.Read()
+		read.Add(int64(len(r.content)))
+	}
+	parallel := true
+	for _, r := range reads {
+		parallel = parallel && r.entry.Parallel
+	}
+	if !parallel {
+		for _, r := range reads {
+			one(r)
+		}
+		return int(read.Load())
+	}
+	var wg sync.WaitGroup
+	next := make(chan *fileRead)
+	for range parallelReads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range next {
+				one(r)
+			}
+		}()
+	}
+	for _, r := range reads {
+		next <- r
+	}
+	close(next)
+	wg.Wait()
+	return int(read.Load())
+}
+
+// parallelReads is how many files readEntries reads at once.
+const parallelReads = 8

@@ -43,6 +43,9 @@ type Entry struct {
 	// bytes of it (ReadLimited), so a huge file is reported without being
 	// read whole.
 	Read func() ([]byte, error)
+	// Parallel says Read may run while other entries' Reads run (a file
+	// on disk, content in memory; not a Git object store).
+	Parallel bool
 }
 
 // SkipDir reports whether readers skip a directory below the config root:
@@ -63,7 +66,7 @@ func ReadLimited(r io.Reader) ([]byte, error) {
 
 // Bytes is the Entry of content held in memory.
 func Bytes(data []byte) Entry {
-	return Entry{Read: func() ([]byte, error) { return data, nil }}
+	return Entry{Read: func() ([]byte, error) { return data, nil }, Parallel: true}
 }
 
 // fileRange is the range naming a whole file in a diagnostic.

@@ -66,6 +66,7 @@ func (r *Repo) WorkTree(maxBytes int) (map[string]Blob, error) {
 		total += len(data)
 		s.Hash = plumbing.ComputeHash(plumbing.BlobObject, data).String()
 		s.Read = func() ([]byte, error) { return data, nil }
+		s.Parallel = true
 		srcs[name] = s
 	}
 	return srcs, nil
