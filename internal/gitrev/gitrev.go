@@ -16,6 +16,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 
 	"github.com/drover-sh/drover/spec"
 )
@@ -28,7 +29,15 @@ type Repo struct {
 	repo *git.Repository
 	top  string // the work tree's top directory, absolute
 	sub  string // the config root relative to top, slash-separated, "" for top
+	// stores are object stores of the repository, each opened on its own:
+	// go-git's store is not safe for concurrent use, and blobs are read
+	// several at a time (a Loader reads Parallel entries so), each read
+	// taking a store from here and putting it back.
+	stores chan storer.EncodedObjectStorer
 }
+
+// blobReaders is how many blobs a Repo reads at once.
+const blobReaders = 4
 
 // Open opens the repository containing dir (dir or any parent holds .git);
 // dir is the config root.
@@ -68,7 +77,16 @@ func Open(dir string) (*Repo, error) {
 	if sub == "." {
 		sub = ""
 	}
-	return &Repo{repo: repo, top: realTop, sub: sub}, nil
+	r := &Repo{repo: repo, top: realTop, sub: sub, stores: make(chan storer.EncodedObjectStorer, blobReaders)}
+	r.stores <- repo.Storer
+	for range blobReaders - 1 {
+		more, err := git.PlainOpenWithOptions(abs, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+		if err != nil {
+			return nil, fmt.Errorf("open the Git repository containing %s: %w", dir, err)
+		}
+		r.stores <- more.Storer
+	}
+	return r, nil
 }
 
 // Root is the config root relative to the top of the work tree ("" for the
@@ -158,12 +176,18 @@ func (r *Repo) Files(rev Rev) (map[string]Blob, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read commit %s: %w", rev.Short(), err)
 	}
+	for name, b := range out {
+		b.Parallel = b.Read != nil // r.reader takes a store of its own
+		out[name] = b
+	}
 	return out, nil
 }
 
 func (r *Repo) reader(h plumbing.Hash, name string) func() ([]byte, error) {
 	return func() ([]byte, error) {
-		b, err := ReadBlob(r.repo.Storer, h)
+		st := <-r.stores
+		defer func() { r.stores <- st }()
+		b, err := ReadBlob(st, h)
 		if err != nil {
 			return nil, fmt.Errorf("read %s (blob %s): %w", name, h.String()[:7], err)
 		}
