@@ -1,8 +1,8 @@
 package render
 
 import (
+	"bytes"
 	"fmt"
-	"strings"
 
 	"github.com/drover-sh/drover/netplan"
 	"github.com/drover-sh/drover/netstate"
@@ -51,13 +51,13 @@ func NetworkFiles(s netstate.State) []File {
 }
 
 func addresses(s netstate.State) []byte {
-	var b strings.Builder
+	var b bytes.Buffer
 	b.WriteString(Header)
 	fmt.Fprintf(&b, "%s dev %s%s # transit of node %s\n", s.Transit, s.TransitInterface, nodad(s.TransitNoDAD), s.NodeName)
 	for _, a := range s.Addresses {
 		fmt.Fprintf(&b, "%s/128 dev %s%s # tenant %s uid %d\n", a.Addr, s.TenantInterface, nodad(s.TenantNoDAD), a.Name, a.UID)
 	}
-	return []byte(b.String())
+	return b.Bytes()
 }
 
 // nodad is the flag as `ip address add` spells it.
@@ -69,12 +69,12 @@ func nodad(on bool) string {
 }
 
 func routes(s netstate.State) []byte {
-	var b strings.Builder
+	var b bytes.Buffer
 	b.WriteString(Header)
 	for _, r := range s.Routes {
 		fmt.Fprintf(&b, "%s via %s dev %s # node %s\n", r.Dst, r.Via, s.TransitInterface, r.Node)
 	}
-	return []byte(b.String())
+	return b.Bytes()
 }
 
 // Nftables renders the bind-isolation table in `nft -f` syntax. A packet
@@ -82,7 +82,7 @@ func routes(s netstate.State) []byte {
 // to a system user (uid < 1000); packets without a socket (kernel replies)
 // pass. Loading the file replaces the table atomically.
 func Nftables(s netstate.State) []byte {
-	var b strings.Builder
+	var b bytes.Buffer
 	b.WriteString(Header)
 	fmt.Fprintf(&b, "table ip6 %[1]s\ndelete table ip6 %[1]s\ntable ip6 %[1]s {\n", s.NftTable)
 	b.WriteString("\tset tenant_addrs {\n\t\ttype ipv6_addr\n")
@@ -100,10 +100,10 @@ func Nftables(s netstate.State) []byte {
 	}
 }
 `)
-	return []byte(b.String())
+	return b.Bytes()
 }
 
-func writeElements(b *strings.Builder, addrs []netstate.Tenant, elem func(netstate.Tenant) string) {
+func writeElements(b *bytes.Buffer, addrs []netstate.Tenant, elem func(netstate.Tenant) string) {
 	if len(addrs) == 0 {
 		return
 	}

@@ -1,7 +1,9 @@
 package render
 
 import (
+	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/drover-sh/drover/netplan"
@@ -40,23 +42,28 @@ func Nginx(p *netplan.NodePlan, o Options) []File {
 // A disabled daemon's path answers 503 instead of falling through to the
 // site.
 func locations(w *netplan.WebrootPlan) []byte {
-	var b strings.Builder
+	var b bytes.Buffer
+	b.Grow(len(Header) + 64 + len(w.Locations)*(2*len(proxySettings)+256))
 	b.WriteString(Header)
-	fmt.Fprintf(&b, "# Locations of webroot %s/%s.\n", w.Tenant.Name, w.Webroot.Name)
+	b.WriteString("# Locations of webroot " + w.Tenant.Name + "/" + w.Webroot.Name + ".\n")
 	for _, d := range w.Locations {
-		fmt.Fprintf(&b, "\n# %s on node %s\n", d.Key, d.Node.Name)
-		for _, match := range []string{"= " + d.ProxyPath, "^~ " + d.ProxyPath + "/"} {
-			fmt.Fprintf(&b, "location %s {\n", match)
+		b.WriteString("\n# " + d.Key + " on node " + d.Node.Name + "\n")
+		upstream := ""
+		if d.Enabled {
+			upstream = "    proxy_pass http://[" + d.Host.String() + "]:" + strconv.Itoa(d.Port) + ";\n"
+		}
+		for _, match := range [2]string{"= " + d.ProxyPath, "^~ " + d.ProxyPath + "/"} {
+			b.WriteString("location " + match + " {\n")
 			if !d.Enabled {
 				b.WriteString("    return 503;\n}\n")
 				continue
 			}
-			fmt.Fprintf(&b, "    proxy_pass http://[%s]:%d;\n", d.Host, d.Port)
+			b.WriteString(upstream)
 			b.WriteString(proxySettings)
 			b.WriteString("}\n")
 		}
 	}
-	return []byte(b.String())
+	return b.Bytes()
 }
 
 // proxySettings is the seed's proxy block: HTTP/1.1 with WebSocket upgrade,
@@ -77,7 +84,7 @@ const proxySettings = `    proxy_http_version 1.1;
 // follows a symlink in the webroot only when the link and its target have
 // the same owner, so a tenant cannot publish another tenant's files.
 func server(w *netplan.WebrootPlan, o Options) []byte {
-	var b strings.Builder
+	var b bytes.Buffer
 	b.WriteString(Header)
 	fmt.Fprintf(&b, "# Server of webroot %s/%s.\nserver {\n", w.Tenant.Name, w.Webroot.Name)
 	for _, l := range o.NginxListen {
@@ -96,5 +103,5 @@ func server(w *netplan.WebrootPlan, o Options) []byte {
 		fmt.Fprintf(&b, "    include %s/%s;\n", o.NginxConfDir, spec.NginxLocationsFile(w.Tenant.Name, w.Webroot.Name))
 	}
 	b.WriteString("}\n")
-	return []byte(b.String())
+	return b.Bytes()
 }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"fmt"
 	"hash/fnv"
 	"strings"
@@ -29,13 +30,13 @@ const supervisorPrefix = "drover-"
 // Supervisor renders the node's program sections into their bucket files.
 // Buckets without programs are not written.
 func Supervisor(p *netplan.NodePlan, o Options) []File {
-	buckets := map[string]*strings.Builder{}
+	buckets := map[string]*bytes.Buffer{}
 	var order []string
 	for _, d := range p.Programs { // sorted by program name
 		name := SupervisorFile(d.Program)
 		b := buckets[name]
 		if b == nil {
-			b = &strings.Builder{}
+			b = &bytes.Buffer{}
 			b.WriteString(Header)
 			buckets[name] = b
 			order = append(order, name)
@@ -45,7 +46,7 @@ func Supervisor(p *netplan.NodePlan, o Options) []File {
 	}
 	files := make([]File, 0, len(order)+1)
 	for _, name := range order {
-		files = append(files, File{Root: RootSupervisor, Path: name, Mode: 0o644, Data: []byte(buckets[name].String())})
+		files = append(files, File{Root: RootSupervisor, Path: name, Mode: 0o644, Data: buckets[name].Bytes()})
 	}
 	return append(files, File{Root: RootSupervisor, Path: EventListenerFile, Mode: 0o644, Data: []byte(Header + "\n" + EventListenerSection(o))})
 }

@@ -32,6 +32,11 @@ type Options struct {
 // shard of 5 nodes.
 var Default = Options{Tenants: 5000, DaemonsPerTenant: 3, Nodes: 5, Shards: 1, Seed: 1}
 
+// Large is the scale target: 33,334 tenants × 3 daemons (100,002) on one
+// shard of 10 nodes, about 41 MiB of config files. Its benchmarks take
+// seconds per run.
+var Large = Options{Tenants: 33334, DaemonsPerTenant: 3, Nodes: 10, Shards: 1, Seed: 1}
+
 // Warnings is Default with 4 daemons per tenant whose command listens on a
 // fixed port: validation warns once for each of its 10,049 proxied daemons.
 // NoWarnings is the same repository with the port taken from $PORT, which
