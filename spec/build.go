@@ -22,10 +22,10 @@ func Build(files []*File) (*Config, hcl.Diagnostics) {
 	b := &builder{
 		nodes:       map[string]hcl.Range{},
 		nodeIndex:   map[int]declared{},
-		tenantSeen:  map[string]hcl.Range{},
+		tenantSeen:  map[string]place{},
 		uids:        map[int64]declared{},
 		names:       newNameIndex(files),
-		serverNames: map[string]hcl.Range{},
+		serverNames: map[string]place{},
 	}
 	cfg := &Config{}
 	var diags hcl.Diagnostics
@@ -57,19 +57,28 @@ func Build(files []*File) (*Config, hcl.Diagnostics) {
 type builder struct {
 	nodes       map[string]hcl.Range // DefRange by name
 	nodeIndex   map[int]declared     // node by index
-	tenantSeen  map[string]hcl.Range // DefRange by name
+	tenantSeen  map[string]place     // DefRange by name
 	uids        map[int64]declared   // tenant by uid, at its uid
 	names       nameIndex            // every name a node carries; see names.go
-	serverNames map[string]hcl.Range
+	serverNames map[string]place
 	shardList   []*rawShard // the accepted ones, for hints
 }
 
 // declared is an earlier declaration that a later one duplicates: its name
-// and where, in its own file.
+// and where.
 type declared struct {
 	name string
-	rng  hcl.Range
+	at   place
 }
+
+// place is a span of a file: an hcl.Range without its 64 bytes, for the
+// indexes of Build, which hold one per tenant and server name.
+type place struct {
+	f *File
+	s span
+}
+
+func (p place) rng() hcl.Range { return p.f.rng(p.s) }
 
 func (b *builder) clusters(cfg *Config, files []*File) hcl.Diagnostics {
 	var diags hcl.Diagnostics
@@ -159,9 +168,9 @@ func (b *builder) node(f *File, shard string, rn *rawNode) (*Node, hcl.Diagnosti
 		diags = append(diags, d...)
 	} else if prev, ok := b.nodeIndex[rn.Index]; ok {
 		diags = append(diags, errorAt(f.rng(rn.IndexRange), "Duplicate node index",
-			"Index %d is already used by node %q at %s. Each node needs its own index, and an index is never reused: pick one no node has had.", rn.Index, prev.name, at(prev.rng)))
+			"Index %d is already used by node %q at %s. Each node needs its own index, and an index is never reused: pick one no node has had.", rn.Index, prev.name, at(prev.at.rng())))
 	} else {
-		b.nodeIndex[rn.Index] = declared{rn.Name, f.rng(rn.DefRange)}
+		b.nodeIndex[rn.Index] = declared{rn.Name, place{f, rn.DefRange}}
 	}
 	if rn.Weight != nil && !f.failedAt(rn.WeightRange) {
 		n.Weight = *rn.Weight
@@ -197,15 +206,15 @@ func (b *builder) tenant(cfg *Config, f *File, rt *rawTenant) (*Tenant, hcl.Diag
 	var diags hcl.Diagnostics
 	if prev, ok := b.tenantSeen[rt.Name]; ok {
 		return nil, append(diags, errorAt(f.rng(rt.DefRange), "Duplicate tenant",
-			"The tenant %q is also declared at %s. Declare each tenant once, with all its webroots.", rt.Name, at(prev)))
+			"The tenant %q is also declared at %s. Declare each tenant once, with all its webroots.", rt.Name, at(prev.rng())))
 	}
-	b.tenantSeen[rt.Name] = f.rng(rt.DefRange)
+	b.tenantSeen[rt.Name] = place{f, rt.DefRange}
 	if t := rt.built; t.UID != 0 {
 		if prev, ok := b.uids[rt.UID]; ok {
 			diags = append(diags, errorAt(f.rng(rt.UIDRange), "Duplicate uid",
-				"The uid %d is already used by tenant %q at %s. Each tenant is its own Linux user with its own uid.", rt.UID, prev.name, at(prev.rng)))
+				"The uid %d is already used by tenant %q at %s. Each tenant is its own Linux user with its own uid.", rt.UID, prev.name, at(prev.at.rng())))
 		} else {
-			b.uids[rt.UID] = declared{rt.Name, f.rng(rt.UIDRange)}
+			b.uids[rt.UID] = declared{rt.Name, place{f, rt.UIDRange}}
 		}
 	}
 	shard := cfg.Shard(rt.Shard)
@@ -234,13 +243,13 @@ func (b *builder) webroot(cfg *Config, f *File, rt *rawTenant, shard *Shard, rw 
 		if checkServerName(sn, hcl.Range{}) != nil {
 			continue // reported with the file
 		}
-		here := f.rng(rw.ServerNamesRange)
+		here := place{f, rw.ServerNamesRange}
 		if prev, ok := b.serverNames[sn]; ok {
-			detail := fmt.Sprintf("The server name %q is already used at %s. A host name belongs to one webroot.", sn, at(prev))
+			detail := fmt.Sprintf("The server name %q is already used at %s. A host name belongs to one webroot.", sn, at(prev.rng()))
 			if prev == here {
 				detail = fmt.Sprintf("The server name %q is listed twice. Remove one.", sn)
 			}
-			diags = append(diags, errorAt(here, "Duplicate server name", "%s", detail))
+			diags = append(diags, errorAt(here.rng(), "Duplicate server name", "%s", detail))
 			continue
 		}
 		b.serverNames[sn] = here
@@ -265,7 +274,7 @@ func (b *builder) webroot(cfg *Config, f *File, rt *rawTenant, shard *Shard, rw 
 		if procs < MinNumProcs || procs > MaxNumProcs {
 			procs = 1 // reported with the file
 		}
-		diags = append(diags, b.names.claim(daemonOwner(d), f.rng(rd.NameRange), DaemonNames(d.Tenant, d.Name, procs))...)
+		diags = append(diags, b.names.claim(daemonOwner(f, d, procs, rd.DefRange), f.rng(rd.NameRange), DaemonNames(d.Tenant, d.Name, procs))...)
 	}
 	return diags
 }

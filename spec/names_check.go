@@ -2,6 +2,8 @@ package spec
 
 import (
 	"fmt"
+	"hash/maphash"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -16,7 +18,17 @@ import (
 // either daemon, turn a valid configuration invalid, or pass two daemons
 // that later land on one node and overwrite each other's program, exec spec
 // and memory limit.
-type nameIndex map[NodeName]*nameOwner
+//
+// The index keeps a 64-bit hash of each name, not the name: a large
+// repository's daemons take hundreds of thousands of names, and the index
+// lives while Build runs. An owner can list its names again (names), which
+// confirms a match; a name whose hash another name has too is kept whole
+// in exact.
+type nameIndex struct {
+	hash   func(NodeName) uint64
+	owners map[uint64]*nameOwner   // by hash of the name
+	exact  map[NodeName]*nameOwner // names whose hash an earlier name has
+}
 
 // newNameIndex returns an index sized for the files' daemons and webroots
 // (most daemons have one process: four names each).
@@ -29,27 +41,60 @@ func newNameIndex(files []*File) nameIndex {
 			}
 		}
 	}
-	return make(nameIndex, n)
+	seed := maphash.MakeSeed()
+	return nameIndex{owners: make(map[uint64]*nameOwner, n), exact: map[NodeName]*nameOwner{}, hash: func(n NodeName) uint64 {
+		var h maphash.Hash
+		h.SetSeed(seed)
+		h.WriteByte(byte(n.NS))
+		h.WriteString(n.Name)
+		return h.Sum64()
+	}}
 }
 
 // nameOwner is a daemon or webroot that takes names.
 type nameOwner struct {
-	kind string    // "daemon" or "webroot"
-	key  string    // "acme/main/ws", "acme/main"
-	rng  hcl.Range // its block
+	daemon          bool
+	tenant, webroot string
+	name            string // the daemon's
+	procs           int    // the daemon's num_procs (valid)
+	f               *File
+	def             span // its block
 }
 
-func daemonOwner(d *Daemon) *nameOwner {
-	return &nameOwner{kind: "daemon", key: d.Key(), rng: d.DefRange}
+func daemonOwner(f *File, d *Daemon, procs int, def span) *nameOwner {
+	return &nameOwner{daemon: true, tenant: d.Tenant, webroot: d.Webroot, name: d.Name, procs: procs, f: f, def: def}
 }
 
 func webrootOwner(f *File, tenant string, rw *rawWebroot) *nameOwner {
-	return &nameOwner{kind: "webroot", key: tenant + "/" + rw.Name, rng: f.rng(rw.DefRange)}
+	return &nameOwner{tenant: tenant, webroot: rw.Name, f: f, def: rw.DefRange}
+}
+
+// names are the names the owner takes (DaemonNames, WebrootNames).
+func (o *nameOwner) names() []NodeName {
+	if o.daemon {
+		return DaemonNames(o.tenant, o.name, o.procs)
+	}
+	return WebrootNames(o.tenant, o.webroot)
+}
+
+// kind and key name the owner in a message: "daemon", "acme/main/ws".
+func (o *nameOwner) kind() string {
+	if o.daemon {
+		return "daemon"
+	}
+	return "webroot"
+}
+
+func (o *nameOwner) key() string {
+	if o.daemon {
+		return o.tenant + "/" + o.webroot + "/" + o.name
+	}
+	return o.tenant + "/" + o.webroot
 }
 
 // how says how an owner's names are made, for the fix.
 func (o *nameOwner) how() string {
-	if o.kind == "webroot" {
+	if !o.daemon {
 		return "nginx files are named {tenant}_{webroot}.conf"
 	}
 	return "programs are named daemon-{tenant}-{daemon}, and their processes {program}_NN when num_procs > 1"
@@ -59,12 +104,26 @@ func (o *nameOwner) how() string {
 // earlier owner that took some of them, naming every name they share.
 func (ix nameIndex) claim(owner *nameOwner, subject hcl.Range, names []NodeName) hcl.Diagnostics {
 	var earlier []*nameOwner
-	shared := map[*nameOwner][]NodeName{}
+	var shared map[*nameOwner][]NodeName
 	for _, n := range names {
-		prev := ix[n]
-		if prev == nil || prev == owner {
-			ix[n] = owner
+		h := ix.hash(n)
+		prev := ix.owners[h]
+		if prev == nil {
+			ix.owners[h] = owner
 			continue
+		}
+		if prev == owner {
+			continue
+		}
+		if !slices.Contains(prev.names(), n) {
+			// Another name with the same hash: this one is kept whole.
+			if prev = ix.exact[n]; prev == nil || prev == owner {
+				ix.exact[n] = owner
+				continue
+			}
+		}
+		if shared == nil {
+			shared = map[*nameOwner][]NodeName{}
 		}
 		if shared[prev] == nil {
 			earlier = append(earlier, prev)
@@ -76,7 +135,7 @@ func (ix nameIndex) claim(owner *nameOwner, subject hcl.Range, names []NodeName)
 		names := shared[prev]
 		diags = append(diags, errorAt(subject, "Conflicting "+names[0].NS.String()+" name",
 			"The %s %q and the %s %q at %s would share the %s on a node, each overwriting the other's. Rename one of them (%s).",
-			owner.kind, owner.key, prev.kind, prev.key, at(prev.rng), listNames(names), owner.how()))
+			owner.kind(), owner.key(), prev.kind(), prev.key(), at(prev.f.rng(prev.def)), listNames(names), owner.how()))
 	}
 	return diags
 }
