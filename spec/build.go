@@ -255,18 +255,18 @@ func (b *builder) webroot(cfg *Config, f *File, rt *rawTenant, shard *Shard, rw 
 		b.serverNames[sn] = here
 	}
 	// cfg.Cluster is nil when the cluster block is missing (already reported).
-	if c := cfg.Cluster; c != nil && len(rw.Daemons) > c.MaxDaemonsPerWebroot {
+	if c := cfg.Cluster; c != nil && len(rw.daemons) > c.MaxDaemonsPerWebroot {
 		max := c.MaxDaemonsPerWebroot
-		diags = append(diags, errorAt(f.rng(rw.Daemons[max].DefRange), "Too many daemons in webroot",
-			"The webroot %s/%s has %d daemons; the cluster allows %d (max_daemons_per_webroot). Remove some or raise the limit in the cluster block.", rt.Name, rw.Name, len(rw.Daemons), max))
+		diags = append(diags, errorAt(f.rng(rw.daemons[max].def), "Too many daemons in webroot",
+			"The webroot %s/%s has %d daemons; the cluster allows %d (max_daemons_per_webroot). Remove some or raise the limit in the cluster block.", rt.Name, rw.Name, len(rw.daemons), max))
 	}
-	for _, rd := range rw.Daemons {
-		d := rd.built
+	for _, bd := range rw.daemons {
+		d := bd.d
 		if d == nil {
 			continue // a duplicate block, reported with the file
 		}
-		for i := range rd.placed {
-			a := &rd.placed[i]
+		for i := range bd.placed {
+			a := &bd.placed[i]
 			fd := DaemonFields[a.field]
 			diags = append(diags, fd.placed(fieldCheck{d: d, rng: f.rng(a.Range), field: fd, shard: shard})...)
 		}
@@ -274,7 +274,7 @@ func (b *builder) webroot(cfg *Config, f *File, rt *rawTenant, shard *Shard, rw 
 		if procs < MinNumProcs || procs > MaxNumProcs {
 			procs = 1 // reported with the file
 		}
-		diags = append(diags, b.names.claim(daemonOwner(f, d, procs, rd.DefRange), f.rng(rd.NameRange), DaemonNames(d.Tenant, d.Name, procs))...)
+		diags = append(diags, b.names.claim(daemonOwner(f, d, procs, bd.def), f.rng(bd.name), DaemonNames(d.Tenant, d.Name, procs))...)
 	}
 	return diags
 }

@@ -23,7 +23,7 @@ import (
 // buildTenant builds rt's model (rt.built) and runs its local checks.
 func (f *File) buildTenant(rt *rawTenant) hcl.Diagnostics {
 	diags := checkTenantName(rt.Name, f.rng(rt.NameRange))
-	t := &Tenant{Name: rt.Name, Shard: rt.Shard, DefRange: f.rng(rt.DefRange)}
+	t := &Tenant{Name: rt.Name, Shard: rt.Shard}
 	if f.failedAt(rt.UIDRange) {
 		// already reported by decoding
 	} else if rt.UID < MinUID || rt.UID > MaxUID {
@@ -48,21 +48,32 @@ func (f *File) buildTenant(rt *rawTenant) hcl.Diagnostics {
 	}
 	sort.Slice(t.Webroots, func(i, j int) bool { return t.Webroots[i].Name < t.Webroots[j].Name })
 	rt.built = t
-	// The written values are in the model now; the attributes Build still
-	// checks stay (placed).
+	// The written values are in the model now: each daemon block leaves
+	// Build only what it checks (builtDaemon).
 	for _, rw := range rt.Webroots {
-		for _, rd := range rw.Daemons {
-			rd.attrs, rd.env = nil, nil
+		rw.daemons = make([]builtDaemon, len(rw.Daemons))
+		for i, rd := range rw.Daemons {
+			rw.daemons[i] = builtDaemon{name: rd.NameRange, def: rd.DefRange, placed: rd.placed, d: rd.built}
 		}
+		rw.Daemons = nil
 	}
 	return diags
+}
+
+// builtDaemon is a daemon block once its model is built: what Build checks
+// across files.
+type builtDaemon struct {
+	name, def span // of its label and block
+	// placed are the attributes whose check needs the tenant's shard.
+	placed []rawAttr
+	d      *Daemon // nil for a duplicate block
 }
 
 // buildWebroot builds a webroot and its daemons; ports are the tenant's
 // pinned ports so far.
 func (f *File) buildWebroot(rt *rawTenant, rw *rawWebroot, ports map[int]*rawDaemon) (*Webroot, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
-	w := &Webroot{Tenant: rt.Name, Name: rw.Name, ServerNames: rw.ServerNames, DefRange: f.rng(rw.DefRange)}
+	w := &Webroot{Tenant: rt.Name, Name: rw.Name, ServerNames: rw.ServerNames}
 	for _, sn := range rw.ServerNames {
 		diags = append(diags, checkServerName(sn, f.rng(rw.ServerNamesRange))...)
 	}
@@ -114,7 +125,7 @@ func (f *File) buildDaemon(rt *rawTenant, rw *rawWebroot, rd *rawDaemon) (*Daemo
 	var diags hcl.Diagnostics
 	d := new(Daemon)
 	*d = daemonDefaults
-	d.Tenant, d.Webroot, d.Name, d.DefRange = rt.Name, rw.Name, rd.Name, f.rng(rd.DefRange)
+	d.Tenant, d.Webroot, d.Name = rt.Name, rw.Name, rd.Name
 	for i := range rd.attrs { // in DaemonFields order
 		a := &rd.attrs[i]
 		if f.failedAt(a.Range) {

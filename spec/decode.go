@@ -68,9 +68,10 @@ type rawWebroot struct {
 	ServerNamesRange  span
 	PublicFolder      *string
 	PublicFolderRange span
-	Daemons           []*rawDaemon
+	Daemons           []*rawDaemon // until the webroot is built, then daemons
 	DefRange          span
-	built             *Webroot // nil for a duplicate block
+	built             *Webroot      // nil for a duplicate block
+	daemons           []builtDaemon // in block order
 }
 
 type rawDaemon struct {

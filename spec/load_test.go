@@ -80,7 +80,7 @@ func TestDefaults(t *testing.T) {
 	want := spec.Daemon{
 		Tenant: "acme", Webroot: "main", Name: "worker", Command: "app --port=$PORT",
 		NumProcs: 1, StopSignal: "TERM", StopWaitSecs: 30, Restart: "always", Enabled: true,
-		Environment: map[string]string{}, DefRange: d.DefRange,
+		Environment: map[string]string{},
 	}
 	if got := fmt.Sprintf("%+v", *d); got != fmt.Sprintf("%+v", want) {
 		t.Errorf("daemon =\n%s\nwant\n%s", got, fmt.Sprintf("%+v", want))
@@ -227,7 +227,6 @@ func TestJSONMatchesHCL(t *testing.T) {
 	json[tenantFile+".json"] = tenantJSON(`"/app"`)
 	a, b := mustLoad(t, native), mustLoad(t, json)
 	da, db := *a.Tenants[0].Webroots[0].Daemons[0], *b.Tenants[0].Webroots[0].Daemons[0]
-	da.DefRange, db.DefRange = hcl.Range{}, hcl.Range{}
 	if fmt.Sprintf("%+v", da) != fmt.Sprintf("%+v", db) {
 		t.Errorf("native %+v\njson   %+v", da, db)
 	}

@@ -59,7 +59,6 @@ type Tenant struct {
 	UID      uint32
 	Shard    string
 	Webroots []*Webroot // sorted by name
-	DefRange hcl.Range
 }
 
 // Webroot is a document root of a tenant; daemons hang off it.
@@ -69,7 +68,6 @@ type Webroot struct {
 	ServerNames  []string
 	PublicFolder string
 	Daemons      []*Daemon // sorted by name
-	DefRange     hcl.Range
 }
 
 // Daemon is one long-running program of a webroot, with defaults applied.
@@ -90,7 +88,6 @@ type Daemon struct {
 	Enabled      bool
 	Port         int    // pinned port, 0 when not pinned
 	Node         string // pinned node, "" when not pinned
-	DefRange     hcl.Range
 }
 
 // Key is the daemon's identity everywhere: "{tenant}/{webroot}/{daemon}".

@@ -37,7 +37,7 @@ func newNameIndex(files []*File) nameIndex {
 	for _, f := range files {
 		for _, t := range f.raw.Tenants {
 			for _, w := range t.Webroots {
-				n += 2 + 4*len(w.Daemons)
+				n += 2 + 4*len(w.daemons)
 			}
 		}
 	}
