@@ -23,17 +23,23 @@ const upgradeVar = "$drover_connection_upgrade"
 // server block, and the http-level file. A node's nginx.conf includes
 // {conf_dir}/servers/*.conf inside http {}.
 func Nginx(p *netplan.NodePlan, o Options) []File {
-	files := []File{{Root: RootNginx, Path: NginxHTTPFile, Mode: 0o644, Data: []byte(Header +
-		"map $http_upgrade " + upgradeVar + " {\n    default upgrade;\n    ''      close;\n}\n")}}
+	var files []File
+	nginxEach(p, o, func(f File) { files = append(files, f) })
+	return files
+}
+
+// nginxEach is Nginx handing each file to fn as it is made.
+func nginxEach(p *netplan.NodePlan, o Options, fn func(File)) {
+	fn(File{Root: RootNginx, Path: NginxHTTPFile, Mode: 0o644, Data: []byte(Header +
+		"map $http_upgrade " + upgradeVar + " {\n    default upgrade;\n    ''      close;\n}\n")})
 	for _, w := range p.Webroots {
 		if len(w.Locations) > 0 {
-			files = append(files, File{Root: RootNginx, Path: spec.NginxLocationsFile(w.Tenant.Name, w.Webroot.Name), Owner: WebrootOwner(w.Tenant.Name, w.Webroot.Name), Mode: 0o644, Data: locations(w)})
+			fn(File{Root: RootNginx, Path: spec.NginxLocationsFile(w.Tenant.Name, w.Webroot.Name), Owner: WebrootOwner(w.Tenant.Name, w.Webroot.Name), Mode: 0o644, Data: locations(w)})
 		}
 		if len(w.Webroot.ServerNames) > 0 {
-			files = append(files, File{Root: RootNginx, Path: spec.NginxServerFile(w.Tenant.Name, w.Webroot.Name), Owner: WebrootOwner(w.Tenant.Name, w.Webroot.Name), Mode: 0o644, Data: server(w, o)})
+			fn(File{Root: RootNginx, Path: spec.NginxServerFile(w.Tenant.Name, w.Webroot.Name), Owner: WebrootOwner(w.Tenant.Name, w.Webroot.Name), Mode: 0o644, Data: server(w, o)})
 		}
 	}
-	return files
 }
 
 // locations writes two locations per proxied daemon: "= /app" for the path

@@ -71,12 +71,28 @@ type Carried struct {
 func Carry(p *netplan.NodePlan, o Options) Carried {
 	net := NetworkState(p, o)
 	var files []File
-	files = append(files, Supervisor(p, o)...)
-	files = append(files, Exec(p, o)...)
-	files = append(files, Nginx(p, o)...)
-	files = append(files, NetworkFiles(net)...)
+	each(p, o, net, func(f File) { files = append(files, f) })
 	sortFiles(files)
 	return Carried{Files: files, Network: net}
+}
+
+// Each renders the files of one node (Node's, in no particular order) and
+// hands each to fn as it is made, so a caller that writes them out need
+// not hold them all: a node of a large shard carries one nginx file per
+// webroot of the shard.
+func Each(p *netplan.NodePlan, o Options, fn func(File)) { each(p, o, NetworkState(p, o), fn) }
+
+func each(p *netplan.NodePlan, o Options, net netstate.State, fn func(File)) {
+	for _, f := range Supervisor(p, o) {
+		fn(f)
+	}
+	for _, f := range Exec(p, o) {
+		fn(f)
+	}
+	nginxEach(p, o, fn)
+	for _, f := range NetworkFiles(net) {
+		fn(f)
+	}
 }
 
 // Node renders the files of one node, sorted by root and path.

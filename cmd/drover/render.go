@@ -74,8 +74,8 @@ func runRender(env *cmdEnv, fs *flag.FlagSet, args []string, node, out, agentCon
 		fmt.Fprintf(env.stderr, "drover render: %v\n", err)
 		return exitFailure
 	}
-	files := render.Node(p, ac.RenderOptions())
-	if err := writeFiles(out, files); err != nil {
+	n, err := writeFiles(out, func(fn func(render.File)) { render.Each(p, ac.RenderOptions(), fn) })
+	if err != nil {
 		fmt.Fprintf(env.stderr, "drover render: %v\n", err)
 		return exitFailure
 	}
@@ -84,7 +84,7 @@ func runRender(env *cmdEnv, fs *flag.FlagSet, args []string, node, out, agentCon
 		locs += len(w.Locations)
 	}
 	fmt.Fprintf(env.stdout, "Rendered node %s (shard %s) into %s: %s, %s, %s, %s.\n", node, p.Shard.Name, out,
-		english.Count(len(files), "file"), english.Count(len(p.Programs), "program"), english.Count(locs, "proxied location"),
+		english.Count(n, "file"), english.Count(len(p.Programs), "program"), english.Count(locs, "proxied location"),
 		english.Count(len(p.Addresses), "tenant address"))
 	return exitOK
 }
@@ -105,45 +105,59 @@ func checkEmptyDir(dir string) error {
 	return nil
 }
 
-// writeFiles writes the rendered files below out. A node of a large
-// repository has tens of thousands (one nginx file per webroot of its
-// shard): creating a file waits on the file system, so several are
-// written at once. The first error is returned.
-func writeFiles(out string, files []render.File) error {
-	paths := make([]string, len(files))
-	dirs := map[string]bool{}
-	for i, f := range files {
-		paths[i] = filepath.Join(out, string(f.Root), filepath.FromSlash(f.Path))
-		if dir := filepath.Dir(paths[i]); !dirs[dir] {
-			dirs[dir] = true
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return err
-			}
-		}
-	}
+// writeFiles writes the files that each makes below out and returns how
+// many it wrote. A node of a large repository has tens of thousands (one
+// nginx file per webroot of its shard): they are written as they are made,
+// several at once (creating a file waits on the file system), and never
+// held all together. The first error is returned.
+func writeFiles(out string, each func(fn func(render.File))) (int, error) {
 	var (
 		wg    sync.WaitGroup
-		once  sync.Once
+		mu    sync.Mutex
+		dirs  = map[string]bool{}
 		first error
-		next  = make(chan int)
+		n     int
+		next  = make(chan render.File, renderWriters)
 	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if first == nil {
+			first = err
+		}
+	}
+	mkdir := func(dir string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if dirs[dir] {
+			return nil
+		}
+		dirs[dir] = true
+		return os.MkdirAll(dir, 0o755)
+	}
 	for range renderWriters {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				if err := os.WriteFile(paths[i], files[i].Data, files[i].Mode); err != nil {
-					once.Do(func() { first = err })
+			for f := range next {
+				path := filepath.Join(out, string(f.Root), filepath.FromSlash(f.Path))
+				if err := mkdir(filepath.Dir(path)); err != nil {
+					fail(err)
+					continue
+				}
+				if err := os.WriteFile(path, f.Data, f.Mode); err != nil {
+					fail(err)
 				}
 			}
 		}()
 	}
-	for i := range files {
-		next <- i
-	}
+	each(func(f render.File) {
+		n++
+		next <- f
+	})
 	close(next)
 	wg.Wait()
-	return first
+	return n, first
 }
 
 // renderWriters is how many files writeFiles writes at once.
