@@ -14,9 +14,16 @@ import (
 // invalid syntax (reported by ParseFile), Build reports nothing more: the
 // cross-file checks would only echo what that file was meant to declare.
 func Build(files []*File) (*Config, hcl.Diagnostics) {
+	cfg, diags, _ := build(files)
+	return cfg, diags
+}
+
+// build is Build returning its builder too, whose indexes an incremental
+// Build updates (build_incremental.go).
+func build(files []*File) (*Config, hcl.Diagnostics, *builder) {
 	for _, f := range files {
 		if !f.parsed {
-			return nil, nil
+			return nil, nil, nil
 		}
 	}
 	b := &builder{
@@ -35,20 +42,20 @@ func Build(files []*File) (*Config, hcl.Diagnostics) {
 			Summary:  "No configuration files",
 			Detail:   "No *.hcl or *.hcl.json files were found below the config root. Check the directory (or source.path), and add a cluster, its shards and tenants.",
 		})
-		return nil, diags
+		return nil, diags, nil
 	}
 	diags = append(diags, b.clusters(cfg, files)...)
 	diags = append(diags, b.shards(cfg, files)...)
 	diags = append(diags, b.tenants(cfg, files)...)
 	if diags.HasErrors() {
-		return nil, diags
+		return nil, diags, nil
 	}
 	for _, f := range files {
 		if f.failed {
-			return nil, diags
+			return nil, diags, nil
 		}
 	}
-	return cfg, diags
+	return cfg, diags, b
 }
 
 // builder carries the cluster-wide uniqueness indexes while Build walks the
@@ -270,13 +277,19 @@ func (b *builder) webroot(cfg *Config, f *File, rt *rawTenant, shard *Shard, rw 
 			fd := DaemonFields[a.field]
 			diags = append(diags, fd.placed(fieldCheck{d: d, rng: f.rng(a.Range), field: fd, shard: shard})...)
 		}
-		procs := d.NumProcs
-		if procs < MinNumProcs || procs > MaxNumProcs {
-			procs = 1 // reported with the file
-		}
+		procs := validProcs(d.NumProcs)
 		diags = append(diags, b.names.claim(daemonOwner(f, d, procs, bd.def), f.rng(bd.name), DaemonNames(d.Tenant, d.Name, procs))...)
 	}
 	return diags
+}
+
+// validProcs is num_procs where it names processes: 1 when it is out of
+// range (reported with the file).
+func validProcs(n int) int {
+	if n < MinNumProcs || n > MaxNumProcs {
+		return 1
+	}
+	return n
 }
 
 // checkNodePin checks a node pin against the tenant's shard.

@@ -2,3 +2,6 @@ package spec
 
 // FixedPort exposes fixedPort to the tests of package spec_test.
 var FixedPort = fixedPort
+
+// Incremental reports whether l's last Load built from the one before.
+func Incremental(l *Loader) bool { return l.incremental }

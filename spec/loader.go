@@ -23,6 +23,9 @@ type Loader struct {
 
 	mu    sync.Mutex
 	files map[string]*File // by name + "\x00" + hash
+	last  *lastBuild       // of the last Load, when it can serve the next
+	// incremental says the last Load built from the one before.
+	incremental bool
 }
 
 // maxBytes is MaxBytes or its default.
@@ -136,7 +139,7 @@ func (l *Loader) Load(srcs map[string]Entry) (*Config, Sources, hcl.Diagnostics,
 	}
 	l.files = next
 	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
-	cfg, more := Build(files)
+	cfg, more := l.build(files)
 	diags = append(diags, more...)
 	if diags.HasErrors() {
 		cfg = nil
@@ -216,3 +219,19 @@ func readEntries(reads []*fileRead, budget int) int {
 
 // parallelReads is how many files readEntries reads at once.
 const parallelReads = 8
+
+// build builds the Config of files, from the last Load's when only a few
+// tenant files changed (build_incremental.go).
+func (l *Loader) build(files []*File) (*Config, hcl.Diagnostics) {
+	l.incremental = false
+	if last := l.last; last != nil {
+		l.last = nil
+		if cfg, diags, ok := last.update(files); ok {
+			l.last, l.incremental = last, true
+			return cfg, diags
+		}
+	}
+	cfg, diags, b := build(files)
+	l.last = newLastBuild(files, b, cfg, diags)
+	return cfg, diags
+}
