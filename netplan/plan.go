@@ -28,6 +28,7 @@ type Cluster struct {
 	// it). Node hands them out shared.
 	programs map[*spec.Node][]*Daemon
 	webroots map[string][]*WebrootPlan
+	tenants  map[*spec.Tenant]*tenantPlan // for ComputeFrom
 }
 
 // Daemon is a daemon with its place in the cluster.
@@ -62,43 +63,96 @@ func (d *Daemon) Env() map[string]string {
 
 // Compute places every daemon of cfg. cfg must be valid (spec.Build without
 // errors).
-func Compute(cfg *spec.Config) (*Cluster, error) {
+func Compute(cfg *spec.Config) (*Cluster, error) { return ComputeFrom(nil, cfg) }
+
+// ComputeFrom is Compute reusing what prev (the placement of an earlier
+// Config, or nil) computed for a tenant whose model is the same object,
+// when the cluster and its shards are the same objects too: a spec.Loader
+// builds a revision that changed a few tenant files from the last one
+// sharing everything else, and a tenant's placement depends only on its
+// own model, its shard's nodes and the cluster's prefix.
+func ComputeFrom(prev *Cluster, cfg *spec.Config) (*Cluster, error) {
 	c := &Cluster{Config: cfg, Prefix: ClusterPrefix(cfg.Cluster), byKey: map[string]*Daemon{},
-		programs: map[*spec.Node][]*Daemon{}, webroots: map[string][]*WebrootPlan{}}
+		programs: map[*spec.Node][]*Daemon{}, webroots: map[string][]*WebrootPlan{},
+		tenants: make(map[*spec.Tenant]*tenantPlan, len(cfg.Tenants))}
+	if prev != nil && !sameShards(prev.Config, cfg) {
+		prev = nil
+	}
 	for _, t := range cfg.Tenants {
-		shard := cfg.Shard(t.Shard)
-		var all []*spec.Daemon
-		for _, w := range t.Webroots {
-			all = append(all, w.Daemons...)
+		tp := (*tenantPlan)(nil)
+		if prev != nil {
+			tp = prev.tenants[t]
 		}
-		ports := allocatePorts(all)
-		placed := make(map[*spec.Daemon]*Daemon, len(all))
-		for _, sd := range all {
-			d := &Daemon{Daemon: sd, Key: sd.Key(), Program: sd.Program(), UID: t.UID}
-			d.Node, d.NodeReason = place(shard, sd)
-			if d.Node == nil {
-				return nil, fmt.Errorf("place %s: shard %q has no active node", d.Key, t.Shard)
+		if tp == nil {
+			var err error
+			if tp, err = c.placeTenant(t); err != nil {
+				return nil, err
 			}
-			d.Host = TenantAddr(c.Prefix, d.Node.Index, t.UID)
-			if sd.ProxyPath != "" {
-				pa, ok := ports[d.Key]
-				if !ok {
-					return nil, fmt.Errorf("allocate port for %s: tenant %q has no free port left", d.Key, t.Name)
-				}
-				d.Port, d.PortReason = pa.Port, pa.Reason
-			}
+		}
+		c.tenants[t] = tp
+		for _, d := range tp.daemons {
 			c.Daemons = append(c.Daemons, d)
 			c.byKey[d.Key] = d
 			c.programs[d.Node] = append(c.programs[d.Node], d)
-			placed[sd] = d
 		}
-		c.webroots[t.Shard] = append(c.webroots[t.Shard], webrootPlans(t, placed)...)
+		c.webroots[t.Shard] = append(c.webroots[t.Shard], tp.webroots...)
 	}
 	sort.Slice(c.Daemons, func(i, j int) bool { return c.Daemons[i].Key < c.Daemons[j].Key })
 	for _, ds := range c.programs {
 		sort.Slice(ds, func(i, j int) bool { return ds[i].Program < ds[j].Program })
 	}
 	return c, nil
+}
+
+// tenantPlan is the placement of one tenant's daemons.
+type tenantPlan struct {
+	daemons  []*Daemon      // in webroot, then daemon order
+	webroots []*WebrootPlan // see webrootPlans
+}
+
+// placeTenant places the daemons of t.
+func (c *Cluster) placeTenant(t *spec.Tenant) (*tenantPlan, error) {
+	shard := c.Config.Shard(t.Shard)
+	var all []*spec.Daemon
+	for _, w := range t.Webroots {
+		all = append(all, w.Daemons...)
+	}
+	ports := allocatePorts(all)
+	placed := make(map[*spec.Daemon]*Daemon, len(all))
+	tp := &tenantPlan{daemons: make([]*Daemon, 0, len(all))}
+	for _, sd := range all {
+		d := &Daemon{Daemon: sd, Key: sd.Key(), Program: sd.Program(), UID: t.UID}
+		d.Node, d.NodeReason = place(shard, sd)
+		if d.Node == nil {
+			return nil, fmt.Errorf("place %s: shard %q has no active node", d.Key, t.Shard)
+		}
+		d.Host = TenantAddr(c.Prefix, d.Node.Index, t.UID)
+		if sd.ProxyPath != "" {
+			pa, ok := ports[d.Key]
+			if !ok {
+				return nil, fmt.Errorf("allocate port for %s: tenant %q has no free port left", d.Key, t.Name)
+			}
+			d.Port, d.PortReason = pa.Port, pa.Reason
+		}
+		tp.daemons = append(tp.daemons, d)
+		placed[sd] = d
+	}
+	tp.webroots = webrootPlans(t, placed)
+	return tp, nil
+}
+
+// sameShards reports whether a and b have the same cluster and shard
+// objects (their nodes are part of the shard objects).
+func sameShards(a, b *spec.Config) bool {
+	if a.Cluster != b.Cluster || len(a.Shards) != len(b.Shards) {
+		return false
+	}
+	for i := range a.Shards {
+		if a.Shards[i] != b.Shards[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // webrootPlans are the plans of the tenant's webroots that need nginx

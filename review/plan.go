@@ -269,7 +269,9 @@ func Compute(base, head *spec.Config, o Options) (*Plan, error) {
 		}
 		bc = c
 	}
-	hc, err := netplan.Compute(head)
+	// The head shares the base's unchanged tenants (one spec.Loader built
+	// both): their placement is the base's.
+	hc, err := netplan.ComputeFrom(bc, head)
 	if err != nil {
 		return nil, fmt.Errorf("place the head: %w", err)
 	}
