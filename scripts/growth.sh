@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Prints how drover's cost grows with the repository: wall time and peak RSS
-# of `drover validate`, `drover render` of one node and `drover plan` of a
-# one-daemon change, on generated repositories (internal/repogen, 3 daemons
-# per tenant, 10 nodes in one shard) of 1k, 15k, 50k and 100k daemons.
+# Prints how drover's cost grows with the repository: wall time, CPU time
+# and peak RSS of `drover validate`, `drover render` of one node and
+# `drover plan` of a one-daemon change, on generated repositories
+# (internal/repogen, 3 daemons per tenant, 10 nodes in one shard) of 1k,
+# 15k, 50k and 100k daemons; then the agent's pass at the same sizes
+# (BenchmarkAgentPass: a first pass on an empty node, a pass for one
+# changed daemon, a no-op pass, and the agent's live heap).
 #   scripts/growth.sh [DAEMONS...]      e.g. scripts/growth.sh 1000 15000
 # DROVER_BIN=path measures that binary instead of building this tree's.
 # Everything is written below one mktemp directory, removed at the end.
@@ -57,3 +60,17 @@ for n in "${sizes[@]}"; do
   printf '| %s | %s | %s | %s |\n' "$n" "$v" "$r" "$p"
   rm -rf "$repo" "$work/out-$n"
 done
+
+# The agent's pass, from its benchmark (real Git and bbolt; supervisord and
+# the file system faked): sizes by the same names.
+pattern=$(IFS='|'; echo "${sizes[*]}")
+printf '\n| daemons | agent: first pass | one changed daemon | no-op pass | agent heap |\n|---|---|---|---|---|\n'
+(cd "$top" && DROVER_BENCH_LARGE=1 go test -run '^$' -bench "BenchmarkAgentPass/daemons=($pattern)/" -benchtime 3x ./agent/reconcile/) |
+  awk '/^BenchmarkAgentPass\//{
+    split($1, p, "/"); sub("daemons=", "", p[2]); sub(/-[0-9]+$/, "", p[3])
+    t = $3 / 1e9; heap[p[2]] = $5
+    cell = (t >= 0.1) ? sprintf("%.2f s", t) : (t >= 0.0001 ? sprintf("%.1f ms", t * 1e3) : sprintf("%.0f µs", t * 1e6))
+    v[p[2] "," p[3]] = cell
+    if (!(p[2] in seen)) { seen[p[2]] = 1; order[++n] = p[2] }
+  }
+  END { for (i = 1; i <= n; i++) { d = order[i]; printf "| %s | %s | %s | %s | %d MB |\n", d, v[d ",first"], v[d ",one-change"], v[d ",noop"], heap[d] } }'
