@@ -136,8 +136,7 @@ type supervisorResult struct {
 // (nothing of theirs is down). Every other difference — changed and
 // removed programs, owed restarts, retries that are due — goes to the
 // rollout, which restarts each program on its own in the background.
-func (a *Reconciler) stepSupervisor(ctx context.Context, p *pass, owed []string) supervisorResult {
-	var r supervisorResult
+func (a *Reconciler) stepSupervisor(ctx context.Context, p *pass, owed []string) (r supervisorResult) {
 	changed := false
 	for _, w := range p.diff.writes[render.RootSupervisor] {
 		if err := a.fs.WriteFile(w.path, w.file.Data, w.file.Mode); err != nil {
