@@ -2,36 +2,15 @@ package render
 
 import (
 	"encoding/json"
-	"reflect"
 
+	"github.com/drover-sh/drover/execspec"
 	"github.com/drover-sh/drover/netplan"
 	"github.com/drover-sh/drover/spec"
 )
 
-// ExecSpec is everything `drover exec` needs to start one daemon exactly as
-// written (design.md §4.3, §5). It is stored as JSON, readable by root only: the
-// environment holds secrets. Strings travel as JSON strings, so any text
-// reaches the process byte for byte.
-type ExecSpec struct {
-	Program string `json:"program"`
-	// Command is run as /bin/sh -c "exec COMMAND".
-	Command string `json:"command"`
-	User    string `json:"user"`
-	UID     uint32 `json:"uid"`
-	// Home is HOME when the uid has no passwd entry.
-	Home string `json:"home"`
-	Dir  string `json:"dir"`
-	// Env is the daemon's own environment, HOST and PORT included; the
-	// wrapper adds PATH, HOME, USER, LOGNAME and SHELL and nothing else.
-	Env         map[string]string `json:"env"`
-	MaxMemoryMB int               `json:"max_memory_mb,omitempty"`
-	// MaxOpenFiles is the soft and hard RLIMIT_NOFILE; 0 keeps the one
-	// supervisord passes on.
-	MaxOpenFiles int `json:"max_open_files,omitempty"`
-}
-
-// Equal reports whether two exec specs are the same.
-func (s ExecSpec) Equal(o ExecSpec) bool { return reflect.DeepEqual(s, o) }
+// ExecSpec is what `drover exec` reads to start one daemon; its type lives
+// in execspec, which drover exec can load without this package.
+type ExecSpec = execspec.Spec
 
 // ExecSpecPath is where a program's exec spec is installed.
 func (o Options) ExecSpecPath(program string) string {

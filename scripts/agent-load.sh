@@ -6,14 +6,22 @@
 # the agent's RSS and its CPU use at idle. Everything is private and removed
 # at the end; nothing of the machine's own services is touched. Last, a
 # change to every daemon of the node: time until all run again, the longest
-# downtime of one, and supervisord's own cold start of the same programs.
+# downtime of one.
+# The first converge (drover agent --once on an empty supervisord, until
+# every program runs) is measured side by side with supervisord's own cold
+# start of the same programs, in the same run, and printed with their ratio.
 #   scripts/agent-load.sh [TENANTS] [DAEMONS_PER_TENANT]
-# DROVER_BIN=path measures that binary instead of building this tree's.
+# DROVER_BIN=path measures that binary instead of building this tree's;
+# DROVER_LOAD_CONVERGE_ONLY=1 stops after the first-converge comparison.
 set -euo pipefail
 # The agent runs a tenant's daemons only as a local user carrying the
-# tenant's name: the script runs in a private mount namespace whose
-# /etc/passwd adds the generated tenants (t{i}, uid 10000+i), so the
-# machine's own accounts are not touched.
+# tenant's name: the script runs in a private mount namespace whose /etc is
+# a copy with the generated tenants (t{i}, uid 10000+i) added to passwd, so
+# the machine's own accounts are not touched. The whole directory is
+# mounted, not the file: useradd and userdel elsewhere on the machine
+# (tests) replace /etc/passwd by a rename, and the kernel detaches a mount
+# on a file renamed over in another namespace — the tenants were gone
+# halfway through a run and every daemon start failed.
 if [ -z "${DROVER_LOAD_NS:-}" ]; then
   exec env DROVER_LOAD_NS=1 unshare --mount --propagation private "$0" "$@"
 fi
@@ -34,16 +42,18 @@ cleanup() {
   if [ -s "$work/supervisord.pid" ]; then
     svpid=$(cat "$work/supervisord.pid")
     kill "$svpid" 2>/dev/null || true
-    # supervisord stops its 3,000 processes before it exits.
-    for _ in $(seq 600); do kill -0 "$svpid" 2>/dev/null || break; sleep 0.2; done
+    # supervisord stops its 3,000 processes before it exits (minutes).
+    for _ in $(seq 3000); do kill -0 "$svpid" 2>/dev/null || break; sleep 0.2; done
   fi
   rmdir /sys/fs/cgroup/memory/drover/daemon-t* /sys/fs/cgroup/drover/daemon-t* 2>/dev/null || true
-  umount /etc/passwd 2>/dev/null || true
+  umount /etc 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
-{ cat /etc/passwd; for ((i = 0; i < tenants; i++)); do printf 't%05d:x:%d:%d:::/bin/sh\n' "$i" $((10000 + i)) $((10000 + i)); done; } >"$work/passwd"
-mount --bind "$work/passwd" /etc/passwd
+mkdir "$work/etc-root"
+cp -a /etc/. "$work/etc-root/"
+for ((i = 0; i < tenants; i++)); do printf 't%05d:x:%d:%d:::/bin/sh\n' "$i" $((10000 + i)) $((10000 + i)); done >>"$work/etc-root/passwd"
+mount --bind "$work/etc-root" /etc
 ms() { date +%s%3N; }
 
 if [ -n "${DROVER_BIN:-}" ]; then cp "$DROVER_BIN" "$drover"; else (cd "$top" && go build -o "$drover" ./cmd/drover); fi
@@ -98,12 +108,86 @@ serverurl=unix://$work/supervisor.sock
 files = $work/etc/supervisor/*.conf
 CFG
 ulimit -n "$(ulimit -Hn)"
-supervisord -c "$work/supervisord.conf"
+# start_supervisord: supervisord without the descriptors this script
+# inherited: run under flock, a supervisord outliving the script would
+# hold the measurement lock.
+start_supervisord() {
+  /usr/bin/python3 -c 'import os, sys; os.closerange(3, 1 << 16); os.execvp("supervisord", ["supervisord", "-c", sys.argv[1]])' "$work/supervisord.conf"
+}
+start_supervisord
 for _ in $(seq 100); do supervisorctl -c "$work/supervisord.conf" pid >/dev/null 2>&1 && break; sleep 0.1; done
 
+# last_running OFFSET N: waits until N daemon processes have entered
+# RUNNING in supervisord's log after byte OFFSET and prints when the last
+# of them did (ms since the epoch, supervisord's clock); fails at once when
+# a daemon process ended (drover exec's words are in its stderr log). The
+# log is read, not supervisord: it writes 4 KB of an answer per turn of its
+# main loop, so asking it about 3,000 processes every second would slow
+# what is measured and see the end late.
+last_running() {
+  /usr/bin/python3 - "$work/supervisord.log" "$1" "$2" <<'PY'
+import datetime, re, sys, time
+log = open(sys.argv[1])
+log.seek(int(sys.argv[2]))
+want, running, partial = int(sys.argv[3]), set(), ""
+line_re = re.compile(r"(\S+ \S+),(\d+) \w+ (success: (daemon-\S+) entered RUNNING|exited: (daemon-\S+)|gave up: (daemon-\S+))")
+deadline = time.time() + 1800
+while len(running) < want and time.time() < deadline:
+    line = partial + log.readline()
+    if not line.endswith("\n"):
+        partial = line
+        time.sleep(0.2)
+        continue
+    partial = ""
+    m = line_re.match(line)
+    if m and m.group(4):
+        running.add(m.group(4))
+        at = datetime.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S").timestamp() * 1000 + int(m.group(2))
+    elif m:
+        sys.exit("a daemon process ended: " + line.strip())
+if len(running) < want:
+    sys.exit("%d of %d daemon processes RUNNING after 30 min" % (len(running), want))
+print(int(at))
+PY
+}
+# autostart_procs: how many daemon processes supervisord starts by itself
+# (a disabled daemon's does not), asked once.
+autostart_procs() {
+  /usr/bin/python3 - "$work/supervisor.sock" <<'PY'
+import sys, xmlrpc.client
+from supervisor.xmlrpc import SupervisorTransport
+rpc = xmlrpc.client.ServerProxy("http://127.0.0.1", transport=SupervisorTransport(None, None, "unix://" + sys.argv[1]))
+print(sum(c["group"].startswith("daemon-") and c["autostart"] for c in rpc.supervisor.getAllConfigInfo()))
+PY
+}
+# stop_supervisord: supervisord stops its processes before it exits.
+stop_supervisord() {
+  local svpid
+  svpid=$(cat "$work/supervisord.pid"); kill "$svpid"
+  for _ in $(seq 3000); do kill -0 "$svpid" 2>/dev/null || break; sleep 0.2; done
+}
+
+# The first converge: from the agent's start until it has returned and
+# every daemon process runs, against supervisord's own cold start of the
+# same programs: from its start until every one runs.
 echo "node $node: $programs programs of $((tenants * per)) daemons"
+offset=$(stat -c %s "$work/supervisord.log")
 t0=$(ms); "$drover" agent --config "$work/agent.hcl" --once >/dev/null 2>"$work/once.log" || true; t1=$(ms)
-echo "first converge (--once, all programs added and started): $((t1 - t0)) ms"
+procs=$(autostart_procs)
+t2=$(last_running "$offset" "$procs")
+converge=$(( (t1 > t2 ? t1 : t2) - t0 ))
+echo "first converge: drover agent --once returned after $((t1 - t0)) ms, the last of $procs processes RUNNING after $((t2 - t0)) ms"
+grep 'msg=reconciled' "$work/once.log" | grep -o 'took.*' || true
+
+stop_supervisord
+offset=$(stat -c %s "$work/supervisord.log")
+t0=$(ms)
+start_supervisord
+t1=$(last_running "$offset" "$procs")
+cold=$((t1 - t0))
+echo "supervisord's own cold start of the same $programs programs: the last of $procs processes RUNNING after $cold ms"
+awk -v c="$converge" -v s="$cold" 'BEGIN { printf "first converge %.1f s vs supervisord cold start %.1f s (ratio %.2f)\n", c / 1000, s / 1000, c / s }'
+[ -z "${DROVER_LOAD_CONVERGE_ONLY:-}" ] || exit 0
 
 t0=$(ms); supervisorctl -c "$work/supervisord.conf" reread >/dev/null; t1=$(ms)
 echo "floor: supervisord reloadConfig (supervisorctl reread, nothing changed): $((t1 - t0)) ms"
@@ -163,24 +247,3 @@ grep -E 'msg="restarts done"' "$work/agent.log" | tail -n1 | cut -c1-220 || true
 rss=$(awk '/VmRSS/ {print $2}' /proc/$agent_pid/status)
 echo "agent RSS after restarting every program: $((rss / 1024)) MB"
 
-# supervisord's own cold start of the same programs, for comparison.
-kill "$agent_pid"; wait "$agent_pid" 2>/dev/null || true; agent_pid=
-svpid=$(cat "$work/supervisord.pid"); kill "$svpid"
-for _ in $(seq 1200); do kill -0 "$svpid" 2>/dev/null || break; sleep 0.2; done
-t0=$(ms)
-supervisord -c "$work/supervisord.conf"
-/usr/bin/python3 - "$work/supervisor.sock" "$programs" <<'PY'
-import sys, time, xmlrpc.client
-from supervisor.xmlrpc import SupervisorTransport
-rpc = xmlrpc.client.ServerProxy("http://127.0.0.1", transport=SupervisorTransport(None, None, "unix://" + sys.argv[1]))
-while True:
-    try:
-        n = sum(p["statename"] == "RUNNING" for p in rpc.supervisor.getAllProcessInfo() if p["group"].startswith("daemon-"))
-        if n >= int(sys.argv[2]):
-            break
-    except Exception:
-        pass
-    time.sleep(0.5)
-PY
-t1=$(ms)
-echo "supervisord's own cold start of the same $programs programs (all RUNNING): $((t1 - t0)) ms"

@@ -9,9 +9,10 @@ import (
 	"runtime"
 	"sort"
 	"sync"
-	"syscall"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/drover-sh/drover/internal/regular"
 )
 
 // LoadDir reads every config file below root (hidden directories such as
@@ -139,21 +140,7 @@ func readRegular(path string) ([]byte, error) {
 // OpenRegular opens a regular file for reading without following a link
 // in its last element and without blocking on a FIFO or device put in its
 // place: anything but a regular file is an error. The caller closes it.
-func OpenRegular(path string) (*os.File, os.FileInfo, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := f.Stat()
-	if err == nil && !st.Mode().IsRegular() {
-		err = fmt.Errorf("%s is not a regular file", path)
-	}
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return f, st, nil
-}
+func OpenRegular(path string) (*os.File, os.FileInfo, error) { return regular.Open(path) }
 
 // ParseAll parses files in parallel. The result is sorted by name.
 func ParseAll(srcs map[string][]byte) ([]*File, hcl.Diagnostics) {

@@ -54,7 +54,15 @@ func (OS) ReadFile(path string) ([]byte, fs.FileMode, error) {
 
 // WriteFile writes a temporary file in the same directory, fsyncs it, sets
 // its mode and renames it over path, then fsyncs the directory.
-func (OS) WriteFile(path string, data []byte, mode fs.FileMode) error {
+func (o OS) WriteFile(path string, data []byte, mode fs.FileMode) error {
+	if err := o.replace(path, data, mode); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// replace is WriteFile without the directory's fsync.
+func (OS) replace(path string, data []byte, mode fs.FileMode) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -79,15 +87,7 @@ func (OS) WriteFile(path string, data []byte, mode fs.FileMode) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return os.Rename(tmp.Name(), path)
 }
 
 // Remove removes a file; a missing one is not an error.

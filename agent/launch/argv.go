@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/drover-sh/drover/render"
+	"github.com/drover-sh/drover/execspec"
 )
 
 // Argv is the shell command line: the command is handed to the shell as one
@@ -16,7 +16,7 @@ import (
 // as cd or exit, a variable assignment first — runs as written under the
 // shell, which stays its parent (supervisord signals the whole process
 // group, stopasgroup and killasgroup, so a stop still reaches it).
-func Argv(s *render.ExecSpec) []string {
+func Argv(s *execspec.Spec) []string {
 	if simpleCommand(s.Command) {
 		return []string{Shell, "-c", "unset PWD; exec " + s.Command}
 	}

@@ -4,25 +4,23 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"path"
 	"strconv"
 	"strings"
-
-	"github.com/drover-sh/drover/spec"
 )
 
 // CgroupRoot is where cgroup file systems are mounted.
 var CgroupRoot = "/sys/fs/cgroup"
 
 // MemoryCgroupDir is the cgroup directory of a daemon process: one per
-// process (spec.MemoryCgroup, which validation keeps unique), so num_procs
+// process (memoryCgroup, which validation keeps unique), so num_procs
 // workers each get the full limit; on v2 directly below CgroupRoot, on v1
 // below its memory hierarchy.
 func MemoryCgroupDir(process string) (dir string, v2 bool) {
-	if _, err := os.Stat(filepath.Join(CgroupRoot, "cgroup.controllers")); err == nil {
-		return filepath.Join(CgroupRoot, spec.MemoryCgroup(process)), true
+	if _, err := os.Stat(path.Join(CgroupRoot, "cgroup.controllers")); err == nil {
+		return path.Join(CgroupRoot, memoryCgroup(process)), true
 	}
-	return filepath.Join(CgroupRoot, "memory", spec.MemoryCgroup(process)), false
+	return path.Join(CgroupRoot, "memory", memoryCgroup(process)), false
 }
 
 // JoinMemoryCgroup moves the calling process into its own memory cgroup
@@ -44,10 +42,10 @@ func JoinMemoryCgroup(program string, mb int) error {
 		if err := enableMemoryController(CgroupRoot); err != nil {
 			return err
 		}
-		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		if err := os.MkdirAll(path.Dir(dir), 0o755); err != nil {
 			return err
 		}
-		if err := enableMemoryController(filepath.Dir(dir)); err != nil {
+		if err := enableMemoryController(path.Dir(dir)); err != nil {
 			return err
 		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -89,8 +87,8 @@ func enableMemoryController(dir string) error {
 }
 
 func writeCgroup(dir, file, value string) error {
-	if err := os.WriteFile(filepath.Join(dir, file), []byte(value), 0o644); err != nil {
-		return fmt.Errorf("write %q to %s: %w", value, filepath.Join(dir, file), err)
+	if err := os.WriteFile(path.Join(dir, file), []byte(value), 0o644); err != nil {
+		return fmt.Errorf("write %q to %s: %w", value, path.Join(dir, file), err)
 	}
 	return nil
 }
@@ -98,10 +96,16 @@ func writeCgroup(dir, file, value string) error {
 // writeOptional writes a control file the kernel may not have (swap
 // accounting is often disabled).
 func writeOptional(dir, file, value string) error {
-	if _, err := os.Stat(filepath.Join(dir, file)); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(path.Join(dir, file)); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	return writeCgroup(dir, file, value)
+}
+
+// isProcessOf reports whether name is "{program}_NN".
+func isProcessOf(name, program string) bool {
+	n, ok := strings.CutPrefix(name, program+"_")
+	return ok && len(n) == 2 && n[0] >= '0' && n[0] <= '9' && n[1] >= '0' && n[1] <= '9'
 }
 
 func safeName(s string) bool {
@@ -117,11 +121,12 @@ func safeName(s string) bool {
 // program's own and "{program}_NN", see spec.ProcessNames), once supervisord has removed it. A
 // cgroup still holding a process stays; missing ones are fine.
 func RemoveMemoryCgroups(program string) {
-	for _, pattern := range []string{program, program + "_[0-9][0-9]"} {
-		dir, _ := MemoryCgroupDir(pattern)
-		matches, _ := filepath.Glob(dir)
-		for _, m := range matches {
-			_ = os.Remove(m)
+	dir, _ := MemoryCgroupDir(program)
+	parent := path.Dir(dir)
+	entries, _ := os.ReadDir(parent)
+	for _, e := range entries {
+		if n := e.Name(); n == program || isProcessOf(n, program) {
+			_ = os.Remove(path.Join(parent, n))
 		}
 	}
 }
@@ -136,7 +141,7 @@ func OOMKills(process string) int {
 	if v2 {
 		file = "memory.events"
 	}
-	b, err := os.ReadFile(filepath.Join(dir, file))
+	b, err := os.ReadFile(path.Join(dir, file))
 	if err != nil {
 		return 0
 	}

@@ -1,16 +1,21 @@
 package launch
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
+	"path"
 	"strconv"
 	"strings"
 	"syscall"
+)
 
-	"golang.org/x/sys/unix"
+// Linux's numbers drover exec needs that the syscall package does not
+// name (launch must not import golang.org/x/sys/unix: see bounds.go).
+const (
+	sysCloseRange     = 436 // close_range(2): one number on every architecture
+	closeRangeCloexec = 1 << 2
+	prSetNoNewPrivs   = 38
 )
 
 // closeInherited marks every descriptor above 2 close-on-exec, so the daemon
@@ -19,7 +24,7 @@ import (
 // node with thousands of programs the pipes of other daemons are above it.
 // It runs as root: once the uid changes, /proc/self/fd is root's.
 func closeInherited() error {
-	if err := unix.CloseRange(3, math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC); err == nil {
+	if _, _, e := syscall.Syscall(sysCloseRange, 3, math.MaxUint32, closeRangeCloexec); e == 0 {
 		return nil
 	}
 	// Kernels before 5.11 lack CLOSE_RANGE_CLOEXEC.
@@ -32,8 +37,8 @@ func closeInherited() error {
 		if err != nil || fd <= 2 {
 			continue
 		}
-		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil && !errors.Is(err, unix.EBADF) {
-			return fmt.Errorf("close inherited descriptor %d: %w", fd, err)
+		if _, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_SETFD, syscall.FD_CLOEXEC); e != 0 && e != syscall.EBADF {
+			return fmt.Errorf("close inherited descriptor %d: %w", fd, e)
 		}
 	}
 	return nil
@@ -62,8 +67,8 @@ func dropPrivileges(a Account) error {
 // gain privileges through setuid binaries or file capabilities. The flag is
 // per thread: the caller must hold its OS thread until it execs.
 func noNewPrivs() error {
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return fmt.Errorf("set no_new_privs: %w", err)
+	if _, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, prSetNoNewPrivs, 1, 0); e != 0 {
+		return fmt.Errorf("set no_new_privs: %w", e)
 	}
 	return nil
 }
@@ -78,18 +83,18 @@ func noNewPrivs() error {
 // working directory back from the kernel after entering it, so nothing
 // renamed before or after can fool it.
 func enterWebroot(dir, tenantDir string) error {
-	storage, err := filepath.EvalSymlinks(filepath.Dir(tenantDir))
+	storage, err := resolve(path.Dir(tenantDir))
 	if err != nil {
 		return fmt.Errorf("resolve the storage root of %s: %w", tenantDir, err)
 	}
-	root := filepath.Join(storage, filepath.Base(tenantDir))
+	root := path.Join(storage, path.Base(tenantDir))
 	if st, err := os.Lstat(root); err != nil || !st.IsDir() {
 		return fmt.Errorf("tenant directory %s is not a directory (a symlink?), so webroot %s cannot be checked; refusing it", tenantDir, dir)
 	}
 	if err := os.Chdir(dir); err != nil {
 		return fmt.Errorf("enter the webroot as the tenant: %w", err)
 	}
-	cwd, err := unix.Getwd()
+	cwd, err := syscall.Getwd()
 	if err != nil {
 		return fmt.Errorf("read the working directory in webroot %s: %w", dir, err)
 	}
@@ -97,4 +102,13 @@ func enterWebroot(dir, tenantDir string) error {
 		return fmt.Errorf("webroot %s resolves to %s, outside the tenant directory %s (a symlink?); refusing it", dir, cwd, root)
 	}
 	return nil
+}
+
+// resolve returns dir with every symlink resolved, as the kernel reads it
+// back after entering dir (the caller enters its own directory next).
+func resolve(dir string) (string, error) {
+	if err := os.Chdir(dir); err != nil {
+		return "", err
+	}
+	return syscall.Getwd()
 }

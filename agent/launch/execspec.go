@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"path/filepath"
+	"path"
 	"strings"
 	"syscall"
 
-	"github.com/drover-sh/drover/render"
-	"github.com/drover-sh/drover/spec"
+	"github.com/drover-sh/drover/execspec"
+	"github.com/drover-sh/drover/internal/regular"
 )
 
 // maxMemoryMB is the largest limit whose byte count fits cgroup files (an
@@ -21,8 +21,8 @@ const maxMemoryMB = math.MaxInt64 >> 20
 // ReadSpec reads an exec spec, refusing one that anyone but root could have
 // written (the wrapper runs as root and trusts the file completely) and one
 // it could not honour exactly (see checkSpec).
-func ReadSpec(path string) (*render.ExecSpec, error) {
-	f, st, err := spec.OpenRegular(path) // not a link, not a FIFO to wait on
+func ReadSpec(path string) (*execspec.Spec, error) {
+	f, st, err := regular.Open(path) // not a link, not a FIFO to wait on
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +33,7 @@ func ReadSpec(path string) (*render.ExecSpec, error) {
 	if st.Mode().Perm()&0o022 != 0 {
 		return nil, fmt.Errorf("exec spec %s is writable by group or others (mode %04o); refusing it", path, st.Mode().Perm())
 	}
-	var s render.ExecSpec
+	var s execspec.Spec
 	dec := json.NewDecoder(f)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
@@ -52,11 +52,11 @@ func ReadSpec(path string) (*render.ExecSpec, error) {
 // or invalid uid, a name or path that is not plain, bytes the kernel cannot
 // pass (NUL), an environment name that would read back differently or a
 // limit out of range.
-func checkSpec(s *render.ExecSpec) error {
+func checkSpec(s *execspec.Spec) error {
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if s.UID < spec.MinUID || s.UID > spec.MaxUID {
-		fail("uid %d is not a tenant's: daemons run as uid %d..%d", s.UID, spec.MinUID, uint32(spec.MaxUID))
+	if s.UID < minUID || s.UID > maxUID {
+		fail("uid %d is not a tenant's: daemons run as uid %d..%d", s.UID, minUID, uint32(maxUID))
 	}
 	if !safeName(s.Program) {
 		fail("program %q is not a plain name ([a-z0-9_-])", s.Program)
@@ -78,12 +78,12 @@ func checkSpec(s *render.ExecSpec) error {
 	if s.MaxMemoryMB < 0 || int64(s.MaxMemoryMB) > maxMemoryMB {
 		fail("max_memory_mb %d is out of range 0..%d", s.MaxMemoryMB, int64(maxMemoryMB))
 	}
-	if n := s.MaxOpenFiles; n != 0 && (n < spec.MinMaxOpenFiles || n > spec.MaxMaxOpenFiles) {
-		fail("max_open_files %d is out of range %d..%d (0: inherited)", n, spec.MinMaxOpenFiles, spec.MaxMaxOpenFiles)
+	if n := s.MaxOpenFiles; n != 0 && (n < minMaxOpenFiles || n > maxMaxOpenFiles) {
+		fail("max_open_files %d is out of range %d..%d (0: inherited)", n, minMaxOpenFiles, maxMaxOpenFiles)
 	}
 	return errors.Join(errs...)
 }
 
 func cleanAbs(p string) bool {
-	return filepath.IsAbs(p) && filepath.Clean(p) == p && p != "/" && !strings.ContainsAny(p, "\x00\n")
+	return path.IsAbs(p) && path.Clean(p) == p && p != "/" && !strings.ContainsAny(p, "\x00\n")
 }

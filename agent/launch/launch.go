@@ -12,11 +12,12 @@ package launch
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"runtime"
 	"sort"
 	"syscall"
 
-	"github.com/drover-sh/drover/render"
+	"github.com/drover-sh/drover/execspec"
 )
 
 // StandardPath is the PATH every daemon starts with, unless its environment
@@ -30,7 +31,7 @@ const Shell = "/bin/sh"
 // LOGNAME and SHELL from the tenant's account (HOME the tenant's directory
 // and SHELL /bin/sh where the account leaves them empty), then the spec's
 // environment, which may override them.
-func Environ(s *render.ExecSpec, a Account) []string {
+func Environ(s *execspec.Spec, a Account) []string {
 	env := map[string]string{
 		"PATH":    StandardPath,
 		"HOME":    cmp.Or(a.Home, s.Home),
@@ -47,6 +48,14 @@ func Environ(s *render.ExecSpec, a Account) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Command is `drover exec SPEC`: it starts the daemon (Run) and returns only
+// if it could not, with the exit status, after saying why on stderr.
+func Command(path string, stderr io.Writer) int {
+	err := Run(path)
+	fmt.Fprintf(stderr, "drover exec: %v\n", err)
+	return 1
 }
 
 // Run starts the daemon described by the spec at path. It returns only on
@@ -70,8 +79,8 @@ func Run(path string) error {
 // start runs the daemon of a checked spec, in this order: identity (as
 // root), memory cgroup and open-file limit (as root), privileges dropped, webroot entered as
 // the tenant, no_new_privs, exec.
-func start(s *render.ExecSpec) error {
-	pw, err := ReadPasswd(PasswdFile)
+func start(s *execspec.Spec) error {
+	pw, err := ReadPasswdOf(PasswdFile, s.UID)
 	if err != nil {
 		return err
 	}

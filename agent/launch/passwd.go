@@ -37,6 +37,16 @@ type Passwd struct {
 // 32-bit uid and gid (comments, NIS "+" lines) are skipped: they name no
 // account drover could run as.
 func ReadPasswd(path string) (*Passwd, error) {
+	return readPasswd(path, func(uint32) bool { return true })
+}
+
+// ReadPasswdOf is ReadPasswd keeping only the entries of uid: drover exec
+// looks up one uid in a file holding every tenant of the node.
+func ReadPasswdOf(path string, uid uint32) (*Passwd, error) {
+	return readPasswd(path, func(u uint32) bool { return u == uid })
+}
+
+func readPasswd(path string, keep func(uid uint32) bool) (*Passwd, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read accounts: %w", err)
@@ -45,22 +55,37 @@ func ReadPasswd(path string) (*Passwd, error) {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, len(data)+1)
 	for sc.Scan() {
-		f := strings.Split(sc.Text(), ":")
-		if len(f) != 7 || f[0] == "" || strings.HasPrefix(f[0], "+") || strings.HasPrefix(f[0], "-") {
-			continue
+		if a, ok := parsePasswdLine(sc.Text()); ok && keep(a.UID) {
+			p.byUID[a.UID] = append(p.byUID[a.UID], a)
 		}
-		uid, err1 := strconv.ParseUint(f[2], 10, 32)
-		gid, err2 := strconv.ParseUint(f[3], 10, 32)
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		a := Account{Name: f[0], UID: uint32(uid), GID: uint32(gid), Home: f[5], LoginShell: f[6]}
-		p.byUID[a.UID] = append(p.byUID[a.UID], a)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read accounts from %s: %w", path, err)
 	}
 	return p, nil
+}
+
+// parsePasswdLine reads one passwd line: seven fields, a name that is not
+// a NIS "+" or "-" entry, 32-bit uid and gid.
+func parsePasswdLine(line string) (Account, bool) {
+	if strings.Count(line, ":") != 6 {
+		return Account{}, false
+	}
+	var f [7]string
+	rest := line
+	for i := range f[:6] {
+		f[i], rest, _ = strings.Cut(rest, ":")
+	}
+	f[6] = rest
+	if f[0] == "" || strings.HasPrefix(f[0], "+") || strings.HasPrefix(f[0], "-") {
+		return Account{}, false
+	}
+	uid, err1 := strconv.ParseUint(f[2], 10, 32)
+	gid, err2 := strconv.ParseUint(f[3], 10, 32)
+	if err1 != nil || err2 != nil {
+		return Account{}, false
+	}
+	return Account{Name: f[0], UID: uint32(uid), GID: uint32(gid), Home: f[5], LoginShell: f[6]}, true
 }
 
 // LookupUID returns the account of uid. A uid without an entry is

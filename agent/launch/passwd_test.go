@@ -46,6 +46,14 @@ twin2:x:10050:10050:::
 				t.Errorf("%s uid %d: err = %v, want %q", c.tenant, c.uid, err, w)
 			}
 		}
+		// drover exec reads only the uid's entries, with the same answer.
+		one, err2 := ReadPasswdOf(path, c.uid)
+		if err2 != nil {
+			t.Fatal(err2)
+		}
+		if _, err2 = CheckTenant(one, c.tenant, c.uid); err2 == nil || err2.Error() != err.Error() {
+			t.Errorf("%s uid %d from ReadPasswdOf: %v, want %v", c.tenant, c.uid, err2, err)
+		}
 	}
 	// Two names of uid 0: ambiguous, like every shared uid; uid 4294967296
 	// is skipped, not cut to 0.

@@ -112,9 +112,15 @@ func (a *Reconciler) stepExecSpecs(p *pass) execResult {
 		}
 	}
 	a.owe(r.owed)
-	for _, w := range p.diff.writes[render.RootExec] {
+	writes := p.diff.writes[render.RootExec]
+	files := make([]install.Write, len(writes))
+	for i, w := range writes {
+		files[i] = install.Write{Path: w.path, Data: w.file.Data, Mode: w.file.Mode}
+	}
+	errs := install.WriteFiles(a.fs, files) // all at once: a first converge writes thousands
+	for i, w := range writes {
 		program := w.file.Owner.Program
-		if err := a.fs.WriteFile(w.path, w.file.Data, w.file.Mode); err != nil {
+		if err := errs[i]; err != nil {
 			r.failProgram(program, fmt.Sprintf("write exec spec: %v", err))
 			continue
 		}
@@ -136,8 +142,7 @@ type supervisorResult struct {
 // (nothing of theirs is down). Every other difference — changed and
 // removed programs, owed restarts, retries that are due — goes to the
 // rollout, which restarts each program on its own in the background.
-func (a *Reconciler) stepSupervisor(ctx context.Context, p *pass, owed []string) supervisorResult {
-	var r supervisorResult
+func (a *Reconciler) stepSupervisor(ctx context.Context, p *pass, owed []string) (r supervisorResult) {
 	changed := false
 	for _, w := range p.diff.writes[render.RootSupervisor] {
 		if err := a.fs.WriteFile(w.path, w.file.Data, w.file.Mode); err != nil {

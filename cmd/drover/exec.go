@@ -2,14 +2,14 @@ package main
 
 import (
 	"flag"
-	"fmt"
 
 	"github.com/drover-sh/drover/agent/launch"
+	"github.com/drover-sh/drover/cmd/drover/internal/execfirst"
 )
 
 func init() {
 	register(&command{
-		name:    "exec",
+		name:    execfirst.Command, // the plain "drover exec SPEC" runs from execfirst's init
 		args:    "SPEC",
 		summary: "Start a daemon from its exec spec (run by supervisord, as root).",
 		help: `supervisord starts every drover program as "drover exec SPEC". Running as
@@ -27,9 +27,7 @@ open.`,
 			if len(args) != 1 {
 				return usageError(env, fs, "expected one SPEC argument")
 			}
-			err := launch.Run(args[0])
-			fmt.Fprintf(env.stderr, "drover exec: %v\n", err)
-			return exitFailure
+			return launch.Command(args[0], env.stderr)
 		},
 	})
 }

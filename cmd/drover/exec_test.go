@@ -64,7 +64,7 @@ func newExecWorld(t *testing.T) *execWorld {
 
 // traversableTempDir is a temp dir every user may traverse (the test's own
 // temp dirs are 0700, root's).
-func traversableTempDir(t *testing.T) string {
+func traversableTempDir(t testing.TB) string {
 	t.Helper()
 	tmp := t.TempDir()
 	for _, d := range []string{tmp, filepath.Dir(tmp)} {

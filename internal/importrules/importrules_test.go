@@ -40,8 +40,9 @@ var sideEffects = []string{
 	"go.etcd.io/bbolt/...", "github.com/go-git/...", "github.com/fsnotify/...", "github.com/prometheus/...",
 }
 
-// core are the pure packages: bytes in, bytes out.
-var core = []string{"spec", "netplan", "netstate", "render"}
+// core are the pure packages: bytes in, bytes out (execspec and
+// internal/regular are the leaves drover exec shares with them).
+var core = []string{"spec", "netplan", "netstate", "render", "execspec", "internal/regular"}
 
 // cliAgent are the packages under agent/ the CLI may import: the agent to
 // run it, its configuration to read api.socket, and the local API to talk
@@ -61,7 +62,7 @@ var rules = []rule{
 			return matchesAny(imp, sideEffects)
 		},
 		except: map[string]string{
-			"spec syscall": "spec/load.go opens config files with O_NOFOLLOW|O_NONBLOCK, flags os does not name; it makes no system call of its own",
+			"internal/regular syscall": "regular.Open (the loader's spec.OpenRegular) opens files with O_NOFOLLOW|O_NONBLOCK, flags os does not name; it makes no system call of its own",
 		},
 	},
 	{
@@ -75,6 +76,18 @@ var rules = []rule{
 		denied: func(imp string) bool {
 			rel, ok := inModule(imp)
 			return ok && underAny("agent")(imp) && !slices.Contains(cliAgent, rel)
+		},
+	},
+	{
+		name: "drover exec (cmd/drover/internal/execfirst, agent/launch) imports from outside the standard library only execspec and internal/regular",
+		from: []string{"cmd/drover/internal/execfirst", "agent/launch"},
+		deep: true,
+		denied: func(imp string) bool {
+			rel, ok := inModule(imp)
+			if ok {
+				return !slices.Contains([]string{"agent/launch", "execspec", "internal/regular"}, rel)
+			}
+			return strings.Contains(strings.Split(imp, "/")[0], ".") // not the standard library
 		},
 	},
 	{
@@ -141,23 +154,26 @@ func TestRulesCatchViolations(t *testing.T) {
 		{1, module + "/review", module + "/agent", "review imports agent"},
 		{2, module + "/cmd/drover", module + "/agent/store", "cmd/drover imports agent/store"},
 		{2, module + "/cmd/drover", module + "/agent/supervisor", "cmd/drover imports agent/supervisor"},
-		{3, module + "/agent/localapi", module + "/agent", "agent/localapi imports agent"},
+		{4, module + "/agent/localapi", module + "/agent", "agent/localapi imports agent"},
 		{2, module + "/cmd/drover", module + "/agent/reconcile", "cmd/drover imports agent/reconcile"},
 		{2, module + "/cmd/drover", module + "/agent/webhook", "cmd/drover imports agent/webhook"},
-		{4, module + "/agent/reconcile", module + "/agent", "agent/reconcile imports agent"},
-		{4, module + "/agent/reconcile", module + "/agent/webhook", "agent/reconcile imports agent/webhook"},
-		{4, module + "/agent/reconcile", module + "/cmd/drover", "agent/reconcile imports cmd/drover"},
-		{5, module + "/agent/webhook", module + "/agent/reconcile", "agent/webhook imports agent/reconcile"},
-		{5, module + "/agent/webhook", module + "/agent/config", "agent/webhook imports agent/config"},
-		{6, module + "/agent", module + "/agent/internal/fake", "agent imports agent/internal/fake"},
-		{6, module + "/agent/reconcile", module + "/agent/internal/fake", "agent/reconcile imports agent/internal/fake"},
+		{5, module + "/agent/reconcile", module + "/agent", "agent/reconcile imports agent"},
+		{5, module + "/agent/reconcile", module + "/agent/webhook", "agent/reconcile imports agent/webhook"},
+		{5, module + "/agent/reconcile", module + "/cmd/drover", "agent/reconcile imports cmd/drover"},
+		{6, module + "/agent/webhook", module + "/agent/reconcile", "agent/webhook imports agent/reconcile"},
+		{6, module + "/agent/webhook", module + "/agent/config", "agent/webhook imports agent/config"},
+		{7, module + "/agent", module + "/agent/internal/fake", "agent imports agent/internal/fake"},
+		{7, module + "/agent/reconcile", module + "/agent/internal/fake", "agent/reconcile imports agent/internal/fake"},
 		{0, module + "/render", "net/netip", ""},
 		{0, module + "/render", module + "/spec", ""},
 		{0, module + "/render", module + "/netstate", ""},
+		{3, module + "/agent/launch", "github.com/drover-sh/drover/spec", "agent/launch imports spec"},
+		{3, module + "/agent/launch", "golang.org/x/sys/unix", "agent/launch imports golang.org/x/sys/unix"},
+		{3, module + "/agent/launch", "os/user", ""},
 		{2, module + "/cmd/drover", module + "/agent/localapi", ""},
 		{2, module + "/cmd/drover", module + "/review", ""},
-		{4, module + "/agent/reconcile", module + "/agent/store", ""},
-		{5, module + "/agent/webhook", module + "/agent/localapi", ""},
+		{5, module + "/agent/reconcile", module + "/agent/store", ""},
+		{6, module + "/agent/webhook", module + "/agent/localapi", ""},
 	} {
 		g := base.clone()
 		p := g[c.importer]
