@@ -2,6 +2,8 @@ package render
 
 import (
 	"fmt"
+	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/drover-sh/drover/netplan"
@@ -21,15 +23,57 @@ const upgradeVar = "$drover_connection_upgrade"
 // server block, and the http-level file. A node's nginx.conf includes
 // {conf_dir}/servers/*.conf inside http {}.
 func Nginx(p *netplan.NodePlan, o Options) []File {
-	files := []File{{Root: RootNginx, Path: NginxHTTPFile, Mode: 0o644, Data: []byte(Header +
-		"map $http_upgrade " + upgradeVar + " {\n    default upgrade;\n    ''      close;\n}\n")}}
+	files := []File{nginxHTTPFile()}
 	for _, w := range p.Webroots {
-		if len(w.Locations) > 0 {
-			files = append(files, File{Root: RootNginx, Path: spec.NginxLocationsFile(w.Tenant.Name, w.Webroot.Name), Owner: WebrootOwner(w.Tenant.Name, w.Webroot.Name), Mode: 0o644, Data: locations(w)})
-		}
-		if len(w.Webroot.ServerNames) > 0 {
-			files = append(files, File{Root: RootNginx, Path: spec.NginxServerFile(w.Tenant.Name, w.Webroot.Name), Owner: WebrootOwner(w.Tenant.Name, w.Webroot.Name), Mode: 0o644, Data: server(w, o)})
-		}
+		files = append(files, webrootOf(w).files(o)...)
+	}
+	return files
+}
+
+func nginxHTTPFile() File {
+	return File{Root: RootNginx, Path: NginxHTTPFile, Mode: 0o644, Data: []byte(Header +
+		"map $http_upgrade " + upgradeVar + " {\n    default upgrade;\n    ''      close;\n}\n")}
+}
+
+// webroot is everything of a webroot plan its nginx files are written
+// from, so a Memo knows when to write them again (see equal).
+type webroot struct {
+	Tenant, Name, PublicFolder string
+	ServerNames                []string
+	Locations                  []location
+}
+
+// location is one proxied daemon of a webroot, as nginx reaches it.
+type location struct {
+	Key, Node, ProxyPath string
+	Enabled              bool
+	Host                 netip.Addr
+	Port                 int
+}
+
+func webrootOf(w *netplan.WebrootPlan) webroot {
+	v := webroot{Tenant: w.Tenant.Name, Name: w.Webroot.Name, PublicFolder: w.Webroot.PublicFolder, ServerNames: w.Webroot.ServerNames,
+		Locations: make([]location, len(w.Locations))}
+	for i, d := range w.Locations {
+		v.Locations[i] = location{Key: d.Key, Node: d.Node.Name, ProxyPath: d.ProxyPath, Enabled: d.Enabled, Host: d.Host, Port: d.Port}
+	}
+	return v
+}
+
+func (w webroot) equal(v webroot) bool {
+	return w.Tenant == v.Tenant && w.Name == v.Name && w.PublicFolder == v.PublicFolder &&
+		slices.Equal(w.ServerNames, v.ServerNames) && slices.Equal(w.Locations, v.Locations)
+}
+
+// files are the webroot's locations file, when it has a proxied daemon,
+// and its server block, when it has server names.
+func (w webroot) files(o Options) []File {
+	var files []File
+	if len(w.Locations) > 0 {
+		files = append(files, File{Root: RootNginx, Path: spec.NginxLocationsFile(w.Tenant, w.Name), Owner: WebrootOwner(w.Tenant, w.Name), Mode: 0o644, Data: locations(w)})
+	}
+	if len(w.ServerNames) > 0 {
+		files = append(files, File{Root: RootNginx, Path: spec.NginxServerFile(w.Tenant, w.Name), Owner: WebrootOwner(w.Tenant, w.Name), Mode: 0o644, Data: server(w, o)})
 	}
 	return files
 }
@@ -39,12 +83,12 @@ func Nginx(p *netplan.NodePlan, o Options) []File {
 // nginx from trying regex locations, so "~ \.php$" cannot take "/app/x.php".
 // A disabled daemon's path answers 503 instead of falling through to the
 // site.
-func locations(w *netplan.WebrootPlan) []byte {
+func locations(w webroot) []byte {
 	var b strings.Builder
 	b.WriteString(Header)
-	fmt.Fprintf(&b, "# Locations of webroot %s/%s.\n", w.Tenant.Name, w.Webroot.Name)
+	fmt.Fprintf(&b, "# Locations of webroot %s/%s.\n", w.Tenant, w.Name)
 	for _, d := range w.Locations {
-		fmt.Fprintf(&b, "\n# %s on node %s\n", d.Key, d.Node.Name)
+		fmt.Fprintf(&b, "\n# %s on node %s\n", d.Key, d.Node)
 		for _, match := range []string{"= " + d.ProxyPath, "^~ " + d.ProxyPath + "/"} {
 			fmt.Fprintf(&b, "location %s {\n", match)
 			if !d.Enabled {
@@ -76,24 +120,24 @@ const proxySettings = `    proxy_http_version 1.1;
 // server writes a full server block for a webroot with server names. nginx
 // follows a symlink in the webroot only when the link and its target have
 // the same owner, so a tenant cannot publish another tenant's files.
-func server(w *netplan.WebrootPlan, o Options) []byte {
+func server(w webroot, o Options) []byte {
 	var b strings.Builder
 	b.WriteString(Header)
-	fmt.Fprintf(&b, "# Server of webroot %s/%s.\nserver {\n", w.Tenant.Name, w.Webroot.Name)
+	fmt.Fprintf(&b, "# Server of webroot %s/%s.\nserver {\n", w.Tenant, w.Name)
 	for _, l := range o.NginxListen {
 		fmt.Fprintf(&b, "    listen %s;\n", l)
 	}
-	fmt.Fprintf(&b, "    server_name %s;\n", strings.Join(w.Webroot.ServerNames, " "))
-	root := o.WebrootDir(w.Tenant.Name, w.Webroot.Name)
-	if w.Webroot.PublicFolder != "" {
-		root += "/" + w.Webroot.PublicFolder
+	fmt.Fprintf(&b, "    server_name %s;\n", strings.Join(w.ServerNames, " "))
+	root := o.WebrootDir(w.Tenant, w.Name)
+	if w.PublicFolder != "" {
+		root += "/" + w.PublicFolder
 	}
 	fmt.Fprintf(&b, "    root %s;\n", root)
 	// Tenants own everything below their webroot: a symlink to a file of
 	// another tenant (or of root) must not be served.
 	b.WriteString("    disable_symlinks if_not_owner;\n")
 	if len(w.Locations) > 0 {
-		fmt.Fprintf(&b, "    include %s/%s;\n", o.NginxConfDir, spec.NginxLocationsFile(w.Tenant.Name, w.Webroot.Name))
+		fmt.Fprintf(&b, "    include %s/%s;\n", o.NginxConfDir, spec.NginxLocationsFile(w.Tenant, w.Name))
 	}
 	b.WriteString("}\n")
 	return []byte(b.String())

@@ -67,17 +67,9 @@ type Carried struct {
 	Network netstate.State
 }
 
-// Carry renders the complete desired state of one node.
-func Carry(p *netplan.NodePlan, o Options) Carried {
-	net := NetworkState(p, o)
-	var files []File
-	files = append(files, Supervisor(p, o)...)
-	files = append(files, Exec(p, o)...)
-	files = append(files, Nginx(p, o)...)
-	files = append(files, NetworkFiles(net)...)
-	sortFiles(files)
-	return Carried{Files: files, Network: net}
-}
+// Carry renders the complete desired state of one node (with a Memo that
+// remembers nothing: one way to render, memo or not).
+func Carry(p *netplan.NodePlan, o Options) Carried { return NewMemo(o).Carry(p) }
 
 // Node renders the files of one node, sorted by root and path.
 func Node(p *netplan.NodePlan, o Options) []File { return Carry(p, o).Files }
