@@ -36,11 +36,16 @@ func NewExecSpec(d *netplan.Daemon, o Options) ExecSpec {
 func Exec(p *netplan.NodePlan, o Options) []File {
 	files := make([]File, 0, len(p.Programs))
 	for _, d := range p.Programs {
-		b, err := json.MarshalIndent(NewExecSpec(d, o), "", "  ")
-		if err != nil {
-			panic(err) // strings and ints always marshal
-		}
-		files = append(files, File{Root: RootExec, Path: spec.ExecSpecFile(d.Program), Owner: DaemonOwner(d), Mode: 0o600, Data: append(b, '\n')})
+		files = append(files, execFile(NewExecSpec(d, o), DaemonOwner(d)))
 	}
 	return files
+}
+
+// execFile is the file of an exec spec.
+func execFile(s ExecSpec, owner Owner) File {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		panic(err) // strings and ints always marshal
+	}
+	return File{Root: RootExec, Path: spec.ExecSpecFile(s.Program), Owner: owner, Mode: 0o600, Data: append(b, '\n')}
 }

@@ -184,3 +184,26 @@ func TestGenerated(t *testing.T) {
 		}
 	}
 }
+
+// TestEachRendersWhatNodeDoes: Each (what drover render writes as it goes)
+// hands out exactly the files of Node (the agent's Memo), byte for byte.
+func TestEachRendersWhatNodeDoes(t *testing.T) {
+	for _, n := range []string{"web-1a", "web-1b", "web-1c"} {
+		p := nodePlan(t, shardRepo, n)
+		want := map[string]render.File{}
+		for _, f := range render.Node(p, defaultNetwork) {
+			want[string(f.Root)+"/"+f.Path] = f
+		}
+		got := 0
+		render.Each(p, defaultNetwork, func(f render.File) {
+			got++
+			w, ok := want[string(f.Root)+"/"+f.Path]
+			if !ok || string(w.Data) != string(f.Data) || w.Mode != f.Mode || w.Owner != f.Owner {
+				t.Errorf("%s: Each rendered %s/%s differently from Node", n, f.Root, f.Path)
+			}
+		})
+		if got != len(want) {
+			t.Errorf("%s: Each rendered %d files, Node %d", n, got, len(want))
+		}
+	}
+}

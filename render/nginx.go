@@ -3,6 +3,8 @@ package render
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,16 +32,60 @@ func Nginx(p *netplan.NodePlan, o Options) []File {
 
 // nginxEach is Nginx handing each file to fn as it is made.
 func nginxEach(p *netplan.NodePlan, o Options, fn func(File)) {
-	fn(File{Root: RootNginx, Path: NginxHTTPFile, Mode: 0o644, Data: []byte(Header +
-		"map $http_upgrade " + upgradeVar + " {\n    default upgrade;\n    ''      close;\n}\n")})
+	fn(nginxHTTPFile())
 	for _, w := range p.Webroots {
-		if len(w.Locations) > 0 {
-			fn(File{Root: RootNginx, Path: spec.NginxLocationsFile(w.Tenant.Name, w.Webroot.Name), Owner: WebrootOwner(w.Tenant.Name, w.Webroot.Name), Mode: 0o644, Data: locations(w)})
-		}
-		if len(w.Webroot.ServerNames) > 0 {
-			fn(File{Root: RootNginx, Path: spec.NginxServerFile(w.Tenant.Name, w.Webroot.Name), Owner: WebrootOwner(w.Tenant.Name, w.Webroot.Name), Mode: 0o644, Data: server(w, o)})
+		for _, f := range webrootOf(w).files(o) {
+			fn(f)
 		}
 	}
+}
+
+func nginxHTTPFile() File {
+	return File{Root: RootNginx, Path: NginxHTTPFile, Mode: 0o644, Data: []byte(Header +
+		"map $http_upgrade " + upgradeVar + " {\n    default upgrade;\n    ''      close;\n}\n")}
+}
+
+// webroot is everything of a webroot plan its nginx files are written
+// from, so a Memo knows when to write them again (see equal).
+type webroot struct {
+	Tenant, Name, PublicFolder string
+	ServerNames                []string
+	Locations                  []location
+}
+
+// location is one proxied daemon of a webroot, as nginx reaches it.
+type location struct {
+	Key, Node, ProxyPath string
+	Enabled              bool
+	Host                 netip.Addr
+	Port                 int
+}
+
+func webrootOf(w *netplan.WebrootPlan) webroot {
+	v := webroot{Tenant: w.Tenant.Name, Name: w.Webroot.Name, PublicFolder: w.Webroot.PublicFolder, ServerNames: w.Webroot.ServerNames,
+		Locations: make([]location, len(w.Locations))}
+	for i, d := range w.Locations {
+		v.Locations[i] = location{Key: d.Key, Node: d.Node.Name, ProxyPath: d.ProxyPath, Enabled: d.Enabled, Host: d.Host, Port: d.Port}
+	}
+	return v
+}
+
+func (w webroot) equal(v webroot) bool {
+	return w.Tenant == v.Tenant && w.Name == v.Name && w.PublicFolder == v.PublicFolder &&
+		slices.Equal(w.ServerNames, v.ServerNames) && slices.Equal(w.Locations, v.Locations)
+}
+
+// files are the webroot's locations file, when it has a proxied daemon,
+// and its server block, when it has server names.
+func (w webroot) files(o Options) []File {
+	var files []File
+	if len(w.Locations) > 0 {
+		files = append(files, File{Root: RootNginx, Path: spec.NginxLocationsFile(w.Tenant, w.Name), Owner: WebrootOwner(w.Tenant, w.Name), Mode: 0o644, Data: locations(w)})
+	}
+	if len(w.ServerNames) > 0 {
+		files = append(files, File{Root: RootNginx, Path: spec.NginxServerFile(w.Tenant, w.Name), Owner: WebrootOwner(w.Tenant, w.Name), Mode: 0o644, Data: server(w, o)})
+	}
+	return files
 }
 
 // locations writes two locations per proxied daemon: "= /app" for the path
@@ -47,13 +93,13 @@ func nginxEach(p *netplan.NodePlan, o Options, fn func(File)) {
 // nginx from trying regex locations, so "~ \.php$" cannot take "/app/x.php".
 // A disabled daemon's path answers 503 instead of falling through to the
 // site.
-func locations(w *netplan.WebrootPlan) []byte {
+func locations(w webroot) []byte {
 	var b bytes.Buffer
 	b.Grow(len(Header) + 64 + len(w.Locations)*(2*len(proxySettings)+256))
 	b.WriteString(Header)
-	b.WriteString("# Locations of webroot " + w.Tenant.Name + "/" + w.Webroot.Name + ".\n")
+	b.WriteString("# Locations of webroot " + w.Tenant + "/" + w.Name + ".\n")
 	for _, d := range w.Locations {
-		b.WriteString("\n# " + d.Key + " on node " + d.Node.Name + "\n")
+		b.WriteString("\n# " + d.Key + " on node " + d.Node + "\n")
 		upstream := ""
 		if d.Enabled {
 			upstream = "    proxy_pass http://[" + d.Host.String() + "]:" + strconv.Itoa(d.Port) + ";\n"
@@ -89,24 +135,24 @@ const proxySettings = `    proxy_http_version 1.1;
 // server writes a full server block for a webroot with server names. nginx
 // follows a symlink in the webroot only when the link and its target have
 // the same owner, so a tenant cannot publish another tenant's files.
-func server(w *netplan.WebrootPlan, o Options) []byte {
+func server(w webroot, o Options) []byte {
 	var b bytes.Buffer
 	b.WriteString(Header)
-	fmt.Fprintf(&b, "# Server of webroot %s/%s.\nserver {\n", w.Tenant.Name, w.Webroot.Name)
+	fmt.Fprintf(&b, "# Server of webroot %s/%s.\nserver {\n", w.Tenant, w.Name)
 	for _, l := range o.NginxListen {
 		fmt.Fprintf(&b, "    listen %s;\n", l)
 	}
-	fmt.Fprintf(&b, "    server_name %s;\n", strings.Join(w.Webroot.ServerNames, " "))
-	root := o.WebrootDir(w.Tenant.Name, w.Webroot.Name)
-	if w.Webroot.PublicFolder != "" {
-		root += "/" + w.Webroot.PublicFolder
+	fmt.Fprintf(&b, "    server_name %s;\n", strings.Join(w.ServerNames, " "))
+	root := o.WebrootDir(w.Tenant, w.Name)
+	if w.PublicFolder != "" {
+		root += "/" + w.PublicFolder
 	}
 	fmt.Fprintf(&b, "    root %s;\n", root)
 	// Tenants own everything below their webroot: a symlink to a file of
 	// another tenant (or of root) must not be served.
 	b.WriteString("    disable_symlinks if_not_owner;\n")
 	if len(w.Locations) > 0 {
-		fmt.Fprintf(&b, "    include %s/%s;\n", o.NginxConfDir, spec.NginxLocationsFile(w.Tenant.Name, w.Webroot.Name))
+		fmt.Fprintf(&b, "    include %s/%s;\n", o.NginxConfDir, spec.NginxLocationsFile(w.Tenant, w.Name))
 	}
 	b.WriteString("}\n")
 	return b.Bytes()

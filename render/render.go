@@ -67,14 +67,9 @@ type Carried struct {
 	Network netstate.State
 }
 
-// Carry renders the complete desired state of one node.
-func Carry(p *netplan.NodePlan, o Options) Carried {
-	net := NetworkState(p, o)
-	var files []File
-	each(p, o, net, func(f File) { files = append(files, f) })
-	sortFiles(files)
-	return Carried{Files: files, Network: net}
-}
+// Carry renders the complete desired state of one node (with a Memo that
+// remembers nothing: one way to render, memo or not).
+func Carry(p *netplan.NodePlan, o Options) Carried { return NewMemo(o).Carry(p) }
 
 // Each renders the files of one node (Node's, in no particular order) and
 // hands each to fn as it is made, so a caller that writes them out need

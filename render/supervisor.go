@@ -30,9 +30,15 @@ const supervisorPrefix = "drover-"
 // Supervisor renders the node's program sections into their bucket files.
 // Buckets without programs are not written.
 func Supervisor(p *netplan.NodePlan, o Options) []File {
+	return supervisorFiles(p.Programs, o, func(d *netplan.Daemon) string { return ProgramSection(d, o) })
+}
+
+// supervisorFiles writes the sections of programs (sorted by program name)
+// into their bucket files, and the event listener's file.
+func supervisorFiles(programs []*netplan.Daemon, o Options, section func(*netplan.Daemon) string) []File {
 	buckets := map[string]*bytes.Buffer{}
 	var order []string
-	for _, d := range p.Programs { // sorted by program name
+	for _, d := range programs {
 		name := SupervisorFile(d.Program)
 		b := buckets[name]
 		if b == nil {
@@ -42,7 +48,7 @@ func Supervisor(p *netplan.NodePlan, o Options) []File {
 			order = append(order, name)
 		}
 		b.WriteString("\n")
-		b.WriteString(ProgramSection(d, o))
+		b.WriteString(section(d))
 	}
 	files := make([]File, 0, len(order)+1)
 	for _, name := range order {
@@ -93,7 +99,24 @@ func ListenerSection(name, command string) string {
 // names are validated to [a-z0-9_-], paths come from the validated agent
 // configuration, and the command and environment travel in the exec spec,
 // which `drover exec` reads as root before dropping to the tenant's user.
-func ProgramSection(d *netplan.Daemon, o Options) string {
+func ProgramSection(d *netplan.Daemon, o Options) string { return programOf(d).section(o) }
+
+// program is everything of a daemon its program section is written from:
+// a comparable value, so a Memo knows when to write a section again.
+type program struct {
+	Program, Tenant, Webroot string
+	NumProcs                 int
+	Enabled                  bool
+	StopSignal               string
+	StopWaitSecs             int
+}
+
+func programOf(d *netplan.Daemon) program {
+	return program{Program: d.Program, Tenant: d.Tenant, Webroot: d.Webroot, NumProcs: d.NumProcs, Enabled: d.Enabled,
+		StopSignal: d.StopSignal, StopWaitSecs: d.StopWaitSecs}
+}
+
+func (d program) section(o Options) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[program:%s]\n", d.Program)
 	fmt.Fprintf(&b, "command=%s exec %s\n", o.Binary, o.ExecSpecPath(d.Program))

@@ -10,9 +10,14 @@
 # The first converge (drover agent --once on an empty supervisord, until
 # every program runs) is measured side by side with supervisord's own cold
 # start of the same programs, in the same run, and printed with their ratio.
-#   scripts/agent-load.sh [TENANTS] [DAEMONS_PER_TENANT]
+#   scripts/agent-load.sh [TENANTS] [DAEMONS_PER_TENANT] [NODES]
+# NODES (default 5) is the size of the one shard: the measured node runs
+# about 1/NODES of the daemons, and carries every tenant's address and
+# nginx files (33334 3 10: 100,000 daemons, some 10,000 on the node).
 # DROVER_BIN=path measures that binary instead of building this tree's;
-# DROVER_LOAD_CONVERGE_ONLY=1 stops after the first-converge comparison.
+# DROVER_LOAD_CONVERGE_ONLY=1 stops after the first-converge comparison;
+# ONE_CHANGE_ONLY=1 stops after the one changed daemon (restarting every
+# program of a 10,000-program node takes long).
 set -euo pipefail
 # The agent runs a tenant's daemons only as a local user carrying the
 # tenant's name: the script runs in a private mount namespace whose /etc is
@@ -28,6 +33,7 @@ fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 tenants=${1:-5000}
 per=${2:-3}
+nodes=${3:-5}
 node=web-1a
 work=$(mktemp -d /tmp/drover-load.XXXXXX)
 chmod 755 "$work"
@@ -58,7 +64,7 @@ ms() { date +%s%3N; }
 
 if [ -n "${DROVER_BIN:-}" ]; then cp "$DROVER_BIN" "$drover"; else (cd "$top" && go build -o "$drover" ./cmd/drover); fi
 (cd "$top" && go run ./internal/repogen -out "$work/repo" \
-  -tenants "$tenants" -daemons "$per" -nodes 5 -command "sleep 100000 # \$PORT") >/dev/null
+  -tenants "$tenants" -daemons "$per" -nodes "$nodes" -command "sleep 100000 # \$PORT") >/dev/null
 git -C "$work/repo" init -q -b main
 git -C "$work/repo" add -A
 git -C "$work/repo" -c user.name=load -c user.email=load@example.com commit -q -m load
@@ -107,6 +113,9 @@ serverurl=unix://$work/supervisor.sock
 [include]
 files = $work/etc/supervisor/*.conf
 CFG
+# supervisord keeps two pipes and two log files open per process: 10,000
+# programs need more than the usual 20,000 descriptors.
+ulimit -Hn 1048576 2>/dev/null || true
 ulimit -n "$(ulimit -Hn)"
 # start_supervisord: supervisord without the descriptors this script
 # inherited: run under flock, a supervisord outliving the script would
@@ -233,6 +242,7 @@ rss=$(awk '/VmRSS/ {print $2}' /proc/$agent_pid/status)
 echo "agent RSS after the change: $((rss / 1024)) MB"
 grep -v '^gc ' "$work/agent.log" | cut -c1-220 | tail -n 8
 grep '^gc ' "$work/agent.log" | tail -n 2
+[ -z "${ONE_CHANGE_ONLY:-}" ] || exit 0
 
 # Every daemon changes (its command, as when a shared value changes): from
 # the commit until every program of the node runs again with a new pid.

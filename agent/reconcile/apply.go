@@ -31,13 +31,14 @@ type applyOpts struct {
 func (a *Reconciler) apply(ctx context.Context, rev string, plan *netplan.NodePlan, desired desired, o applyOpts) *Result {
 	res := &Result{Revision: rev, Outcome: OutcomeApplied, Failed: map[string]string{}}
 	defer res.took("apply", time.Now())
-	installed, err := a.store.Resources()
+	installed, err := a.installedResources()
 	if err != nil {
 		res.Outcome, res.Err = OutcomeFailed, &FailedError{Step: "store", Err: fmt.Errorf("read: %w", err)}
 		return res
 	}
 	if a.adoptOrphans {
 		a.adoptOrphans = false
+		installed = maps.Clone(installed)
 		a.adopt(installed)
 	}
 	p := &pass{rev: rev, plan: plan, desired: desired, installed: installed, opts: o, res: res,

@@ -22,7 +22,7 @@ type desired struct {
 func (a *Reconciler) desiredOf(plan *netplan.NodePlan) desired {
 	// Tenant identity check (tenants.go): refused tenants get nothing installed.
 	plan = a.admitted(plan)
-	carried := render.Carry(plan, a.opts)
+	carried := a.memo.Carry(plan)
 	d := desired{files: make(map[string]render.File, len(carried.Files))}
 	for _, f := range carried.Files {
 		if _, ok := a.layout[f.Root]; ok {

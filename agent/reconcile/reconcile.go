@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -27,7 +26,7 @@ import (
 func (a *Reconciler) Reconcile(ctx context.Context, force bool) *Result {
 	a.passMu.Lock()
 	defer a.passMu.Unlock()
-	start := a.now()
+	start, alloc := a.now(), allocated()
 	src := a.ask(ctx, force)
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -55,7 +54,7 @@ func (a *Reconciler) Reconcile(ctx context.Context, force bool) *Result {
 		a.updateGauges()
 		// A pass over a large node allocates far more than the agent keeps;
 		// give it back now rather than idle at the peak.
-		debug.FreeOSMemory()
+		freeIfLarge(alloc)
 		a.log.Info("reconciled", "revision", short(res.Revision), "outcome", res.Outcome,
 			"changes", len(res.Changes), "failed", len(res.Failed), "took", a.now().Sub(start).Round(time.Millisecond),
 			phases(res.Took))
@@ -215,6 +214,16 @@ func (a *Reconciler) render(ctx context.Context, rev string, took *Result) (*net
 	if err != nil {
 		return nil, desired{}, rejectedf(rev, "cannot read its config files: %v", err)
 	}
+	// The same config files as the last revision loaded: the same plan
+	// (reuse.go).
+	key, keyed := filesKey(blobs)
+	if keyed && a.loaded != nil && a.loaded.key == key {
+		took.took("parse", start)
+		start = time.Now()
+		desired := a.desiredOf(a.loaded.plan)
+		took.took("plan+render", start)
+		return a.loaded.plan, desired, nil
+	}
 	cfg, files, diags, err := a.specs.Load(blobs)
 	if err != nil {
 		return nil, desired{}, fmt.Errorf("read config files of %s: %w", short(rev), err)
@@ -226,13 +235,19 @@ func (a *Reconciler) render(ctx context.Context, rev string, took *Result) (*net
 	}
 	took.took("parse", start)
 	start = time.Now()
-	cluster, err := netplan.Compute(cfg)
+	// Tenants the Loader reused keep their placement (ComputeFrom).
+	cluster, err := netplan.ComputeFrom(a.placed, cfg)
 	if err != nil {
 		return nil, desired{}, rejectedf(rev, "%v", err)
 	}
+	a.placed = cluster
 	plan, err := cluster.Node(a.cfg.Node)
 	if err != nil {
 		return nil, desired{}, rejectedf(rev, "%v", err)
+	}
+	a.loaded = nil
+	if keyed {
+		a.loaded = &loadedRev{key: key, plan: plan}
 	}
 	desired := a.desiredOf(plan)
 	took.took("plan+render", start)

@@ -77,7 +77,12 @@ type Reconciler struct {
 	net    network.Applier // nil without a network block
 	nginx  *nginx.Nginx
 	specs  *specCache
-	now    func() time.Time
+	// memo, loaded and installed are what a pass reuses (reuse.go).
+	memo      *render.Memo
+	loaded    *loadedRev
+	placed    *netplan.Cluster // of the last revision loaded, for netplan.ComputeFrom
+	installed map[string]store.Resource
+	now       func() time.Time
 	// metrics is never nil; New registers it on a private registry.
 	metrics *metrics
 	// accounts: see Deps.Accounts and tenants.go.
@@ -179,6 +184,7 @@ func New(cfg *config.Config, deps Deps) *Reconciler {
 		now:   deps.Now,
 	}
 	a.layout = install.LayoutOf(a.opts)
+	a.memo = render.NewMemo(a.opts)
 	a.accounts = deps.Accounts // tenant identity check (tenants.go)
 	a.trigger, a.loading = deps.Trigger, deps.Loading
 	a.procRoot = deps.ProcRoot

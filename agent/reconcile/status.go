@@ -293,9 +293,11 @@ func (a *Reconciler) record(c store.Change) error {
 	}
 	if err := a.store.Record(c); err != nil {
 		a.statusCache = nil // re-read what the store has
+		a.installed = nil
 		a.statusesChanged = true
 		return err
 	}
+	a.noteInstalled(c)
 	defer a.publish()
 	if a.statusCache != nil {
 		for _, d := range c.Daemons {

@@ -12,7 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -84,6 +86,9 @@ func (s *Source) Files(ctx context.Context, rev, root string) (map[string]source
 		if target, ok := strings.CutPrefix(content, SymlinkPrefix); ok {
 			out[name] = source.Blob{Kind: spec.Symlink, Hash: hashOf([]byte(target))}
 			continue
+		}
+		if !spec.Wanted(name, spec.Regular) {
+			continue // as the real source: only config files are listed
 		}
 		out[name] = source.Blob{Hash: hashOf(data), Read: func() ([]byte, error) { return data, nil }}
 	}
@@ -189,6 +194,18 @@ func (f *FS) Snapshot() string {
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
+}
+
+// Contents lists every file with its mode and content, sorted by path: two
+// file systems carrying the same files have the same Contents.
+func (f *FS) Contents() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var b strings.Builder
+	for _, p := range slices.Sorted(maps.Keys(f.files)) {
+		fmt.Fprintf(&b, "=== %s %04o\n%s\n", p, f.files[p].mode, f.files[p].data)
+	}
+	return b.String()
 }
 
 // Nginx models nginx's commands (an nginx.Runner): the test command fails

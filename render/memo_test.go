@@ -1,0 +1,168 @@
+package render_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/drover-sh/drover/render"
+)
+
+// memoRepo is one shard of three nodes; web-1a runs acme's daemons (pinned)
+// and carries every webroot's nginx files.
+var memoRepo = map[string]string{
+	"cluster.hcl": `
+cluster "osl-1" {}
+shard "web-1" {
+  node "web-1a" { index = 1 }
+  node "web-1b" { index = 2 }
+  node "web-1c" { index = 3 }
+}
+`,
+	"acme.hcl": `
+tenant "acme" {
+  uid   = 10042
+  shard = "web-1"
+  webroot "main" {
+    server_names = ["acme.example"]
+    daemon "ws" {
+      command     = "node ws.js"
+      proxy_path  = "/ws"
+      node        = "web-1a"
+      environment = { A = "1" }
+    }
+    daemon "worker" {
+      command  = "php worker.php"
+      node     = "web-1a"
+      num_procs = 2
+    }
+  }
+}
+`,
+	"bravo.hcl": `
+tenant "bravo" {
+  uid   = 10043
+  shard = "web-1"
+  webroot "main" {
+    server_names = ["bravo.example"]
+    daemon "api" {
+      command    = "node api.js"
+      proxy_path = "/api"
+    }
+    daemon "hub" {
+      command    = "hub"
+      proxy_path = "/hub"
+    }
+  }
+}
+`,
+}
+
+// TestMemoInvalidation renders a sequence of revisions with one Memo and
+// checks every result against a fresh render: whatever an edit changes (a
+// daemon's command, section, environment, proxy path, enabled, a tenant's
+// uid, the shard's nodes, their weight or drain, server names, a renamed
+// file), the Memo formats the files concerned again rather than reusing
+// stale ones, and reuses everything when nothing changed.
+func TestMemoInvalidation(t *testing.T) {
+	o := render.Options{Binary: "/usr/bin/drover", StateDir: "/var/lib/drover", StorageRoot: "/srv", NginxConfDir: "/etc/nginx/drover",
+		NginxListen: []string{"80"}, TenantInterface: "tenant0", TransitInterface: "eth0", NftTable: "drover"}
+	edit := func(files map[string]string, name, old, new string) map[string]string {
+		t.Helper()
+		out := map[string]string{}
+		for k, v := range files {
+			out[k] = v
+		}
+		if !strings.Contains(out[name], old) {
+			t.Fatalf("%s has no %q", name, old)
+		}
+		out[name] = strings.Replace(out[name], old, new, 1)
+		return out
+	}
+	rename := func(files map[string]string, from, to string) map[string]string {
+		out := map[string]string{}
+		for k, v := range files {
+			out[k] = v
+		}
+		out[to] = out[from]
+		delete(out, from)
+		return out
+	}
+	steps := []struct {
+		name   string
+		change func(map[string]string) map[string]string
+		same   bool // the node's files do not change
+	}{
+		{"command", func(f map[string]string) map[string]string {
+			return edit(f, "acme.hcl", `"node ws.js"`, `"node ws2.js"`)
+		}, false},
+		{"section", func(f map[string]string) map[string]string {
+			return edit(f, "acme.hcl", `num_procs = 2`, "num_procs = 2\n      stop_wait_secs = 17")
+		}, false},
+		{"environment", func(f map[string]string) map[string]string { return edit(f, "acme.hcl", `A = "1"`, `A = "2"`) }, false},
+		{"proxy path", func(f map[string]string) map[string]string { return edit(f, "acme.hcl", `"/ws"`, `"/socket"`) }, false},
+		{"disabled", func(f map[string]string) map[string]string {
+			return edit(f, "bravo.hcl", `proxy_path = "/hub"`, "proxy_path = \"/hub\"\n      enabled = false")
+		}, false},
+		{"uid", func(f map[string]string) map[string]string { return edit(f, "acme.hcl", `10042`, `10044`) }, false},
+		{"server names", func(f map[string]string) map[string]string {
+			return edit(f, "bravo.hcl", `["bravo.example"]`, `["bravo.example", "www.bravo.example"]`)
+		}, false},
+		{"node added", func(f map[string]string) map[string]string {
+			return edit(f, "cluster.hcl", `node "web-1c" { index = 3 }`, "node \"web-1c\" { index = 3 }\n  node \"web-1d\" { index = 4 }")
+		}, false},
+		{"node weight", func(f map[string]string) map[string]string {
+			return edit(f, "cluster.hcl", `node "web-1d" { index = 4 }`, `node "web-1d" {
+    index  = 4
+    weight = 100
+  }`)
+		}, false},
+		{"node drained", func(f map[string]string) map[string]string {
+			return edit(f, "cluster.hcl", `weight = 100`, "weight = 100\n    drain = true")
+		}, false},
+		{"file renamed", func(f map[string]string) map[string]string { return rename(f, "bravo.hcl", "tenants-b.hcl") }, true},
+		{"nothing", func(f map[string]string) map[string]string { return f }, true},
+	}
+	memo := render.NewMemo(o)
+	files := memoRepo
+	prev := memo.Carry(nodePlan(t, files, "web-1a"))
+	for _, s := range steps {
+		files = s.change(files)
+		p := nodePlan(t, files, "web-1a")
+		got, want := memo.Carry(p), render.Carry(p, o)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: the memo's render differs from a fresh one:\n%s", s.name, diffFiles(got.Files, want.Files))
+		}
+		if same := reflect.DeepEqual(got.Files, prev.Files); same != s.same {
+			t.Fatalf("%s: files unchanged = %v, want %v (the step tests nothing)", s.name, same, s.same)
+		}
+		if s.same && memo.Formatted != 0 {
+			t.Errorf("%s: %d files formatted again, want every file reused", s.name, memo.Formatted)
+		}
+		prev = got
+	}
+}
+
+// diffFiles lists the files that differ between got and want.
+func diffFiles(got, want []render.File) string {
+	var b strings.Builder
+	index := func(files []render.File) map[string]render.File {
+		m := map[string]render.File{}
+		for _, f := range files {
+			m[string(f.Root)+"/"+f.Path] = f
+		}
+		return m
+	}
+	g, w := index(got), index(want)
+	for k, f := range w {
+		if h, ok := g[k]; !ok || !reflect.DeepEqual(f, h) {
+			b.WriteString("--- " + k + " got:\n" + string(h.Data) + "--- want:\n" + string(f.Data))
+		}
+	}
+	for k := range g {
+		if _, ok := w[k]; !ok {
+			b.WriteString("--- " + k + " not wanted\n")
+		}
+	}
+	return b.String()
+}
