@@ -29,6 +29,15 @@ func (t *Txn) Write(path string, data []byte, mode fs.FileMode) error {
 	return t.fs.WriteFile(path, data, mode)
 }
 
+// WriteFiles replaces the content of every file, all at once
+// (install.WriteFiles); errs[i] is the error for files[i].
+func (t *Txn) WriteFiles(files []Write) []error {
+	for _, f := range files {
+		t.remember(f.Path)
+	}
+	return WriteFiles(t.fs, files)
+}
+
 // Remove removes path.
 func (t *Txn) Remove(path string) error {
 	t.remember(path)

@@ -42,3 +42,30 @@ func TestTxnRollback(t *testing.T) {
 		t.Errorf("a file the transaction created is still there: %v", err)
 	}
 }
+
+// Files written together (Txn.WriteFiles) are put back by Rollback too.
+func TestTxnRollbackWriteFiles(t *testing.T) {
+	dir := t.TempDir()
+	kept, fresh := filepath.Join(dir, "kept.conf"), filepath.Join(dir, "fresh.conf")
+	if err := os.WriteFile(kept, []byte("old\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	txn := NewTxn(OS{})
+	for _, err := range txn.WriteFiles([]Write{{Path: kept, Data: []byte("new\n"), Mode: 0o644}, {Path: fresh, Data: []byte("fresh\n"), Mode: 0o644}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b, _ := os.ReadFile(fresh); string(b) != "fresh\n" || !txn.Changed() {
+		t.Fatalf("write did not happen: %q", b)
+	}
+	if err := txn.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if b, mode, err := (OS{}).ReadFile(kept); err != nil || string(b) != "old\n" || mode != 0o640 {
+		t.Errorf("kept.conf after rollback: %q %v %v", b, mode, err)
+	}
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+		t.Errorf("a file the transaction created is still there: %v", err)
+	}
+}

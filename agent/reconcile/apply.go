@@ -226,14 +226,22 @@ func (a *Reconciler) stepNginx(ctx context.Context, p *pass) stepResult {
 	var r stepResult
 	failed := ""
 	txn := install.NewTxn(a.fs)
-	var written []write
 	var removed []string
-	for _, w := range p.diff.writes[render.RootNginx] {
-		if err := txn.Write(w.path, w.file.Data, w.file.Mode); err != nil {
-			failed = fmt.Sprintf("write %s: %v", w.path, err)
+	written := p.diff.writes[render.RootNginx]
+	files := make([]install.Write, len(written))
+	for i, w := range written {
+		files[i] = install.Write{Path: w.path, Data: w.file.Data, Mode: w.file.Mode}
+	}
+	// All at once: a first converge writes two files per webroot, ~10,000.
+	start := time.Now()
+	for i, err := range txn.WriteFiles(files) {
+		if err != nil {
+			failed = fmt.Sprintf("write %s: %v", written[i].path, err)
 			break
 		}
-		written = append(written, w)
+	}
+	if len(files) > 0 {
+		r.timed("nginx files", start)
 	}
 	if failed == "" {
 		for _, key := range p.diff.removes[render.RootNginx] {
