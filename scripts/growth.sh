@@ -65,7 +65,7 @@ done
 # the file system faked): sizes by the same names.
 pattern=$(IFS='|'; echo "${sizes[*]}")
 printf '\n| daemons | agent: first pass | one changed daemon | no-op pass | agent heap |\n|---|---|---|---|---|\n'
-(cd "$top" && DROVER_BENCH_LARGE=1 go test -run '^$' -bench "BenchmarkAgentPass/daemons=($pattern)/" -benchtime 3x ./agent/reconcile/) |
+(cd "$top" && DROVER_BENCH_LARGE=1 go test -run '^$' -bench "BenchmarkAgentPass/daemons=($pattern)/" -benchtime 2x ./agent/reconcile/) |
   awk '/^BenchmarkAgentPass\//{
     split($1, p, "/"); sub("daemons=", "", p[2]); sub(/-[0-9]+$/, "", p[3])
     t = $3 / 1e9; heap[p[2]] = $5
