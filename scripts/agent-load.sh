@@ -13,7 +13,11 @@
 #   scripts/agent-load.sh [TENANTS] [DAEMONS_PER_TENANT] [NODES]
 # NODES (default 5) is the size of the one shard: the measured node runs
 # about 1/NODES of the daemons, and carries every tenant's address and
-# nginx files (33334 3 10: 100,000 daemons, some 10,000 on the node).
+# nginx files (33334 3 34: 100,000 daemons, some 2,900 on the node).
+# supervisord keeps about 6 descriptors per process: under the usual limit
+# of 20,000 (which root in a container cannot raise) it manages some 3,300
+# processes; 33334 3 10 (some 10,000 on the node) fails with "Too many
+# open files".
 # DROVER_BIN=path measures that binary instead of building this tree's;
 # DROVER_LOAD_CONVERGE_ONLY=1 stops after the first-converge comparison;
 # ONE_CHANGE_ONLY=1 stops after the one changed daemon (restarting every
@@ -35,14 +39,18 @@ tenants=${1:-5000}
 per=${2:-3}
 nodes=${3:-5}
 node=web-1a
+[ "$nodes" -le 26 ] || node=web-1-001 # the generator's names past 26 nodes
 work=$(mktemp -d /tmp/drover-load.XXXXXX)
 chmod 755 "$work"
 drover=$work/drover
 agent_pid=
 cleanup() {
   status=$?
-  if [ "$status" -ne 0 ] && [ -f "$work/agent.log" ]; then
-    echo "FAILED (exit $status); agent log:"; grep -v '^gc ' "$work/agent.log" | tail -n 20 | cut -c1-300
+  if [ "$status" -ne 0 ]; then
+    echo "FAILED (exit $status)"
+    for log in once.log agent.log supervisord.log; do
+      [ -f "$work/$log" ] && { echo "--- $log:"; grep -v '^gc ' "$work/$log" | tail -n 20 | cut -c1-300; }
+    done
   fi
   [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null || true
   if [ -s "$work/supervisord.pid" ]; then
@@ -56,6 +64,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'echo "failed at line $LINENO: $BASH_COMMAND"' ERR
 mkdir "$work/etc-root"
 cp -a /etc/. "$work/etc-root/"
 for ((i = 0; i < tenants; i++)); do printf 't%05d:x:%d:%d:::/bin/sh\n' "$i" $((10000 + i)) $((10000 + i)); done >>"$work/etc-root/passwd"
@@ -113,9 +122,6 @@ serverurl=unix://$work/supervisor.sock
 [include]
 files = $work/etc/supervisor/*.conf
 CFG
-# supervisord keeps two pipes and two log files open per process: 10,000
-# programs need more than the usual 20,000 descriptors.
-ulimit -Hn 1048576 2>/dev/null || true
 ulimit -n "$(ulimit -Hn)"
 # start_supervisord: supervisord without the descriptors this script
 # inherited: run under flock, a supervisord outliving the script would
