@@ -68,7 +68,18 @@ func bigNode(b *testing.B) (*Reconciler, *fake.FS, *supervisor.Fake) {
 			b.Fatalf("git %v: %v %s", args, err, out)
 		}
 	}
-	cfg, _, diags := config.Parse("agent.hcl", []byte(fmt.Sprintf("node = \"web-1a\"\nsource { url = %q }\n", repo)))
+	a, fs, sup, done := benchAgent(b, repo, dir, gen.Default.Tenants)
+	b.Cleanup(done)
+	return a, fs, sup
+}
+
+// benchAgent is a reconciler of web-1a on an empty node for the generated
+// repository at repoURL with tenants tenants: its Git cache and store in
+// dir, fakes for the file system and supervisord, and every generated
+// tenant a local user (t{i} has uid 10000+i). done closes it.
+func benchAgent(b *testing.B, repoURL, dir string, tenants int) (a *Reconciler, fs *fake.FS, sup *supervisor.Fake, done func()) {
+	b.Helper()
+	cfg, _, diags := config.Parse("agent.hcl", []byte(fmt.Sprintf("node = \"web-1a\"\nsource { url = %q }\n", repoURL)))
 	if diags.HasErrors() {
 		b.Fatal(diags)
 	}
@@ -76,21 +87,22 @@ func bigNode(b *testing.B) (*Reconciler, *fake.FS, *supervisor.Fake) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { st.Close() })
-	src, err := source.New(source.Options{URL: repo, CacheDir: filepath.Join(dir, "cache")})
+	src, err := source.New(source.Options{URL: repoURL, CacheDir: filepath.Join(dir, "cache")})
 	if err != nil {
 		b.Fatal(err)
 	}
-	fs, sup := fake.NewFS(), supervisor.NewFake()
+	fs, sup = fake.NewFS(), supervisor.NewFake()
 	fs.SupDir, fs.OnWrite = cfg.Supervisor.ConfDir, sup.SetFiles
-	// Every generated tenant is a local user: t{i} has uid 10000+i.
 	accounts := fake.Accounts{}
-	for i := range gen.Default.Tenants {
+	for i := range tenants {
 		accounts[uint32(10000+i)] = gen.TenantName(i)
 	}
-	a := New(cfg, Deps{Store: st, Source: src, FS: fs, Supervisor: sup, Runner: &fake.Nginx{}, Log: slog.New(slog.DiscardHandler),
+	a = New(cfg, Deps{Store: st, Source: src, FS: fs, Supervisor: sup, Runner: &fake.Nginx{}, Log: slog.New(slog.DiscardHandler),
 		Accounts: func() (launch.Accounts, error) { return accounts, nil }})
-	return a, fs, sup
+	return a, fs, sup, func() {
+		a.Close()
+		st.Close()
+	}
 }
 
 // BenchmarkExitBurst is every process of a 3,000-program node ending at

@@ -3,7 +3,6 @@ package reconcile
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,12 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/drover-sh/drover/agent/config"
-	"github.com/drover-sh/drover/agent/internal/fake"
-	"github.com/drover-sh/drover/agent/launch"
-	"github.com/drover-sh/drover/agent/source"
-	"github.com/drover-sh/drover/agent/store"
-	"github.com/drover-sh/drover/agent/supervisor"
 	"github.com/drover-sh/drover/internal/repogen/gen"
 )
 
@@ -174,29 +167,9 @@ func (r *growthRepo) node(b *testing.B) (a *Reconciler, done func()) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg, _, diags := config.Parse("agent.hcl", []byte(fmt.Sprintf("node = \"web-1a\"\nsource { url = %q }\n", r.dir)))
-	if diags.HasErrors() {
-		b.Fatal(diags)
-	}
-	st, err := store.Open(filepath.Join(dir, "drover.db"), slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
-	src, err := source.New(source.Options{URL: r.dir, CacheDir: filepath.Join(dir, "cache")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	fs, sup := fake.NewFS(), supervisor.NewFake()
-	fs.SupDir, fs.OnWrite = cfg.Supervisor.ConfDir, sup.SetFiles
-	accounts := fake.Accounts{}
-	for i := range r.opts.Tenants {
-		accounts[uint32(10000+i)] = gen.TenantName(i)
-	}
-	a = New(cfg, Deps{Store: st, Source: src, FS: fs, Supervisor: sup, Runner: &fake.Nginx{}, Log: slog.New(slog.DiscardHandler),
-		Accounts: func() (launch.Accounts, error) { return accounts, nil }})
+	a, _, _, closeAgent := benchAgent(b, r.dir, dir, r.opts.Tenants)
 	return a, func() {
-		a.Close()
-		st.Close()
+		closeAgent()
 		os.RemoveAll(dir)
 	}
 }
