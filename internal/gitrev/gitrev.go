@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -32,8 +33,11 @@ type Repo struct {
 	// stores are object stores of the repository, each opened on its own:
 	// go-git's store is not safe for concurrent use, and blobs are read
 	// several at a time (a Loader reads Parallel entries so), each read
-	// taking a store from here and putting it back.
-	stores chan storer.EncodedObjectStorer
+	// taking a store from here and putting it back. Beside the repository's
+	// own, the others are opened at the first blob read (openStores).
+	stores     chan storer.EncodedObjectStorer
+	openStores sync.Once
+	abs        string // dir as opened
 }
 
 // blobReaders is how many blobs a Repo reads at once.
@@ -77,16 +81,21 @@ func Open(dir string) (*Repo, error) {
 	if sub == "." {
 		sub = ""
 	}
-	r := &Repo{repo: repo, top: realTop, sub: sub, stores: make(chan storer.EncodedObjectStorer, blobReaders)}
+	r := &Repo{repo: repo, top: realTop, sub: sub, abs: abs, stores: make(chan storer.EncodedObjectStorer, blobReaders)}
 	r.stores <- repo.Storer
+	return r, nil
+}
+
+// moreStores opens the other object stores of r.stores. One that cannot
+// be opened is left out: the reads share the others.
+func (r *Repo) moreStores() {
 	for range blobReaders - 1 {
-		more, err := git.PlainOpenWithOptions(abs, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+		more, err := git.PlainOpenWithOptions(r.abs, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 		if err != nil {
-			return nil, fmt.Errorf("open the Git repository containing %s: %w", dir, err)
+			return
 		}
 		r.stores <- more.Storer
 	}
-	return r, nil
 }
 
 // Root is the config root relative to the top of the work tree ("" for the
@@ -185,6 +194,7 @@ func (r *Repo) Files(rev Rev) (map[string]Blob, error) {
 
 func (r *Repo) reader(h plumbing.Hash, name string) func() ([]byte, error) {
 	return func() ([]byte, error) {
+		r.openStores.Do(r.moreStores)
 		st := <-r.stores
 		defer func() { r.stores <- st }()
 		b, err := ReadBlob(st, h)
