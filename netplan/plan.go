@@ -79,7 +79,7 @@ func ComputeFrom(prev *Cluster, cfg *spec.Config) (*Cluster, error) {
 		prev = nil
 	}
 	for _, t := range cfg.Tenants {
-		tp := (*tenantPlan)(nil)
+		var tp *tenantPlan
 		if prev != nil {
 			tp = prev.tenants[t]
 		}

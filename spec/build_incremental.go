@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
@@ -72,7 +73,7 @@ func (last *lastBuild) update(files []*File) (*Config, hcl.Diagnostics, bool) {
 	if len(added)+len(gone) > len(files)/incrementalShare+1 {
 		return nil, nil, false
 	}
-	for _, f := range append(added, gone...) {
+	for _, f := range slices.Concat(added, gone) {
 		if !f.parsed || f.failed || len(f.raw.Clusters) > 0 || len(f.raw.Shards) > 0 {
 			return nil, nil, false
 		}
