@@ -109,7 +109,7 @@ const (
 // reports them, drover daemon add writes them and the schema offers them.
 var DaemonFields = []*DaemonField{
 	fieldCommand, fieldProxyPath, fieldNumProcs, fieldStopSignal, fieldStopWaitSecs, fieldRestart,
-	fieldMaxMemoryMB, fieldMaxOpenFiles, fieldEnvironment, fieldEnabled, fieldPort, fieldNode,
+	fieldMaxMemoryMB, fieldMaxOpenFiles, fieldEnvironment, fieldEnabled, fieldSingleton, fieldPort, fieldNode,
 }
 
 var (
@@ -192,6 +192,14 @@ var (
 	fieldEnabled = &DaemonField{
 		Name: "enabled", Type: TypeBool, Default: true,
 		ref: func(d *Daemon) any { return &d.Enabled },
+	}
+	// singleton is read by render (autostart=false) and the agent, which
+	// runs a singleton only while its node sees a majority of its shard.
+	fieldSingleton = &DaemonField{
+		Name: "singleton", Type: TypeBool, Default: false,
+		Usage: "at most one copy runs anywhere, also during a network partition (schedulers, cron-like workers); " +
+			"default: available, which may run on both sides of a partition",
+		ref: func(d *Daemon) any { return &d.Singleton },
 	}
 	fieldPort = &DaemonField{
 		Name: "port", Type: TypeNumber, API: APIHidden,

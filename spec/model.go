@@ -86,8 +86,11 @@ type Daemon struct {
 	Restart      string // "always" or "on-failure" (RestartPolicies)
 	Environment  map[string]string
 	Enabled      bool
-	Port         int    // pinned port, 0 when not pinned
-	Node         string // pinned node, "" when not pinned
+	// Singleton: at most one copy runs in the cluster, also during a
+	// partition; false ("available") may run on both sides of one.
+	Singleton bool
+	Port      int    // pinned port, 0 when not pinned
+	Node      string // pinned node, "" when not pinned
 }
 
 // Key is the daemon's identity everywhere: "{tenant}/{webroot}/{daemon}".

@@ -99,6 +99,7 @@ type Daemon struct {
 	Restart      string            `json:"restart"`
 	Environment  map[string]string `json:"environment"`
 	Enabled      bool              `json:"enabled"`
+	Singleton    bool              `json:"singleton"`
 	Status       string            `json:"status"`
 	Reason       string            `json:"reason,omitempty"`
 	CreatedAt    time.Time         `json:"created_at"`

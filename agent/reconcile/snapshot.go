@@ -134,7 +134,7 @@ func apiDaemon(st store.DaemonStatus, d *netplan.Daemon) localapi.Daemon {
 		m := d.MaxMemoryMB
 		j.MaxMemoryMB = &m
 	}
-	j.Restart = d.Restart
+	j.Restart, j.Singleton = d.Restart, d.Singleton
 	if d.MaxOpenFiles > 0 {
 		n := d.MaxOpenFiles
 		j.MaxOpenFiles = &n
