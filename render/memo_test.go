@@ -104,6 +104,9 @@ func TestMemoInvalidation(t *testing.T) {
 		{"disabled", func(f map[string]string) map[string]string {
 			return edit(f, "bravo.hcl", `proxy_path = "/hub"`, "proxy_path = \"/hub\"\n      enabled = false")
 		}, false},
+		{"singleton", func(f map[string]string) map[string]string {
+			return edit(f, "acme.hcl", `num_procs = 2`, "num_procs = 2\n      singleton = true")
+		}, false},
 		{"uid", func(f map[string]string) map[string]string { return edit(f, "acme.hcl", `10042`, `10044`) }, false},
 		{"server names", func(f map[string]string) map[string]string {
 			return edit(f, "bravo.hcl", `["bravo.example"]`, `["bravo.example", "www.bravo.example"]`)

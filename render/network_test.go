@@ -187,15 +187,20 @@ func TestGenerated(t *testing.T) {
 
 // TestEachRendersWhatNodeDoes: Each (what drover render writes as it goes)
 // hands out exactly the files of Node (the agent's Memo), byte for byte.
+// With a failover pool too (the guard's file).
 func TestEachRendersWhatNodeDoes(t *testing.T) {
-	for _, n := range []string{"web-1a", "web-1b", "web-1c"} {
+	for _, n := range []string{"web-1a", "web-1b", "web-1c", "web-1a with a pool"} {
+		o := defaultNetwork
+		if name, ok := strings.CutSuffix(n, " with a pool"); ok {
+			n, o = name, guardOptions
+		}
 		p := nodePlan(t, shardRepo, n)
 		want := map[string]render.File{}
-		for _, f := range render.Node(p, defaultNetwork) {
+		for _, f := range render.Node(p, o) {
 			want[string(f.Root)+"/"+f.Path] = f
 		}
 		got := 0
-		render.Each(p, defaultNetwork, func(f render.File) {
+		render.Each(p, o, func(f render.File) {
 			got++
 			w, ok := want[string(f.Root)+"/"+f.Path]
 			if !ok || string(w.Data) != string(f.Data) || w.Mode != f.Mode || w.Owner != f.Owner {

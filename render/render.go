@@ -40,7 +40,13 @@ type Options struct {
 	Binary string
 	// APISocket is the agent's local API, where the supervisord event
 	// listener reports process state changes.
-	APISocket        string
+	APISocket string
+	// Lease is the lease file of the node's failover pool, which the
+	// guard program reads; "" when the node has no pool: no guard is
+	// rendered. SupervisorSocket is supervisord's XML-RPC socket, through
+	// which the guard stops singletons.
+	Lease            string
+	SupervisorSocket string
 	NftTable         string
 	TenantInterface  string
 	TransitInterface string

@@ -34,7 +34,7 @@ func Supervisor(p *netplan.NodePlan, o Options) []File {
 }
 
 // supervisorFiles writes the sections of programs (sorted by program name)
-// into their bucket files, and the event listener's file.
+// into their bucket files, and the event listener's and the guard's files.
 func supervisorFiles(programs []*netplan.Daemon, o Options, section func(*netplan.Daemon) string) []File {
 	buckets := map[string]*bytes.Buffer{}
 	var order []string
@@ -50,11 +50,15 @@ func supervisorFiles(programs []*netplan.Daemon, o Options, section func(*netpla
 		b.WriteString("\n")
 		b.WriteString(section(d))
 	}
-	files := make([]File, 0, len(order)+1)
+	files := make([]File, 0, len(order)+2)
 	for _, name := range order {
 		files = append(files, File{Root: RootSupervisor, Path: name, Mode: 0o644, Data: buckets[name].Bytes()})
 	}
-	return append(files, File{Root: RootSupervisor, Path: EventListenerFile, Mode: 0o644, Data: []byte(Header + "\n" + EventListenerSection(o))})
+	files = append(files, File{Root: RootSupervisor, Path: EventListenerFile, Mode: 0o644, Data: []byte(Header + "\n" + EventListenerSection(o))})
+	if o.Lease != "" {
+		files = append(files, File{Root: RootSupervisor, Path: GuardFile, Mode: 0o644, Data: []byte(Header + "\n" + GuardSection(o))})
+	}
+	return files
 }
 
 // EventListenerFile holds the event listener that pushes process state
@@ -79,20 +83,35 @@ func EventListenerSection(o Options) string {
 // refuses it). A section may be extended by appending lines, such as
 // environment=.
 func ListenerSection(name, command string) string {
-	if strings.ContainsAny(name+command, "\n") {
-		// A newline would start a new key; both come from drover itself.
-		panic("render.ListenerSection: newline in name or command")
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "[eventlistener:%s]\n", name)
-	fmt.Fprintf(&b, "command=%s\n", strings.ReplaceAll(command, "%", "%%"))
+	b := ownSection("eventlistener", name, command)
 	// supervisord hands a listener one event per turn of its main loop,
 	// which at 3,000 processes is slow: a restart of every program queued
 	// more than 1,024 events and supervisord discarded the oldest.
 	b.WriteString("events=PROCESS_STATE\nbuffer_size=16384\nautostart=true\nautorestart=true\n")
 	b.WriteString("redirect_stderr=false\nstdout_logfile=NONE\n")
-	b.WriteString("stderr_logfile=AUTO\nstderr_logfile_maxbytes=1MB\nstderr_logfile_backups=2\n")
+	boundedLog(b, "stderr")
 	return b.String()
+}
+
+// ownSection starts a [KIND:NAME] section of one of drover's own programs
+// running command (verbatim, but for '%', which supervisord would expand
+// and is doubled). Both come from drover itself and the validated agent
+// configuration; a newline, which would start a new key, panics.
+func ownSection(kind, name, command string) *strings.Builder {
+	if strings.ContainsAny(name+command, "\n") {
+		panic("render: newline in the name or command of [" + kind + ":" + name + "]")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "[%s:%s]\n", kind, name)
+	fmt.Fprintf(&b, "command=%s\n", strings.ReplaceAll(command, "%", "%%"))
+	return &b
+}
+
+// boundedLog sends a stream ("stdout" or "stderr") of one of drover's own
+// programs to a log file in supervisord's childlogdir, rotated at 1 MB
+// with two old files kept: 3 MB at most, whatever the program writes.
+func boundedLog(b *strings.Builder, stream string) {
+	fmt.Fprintf(b, "%[1]s_logfile=AUTO\n%[1]s_logfile_maxbytes=1MB\n%[1]s_logfile_backups=2\n", stream)
 }
 
 // ProgramSection is one [program:x] section. No user text appears in it:
@@ -106,14 +125,14 @@ func ProgramSection(d *netplan.Daemon, o Options) string { return programOf(d).s
 type program struct {
 	Program, Tenant, Webroot string
 	NumProcs                 int
-	Enabled                  bool
+	Enabled, Singleton       bool
 	StopSignal               string
 	StopWaitSecs             int
 }
 
 func programOf(d *netplan.Daemon) program {
 	return program{Program: d.Program, Tenant: d.Tenant, Webroot: d.Webroot, NumProcs: d.NumProcs, Enabled: d.Enabled,
-		StopSignal: d.StopSignal, StopWaitSecs: d.StopWaitSecs}
+		Singleton: d.Singleton, StopSignal: d.StopSignal, StopWaitSecs: d.StopWaitSecs}
 }
 
 func (d program) section(o Options) string {
@@ -125,7 +144,9 @@ func (d program) section(o Options) string {
 	if d.NumProcs > 1 {
 		b.WriteString("process_name=" + spec.ProcessNameFormat + "\n")
 	}
-	fmt.Fprintf(&b, "autostart=%t\n", d.Enabled)
+	// supervisord never starts a singleton by itself (at boot, say): the
+	// agent does, while its node may run singletons.
+	fmt.Fprintf(&b, "autostart=%t\n", d.Enabled && !d.Singleton)
 	// drover starts a process that ended again itself, by the daemon's
 	// restart policy and with a backoff (agent/restart): supervisord
 	// leaves it EXITED, or FATAL if it ran less than startsecs, with its
