@@ -15,6 +15,7 @@ const (
 	NodeRendezvous NodeReason = "rendezvous"  // highest weighted score
 	NodePinned     NodeReason = "pinned"      // the daemon's node attribute
 	NodePinDrained NodeReason = "pin-drained" // pinned to a drained node: placed by rendezvous
+	NodeFailover   NodeReason = "failover"    // its configured node is out: placed by rendezvous over the others (Failover)
 )
 
 // Cluster is the placement of every daemon of a configuration.
@@ -28,7 +29,13 @@ type Cluster struct {
 	// it). Node hands them out shared.
 	programs map[*spec.Node][]*Daemon
 	webroots map[string][]*WebrootPlan
-	tenants  map[*spec.Tenant]*tenantPlan // for ComputeFrom
+	// tenants are the configured placement of each tenant, for
+	// ComputeFrom and Failover (a Failover result keeps its configured
+	// cluster's: failovers are never reused).
+	tenants map[*spec.Tenant]*tenantPlan
+	// configured is, in a Failover result, the placement it moved daemons
+	// from; nil in Compute's.
+	configured *Cluster
 }
 
 // Daemon is a daemon with its place in the cluster.
@@ -39,6 +46,9 @@ type Daemon struct {
 	UID        uint32
 	Node       *spec.Node
 	NodeReason NodeReason
+	// From is the configured node of a daemon a failover moved (Node is
+	// where it runs instead); nil otherwise.
+	From *spec.Node
 	// Port is the daemon's port, 0 when it has no proxy_path.
 	Port       int
 	PortReason PortReason

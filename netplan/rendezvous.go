@@ -24,11 +24,15 @@ func Score(node string, weight float64, key string) float64 {
 // Rendezvous picks the node for key among the shard's non-drained nodes; ties
 // go to the smaller node name. It returns nil when every node is drained
 // (validation rejects tenants on such shards).
-func Rendezvous(nodes []*spec.Node, key string) *spec.Node {
+func Rendezvous(nodes []*spec.Node, key string) *spec.Node { return rendezvous(nodes, key, nil) }
+
+// rendezvous is Rendezvous leaving out, besides drained nodes, those for
+// which out (when not nil) is true.
+func rendezvous(nodes []*spec.Node, key string, out func(*spec.Node) bool) *spec.Node {
 	var best *spec.Node
 	var bestScore float64
 	for _, n := range nodes {
-		if n.Drain {
+		if n.Drain || out != nil && out(n) {
 			continue
 		}
 		s := Score(n.Name, n.Weight, key)

@@ -10,8 +10,9 @@ import "fmt"
 // derived from user input belongs here.
 //
 // drover's own names cannot meet these: its supervisord files are
-// drover-XX.conf and drover-events.conf and its event listener is
-// drover-events (every program starts with "daemon-"), and its nginx
+// drover-XX.conf, drover-events.conf and drover-guard.conf, its event
+// listener is drover-events and its guard program drover-guard (every
+// program starts with "daemon-"), and its nginx
 // http-level file is servers/drover.http.conf (a tenant or webroot name has
 // no '.').
 
