@@ -134,3 +134,31 @@ func emptyStrings(v any, path string) []string {
 	}
 	return out
 }
+
+// TestPlanSaysPlacementIsConfigured: a plan compares configured placements
+// (every node alive) and says so in every format, so a reviewer does not
+// take it for where daemons run while a node is down.
+func TestPlanSaysPlacementIsConfigured(t *testing.T) {
+	s := shard("web-1", "web-1a:1")
+	base := load(t, map[string]string{"c.hcl": clusterHCL, "s.hcl": s, "t.hcl": tenant("t", "web-1", 10000, 1, "")})
+	head := load(t, map[string]string{"c.hcl": clusterHCL, "s.hcl": s, "t.hcl": tenant("t", "web-1", 10000, 2, "")})
+	r := &review.Report{Base: review.Revision{Label: "main"}, Head: review.Revision{Label: "working tree"}, Plan: compute(t, base, head)}
+	if !r.Changed() {
+		t.Fatal("the plan changes nothing: the test tests nothing")
+	}
+	if out := writeAll(t, r, "text"); !strings.Contains(out, "\n"+review.PlacementNote+"\n") {
+		t.Errorf("text says nothing of the placement:\n%s", out)
+	}
+	if out := writeAll(t, r, "markdown"); !strings.Contains(out, "\n"+review.PlacementNote+"\n") {
+		t.Errorf("markdown says nothing of the placement:\n%s", out)
+	}
+	for name, r := range map[string]*review.Report{"valid": r, "invalid": {Diagnostics: []review.Diagnostic{{Severity: "error", Summary: "x"}}}} {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(writeAll(t, r, "json")), &m); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]any{"valid": "configured", "invalid": nil}[name]; m["placement"] != want {
+			t.Errorf("%s: placement %v, want %v", name, m["placement"], want)
+		}
+	}
+}

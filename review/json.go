@@ -14,18 +14,21 @@ const SchemaVersion = 1
 // values are null rather than missing.
 
 type jsonReport struct {
-	SchemaVersion int              `json:"schema_version"`
-	Base          jsonRevision     `json:"base"`
-	Head          jsonRevision     `json:"head"`
-	Node          *string          `json:"node"`
-	Valid         bool             `json:"valid"`
-	Changed       bool             `json:"changed"`
-	Summary       *string          `json:"summary"`
-	Notes         []string         `json:"notes"`
-	Diagnostics   []jsonDiagnostic `json:"diagnostics"`
-	Daemons       Counts           `json:"daemons"`
-	Moves         []jsonMove       `json:"moves"`
-	Nodes         []jsonNode       `json:"nodes"`
+	SchemaVersion int          `json:"schema_version"`
+	Base          jsonRevision `json:"base"`
+	Head          jsonRevision `json:"head"`
+	Node          *string      `json:"node"`
+	Valid         bool         `json:"valid"`
+	Changed       bool         `json:"changed"`
+	Summary       *string      `json:"summary"`
+	// Placement is the placement compared: "configured" (every node
+	// alive); null when the head is invalid.
+	Placement   *string          `json:"placement"`
+	Notes       []string         `json:"notes"`
+	Diagnostics []jsonDiagnostic `json:"diagnostics"`
+	Daemons     Counts           `json:"daemons"`
+	Moves       []jsonMove       `json:"moves"`
+	Nodes       []jsonNode       `json:"nodes"`
 }
 
 type jsonRevision struct {
@@ -126,7 +129,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 		out.Diagnostics = append(out.Diagnostics, diagnosticJSON(d))
 	}
 	if p := r.Plan; p != nil {
-		out.Summary = orNull(p.Summary())
+		out.Summary, out.Placement = orNull(p.Summary()), orNull(PlacementConfigured)
 		out.Daemons = p.Daemons
 		for _, m := range p.Moves {
 			out.Moves = append(out.Moves, jsonMove{Key: m.Key, From: m.From, To: m.To, Reason: string(m.Reason), Detail: m.Detail})

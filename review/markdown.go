@@ -62,7 +62,7 @@ func (m *mdWriter) report(r *Report) {
 	}
 	m.printf("**%s**\n", mdEscape(p.Summary()))
 	if p.Changed() {
-		m.printf("%s\n\n", mdEscape(p.DaemonSummary()))
+		m.printf("%s\n%s\n\n", mdEscape(p.DaemonSummary()), mdEscape(PlacementNote))
 		m.nodeTable(p)
 		m.moves(p)
 		var short []*Node

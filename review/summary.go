@@ -98,6 +98,16 @@ func joinCapped(items []string, sep string) string {
 	return strings.Join(items[:maxNamed], sep) + " and " + strconv.Itoa(len(items)-maxNamed) + " more"
 }
 
+// PlacementNote ends the summary of a plan that changes something: a plan
+// compares configured placements, with every node alive. Where the agents
+// run a down node's daemons meanwhile (netplan.Cluster.Failover) is the
+// state of the live cluster, not a change of the repository.
+const PlacementNote = "Placement as configured (every node alive); failovers while a node is down are not shown."
+
+// PlacementConfigured is the placement a plan compares, as the JSON output
+// names it.
+const PlacementConfigured = "configured"
+
 // DaemonSummary is the second line: "Daemons: 1 added, 2 changed, ...".
 func (p *Plan) DaemonSummary() string {
 	c := p.Daemons

@@ -72,7 +72,7 @@ func (t *textWriter) plan(p *Plan) {
 	if !p.Changed() {
 		return
 	}
-	t.printf("%s\n", p.DaemonSummary())
+	t.printf("%s\n%s\n", p.DaemonSummary(), PlacementNote)
 	if len(p.Moves) > 0 {
 		t.printf("\nMoves (%d):\n", len(p.Moves))
 		tw := tabwriter.NewWriter(t.w, 0, 0, 2, ' ', 0)
