@@ -118,6 +118,8 @@ func note(d *netplan.Daemon) string {
 		add("node pinned")
 	case netplan.NodePinDrained:
 		add("pinned node drained")
+	case netplan.NodeFailover:
+		add("failover from " + d.From.Name)
 	}
 	switch d.PortReason {
 	case netplan.PortPinned:
@@ -127,6 +129,9 @@ func note(d *netplan.Daemon) string {
 	}
 	if !d.Enabled {
 		add("disabled")
+	}
+	if d.Singleton {
+		add("singleton")
 	}
 	if s == "" {
 		return "-"
