@@ -87,8 +87,8 @@ then; times are RFC 3339, "0001-01-01T00:00:00Z" for never.
                   (null without a proxy path), num_procs, stop_signal,
                   stop_wait_secs, restart, max_memory_mb and max_open_files
                   (null without a limit), environment (values redacted),
-                  enabled, status, reason (absent when none), since,
-                  created_at, updated_at, node, host, pids, revision,
+                  enabled, singleton, status, reason (absent when none),
+                  since, created_at, updated_at, node, host, pids, revision,
                   next_retry (absent unless a retry or start is due),
                   restarts, failed_runs (in a row), last_exit (null until
                   a process ended: started, at, status, -1 for a signal,
