@@ -105,10 +105,13 @@ type Daemon struct {
 	CreatedAt    time.Time         `json:"created_at"`
 	UpdatedAt    time.Time         `json:"updated_at"`
 	Node         string            `json:"node"`
-	Host         string            `json:"host"`
-	PIDs         []int             `json:"pids"`
-	Revision     string            `json:"revision"`
-	NextRetry    *time.Time        `json:"next_retry,omitempty"`
+	// FailoverFrom is the node the daemon is configured on when it runs
+	// here because that node is out of the pool (design.md §6.13).
+	FailoverFrom string     `json:"failover_from,omitempty"`
+	Host         string     `json:"host"`
+	PIDs         []int      `json:"pids"`
+	Revision     string     `json:"revision"`
+	NextRetry    *time.Time `json:"next_retry,omitempty"`
 	// Restarts counts the starts after a process ended; FailedRuns the
 	// failed runs in a row; LastExit is how a process last ended and
 	// Stderr the end of its stderr then (the tenant's output, cleaned).

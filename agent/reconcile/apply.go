@@ -70,6 +70,9 @@ func (a *Reconciler) apply(ctx context.Context, rev string, plan *netplan.NodePl
 	p.plan = plan
 	p.merge(adm.stepResult)
 	a.stepRecord(ctx, p, sup.added)
+	if plan != nil {
+		a.gateSingletons(ctx, adm.plan)
+	}
 	return res
 }
 

@@ -57,7 +57,7 @@ func (a *Reconciler) updateStatuses(ctx context.Context, daemons []*netplan.Daem
 	}
 	var ask []*netplan.Daemon
 	for _, d := range daemons {
-		if d.Enabled && failed[d.Program] == "" {
+		if d.Enabled && failed[d.Program] == "" && a.held[d.Program] == "" {
 			ask = append(ask, d)
 		}
 	}
@@ -75,6 +75,8 @@ func (a *Reconciler) updateStatuses(ctx context.Context, daemons []*netplan.Daem
 			o = observation{status: StatusFailed, reason: failed[d.Program]}
 		case !d.Enabled:
 			o = observation{status: StatusStopped, reason: "disabled"}
+		case a.held[d.Program] != "":
+			o, _ = a.heldObservation(d)
 		case !seen || processFailure(o.reason):
 			continue // supervisord did not answer (shutting down): nothing learned
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover/agent/config"
+	"github.com/drover-sh/drover/agent/failover"
 	"github.com/drover-sh/drover/agent/internal/fake"
 	"github.com/drover-sh/drover/agent/launch"
 	"github.com/drover-sh/drover/agent/network"
@@ -32,6 +33,9 @@ type harness struct {
 	accounts fake.Accounts
 	// loading is Deps.Loading of every reconciler the harness builds.
 	loading func(rev string)
+	// live, when set before the reconciler is built, is the pool's
+	// timeline it places with (Deps.Liveness), read at the harness's clock.
+	live *failover.Timeline
 }
 
 func newHarness(t *testing.T) *harness {
@@ -61,7 +65,11 @@ func (h *harness) newReconciler() { h.newReconcilerWith(nil) }
 // newReconcilerWith is newReconciler keeping a network fake (a restarted
 // agent).
 func (h *harness) newReconcilerWith(net network.Applier) {
-	h.rec = New(h.cfg, Deps{Store: h.store, Source: h.src, FS: h.fs, Supervisor: h.sup, Runner: h.nginx, Network: net,
+	var liveness func() *failover.Snapshot
+	if h.live != nil {
+		liveness = func() *failover.Snapshot { return h.live.At(h.clock) }
+	}
+	h.rec = New(h.cfg, Deps{Liveness: liveness, Store: h.store, Source: h.src, FS: h.fs, Supervisor: h.sup, Runner: h.nginx, Network: net,
 		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return h.clock }, Accounts: h.readAccounts,
 		Loading: func(rev string) {
 			if h.loading != nil {

@@ -27,6 +27,7 @@ type metrics struct {
 	restartsPending prometheus.Gauge
 	processRestarts prometheus.Counter
 	nodeConditions  *prometheus.GaugeVec
+	failovers       prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -70,10 +71,13 @@ func newMetrics() *metrics {
 		nodeConditions: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "drover_node_condition", Help: "1 while the node has the condition (supervisord, network, nginx, nginx_user; drover status says what to do), 0 otherwise.",
 		}, []string{"condition"}),
+		failovers: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "drover_failovers_total", Help: "Daemons that came to this node because the node they are configured on was out of the pool.",
+		}),
 	}
 	m.registry.MustRegister(m.reconcileSecs, m.reconciles, m.appliedRevision, m.daemons,
 		m.fetchSeconds, m.driftRepairs, m.sourceUp, m.rejected, m.restarts, m.restartsPending, m.processRestarts,
-		m.nodeConditions)
+		m.nodeConditions, m.failovers)
 	m.setConditions(nil)
 	return m
 }
@@ -88,6 +92,12 @@ func (m *metrics) setConditions(conds []nodecheck.Condition) {
 		}
 		m.nodeConditions.WithLabelValues(name).Set(v)
 	}
+}
+
+// RegisterMetrics adds collectors of the agent's (the pool's) to the
+// metrics the reconciler serves.
+func (a *Reconciler) RegisterMetrics(cs ...prometheus.Collector) {
+	a.metrics.registry.MustRegister(cs...)
 }
 
 // MetricsHandler serves the metrics in Prometheus' text format.
@@ -106,7 +116,7 @@ func (m *metrics) setApplied(rev string, counts map[string]int) {
 	if rev != "" {
 		m.appliedRevision.WithLabelValues(rev).Set(1)
 	}
-	for _, s := range []string{StatusProvisioning, StatusRunning, StatusStopped, StatusCrashLooping, StatusFailed} {
+	for _, s := range []string{StatusProvisioning, StatusRunning, StatusStopped, StatusCrashLooping, StatusFailed, StatusStandby} {
 		m.daemons.WithLabelValues(s).Set(float64(counts[s]))
 	}
 }

@@ -31,6 +31,7 @@ func (a *Reconciler) Reconcile(ctx context.Context, force bool) *Result {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	defer a.publish()
+	a.refreshLive()
 	res := a.reconcile(ctx, force, src)
 	a.state.LastReconcile = start
 	a.state.LastResult = res.Outcome
@@ -220,9 +221,17 @@ func (a *Reconciler) render(ctx context.Context, rev string, took *Result) (*net
 	if keyed && a.loaded != nil && a.loaded.key == key {
 		took.took("parse", start)
 		start = time.Now()
-		desired := a.desiredOf(a.loaded.plan)
+		plan := a.loaded.plan
+		if a.loaded.live != a.liveKey { // placed with other decisions of the pool
+			var err error
+			if plan, err = a.nodePlan(a.placed); err != nil {
+				return nil, desired{}, rejectedf(rev, "%v", err)
+			}
+			a.loaded = &loadedRev{key: key, live: a.liveKey, plan: plan}
+		}
+		desired := a.desiredOf(plan)
 		took.took("plan+render", start)
-		return a.loaded.plan, desired, nil
+		return plan, desired, nil
 	}
 	cfg, files, diags, err := a.specs.Load(blobs)
 	if err != nil {
@@ -240,14 +249,16 @@ func (a *Reconciler) render(ctx context.Context, rev string, took *Result) (*net
 	if err != nil {
 		return nil, desired{}, rejectedf(rev, "%v", err)
 	}
-	a.placed = cluster
-	plan, err := cluster.Node(a.cfg.Node)
+	prev := a.placed
+	a.setPlaced(cluster)
+	plan, err := a.nodePlan(cluster)
 	if err != nil {
+		a.setPlaced(prev) // not this node's revision: the running one stays
 		return nil, desired{}, rejectedf(rev, "%v", err)
 	}
 	a.loaded = nil
 	if keyed {
-		a.loaded = &loadedRev{key: key, plan: plan}
+		a.loaded = &loadedRev{key: key, live: a.liveKey, plan: plan}
 	}
 	desired := a.desiredOf(plan)
 	took.took("plan+render", start)
@@ -281,6 +292,7 @@ func (a *Reconciler) Restore(ctx context.Context) *Result {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	defer a.publish()
+	a.refreshLive()
 	rev, _, err := a.store.Applied()
 	if err != nil || rev == "" {
 		return &Result{Outcome: OutcomeUnchanged}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover/agent/config"
+	"github.com/drover-sh/drover/agent/failover"
 	"github.com/drover-sh/drover/agent/install"
 	"github.com/drover-sh/drover/agent/launch"
 	"github.com/drover-sh/drover/agent/network"
@@ -62,6 +63,9 @@ type Deps struct {
 	// ProcRoot is where CheckNode reads the processes of nginx; ""
 	// means /proc.
 	ProcRoot string
+	// Liveness is what the shard's pool decides now (failover.go); nil
+	// without a pool: every daemon runs where it is configured.
+	Liveness func() *failover.Snapshot
 }
 
 // Reconciler converges one node.
@@ -152,6 +156,18 @@ type Reconciler struct {
 	nodeConds atomic.Pointer[[]nodecheck.Condition]
 	nodeMu    sync.Mutex
 	procRoot  string
+
+	// Failover (failover.go, singletons.go): liveness is Deps.Liveness;
+	// live the decisions the node's plan was placed with and liveKey
+	// their key for the stop waits of the shard's singletons (waits);
+	// held the singletons the gate keeps stopped, by program, with why;
+	// singletons the programs the lease names (read without a lock).
+	liveness   func() *failover.Snapshot
+	live       *failover.Snapshot
+	liveKey    string
+	waits      []int
+	held       map[string]string
+	singletons atomic.Pointer[[]string]
 }
 
 // nodeState is what `drover status` reports about the node as a whole.
@@ -188,6 +204,7 @@ func New(cfg *config.Config, deps Deps) *Reconciler {
 	a.accounts = deps.Accounts // tenant identity check (tenants.go)
 	a.trigger, a.loading = deps.Trigger, deps.Loading
 	a.procRoot = deps.ProcRoot
+	a.liveness = deps.Liveness
 	if a.procRoot == "" {
 		a.procRoot = "/proc"
 	}

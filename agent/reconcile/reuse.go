@@ -35,7 +35,9 @@ import (
 // loadedRev is the plan of the last revision loaded without error, and
 // the key of its config files (see filesKey).
 type loadedRev struct {
-	key  [sha256.Size]byte
+	key [sha256.Size]byte
+	// live is the key of the pool's decisions the plan was placed with.
+	live string
 	plan *netplan.NodePlan
 }
 

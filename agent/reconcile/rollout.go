@@ -132,7 +132,9 @@ func (a *Reconciler) submitRollout(prev, plan *netplan.NodePlan, changed, remove
 			j.StopWait = time.Duration(old.StopWaitSecs) * time.Second
 		}
 		if cur != nil && kind == supervisor.Replace {
-			j.Procs, j.Autostart = processNames(cur), cur.Enabled
+			// A singleton is not autostarted: the gate starts it
+			// (singletons.go).
+			j.Procs, j.Autostart = processNames(cur), cur.Enabled && !cur.Singleton
 			j.StopWait = max(j.StopWait, time.Duration(cur.StopWaitSecs)*time.Second)
 		}
 		return j
@@ -226,6 +228,7 @@ func (a *Reconciler) rolloutDone(done []supervisor.Done) {
 		}
 	}
 	a.refreshStatuses(context.Background(), done, failed)
+	a.gateSingletons(context.Background(), a.plan)
 }
 
 // refreshStatuses observes the programs of finished jobs and records their

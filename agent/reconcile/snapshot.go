@@ -126,6 +126,9 @@ func apiDaemon(st store.DaemonStatus, d *netplan.Daemon) localapi.Daemon {
 	}
 	j.Command, j.NumProcs, j.StopSignal, j.StopWaitSecs, j.Enabled = d.Command, d.NumProcs, d.StopSignal, d.StopWaitSecs, d.Enabled
 	j.Host = d.Host.String()
+	if d.From != nil {
+		j.FailoverFrom = d.From.Name
+	}
 	if d.ProxyPath != "" {
 		p, port := d.ProxyPath, d.Port
 		j.ProxyPath, j.ProxyPort = &p, &port

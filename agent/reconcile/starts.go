@@ -51,7 +51,7 @@ func (a *Reconciler) startDue(ctx context.Context, plan *netplan.NodePlan, all b
 	var names []string
 	for _, d := range plan.Programs {
 		st, ok := statuses[d.Key]
-		if !ok || !d.Enabled || !waitingStart(st) || pending[d.Program] {
+		if !ok || !d.Enabled || !waitingStart(st) || pending[d.Program] || a.held[d.Program] != "" {
 			continue
 		}
 		if st.NextRetry.After(now) && !all {

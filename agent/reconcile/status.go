@@ -199,7 +199,8 @@ func (a *Reconciler) recordStatuses(ctx context.Context, plan *netplan.NodePlan,
 	var toObserve []*netplan.Daemon
 	for _, d := range plan.Programs {
 		st, had := prev[d.Key]
-		if failed[d.Program] == "" && d.Enabled && !pending[d.Program] && (isTouched[d.Program] || !had || st.Status != StatusRunning) {
+		if failed[d.Program] == "" && d.Enabled && !pending[d.Program] && a.held[d.Program] == "" &&
+			(isTouched[d.Program] || !had || st.Status != StatusRunning) {
 			toObserve = append(toObserve, d)
 		}
 	}
@@ -225,6 +226,8 @@ func (a *Reconciler) recordStatuses(ctx context.Context, plan *netplan.NodePlan,
 			l.obs = observation{status: StatusFailed, reason: failed[d.Program]}
 		case !d.Enabled:
 			l.obs = observation{status: StatusStopped, reason: "disabled"}
+		case a.held[d.Program] != "":
+			l.obs, _ = a.heldObservation(d)
 		case pending[d.Program]:
 			// Its processes still run the previous configuration.
 			l.obs = observation{status: StatusProvisioning, reason: reasonQueued, pids: st.PIDs}
