@@ -83,6 +83,7 @@ func Handler(n Node) http.Handler {
 		}
 		Reply(w, n.Reconcile(r.Context()), nil)
 	})
+	mux.HandleFunc("GET /v1/placement", servePlacement(n))
 	mux.HandleFunc("POST /v1/events", func(w http.ResponseWriter, r *http.Request) {
 		var ev Event
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxEventBody)).Decode(&ev); err != nil {

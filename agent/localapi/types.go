@@ -30,6 +30,9 @@ type Status struct {
 	// kind (supervisord, the network, nginx), most fundamental first;
 	// empty when there is none.
 	Conditions []Condition `json:"conditions"`
+	// Pool is the shard's pool as this node sees it; absent without a
+	// pool block.
+	Pool *Pool `json:"pool,omitempty"`
 }
 
 // Condition is one problem of the node as a whole: its stable name (for

@@ -29,7 +29,32 @@ func (a *Reconciler) nodePlan(c *netplan.Cluster) (*netplan.NodePlan, error) {
 	if a.live != nil {
 		c = c.Failover(a.live)
 	}
-	return c.Node(a.cfg.Node)
+	plan, err := c.Node(a.cfg.Node)
+	if err == nil {
+		a.effective = c
+	}
+	return plan, err
+}
+
+// Placement is the live placement of the node's running revision (the
+// configured one with the pool's decisions), of node's daemons only when
+// node is not "", sorted by key; nil before a revision is loaded. It
+// answers from the published snapshot.
+func (a *Reconciler) Placement(node string) []*netplan.Daemon {
+	c := a.snap.Load().placed
+	if c == nil {
+		return nil
+	}
+	if node == "" {
+		return c.Daemons
+	}
+	var out []*netplan.Daemon
+	for _, d := range c.Daemons {
+		if d.Node.Name == node {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // setPlaced keeps the configured placement of the revision being loaded,

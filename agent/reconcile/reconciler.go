@@ -163,6 +163,7 @@ type Reconciler struct {
 	// held the singletons the gate keeps stopped, by program, with why;
 	// singletons the programs the lease names (read without a lock).
 	liveness   func() *failover.Snapshot
+	effective  *netplan.Cluster // a.placed with the decisions of a.live
 	live       *failover.Snapshot
 	liveKey    string
 	waits      []int

@@ -19,6 +19,7 @@ type snapshot struct {
 	state    nodeState
 	statuses map[string]store.DaemonStatus
 	plan     *netplan.NodePlan
+	placed   *netplan.Cluster // the live placement (Placement)
 }
 
 // publish makes the current state what the API reports (a.mu held). The
@@ -33,7 +34,7 @@ func (a *Reconciler) publish() {
 		statuses = maps.Clone(cur)
 		a.statusesChanged = false
 	}
-	a.snap.Store(&snapshot{state: a.state, statuses: statuses, plan: a.plan})
+	a.snap.Store(&snapshot{state: a.state, statuses: statuses, plan: a.plan, placed: a.effective})
 }
 
 // Status reports the node.

@@ -1,52 +1,56 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/drover-sh/drover/agent"
+	"github.com/drover-sh/drover/agent/localapi"
 	"github.com/drover-sh/drover/netplan"
 )
 
 func init() {
 	var node string
-	var asJSON bool
+	var asJSON, live bool
+	var socket func() (string, error)
 	register(&command{
 		name:    "placement",
-		args:    "[DIR] [--node NAME] [--json]",
+		args:    "[DIR] [--node NAME] [--json] [--live [--socket PATH]]",
 		summary: "Show where every daemon runs: node, port and address.",
 		help: `The placement is computed from the repository alone, exactly as every agent
-computes it. --json prints an array of objects with the fields key
+computes it, with every node alive. --live asks the running agent of this
+node instead: the placement of the revision it runs, with the failovers of
+its shard's pool (a daemon moved off a dead node says "failover from NODE").
+--json prints an array of objects with the fields key
 ("tenant/webroot/daemon"), tenant, webroot, daemon, program, node,
-node_reason (rendezvous, pinned, pin-drained), port (null when the daemon has
-no proxy_path), port_reason (preferred, pinned, collision), host (the
-tenant's address on the daemon's node), proxy_path and enabled.`,
+node_reason (rendezvous, pinned, pin-drained, failover), failover_from (only
+when moved by a failover), port (null when the daemon has no proxy_path),
+port_reason (preferred, pinned, collision), host (the tenant's address on
+the daemon's node), proxy_path, enabled and singleton (only when true).`,
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&node, "node", "", "show only the daemons placed on node `NAME`")
 			fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+			fs.BoolVar(&live, "live", false, "ask the running agent for its placement, failovers included")
+			socket = socketFlags(fs)
 		},
 		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
-			return runPlacement(env, fs, args, node, asJSON)
+			if !live {
+				return runPlacement(env, fs, args, node, asJSON)
+			}
+			if len(args) > 0 {
+				return usageError(env, fs, "--live takes no DIR: it asks the running agent")
+			}
+			path, err := socket()
+			if err != nil {
+				fmt.Fprintf(env.stderr, "drover placement: %v\n", err)
+				return exitFailure
+			}
+			return runLivePlacement(env, localapi.NewClient(path), node, asJSON)
 		},
 	})
-}
-
-// placementJSON is one element of `drover placement --json`; the field names
-// are a stable interface.
-type placementJSON struct {
-	Key        string  `json:"key"`
-	Tenant     string  `json:"tenant"`
-	Webroot    string  `json:"webroot"`
-	Daemon     string  `json:"daemon"`
-	Program    string  `json:"program"`
-	Node       string  `json:"node"`
-	NodeReason string  `json:"node_reason"`
-	Port       *int    `json:"port"`
-	PortReason *string `json:"port_reason"`
-	Host       string  `json:"host"`
-	ProxyPath  *string `json:"proxy_path"`
-	Enabled    bool    `json:"enabled"`
 }
 
 func runPlacement(env *cmdEnv, fs *flag.FlagSet, args []string, node string, asJSON bool) int {
@@ -62,28 +66,32 @@ func runPlacement(env *cmdEnv, fs *flag.FlagSet, args []string, node string, asJ
 		fmt.Fprintf(env.stderr, "drover placement: node %q is not declared in any shard\n", node)
 		return exitFailure
 	}
-	var rows []*netplan.Daemon
+	rows := []localapi.Placement{}
 	for _, d := range c.Daemons {
 		if node == "" || d.Node.Name == node {
-			rows = append(rows, d)
+			rows = append(rows, agent.PlacementRow(d))
 		}
 	}
+	return printPlacement(env, rows, asJSON)
+}
+
+// runLivePlacement is drover placement --live: the running agent's
+// placement, with the pool's failovers.
+func runLivePlacement(env *cmdEnv, c *localapi.Client, node string, asJSON bool) int {
+	rows, err := c.Placement(context.Background(), node)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "drover placement: %v\n", err)
+		return exitFailure
+	}
+	return printPlacement(env, rows, asJSON)
+}
+
+// printPlacement prints rows as a table or as JSON.
+func printPlacement(env *cmdEnv, rows []localapi.Placement, asJSON bool) int {
 	if asJSON {
-		out := make([]placementJSON, 0, len(rows))
-		for _, d := range rows {
-			p := placementJSON{
-				Key: d.Key, Tenant: d.Tenant, Webroot: d.Webroot, Daemon: d.Name, Program: d.Program,
-				Node: d.Node.Name, NodeReason: string(d.NodeReason), Host: d.Host.String(), Enabled: d.Enabled,
-			}
-			if d.ProxyPath != "" {
-				port, reason, path := d.Port, string(d.PortReason), d.ProxyPath
-				p.Port, p.PortReason, p.ProxyPath = &port, &reason, &path
-			}
-			out = append(out, p)
-		}
 		enc := json.NewEncoder(env.stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
+		if err := enc.Encode(rows); err != nil {
 			fmt.Fprintf(env.stderr, "drover placement: %v\n", err)
 			return exitFailure
 		}
@@ -93,10 +101,10 @@ func runPlacement(env *cmdEnv, fs *flag.FlagSet, args []string, node string, asJ
 	fmt.Fprintln(tw, "DAEMON\tNODE\tPORT\tHOST\tPATH\tNOTE")
 	for _, d := range rows {
 		port, path := "-", "-"
-		if d.ProxyPath != "" {
-			port, path = fmt.Sprint(d.Port), d.ProxyPath
+		if d.Port != nil {
+			port, path = fmt.Sprint(*d.Port), *d.ProxyPath
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Key, d.Node.Name, port, d.Host, path, note(d))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Key, d.Node, port, d.Host, path, note(d))
 	}
 	if err := tw.Flush(); err != nil {
 		return exitFailure
@@ -105,7 +113,7 @@ func runPlacement(env *cmdEnv, fs *flag.FlagSet, args []string, node string, asJ
 }
 
 // note explains anything unusual about a placement.
-func note(d *netplan.Daemon) string {
+func note(d localapi.Placement) string {
 	var s string
 	add := func(x string) {
 		if s != "" {
@@ -113,19 +121,21 @@ func note(d *netplan.Daemon) string {
 		}
 		s += x
 	}
-	switch d.NodeReason {
+	switch netplan.NodeReason(d.NodeReason) {
 	case netplan.NodePinned:
 		add("node pinned")
 	case netplan.NodePinDrained:
 		add("pinned node drained")
 	case netplan.NodeFailover:
-		add("failover from " + d.From.Name)
+		add("failover from " + d.FailoverFrom)
 	}
-	switch d.PortReason {
-	case netplan.PortPinned:
-		add("port pinned")
-	case netplan.PortCollision:
-		add(fmt.Sprintf("port collision (prefers %d)", netplan.PreferredPort(d.Key)))
+	if d.PortReason != nil {
+		switch netplan.PortReason(*d.PortReason) {
+		case netplan.PortPinned:
+			add("port pinned")
+		case netplan.PortCollision:
+			add(fmt.Sprintf("port collision (prefers %d)", netplan.PreferredPort(d.Key)))
+		}
 	}
 	if !d.Enabled {
 		add("disabled")

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drover-sh/drover/agent/localapi"
+
 	"github.com/drover-sh/drover/internal/testenv"
 )
 
@@ -101,13 +103,13 @@ func placedPrograms(t *testing.T, node string) []string {
 }
 
 // placement runs `drover placement --json` for one node.
-func placement(t *testing.T, dir, node string) []placementJSON {
+func placement(t *testing.T, dir, node string) []localapi.Placement {
 	t.Helper()
 	b, err := exec.Command(droverBinary(t), "placement", "--json", "--node", node, dir).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rows []placementJSON
+	var rows []localapi.Placement
 	if err := json.Unmarshal(b, &rows); err != nil {
 		t.Fatal(err)
 	}
