@@ -98,7 +98,7 @@ func (s *Snapshot) Next(stopWaits []int) time.Time {
 			consider(r.since.Add(s.t.settings.FailbackAfter))
 		}
 	}
-	if s.t.quorum && !s.t.quorumSince.IsZero() {
+	if s.t.quorum {
 		for _, d := range cs[1:] {
 			consider(s.t.quorumSince.Add(s.t.settings.FailbackAfter + s.t.settings.Fence(d)))
 		}

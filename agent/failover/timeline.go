@@ -66,17 +66,27 @@ type Timeline struct {
 	self     string
 	settings Settings
 	nodes    map[string]*record
-	// quorum: whether it holds, and since when (zero with ok: since
-	// before this agent started, a lease still valid at its start).
+	// quorum: whether it holds, and since when it has held without a
+	// break.
 	quorum      bool
 	quorumSince time.Time
 }
 
-// New is the timeline of node self. leaseValid says that the agent found
-// the lease of an earlier run still valid at its start: it kept quorum
-// through its restart, so it need not wait before running singletons.
-func New(self string, s Settings, leaseValid bool) *Timeline {
-	return &Timeline{self: self, settings: s, nodes: map[string]*record{}, quorum: leaseValid}
+// Resume is what an agent finds in the lease of its previous run: the
+// quorum that run had held since Since, valid until Until. Zero: none.
+type Resume struct{ Since, Until time.Time }
+
+// New is the timeline of node self. An agent that restarted while its
+// lease was valid kept its quorum through the restart (the lease is
+// renewed only with quorum, and the guard stops the singletons when it
+// lapses): r carries the quorum on, so the gate stays as it was. Until the
+// pool answers, the agent observes quorum while r.Until has not passed.
+func New(self string, s Settings, r Resume) *Timeline {
+	t := &Timeline{self: self, settings: s, nodes: map[string]*record{}}
+	if !r.Until.IsZero() {
+		t.quorum, t.quorumSince = true, r.Since
+	}
+	return t
 }
 
 // Observe records the pool's view of the shard's configured nodes (self
@@ -125,7 +135,10 @@ func (t *Timeline) end(r *record, now time.Time) {
 	}
 }
 
-// ObserveQuorum records whether this node has quorum now.
+// ObserveQuorum records whether this node has quorum now. Any break
+// restarts the wait of the gate: while this node was cut off, the others
+// may have started its singletons, and they stop them only failback_after
+// after they see it again.
 func (t *Timeline) ObserveQuorum(ok bool, now time.Time) {
 	if ok && !t.quorum {
 		t.quorumSince = now
@@ -153,14 +166,15 @@ func (t *Timeline) out(node string, d *spec.Daemon, now time.Time) bool {
 	return now.Sub(r.since) < t.settings.FailbackAfter && r.reached >= t.threshold(d)
 }
 
+// QuorumSince is since when quorum has held; false without quorum. The
+// lease carries it to the agent's next run (Resume).
+func (t *Timeline) QuorumSince() (time.Time, bool) { return t.quorumSince, t.quorum }
+
 // gate reports whether this node may run singleton d at now, and if not,
 // why.
 func (t *Timeline) gate(d *spec.Daemon, now time.Time) (bool, string) {
 	if !t.quorum {
 		return false, "this node does not see a majority of its shard's nodes"
-	}
-	if t.quorumSince.IsZero() {
-		return true, ""
 	}
 	wait := t.settings.FailbackAfter + t.settings.Fence(d)
 	if held := now.Sub(t.quorumSince); held < wait {

@@ -23,7 +23,7 @@ func observe(tl *Timeline, down bool, since, now float64) {
 }
 
 func TestFailoverAndFailbackThresholds(t *testing.T) {
-	tl := New("n1", settings, false)
+	tl := New("n1", settings, Resume{})
 	observe(tl, false, 0, 0)
 	fence := settings.Fence(single) // 3 + 5 + 2 = 10 s
 	if fence != 10*time.Second {
@@ -70,7 +70,7 @@ func TestFailoverAndFailbackThresholds(t *testing.T) {
 // A node down shorter than a threshold is not out when it returns, for the
 // kinds whose threshold it did not reach.
 func TestShortOutageMovesOnlyWhatItReached(t *testing.T) {
-	tl := New("n1", settings, false)
+	tl := New("n1", settings, Resume{})
 	observe(tl, false, 0, 0)
 	observe(tl, true, 100, 100)
 	observe(tl, false, 115, 115) // down 15 s: past failover_after, not past the singleton's 20 s
@@ -81,7 +81,7 @@ func TestShortOutageMovesOnlyWhatItReached(t *testing.T) {
 	if s.Out("n3", single) {
 		t.Error("a singleton that never moved is out after its node returned")
 	}
-	tl2 := New("n1", settings, false)
+	tl2 := New("n1", settings, Resume{})
 	observe(tl2, false, 0, 0)
 	observe(tl2, true, 100, 100)
 	observe(tl2, false, 103, 103) // a blip
@@ -93,7 +93,7 @@ func TestShortOutageMovesOnlyWhatItReached(t *testing.T) {
 // A flapping node stays out: its outage goes on through returns shorter
 // than failback_after, and every return starts the failback again.
 func TestFlappingNodeStaysOut(t *testing.T) {
-	tl := New("n1", settings, false)
+	tl := New("n1", settings, Resume{})
 	observe(tl, false, 0, 0)
 	observe(tl, true, 100, 100)
 	observe(tl, false, 105, 105)
@@ -114,7 +114,7 @@ func TestFlappingNodeStaysOut(t *testing.T) {
 
 // A node never seen since the start counts as down since the start.
 func TestNeverSeenNodeIsDownSinceStart(t *testing.T) {
-	tl := New("n1", settings, false)
+	tl := New("n1", settings, Resume{})
 	observe(tl, true, 0, 0)
 	if tl.At(at(9)).Out("n3", avail) || !tl.At(at(10)).Out("n3", avail) {
 		t.Error("a never-seen node is not out exactly failover_after after the start")
@@ -127,7 +127,7 @@ func TestNeverSeenNodeIsDownSinceStart(t *testing.T) {
 
 func TestGate(t *testing.T) {
 	wait := settings.FailbackAfter + settings.Fence(single) // 70 s
-	tl := New("n1", settings, false)
+	tl := New("n1", settings, Resume{})
 	if ok, why := tl.At(at(0)).MayRun(single); ok || !strings.Contains(why, "majority") {
 		t.Errorf("without quorum: MayRun = %v, %q", ok, why)
 	}
@@ -150,20 +150,33 @@ func TestGate(t *testing.T) {
 	if ok, _ := tl.At(at(104)).MayRun(single); ok {
 		t.Error("gate open at once after quorum came back")
 	}
-	// An agent that restarted within the lease keeps its quorum.
-	kept := New("n1", settings, true)
+	// An agent that restarted within its lease goes on with the quorum
+	// of its previous run: the gate is as it was, open or still waiting.
+	kept := New("n1", settings, Resume{Since: at(-100), Until: at(2)})
 	if ok, _ := kept.At(at(0)).MayRun(single); !ok {
-		t.Error("a valid lease at start did not keep the gate open")
+		t.Error("a lease kept since 100 s did not keep the gate open")
 	}
 	kept.ObserveQuorum(true, at(1))
 	if ok, _ := kept.At(at(1)).MayRun(single); !ok {
 		t.Error("the first quorum observation after a kept lease closed the gate")
 	}
+	waiting := New("n1", settings, Resume{Since: at(-10), Until: at(2)})
+	if ok, _ := waiting.At(at(0)).MayRun(single); ok {
+		t.Error("a lease whose quorum began 10 s ago opened the gate at once")
+	}
+	if ok, _ := waiting.At(at(-10).Add(wait)).MayRun(single); !ok {
+		t.Error("a kept lease's wait does not end failback_after + fence after its quorum began")
+	}
+	waiting.ObserveQuorum(false, at(3)) // the pool did not answer before the lease ran out
+	waiting.ObserveQuorum(true, at(4))
+	if ok, _ := waiting.At(at(-10).Add(wait)).MayRun(single); ok {
+		t.Error("a break after the restart kept the old quorum's wait")
+	}
 }
 
 func TestKeyAndNext(t *testing.T) {
 	waits := []int{5}
-	tl := New("n1", settings, false)
+	tl := New("n1", settings, Resume{})
 	tl.ObserveQuorum(true, at(0))
 	observe(tl, false, 0, 0)
 	k0 := tl.At(at(80)).Key(waits) // the gate is open from 70 s

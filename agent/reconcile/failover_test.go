@@ -17,7 +17,7 @@ var poolSettings = failover.Settings{FailoverAfter: 10 * time.Second, FailbackAf
 // withPool rebuilds the harness's reconciler with a pool timeline of web-1a
 // that sees web-1b alive.
 func withPool(h *harness) *failover.Timeline {
-	h.live = failover.New("web-1a", poolSettings, false)
+	h.live = failover.New("web-1a", poolSettings, failover.Resume{})
 	h.live.Observe([]failover.Observation{{Name: "web-1b", Since: h.clock}}, h.clock)
 	h.newReconciler()
 	return h.live
