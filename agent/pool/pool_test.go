@@ -136,7 +136,7 @@ func TestThreePools(t *testing.T) {
 	if !sawSuspect {
 		t.Error("n3 went dead without being suspect first")
 	}
-	if ok, until := pools[0].Quorum(); !ok || until.Sub(time.Now()) > DefaultQuorumWindow {
+	if ok, until := pools[0].Quorum(); !ok || time.Until(until) > DefaultQuorumWindow {
 		t.Errorf("n1 with n2 alive: Quorum() = %t, until in %s", ok, time.Until(until))
 	}
 	if s := pools[0].Stats(); s.Alive != 2 || s.Dead != 1 || !s.Quorum || s.PingFailures == 0 {

@@ -84,17 +84,20 @@ func (p *Pool) targets() []target {
 }
 
 // ping sends one memberlist ping, which only the node of that name answers
-// (the ping carries the name, and only holders of the key can read it).
+// (the ping carries the name, and only holders of the key can read it). An
+// ack is recorded at the time the ping was sent: the peer answered no
+// earlier, and a late-scheduled goroutine cannot stretch the evidence.
 func (p *Pool) ping(t target) bool {
 	ua, err := net.ResolveUDPAddr("udp", t.addr)
 	if err != nil {
 		p.log.Debug("pool ping", "member", t.name, "addr", t.addr, "err", err)
 		return false
 	}
+	sent := p.now()
 	if _, err := p.ml.Ping(t.name, ua); err != nil {
 		return false
 	}
-	p.recordAck(t.name, p.now())
+	p.recordAck(t.name, sent)
 	return true
 }
 
