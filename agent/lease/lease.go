@@ -26,6 +26,10 @@ type Lease struct {
 	// Now): a clock every process of the machine shares, that never jumps
 	// and keeps counting through a suspend.
 	Expires int64 `json:"expires_boottime_ns"`
+	// QuorumSince is since when the writing agent had held quorum
+	// (CLOCK_BOOTTIME ns; 0: not said), so that an agent restarted while
+	// the lease is valid carries its quorum on.
+	QuorumSince int64 `json:"quorum_since_boottime_ns,omitempty"`
 	// Programs are the supervisord programs (groups) the guard stops once
 	// the lease has expired.
 	Programs []string `json:"programs"`
@@ -58,6 +62,14 @@ func ExpiresIn(d time.Duration) int64 {
 		return math.MaxInt64
 	}
 	return now + int64(d)
+}
+
+// Time is the CLOCK_BOOTTIME instant boot as a time of this process's
+// clock (whose monotonic reading advances with CLOCK_BOOTTIME but for a
+// suspend).
+func Time(boot int64) time.Time {
+	now, nowBoot := time.Now(), Now()
+	return now.Add(time.Duration(boot - nowBoot))
 }
 
 // Valid reports whether the lease still holds at now (CLOCK_BOOTTIME ns):

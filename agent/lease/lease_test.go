@@ -25,12 +25,12 @@ func leaseDir(t *testing.T) string {
 
 func TestWriteRead(t *testing.T) {
 	path := filepath.Join(leaseDir(t), "lease")
-	want := Lease{Expires: Now() + int64(3*time.Second), Programs: []string{"daemon-acme-cron", "daemon-acme_2-queue-1"}}
+	want := Lease{Expires: Now() + int64(3*time.Second), QuorumSince: Now() - int64(time.Minute), Programs: []string{"daemon-acme-cron", "daemon-acme_2-queue-1"}}
 	if err := Write(path, want); err != nil {
 		t.Fatal(err)
 	}
 	got, err := Read(path)
-	if err != nil || got.Expires != want.Expires || !slices.Equal(got.Programs, want.Programs) {
+	if err != nil || got.Expires != want.Expires || got.QuorumSince != want.QuorumSince || !slices.Equal(got.Programs, want.Programs) {
 		t.Fatalf("Read = %+v, %v; want %+v", got, err, want)
 	}
 	fi, err := os.Stat(path)
@@ -136,6 +136,9 @@ func TestValidAndExpiresIn(t *testing.T) {
 	}
 	if !(Lease{Expires: ExpiresIn(time.Duration(math.MaxInt64))}).Valid(Now()) {
 		t.Error("a saturated lease does not hold")
+	}
+	if d := time.Until(Time(ExpiresIn(time.Minute))); d < 59*time.Second || d > time.Minute {
+		t.Errorf("Time(ExpiresIn(1m)) is %s away", d)
 	}
 	if ExpiresIn(-time.Second) >= Now() {
 		t.Error("ExpiresIn of a negative duration is not in the past")
