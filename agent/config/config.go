@@ -29,6 +29,8 @@ type Config struct {
 	Network *Network
 	API     API
 	Tenants Tenants
+	// Pool is nil when the block is omitted: no failover.
+	Pool *Pool
 }
 
 // Source is where the config repository comes from.

@@ -29,6 +29,7 @@ type rawConfig struct {
 	Network     *rawNetwork    `hcl:"network,block"`
 	API         *rawAPI        `hcl:"api,block"`
 	Tenants     *rawTenants    `hcl:"tenants,block"`
+	Pool        *rawPool       `hcl:"pool,block"`
 }
 
 type rawSource struct {
@@ -238,6 +239,11 @@ func Parse(name string, src []byte) (*Config, *hcl.File, hcl.Diagnostics) {
 	}
 	if t := raw.Tenants; t != nil {
 		diags = append(diags, parseTenants(&c.Tenants, t)...)
+	}
+	if raw.Pool != nil {
+		var more hcl.Diagnostics
+		c.Pool, more = parsePool(raw.Pool, c.Network != nil)
+		diags = append(diags, more...)
 	}
 	if diags.HasErrors() {
 		return nil, hf, diags
