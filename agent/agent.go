@@ -40,6 +40,9 @@ type Agent struct {
 	events chan localapi.Event
 	// release closes what Open opened (nil for an agent from New).
 	release func()
+	// live is the shard's pool and what it decides (liveness.go); nil
+	// without a pool block.
+	live *liveness
 }
 
 // New builds an agent for the configuration, with a reconciler on deps

@@ -12,9 +12,18 @@ import (
 type apiNode struct{ a *Agent }
 
 func (n apiNode) Name() string                        { return n.a.cfg.Node }
-func (n apiNode) Status() (localapi.Status, error)    { return n.a.rec.Status() }
 func (n apiNode) Daemons() ([]localapi.Daemon, error) { return n.a.rec.Daemons() }
-func (n apiNode) Retry(key string) (bool, error)      { return n.a.rec.Retry(key) }
+
+// Status reports the node, with its pool when it has one.
+func (n apiNode) Status() (localapi.Status, error) {
+	s, err := n.a.rec.Status()
+	if err == nil && n.a.live != nil {
+		s.Pool = n.a.live.status()
+	}
+	return s, err
+}
+
+func (n apiNode) Retry(key string) (bool, error) { return n.a.rec.Retry(key) }
 
 // RequestPass asks the loop for a full pass (drover reconcile --no-wait).
 func (n apiNode) RequestPass() { n.a.rec.RequestPass() }

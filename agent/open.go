@@ -46,7 +46,21 @@ func Open(cfg *config.Config, log *slog.Logger) (*Agent, error) {
 		unlock()
 		return nil, err
 	}
-	a := New(cfg, reconcile.Deps{Store: st, Source: src, Log: log})
+	deps := reconcile.Deps{Store: st, Source: src, Log: log}
+	var live *liveness
+	if cfg.Pool != nil {
+		if live, err = newLiveness(cfg, log); err != nil {
+			st.Close()
+			unlock()
+			return nil, err
+		}
+		deps.Liveness = live.snapshot
+	}
+	a := New(cfg, deps)
+	if live != nil {
+		a.live = live
+		a.rec.RegisterMetrics(live.collectors()...)
+	}
 	a.release = func() {
 		st.Close()
 		unlock()
@@ -56,6 +70,9 @@ func Open(cfg *config.Config, log *slog.Logger) (*Agent, error) {
 
 // Close stops the agent's background work and releases what Open opened.
 func (a *Agent) Close() {
+	if a.live != nil {
+		a.live.close()
+	}
 	a.rec.Close()
 	if a.release != nil {
 		a.release()

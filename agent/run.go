@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drover-sh/drover/agent/pool"
 	"github.com/drover-sh/drover/agent/reconcile"
 )
 
@@ -21,6 +22,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if res := a.rec.Restore(ctx); res.Err != nil {
 		a.log.Error("re-applying the stored state failed", "error", res.Err)
 	}
+	a.followShard()
 	w, err := a.watch(ctx)
 	if err != nil {
 		return err
@@ -45,6 +47,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	checkNow := make(chan struct{}, 1)
 	go a.checkNode(ctx, checkNow)
+	var poolChanged <-chan struct{}
+	if a.live != nil {
+		defer a.live.close()
+		poolChanged = a.live.changed
+		go a.renewLease(ctx)
+	}
 	pass := true
 	for {
 		if pass {
@@ -57,11 +65,15 @@ func (a *Agent) Run(ctx context.Context) error {
 			case checkNow <- struct{}{}:
 			default: // a check is asked for already
 			}
+			a.followShard()
 		}
 		pass = true
-		var retry <-chan time.Time
+		var retry, live <-chan time.Time
 		if at := a.rec.NextRetry(); !at.IsZero() {
 			retry = time.After(time.Until(at))
+		}
+		if at := a.rec.NextLive(); !at.IsZero() {
+			live = time.After(time.Until(at))
 		}
 		select {
 		case <-ctx.Done():
@@ -73,6 +85,36 @@ func (a *Agent) Run(ctx context.Context) error {
 			// a pass runs when a retry of one is due too.
 			a.rec.StartDue(ctx)
 			pass = a.rec.RetryDue()
+		case <-poolChanged:
+			a.rec.Replan(ctx)
+			pass = false
+		case <-live:
+			a.rec.Replan(ctx)
+			pass = false
+		}
+	}
+}
+
+// followShard starts the pool once a revision names the node's shard and
+// keeps it on the shard's nodes (liveness.go).
+func (a *Agent) followShard() {
+	if a.live != nil {
+		a.live.follow(a.rec.Shard())
+	}
+}
+
+// renewLease writes the lease every pool.PingInterval while the pool sees
+// quorum, until ctx ends. It runs beside the loop: a pass that waits for a
+// hung dependency does not hold it up.
+func (a *Agent) renewLease(ctx context.Context) {
+	t := time.NewTicker(pool.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			a.live.renew(a.rec.SingletonPrograms())
 		}
 	}
 }

@@ -155,7 +155,7 @@ func (c *Config) RenderOptions() render.Options {
 	if c.Network != nil {
 		nw = *c.Network
 	}
-	return render.Options{
+	o := render.Options{
 		SupervisorConfDir: c.Supervisor.ConfDir,
 		NginxConfDir:      c.Nginx.ConfDir,
 		NginxListen:       c.Nginx.Listen,
@@ -167,6 +167,10 @@ func (c *Config) RenderOptions() render.Options {
 		TenantInterface:   nw.TenantInterface,
 		TransitInterface:  nw.TransitInterface,
 	}
+	if c.Pool != nil { // the guard (design.md §6.13)
+		o.Lease, o.SupervisorSocket = c.Pool.LeaseFile, c.Supervisor.Socket
+	}
+	return o
 }
 
 var (

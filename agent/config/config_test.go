@@ -110,6 +110,7 @@ func TestInvalid(t *testing.T) {
 		{"dotdot in binary", "binary = \"/usr/../bin/drover\"\n", "Invalid path", 1},
 		{"bad socket", "api {\n  socket = \"/run/a b.sock\"\n}\n", "Invalid path", 2},
 		{"bad conf_dir", "supervisor {\n  conf_dir = \"/etc/#x\"\n}\n", "Invalid path", 2},
+		{"injecting supervisor socket", "supervisor {\n  socket = \"/run/s.sock --lease /tmp/x\"\n}\n", "Invalid path", 2},
 		{"injecting listen", "nginx {\n  listen = [\"80; include /etc/passwd\"]\n}\n", "Invalid nginx listen value", 2},
 		{"empty test_command", "nginx {\n  test_command = []\n}\n", "Invalid command", 2},
 		{"bad poll interval", "source {\n  poll_interval = \"often\"\n}\n", "Invalid poll interval", 2},

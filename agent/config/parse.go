@@ -52,6 +52,7 @@ type rawSupervisor struct {
 	ConfDir      *string   `hcl:"conf_dir,optional"`
 	ConfDirRange hcl.Range `hcl:"conf_dir,attr_value_range"`
 	Socket       *string   `hcl:"socket,optional"`
+	SocketRange  hcl.Range `hcl:"socket,attr_value_range"`
 	MaxRestarts  *int      `hcl:"max_parallel_restarts,optional"`
 	MaxRange     hcl.Range `hcl:"max_parallel_restarts,attr_value_range"`
 	CallTimeout  *string   `hcl:"call_timeout,optional"`
@@ -178,6 +179,8 @@ func Parse(name string, src []byte) (*Config, *hcl.File, hcl.Diagnostics) {
 		set(&c.Supervisor.ConfDir, s.ConfDir)
 		diags = append(diags, checkPath("supervisor.conf_dir", c.Supervisor.ConfDir, s.ConfDirRange)...)
 		set(&c.Supervisor.Socket, s.Socket)
+		// The guard's command line names it (render.GuardSection).
+		diags = append(diags, checkPath("supervisor.socket", c.Supervisor.Socket, s.SocketRange)...)
 		if n := s.MaxRestarts; n != nil {
 			if *n < 1 || *n > maxParallelRestarts {
 				diags = append(diags, errorAt(s.MaxRange, "Invalid max_parallel_restarts",

@@ -2,10 +2,12 @@ package reconcile
 
 import (
 	"context"
+	"net/netip"
 	"slices"
 	"time"
 
 	"github.com/drover-sh/drover/netplan"
+	"github.com/drover-sh/drover/spec"
 )
 
 // Failover (design.md §6.13): the node's plan is the configured placement
@@ -159,4 +161,19 @@ func (a *Reconciler) logMoves(before, after *netplan.NodePlan) {
 			a.log.Info("daemon moved back after failback", "daemon", d.Key, "to", d.From.Name, "cause", a.live.Cause(d.From.Name))
 		}
 	}
+}
+
+// Shard is the node's shard in the running revision and the cluster's
+// prefix (the pool takes its peers and transit addresses from them); nil
+// before a revision is loaded. It answers from the published snapshot.
+func (a *Reconciler) Shard() (*spec.Shard, netip.Prefix) {
+	c := a.snap.Load().placed
+	if c == nil {
+		return nil, netip.Prefix{}
+	}
+	n := c.Config.Node(a.cfg.Node)
+	if n == nil {
+		return nil, netip.Prefix{}
+	}
+	return c.Config.Shard(n.Shard), c.Prefix
 }
