@@ -32,18 +32,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	poll := time.NewTicker(a.cfg.Source.PollInterval)
 	defer poll.Stop()
 	if a.cfg.Network != nil { // the reconciler has a network applier
-		go func() {
-			t := time.NewTicker(networkCheck)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					a.rec.CheckNetwork(ctx)
-				}
-			}
-		}()
+		go every(ctx, networkCheck, func() { a.rec.CheckNetwork(ctx) })
 	}
 	checkNow := make(chan struct{}, 1)
 	go a.checkNode(ctx, checkNow)
@@ -51,7 +40,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.live != nil {
 		defer a.live.close()
 		poolChanged = a.live.changed
-		go a.renewLease(ctx)
+		// Beside the loop: a pass that waits for a hung dependency does
+		// not hold the lease up.
+		go every(ctx, pool.PingInterval, func() { a.live.renew(a.rec.SingletonPrograms()) })
 	}
 	pass := true
 	for {
@@ -103,18 +94,16 @@ func (a *Agent) followShard() {
 	}
 }
 
-// renewLease writes the lease every pool.PingInterval while the pool sees
-// quorum, until ctx ends. It runs beside the loop: a pass that waits for a
-// hung dependency does not hold it up.
-func (a *Agent) renewLease(ctx context.Context) {
-	t := time.NewTicker(pool.PingInterval)
+// every calls f every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, f func()) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			a.live.renew(a.rec.SingletonPrograms())
+			f()
 		}
 	}
 }
