@@ -32,17 +32,19 @@ func (a *Agent) Run(ctx context.Context) error {
 	poll := time.NewTicker(a.cfg.Source.PollInterval)
 	defer poll.Stop()
 	if a.cfg.Network != nil { // the reconciler has a network applier
-		go every(ctx, networkCheck, func() { a.rec.CheckNetwork(ctx) })
+		go every(ctx, networkCheck, nil, func() { a.rec.CheckNetwork(ctx) })
 	}
 	checkNow := make(chan struct{}, 1)
-	go a.checkNode(ctx, checkNow)
+	// The node's conditions are looked for beside the loop: a supervisord
+	// that hangs delays the check, not the passes.
+	go every(ctx, nodeCheck, checkNow, func() { a.rec.CheckNode(ctx) })
 	var poolChanged <-chan struct{}
 	if a.live != nil {
 		defer a.live.close()
 		poolChanged = a.live.changed
 		// Beside the loop: a pass that waits for a hung dependency does
 		// not hold the lease up.
-		go every(ctx, pool.PingInterval, func() { a.live.renew(a.rec.SingletonPrograms()) })
+		go every(ctx, pool.PingInterval, nil, func() { a.live.renew(a.rec.SingletonPrograms()) })
 	}
 	pass := true
 	for {
@@ -94,8 +96,9 @@ func (a *Agent) followShard() {
 	}
 }
 
-// every calls f every interval until ctx ends.
-func every(ctx context.Context, interval time.Duration, f func()) {
+// every calls f every interval, and whenever now has a value (nil: never),
+// until ctx ends.
+func every(ctx context.Context, interval time.Duration, now <-chan struct{}, f func()) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -103,8 +106,9 @@ func every(ctx context.Context, interval time.Duration, f func()) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			f()
+		case <-now:
 		}
+		f()
 	}
 }
 
@@ -118,22 +122,7 @@ const networkCheck = time.Second
 // the network not applied); it also looks after every pass.
 const nodeCheck = 10 * time.Second
 
-// checkNode looks for the node's conditions every nodeCheck and when now
-// asks, until ctx ends. It runs beside the loop: a supervisord that hangs
-// delays the check, not the passes.
-func (a *Agent) checkNode(ctx context.Context, now <-chan struct{}) {
-	t := time.NewTicker(nodeCheck)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-now:
-		}
-		a.rec.CheckNode(ctx)
-	}
-}
+
 
 // prepareDirs creates the directories drover installs into, so they can be
 // watched from the start.
