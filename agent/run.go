@@ -122,8 +122,6 @@ const networkCheck = time.Second
 // the network not applied); it also looks after every pass.
 const nodeCheck = 10 * time.Second
 
-
-
 // prepareDirs creates the directories drover installs into, so they can be
 // watched from the start.
 func (a *Agent) prepareDirs() error {
