@@ -38,13 +38,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	// The node's conditions are looked for beside the loop: a supervisord
 	// that hangs delays the check, not the passes.
 	go every(ctx, nodeCheck, checkNow, func() { a.rec.CheckNode(ctx) })
-	var poolChanged <-chan struct{}
 	if a.live != nil {
 		defer a.live.close()
-		poolChanged = a.live.changed
-		// Beside the loop: a pass that waits for a hung dependency does
-		// not hold the lease up.
+		// Beside the loop: a pass that waits for a hung Git server or
+		// supervisord holds up neither the lease nor a failover.
 		go every(ctx, pool.PingInterval, nil, func() { a.live.renew(a.rec.SingletonPrograms()) })
+		go a.followPool(ctx)
 	}
 	pass := true
 	for {
@@ -61,12 +60,9 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.followShard()
 		}
 		pass = true
-		var retry, live <-chan time.Time
+		var retry <-chan time.Time
 		if at := a.rec.NextRetry(); !at.IsZero() {
 			retry = time.After(time.Until(at))
-		}
-		if at := a.rec.NextLive(); !at.IsZero() {
-			live = time.After(time.Until(at))
 		}
 		select {
 		case <-ctx.Done():
@@ -78,13 +74,26 @@ func (a *Agent) Run(ctx context.Context) error {
 			// a pass runs when a retry of one is due too.
 			a.rec.StartDue(ctx)
 			pass = a.rec.RetryDue()
-		case <-poolChanged:
-			a.rec.Replan(ctx)
-			pass = false
-		case <-live:
-			a.rec.Replan(ctx)
-			pass = false
 		}
+	}
+}
+
+// followPool places the running revision again whenever the pool reports
+// a change and when a decision's time comes (a dead node's daemons due to
+// move, a failback done, the singletons' gate opening), until ctx ends.
+func (a *Agent) followPool(ctx context.Context) {
+	for {
+		var next <-chan time.Time
+		if at := a.rec.NextLive(); !at.IsZero() {
+			next = time.After(time.Until(at))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.live.changed:
+		case <-next:
+		}
+		a.rec.Replan(ctx)
 	}
 }
 
