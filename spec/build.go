@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/drover-sh/drover/secret"
 )
 
 // Build merges decoded files into one Config and validates it. Every problem
@@ -69,6 +71,9 @@ type builder struct {
 	names       nameIndex            // every name a node carries; see names.go
 	serverNames map[string]place
 	shardList   []*rawShard // the accepted ones, for hints
+	// shardKeys are the node keys of each shard, for sealed values
+	// (secrets.go); filled as they are needed.
+	shardKeys map[*Shard]shardKeys
 }
 
 // declared is an earlier declaration that a later one duplicates: its name
@@ -189,6 +194,13 @@ func (b *builder) node(f *File, shard string, rn *rawNode) (*Node, hcl.Diagnosti
 	if rn.Drain != nil {
 		n.Drain = *rn.Drain
 	}
+	if rn.AgeRecipient != nil && !f.failedAt(rn.AgeRecipientRange) {
+		n.AgeRecipient = *rn.AgeRecipient
+		if err := secret.CheckRecipient(n.AgeRecipient); err != nil {
+			diags = append(diags, errorAt(f.rng(rn.AgeRecipientRange), "Invalid age recipient",
+				"The age_recipient of node %q is %s. Write the recipient the node's key file names (drover secret keygen prints it), like \"age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\".", rn.Name, err))
+		}
+	}
 	return n, diags
 }
 
@@ -276,6 +288,9 @@ func (b *builder) webroot(cfg *Config, f *File, rt *rawTenant, shard *Shard, rw 
 			a := &bd.placed[i]
 			fd := DaemonFields[a.field]
 			diags = append(diags, fd.placed(fieldCheck{d: d, rng: f.rng(a.Range), field: fd, shard: shard})...)
+		}
+		for _, s := range bd.sealed {
+			diags = append(diags, b.checkSealedShard(shard, d.Tenant, s.key, d.Environment[s.key], f.rng(s.rng))...)
 		}
 		procs := validProcs(d.NumProcs)
 		diags = append(diags, b.names.claim(daemonOwner(f, d, procs, bd.def), f.rng(bd.name), DaemonNames(d.Tenant, d.Name, procs))...)

@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/drover-sh/drover/secret"
 )
 
 // The checks of a tenant that need nothing but its own file run while the
@@ -53,7 +55,7 @@ func (f *File) buildTenant(rt *rawTenant) hcl.Diagnostics {
 	for _, rw := range rt.Webroots {
 		rw.daemons = make([]builtDaemon, len(rw.Daemons))
 		for i, rd := range rw.Daemons {
-			rw.daemons[i] = builtDaemon{name: rd.NameRange, def: rd.DefRange, placed: rd.placed, d: rd.built}
+			rw.daemons[i] = builtDaemon{name: rd.NameRange, def: rd.DefRange, placed: rd.placed, sealed: rd.sealed, d: rd.built}
 		}
 		rw.Daemons = nil
 	}
@@ -66,6 +68,9 @@ type builtDaemon struct {
 	name, def span // of its label and block
 	// placed are the attributes whose check needs the tenant's shard.
 	placed []rawAttr
+	// sealed are the encrypted environment values, checked against the
+	// shard's node keys (secrets.go).
+	sealed []sealedEnv
 	d      *Daemon // nil for a duplicate block
 }
 
@@ -152,6 +157,13 @@ func (f *File) buildDaemon(rt *rawTenant, rw *rawWebroot, rd *rawDaemon) (*Daemo
 		}
 		envSeen[e.Key] = e.KeyRange
 		d.Environment[e.Key] = e.Value
+		if secret.IsSealed(e.Value) {
+			if bad := checkSealedForm(rt.Name, e.Key, e.Value, f.rng(e.ValueRange)); bad != nil {
+				diags = append(diags, bad...)
+			} else {
+				rd.sealed = append(rd.sealed, sealedEnv{key: e.Key, rng: e.ValueRange})
+			}
+		}
 	}
 	commandRange := rd.rangeOf(fieldCommand)
 	if d.ProxyPath != "" && !f.failedAt(commandRange) && !mentionsPort(d.Command) {

@@ -46,7 +46,10 @@ type rawNode struct {
 	Weight      *float64
 	WeightRange span
 	Drain       *bool
-	DefRange    span
+	// AgeRecipient is the node key's public half (secret package).
+	AgeRecipient      *string
+	AgeRecipientRange span
+	DefRange          span
 }
 
 type rawTenant struct {
@@ -90,6 +93,7 @@ type rawDaemon struct {
 	// runs (attrs and env are dropped once built).
 	built  *Daemon
 	placed []rawAttr
+	sealed []sealedEnv
 }
 
 // rawAttr is one attribute of a daemon block as written: the slot of its

@@ -109,7 +109,7 @@ const (
 // reports them, drover daemon add writes them and the schema offers them.
 var DaemonFields = []*DaemonField{
 	fieldCommand, fieldProxyPath, fieldNumProcs, fieldStopSignal, fieldStopWaitSecs, fieldRestart,
-	fieldMaxMemoryMB, fieldMaxOpenFiles, fieldEnvironment, fieldEnabled, fieldSingleton, fieldPort, fieldNode,
+	fieldMaxMemoryMB, fieldMaxOpenFiles, fieldEnvironment, fieldEnvFile, fieldEnabled, fieldSingleton, fieldPort, fieldNode,
 }
 
 var (
@@ -187,6 +187,13 @@ var (
 		},
 	}
 	fieldEnvironment = &DaemonField{Name: "environment", Type: TypeEnvironment, API: APIRedacted}
+	// env_file is read by drover exec, as the tenant (agent/launch).
+	fieldEnvFile = &DaemonField{
+		Name: "env_file", Type: TypeString,
+		Usage: "read variables from `FILE` in the webroot (KEY=VALUE lines, as the tenant; environment wins)",
+		ref:   func(d *Daemon) any { return &d.EnvFile },
+		check: func(c fieldCheck) hcl.Diagnostics { return checkEnvFile(c.d.EnvFile, c.rng) },
+	}
 	// enabled has no value flag: drover daemon enable|disable and add
 	// --disabled set it.
 	fieldEnabled = &DaemonField{

@@ -44,12 +44,16 @@ type Shard struct {
 
 // Node is one machine of a shard.
 type Node struct {
-	Name     string
-	Shard    string
-	Index    int
-	Weight   float64
-	Drain    bool
-	DefRange hcl.Range
+	Name   string
+	Shard  string
+	Index  int
+	Weight float64
+	Drain  bool
+	// AgeRecipient is the public half of the node's age key ("age1…"),
+	// to which sealed environment values are encrypted; "" when the node
+	// has none.
+	AgeRecipient string
+	DefRange     hcl.Range
 }
 
 // Tenant is a hosting customer: one Linux user on every node of its shard.
@@ -85,7 +89,10 @@ type Daemon struct {
 	MaxOpenFiles int    // RLIMIT_NOFILE; 0 when inherited
 	Restart      string // "always" or "on-failure" (RestartPolicies)
 	Environment  map[string]string
-	Enabled      bool
+	// EnvFile is a file relative to the webroot that drover exec reads
+	// variables from, as the tenant; "" when there is none.
+	EnvFile string
+	Enabled bool
 	// Singleton: at most one copy runs in the cluster, also during a
 	// partition; false ("available") may run on both sides of one.
 	Singleton bool

@@ -19,6 +19,7 @@ var (
 	envKeyRe      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	serverNameRe  = regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
 	publicDirRe   = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$`)
+	envFileRe     = regexp.MustCompile(`^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$`)
 	stopSignals   = []string{"TERM", "HUP", "INT", "QUIT", "KILL", "USR1", "USR2"}
 	ulaParent     = netip.MustParsePrefix("fd00::/8")
 	reservedEnv   = map[string]bool{"HOST": true, "PORT": true}
@@ -145,6 +146,23 @@ func checkPublicFolder(s string, rng hcl.Range) hcl.Diagnostics {
 	}
 	return hcl.Diagnostics{errorAt(rng, "Invalid public folder",
 		"%q is not a relative folder inside the webroot. Use names of letters, digits, '.', '_' and '-' separated by '/', like \"public\" or \"web/dist\"; no \"..\", no leading '/'.", s)}
+}
+
+// MaxEnvFilePath bounds env_file.
+const MaxEnvFilePath = 255
+
+func checkEnvFile(s string, rng hcl.Range) hcl.Diagnostics {
+	ok := len(s) <= MaxEnvFilePath && envFileRe.MatchString(s)
+	for _, seg := range strings.Split(s, "/") {
+		if seg == "." || seg == ".." {
+			ok = false
+		}
+	}
+	if ok {
+		return nil
+	}
+	return hcl.Diagnostics{errorAt(rng, "Invalid env_file",
+		"%q is not a file inside the webroot. Write a relative path of letters, digits, '.', '_' and '-' separated by '/', like \".env.hosting\" or \"config/app.env\"; no \"..\" or \".\" segment, no leading '/', at most %d characters.", s, MaxEnvFilePath)}
 }
 
 func checkText(what, s string, rng hcl.Range) hcl.Diagnostics {

@@ -24,7 +24,7 @@ var (
 		{Type: "node", LabelNames: []string{"name"}},
 	}}
 	nodeSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-		{Name: "index", Required: true}, {Name: "weight"}, {Name: "drain"},
+		{Name: "index", Required: true}, {Name: "weight"}, {Name: "drain"}, {Name: "age_recipient"},
 	}}
 	tenantSchema = &hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{{Name: "uid", Required: true}, {Name: "shard", Required: true}},
@@ -124,6 +124,7 @@ func (d *decoder) node(b *hcl.Block) *rawNode {
 	r.Weight = optional[float64](d, c, "weight", &r.WeightRange)
 	var drainRange span
 	r.Drain = optional[bool](d, c, "drain", &drainRange)
+	r.AgeRecipient = optional[string](d, c, "age_recipient", &r.AgeRecipientRange)
 	return r
 }
 

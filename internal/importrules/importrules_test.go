@@ -41,8 +41,9 @@ var sideEffects = []string{
 }
 
 // core are the pure packages: bytes in, bytes out (execspec and
-// internal/regular are the leaves drover exec shares with them).
-var core = []string{"spec", "netplan", "netstate", "render", "execspec", "internal/regular"}
+// internal/regular are the leaves drover exec shares with them; secret is
+// the format of sealed values, which spec checks).
+var core = []string{"spec", "netplan", "netstate", "render", "execspec", "internal/regular", "secret"}
 
 // cliAgent are the packages under agent/ the CLI may import: the agent to
 // run it, its configuration to read api.socket, and the local API to talk
