@@ -24,12 +24,20 @@ type Spec struct {
 	Dir  string `json:"dir"`
 	// Env is the daemon's own environment, HOST and PORT included; the
 	// wrapper adds PATH, HOME, USER, LOGNAME and SHELL and nothing else.
-	Env         map[string]string `json:"env"`
-	MaxMemoryMB int               `json:"max_memory_mb,omitempty"`
+	Env map[string]string `json:"env"`
+	// EnvFile is a file relative to Dir whose variables drover exec reads
+	// as the tenant, under Env; "" when there is none.
+	EnvFile     string `json:"env_file,omitempty"`
+	MaxMemoryMB int    `json:"max_memory_mb,omitempty"`
 	// MaxOpenFiles is the soft and hard RLIMIT_NOFILE; 0 keeps the one
 	// supervisord passes on.
 	MaxOpenFiles int `json:"max_open_files,omitempty"`
 }
+
+// SealedPrefix starts an environment value that is still encrypted (see
+// package secret): the agent decrypts such values into the exec spec it
+// installs, and drover exec refuses a spec that still holds one.
+const SealedPrefix = "drover:age:"
 
 // Equal reports whether two exec specs are the same.
 func (s Spec) Equal(o Spec) bool { return reflect.DeepEqual(s, o) }

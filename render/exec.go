@@ -27,6 +27,7 @@ func NewExecSpec(d *netplan.Daemon, o Options) ExecSpec {
 		Home:         o.StorageRoot + "/" + d.Tenant,
 		Dir:          o.WebrootDir(d.Tenant, d.Webroot),
 		Env:          d.Env(),
+		EnvFile:      d.EnvFile,
 		MaxMemoryMB:  d.MaxMemoryMB,
 		MaxOpenFiles: d.MaxOpenFiles,
 	}

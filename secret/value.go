@@ -33,12 +33,14 @@ import (
 	"strings"
 
 	"filippo.io/age"
+
+	"github.com/drover-sh/drover/execspec"
 )
 
 // Prefix marks a sealed value. Every environment value that starts with
 // it must be a valid sealed value: there is no way to write a plain value
 // starting with it.
-const Prefix = "drover:age:"
+const Prefix = execspec.SealedPrefix
 
 // version is the only format there is.
 const version = "v1"

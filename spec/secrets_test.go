@@ -66,7 +66,7 @@ func init() {
 		},
 		validateCase{
 			name: "sealed value and a node without a key",
-			files: map[string]string{shardFile: shard(`node "web-1a" {`, `  index = 1`, `  age_recipient = "` + rcp1 + `"`, `}`, `node "web-1b" { index = 2 }`),
+			files: map[string]string{shardFile: shard(`node "web-1a" {`, `  index = 1`, `  age_recipient = "`+rcp1+`"`, `}`, `node "web-1b" { index = 2 }`),
 				tenantFile: sealedEnv(sealedFor("acme", "web-1", rcp1))},
 			want: []wantDiag{errAt(tenantFile, 7, "Node without an age recipient", `node web-1b of shard "web-1" has no age_recipient`)},
 		},

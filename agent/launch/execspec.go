@@ -74,6 +74,12 @@ func checkSpec(s *execspec.Spec) error {
 		if k == "" || strings.ContainsAny(k, "=\x00") || strings.IndexByte(v, 0) >= 0 {
 			fail("environment variable %q cannot be passed exactly (empty name, '=' or NUL)", k)
 		}
+		if strings.HasPrefix(v, execspec.SealedPrefix) {
+			fail("environment variable %q is still encrypted: only the agent decrypts it, into the exec spec it installs", k)
+		}
+	}
+	if s.EnvFile != "" && !cleanRel(s.EnvFile) {
+		fail("env_file %q must be a clean relative path inside the webroot", s.EnvFile)
 	}
 	if s.MaxMemoryMB < 0 || int64(s.MaxMemoryMB) > maxMemoryMB {
 		fail("max_memory_mb %d is out of range 0..%d", s.MaxMemoryMB, int64(maxMemoryMB))

@@ -29,15 +29,19 @@ const Shell = "/bin/sh"
 
 // Environ is the daemon's complete environment, sorted: PATH, HOME, USER,
 // LOGNAME and SHELL from the tenant's account (HOME the tenant's directory
-// and SHELL /bin/sh where the account leaves them empty), then the spec's
-// environment, which may override them.
-func Environ(s *execspec.Spec, a Account) []string {
+// and SHELL /bin/sh where the account leaves them empty), then the
+// variables of its env_file (fileEnv), then the spec's environment (the
+// HCL environment, HOST and PORT): each layer overrides the ones before.
+func Environ(s *execspec.Spec, a Account, fileEnv map[string]string) []string {
 	env := map[string]string{
 		"PATH":    StandardPath,
 		"HOME":    cmp.Or(a.Home, s.Home),
 		"USER":    a.Name,
 		"LOGNAME": a.Name,
 		"SHELL":   cmp.Or(a.LoginShell, Shell),
+	}
+	for k, v := range fileEnv {
+		env[k] = v
 	}
 	for k, v := range s.Env {
 		env[k] = v
@@ -77,8 +81,8 @@ func Run(path string) error {
 }
 
 // start runs the daemon of a checked spec, in this order: identity (as
-// root), memory cgroup and open-file limit (as root), privileges dropped, webroot entered as
-// the tenant, no_new_privs, exec.
+// root), memory cgroup and open-file limit (as root), privileges dropped,
+// webroot entered and env_file read as the tenant, no_new_privs, exec.
 func start(s *execspec.Spec) error {
 	pw, err := ReadPasswdOf(PasswdFile, s.UID)
 	if err != nil {
@@ -107,11 +111,17 @@ func start(s *execspec.Spec) error {
 	if err := enterWebroot(s.Dir, s.Home); err != nil {
 		return err
 	}
+	var fileEnv map[string]string
+	if s.EnvFile != "" {
+		if fileEnv, err = readEnvFile(s.EnvFile); err != nil {
+			return fmt.Errorf("env_file %s: %w", s.EnvFile, err)
+		}
+	}
 	if err := noNewPrivs(); err != nil {
 		return err
 	}
 	argv := Argv(s)
-	if err := syscall.Exec(argv[0], argv, Environ(s, a)); err != nil {
+	if err := syscall.Exec(argv[0], argv, Environ(s, a, fileEnv)); err != nil {
 		return fmt.Errorf("exec %s: %w", argv[0], err)
 	}
 	return nil

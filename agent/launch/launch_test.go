@@ -16,7 +16,7 @@ import (
 func TestEnvironIsExactlyTheList(t *testing.T) {
 	s := &render.ExecSpec{Env: map[string]string{"A": "x=y\nz", "HOST": "fd00::1", "PORT": "15000", "HOME": "/custom"}}
 	a := Account{Name: "acme", Home: "/home/acme", LoginShell: "/bin/bash"}
-	got := strings.Join(Environ(s, a), "|")
+	got := strings.Join(Environ(s, a, nil), "|")
 	want := "A=x=y\nz|HOME=/custom|HOST=fd00::1|LOGNAME=acme|PATH=" + StandardPath + "|PORT=15000|SHELL=/bin/bash|USER=acme"
 	if got != want {
 		t.Errorf("Environ:\n got %q\nwant %q", got, want)
@@ -83,7 +83,7 @@ func TestArgvRunsCommandsAsWritten(t *testing.T) {
 
 func TestEnvironFallsBackForEmptyAccountFields(t *testing.T) {
 	s := &render.ExecSpec{Home: "/var/www/storage/acme"}
-	got := strings.Join(Environ(s, Account{Name: "acme"}), "|")
+	got := strings.Join(Environ(s, Account{Name: "acme"}, nil), "|")
 	want := "HOME=/var/www/storage/acme|LOGNAME=acme|PATH=" + StandardPath + "|SHELL=/bin/sh|USER=acme"
 	if got != want {
 		t.Errorf("Environ:\n got %q\nwant %q", got, want)
@@ -139,6 +139,9 @@ func TestReadSpecRefusesUntrustedFiles(t *testing.T) {
 		"env name with =":   {strings.Replace(good, `"K":"v"`, `"K=L":"v"`, 1), 0o600, "cannot be passed exactly"},
 		"env NUL value":     {strings.Replace(good, `"K":"v"`, `"K":"v\u0000w"`, 1), 0o600, "cannot be passed exactly"},
 		"empty env name":    {strings.Replace(good, `"K":"v"`, `"":"v"`, 1), 0o600, "cannot be passed exactly"},
+		"sealed env value":  {strings.Replace(good, `"K":"v"`, `"K":"drover:age:v1:a:s:0011223344556677:eA=="`, 1), 0o600, `"K" is still encrypted`},
+		"env_file ..":       {strings.Replace(good, `"env":{`, `"env_file":"../b/.env","env":{`, 1), 0o600, "env_file \"../b/.env\" must be a clean relative path"},
+		"env_file absolute": {strings.Replace(good, `"env":{`, `"env_file":"/etc/shadow","env":{`, 1), 0o600, "must be a clean relative path"},
 		"memory < 0":        {strings.Replace(good, `"max_memory_mb":64`, `"max_memory_mb":-1`, 1), 0o600, "max_memory_mb -1 is out of range"},
 		"memory overflow":   {strings.Replace(good, `"max_memory_mb":64`, `"max_memory_mb":8796093022208`, 1), 0o600, "out of range"},
 		"open files < 64":   {strings.Replace(good, `"max_open_files":10000`, `"max_open_files":63`, 1), 0o600, "max_open_files 63 is out of range 64..1048576"},

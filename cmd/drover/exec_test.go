@@ -31,13 +31,25 @@ type execWorld struct {
 	secret         string // B's private directory
 }
 
+// execTenants are the two tenants of an execWorld.
+type execTenants struct {
+	a, b       string
+	uidA, uidB int
+}
+
+// newExecWorld is the world of this file's tenants.
 func newExecWorld(t *testing.T) *execWorld {
+	return newExecWorldOf(t, execTenants{execTenantA, execTenantB, execUIDA, execUIDB})
+}
+
+// newExecWorldOf is an execWorld of the given tenants, made real users.
+func newExecWorldOf(t *testing.T, ts execTenants) *execWorld {
 	t.Helper()
 	testenv.RequireRoot(t)
 	tmp := traversableTempDir(t)
 	w := &execWorld{storage: filepath.Join(tmp, "storage"), specs: filepath.Join(tmp, "exec")}
-	testenv.AddUser(t, execTenantA, execUIDA, filepath.Join(w.storage, execTenantA))
-	testenv.AddUser(t, execTenantB, execUIDB, filepath.Join(w.storage, execTenantB))
+	testenv.AddUser(t, ts.a, ts.uidA, filepath.Join(w.storage, ts.a))
+	testenv.AddUser(t, ts.b, ts.uidB, filepath.Join(w.storage, ts.b))
 	for _, d := range []struct {
 		path string
 		uid  int
@@ -45,11 +57,11 @@ func newExecWorld(t *testing.T) *execWorld {
 	}{
 		{w.storage, 0, 0o755},
 		{w.specs, 0, 0o700},
-		{filepath.Join(w.storage, execTenantA), execUIDA, 0o755},
-		{filepath.Join(w.storage, execTenantA, "webroots"), execUIDA, 0o755},
-		{filepath.Join(w.storage, execTenantB), execUIDB, 0o755},
-		{filepath.Join(w.storage, execTenantB, "secret"), execUIDB, 0o700},
-		{filepath.Join(w.storage, execTenantB, "secret", "main"), execUIDB, 0o700},
+		{filepath.Join(w.storage, ts.a), ts.uidA, 0o755},
+		{filepath.Join(w.storage, ts.a, "webroots"), ts.uidA, 0o755},
+		{filepath.Join(w.storage, ts.b), ts.uidB, 0o755},
+		{filepath.Join(w.storage, ts.b, "secret"), ts.uidB, 0o700},
+		{filepath.Join(w.storage, ts.b, "secret", "main"), ts.uidB, 0o700},
 	} {
 		if err := os.Mkdir(d.path, d.mode); err != nil {
 			t.Fatal(err)
@@ -58,7 +70,7 @@ func newExecWorld(t *testing.T) *execWorld {
 			t.Fatal(err)
 		}
 	}
-	w.secret = filepath.Join(w.storage, execTenantB, "secret")
+	w.secret = filepath.Join(w.storage, ts.b, "secret")
 	return w
 }
 
@@ -76,12 +88,15 @@ func traversableTempDir(t testing.TB) string {
 }
 
 // spec writes the exec spec of tenant's daemon "x" in webroot "main", run as
-// uid, and returns its path.
-func (w *execWorld) spec(t *testing.T, tenant string, uid uint32, command string) string {
+// uid, changed by edit, and returns its path.
+func (w *execWorld) spec(t *testing.T, tenant string, uid uint32, command string, edit ...func(*render.ExecSpec)) string {
 	t.Helper()
 	home := filepath.Join(w.storage, tenant)
 	s := render.ExecSpec{Program: "daemon-" + tenant + "-x", Command: command, User: tenant, UID: uid,
 		Home: home, Dir: filepath.Join(home, "webroots", "main"), Env: map[string]string{}}
+	for _, e := range edit {
+		e(&s)
+	}
 	b, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)
