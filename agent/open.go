@@ -3,11 +3,13 @@ package agent
 import (
 	"log/slog"
 	"path/filepath"
+	"strings"
 
 	"github.com/drover-sh/drover/agent/config"
 	"github.com/drover-sh/drover/agent/reconcile"
 	"github.com/drover-sh/drover/agent/source"
 	"github.com/drover-sh/drover/agent/store"
+	"github.com/drover-sh/drover/secret"
 )
 
 // Open builds the agent `drover agent` runs for the configuration: it
@@ -36,6 +38,15 @@ func Open(cfg *config.Config, log *slog.Logger) (*Agent, error) {
 		unlock()
 		return nil, err
 	}
+	ids, err := readNodeKey(cfg.Secrets)
+	if err != nil {
+		st.Close()
+		unlock()
+		return nil, err
+	}
+	if ids != nil {
+		log.Info("node age key read", "key_file", cfg.Secrets.KeyFile, "age_recipient", strings.Join(secret.Recipients(ids), " "))
+	}
 	src, err := source.New(source.Options{
 		URL: cfg.Source.URL, Branch: cfg.Source.Branch, CacheDir: filepath.Join(cfg.StateDir, "cache"),
 		SSHKeyFile: cfg.Source.SSHKeyFile, KnownHostsFile: cfg.Source.KnownHostsFile, TokenFile: cfg.Source.TokenFile,
@@ -46,7 +57,7 @@ func Open(cfg *config.Config, log *slog.Logger) (*Agent, error) {
 		unlock()
 		return nil, err
 	}
-	deps := reconcile.Deps{Store: st, Source: src, Log: log}
+	deps := reconcile.Deps{Store: st, Source: src, Log: log, Secrets: ids}
 	var live *liveness
 	if cfg.Pool != nil {
 		if live, err = newLiveness(cfg, log); err != nil {

@@ -44,9 +44,15 @@ func Exec(p *netplan.NodePlan, o Options) []File {
 
 // execFile is the file of an exec spec.
 func execFile(s ExecSpec, owner Owner) File {
+	return File{Root: RootExec, Path: spec.ExecSpecFile(s.Program), Owner: owner, Mode: 0o600, Data: EncodeExecSpec(s)}
+}
+
+// EncodeExecSpec is the content of an exec spec's file: JSON indented by
+// two spaces, with a final newline (design.md §4.3).
+func EncodeExecSpec(s ExecSpec) []byte {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		panic(err) // strings and ints always marshal
 	}
-	return File{Root: RootExec, Path: spec.ExecSpecFile(s.Program), Owner: owner, Mode: 0o600, Data: append(b, '\n')}
+	return append(b, '\n')
 }

@@ -35,7 +35,21 @@ type Config struct {
 	Tenants Tenants
 	// Pool is nil when the block is omitted: no failover.
 	Pool *Pool
+	// Secrets is nil when the block is omitted: the node has no age key,
+	// and a daemon with an encrypted environment value fails here.
+	Secrets *Secrets
 }
+
+// Secrets is the node's age key, which opens the encrypted environment
+// values of its daemons (design.md §2.14).
+type Secrets struct {
+	// KeyFile holds the node's age X25519 identity: root-owned, mode 0600
+	// or stricter (checked when the agent opens).
+	KeyFile string
+}
+
+// DefaultSecretsKeyFile is the usual place of the node's age key.
+const DefaultSecretsKeyFile = "/etc/drover/age.key"
 
 // Source is where the config repository comes from.
 type Source struct {

@@ -32,6 +32,12 @@ type rawConfig struct {
 	API         *rawAPI        `hcl:"api,block"`
 	Tenants     *rawTenants    `hcl:"tenants,block"`
 	Pool        *rawPool       `hcl:"pool,block"`
+	Secrets     *rawSecrets    `hcl:"secrets,block"`
+}
+
+type rawSecrets struct {
+	KeyFile      *string   `hcl:"key_file,optional"`
+	KeyFileRange hcl.Range `hcl:"key_file,attr_value_range"`
 }
 
 type rawSource struct {
@@ -253,6 +259,11 @@ func Parse(name string, src []byte) (*Config, *hcl.File, hcl.Diagnostics) {
 		var more hcl.Diagnostics
 		c.Pool, more = parsePool(raw.Pool, c.Network != nil)
 		diags = append(diags, more...)
+	}
+	if r := raw.Secrets; r != nil {
+		c.Secrets = &Secrets{KeyFile: DefaultSecretsKeyFile}
+		set(&c.Secrets.KeyFile, r.KeyFile)
+		diags = append(diags, checkPath("secrets.key_file", c.Secrets.KeyFile, r.KeyFileRange)...)
 	}
 	if diags.HasErrors() {
 		return nil, hf, diags

@@ -101,6 +101,7 @@ type Daemon struct {
 	MaxOpenFiles *int              `json:"max_open_files"`
 	Restart      string            `json:"restart"`
 	Environment  map[string]string `json:"environment"`
+	EnvFile      *string           `json:"env_file"`
 	Enabled      bool              `json:"enabled"`
 	Singleton    bool              `json:"singleton"`
 	Status       string            `json:"status"`

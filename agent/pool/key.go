@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
-	"io"
-	"os"
-	"syscall"
+
+	"github.com/drover-sh/drover/internal/regular"
 )
 
 // keyHowTo says how to make a key file; every key error ends with it.
@@ -21,25 +20,7 @@ func ReadKey(path string) ([]byte, error) {
 	fail := func(format string, args ...any) ([]byte, error) {
 		return nil, fmt.Errorf("pool key file %s: %s; "+keyHowTo, append([]any{path, fmt.Sprintf(format, args...)}, path)...)
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return fail("%v", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fail("%v", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return fail("not a regular file")
-	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
-		return fail("owned by uid %d, not root", st.Uid)
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return fail("mode %04o lets other users read it; it must be 0600 or stricter", perm)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, 128))
+	data, err := regular.ReadRootOnly(path, 128)
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -30,7 +30,14 @@ func (a *Reconciler) adopt(installed map[string]store.Resource) {
 					continue
 				}
 				a.log.Info("adopting a file an earlier drover wrote", "file", path.Join(dir, rel))
-				installed[key] = store.Resource{Key: key, Mode: mode, Hash: hashOf(data), Data: data}
+				r := store.Resource{Key: key, Mode: mode, Hash: hashOf(data), Data: data}
+				if root == render.RootExec {
+					// Its environment may hold opened secrets: kept
+					// nowhere; the comparison with the disk decides.
+					clear(data)
+					r.Data, r.Hash = nil, ""
+				}
+				installed[key] = r
 			}
 		}
 	}

@@ -117,11 +117,26 @@ func (a *Reconciler) stepExecSpecs(p *pass) execResult {
 	}
 	a.owe(r.owed)
 	writes := p.diff.writes[render.RootExec]
-	files := make([]install.Write, len(writes))
+	files := make([]install.Write, 0, len(writes))
+	revealed := make([]error, len(writes))
 	for i, w := range writes {
-		files[i] = install.Write{Path: w.path, Data: w.file.Data, Mode: w.file.Mode}
+		// The file on disk holds the encrypted values opened; the
+		// store keeps them encrypted (secrets.go).
+		data, err := a.secrets.reveal(w.file)
+		revealed[i] = err
+		if err == nil {
+			files = append(files, install.Write{Path: w.path, Data: data, Mode: w.file.Mode})
+		}
 	}
-	errs := install.WriteFiles(a.fs, files) // all at once: a first converge writes thousands
+	written := install.WriteFiles(a.fs, files) // all at once: a first converge writes thousands
+	errs := make([]error, len(writes))
+	for i, j := 0, 0; i < len(writes); i++ {
+		if errs[i] = revealed[i]; errs[i] == nil {
+			forget(writes[i].file, files[j].Data)
+			errs[i] = written[j]
+			j++
+		}
+	}
 	for i, w := range writes {
 		program := w.file.Owner.Program
 		if err := errs[i]; err != nil {

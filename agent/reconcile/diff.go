@@ -62,7 +62,7 @@ func (a *Reconciler) diffFiles(desired map[string]render.File, installed map[str
 			continue
 		}
 		old, mode, err := a.fs.ReadFile(p)
-		if err == nil && mode == f.Mode && bytes.Equal(old, f.Data) {
+		if err == nil && mode == f.Mode && a.installedAs(f, old) {
 			if !stored {
 				d.adopt = append(d.adopt, f)
 			}
@@ -81,4 +81,16 @@ func (a *Reconciler) diffFiles(desired map[string]render.File, installed map[str
 		}
 	}
 	return d
+}
+
+// installedAs reports whether data on disk is f as drover installs it:
+// f.Data, with the encrypted values of an exec spec opened (secrets.go).
+// A value that does not open makes the file differ; writing it reports why.
+func (a *Reconciler) installedAs(f render.File, data []byte) bool {
+	want, err := a.secrets.reveal(f)
+	if err != nil {
+		return false
+	}
+	defer forget(f, want)
+	return bytes.Equal(data, want)
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/drover-sh/drover/agent/config"
 	"github.com/drover-sh/drover/agent/failover"
 	"github.com/drover-sh/drover/agent/internal/fake"
@@ -36,6 +38,9 @@ type harness struct {
 	// live, when set before the reconciler is built, is the pool's
 	// timeline it places with (Deps.Liveness), read at the harness's clock.
 	live *failover.Timeline
+	// secrets is the node's age key of every reconciler the harness
+	// builds (Deps.Secrets).
+	secrets []age.Identity
 }
 
 func newHarness(t *testing.T) *harness {
@@ -70,7 +75,7 @@ func (h *harness) newReconcilerWith(net network.Applier) {
 		liveness = func() *failover.Snapshot { return h.live.At(h.clock) }
 	}
 	h.rec = New(h.cfg, Deps{Liveness: liveness, Store: h.store, Source: h.src, FS: h.fs, Supervisor: h.sup, Runner: h.nginx, Network: net,
-		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return h.clock }, Accounts: h.readAccounts,
+		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return h.clock }, Accounts: h.readAccounts, Secrets: h.secrets,
 		Loading: func(rev string) {
 			if h.loading != nil {
 				h.loading(rev)

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/drover-sh/drover/agent/config"
 	"github.com/drover-sh/drover/agent/failover"
 	"github.com/drover-sh/drover/agent/install"
@@ -66,6 +68,10 @@ type Deps struct {
 	// Liveness is what the shard's pool decides now (failover.go); nil
 	// without a pool: every daemon runs where it is configured.
 	Liveness func() *failover.Snapshot
+	// Secrets is the node's age key (secrets.key_file), which opens the
+	// encrypted environment values of its daemons (secrets.go); nil
+	// without one.
+	Secrets []age.Identity
 }
 
 // Reconciler converges one node.
@@ -91,6 +97,8 @@ type Reconciler struct {
 	metrics *metrics
 	// accounts: see Deps.Accounts and tenants.go.
 	accounts func() (launch.Accounts, error)
+	// secrets opens encrypted environment values (secrets.go).
+	secrets *unsealer
 	// trigger and loading: see Deps.
 	trigger func()
 	loading func(rev string)
@@ -190,15 +198,16 @@ type nodeState struct {
 // locked) by the caller.
 func New(cfg *config.Config, deps Deps) *Reconciler {
 	a := &Reconciler{
-		cfg:   cfg,
-		opts:  cfg.RenderOptions(),
-		log:   deps.Log,
-		store: deps.Store,
-		src:   deps.Source,
-		fs:    deps.FS,
-		sup:   deps.Supervisor,
-		specs: newSpecCache(cfg.Source.MaxConfigBytes),
-		now:   deps.Now,
+		cfg:     cfg,
+		opts:    cfg.RenderOptions(),
+		log:     deps.Log,
+		store:   deps.Store,
+		src:     deps.Source,
+		fs:      deps.FS,
+		sup:     deps.Supervisor,
+		specs:   newSpecCache(cfg.Source.MaxConfigBytes),
+		secrets: &unsealer{ids: deps.Secrets},
+		now:     deps.Now,
 	}
 	a.layout = install.LayoutOf(a.opts)
 	a.memo = render.NewMemo(a.opts)

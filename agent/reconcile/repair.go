@@ -1,7 +1,6 @@
 package reconcile
 
 import (
-	"bytes"
 	"context"
 	"strings"
 
@@ -37,15 +36,24 @@ func (a *Reconciler) Repair(ctx context.Context, paths []string) {
 		if !ok {
 			continue // not drover's
 		}
-		if data, mode, err := a.fs.ReadFile(p); err == nil && mode == r.Mode && bytes.Equal(data, r.Data) {
+		root, rel := install.SplitKey(key)
+		f := render.File{Root: root, Path: rel, Mode: r.Mode, Data: r.Data}
+		if data, mode, err := a.fs.ReadFile(p); err == nil && mode == r.Mode && a.installedAs(f, data) {
 			continue
 		}
-		if err := a.fs.WriteFile(p, r.Data, r.Mode); err != nil {
+		data, err := a.secrets.reveal(f)
+		if err != nil {
+			a.log.Error("repair: open encrypted values", "file", p, "error", err)
+			continue
+		}
+		err = a.fs.WriteFile(p, data, r.Mode)
+		forget(f, data)
+		if err != nil {
 			a.log.Error("repair: write", "file", p, "error", err)
 			continue
 		}
 		repaired = append(repaired, key)
-		switch root, _ := install.SplitKey(key); root {
+		switch root {
 		case render.RootSupervisor:
 			a.reread.Store(true)
 		case render.RootNginx:

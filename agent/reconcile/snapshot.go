@@ -146,5 +146,9 @@ func apiDaemon(st store.DaemonStatus, d *netplan.Daemon) localapi.Daemon {
 	for k := range d.Environment {
 		j.Environment[k] = localapi.Redacted
 	}
+	if d.EnvFile != "" {
+		f := d.EnvFile
+		j.EnvFile = &f
+	}
 	return j
 }

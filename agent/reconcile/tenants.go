@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/drover-sh/drover/agent/config"
@@ -80,20 +81,24 @@ type unreadable struct{ err error }
 
 func (u unreadable) LookupUID(uint32) (launch.Account, error) { return launch.Account{}, u.err }
 
-// admitted is plan without the refused tenants' programs and addresses:
-// what the node installs (see desiredOf). plan itself is not changed.
+// admitted is plan without the refused tenants' programs and addresses,
+// and without the programs whose encrypted values do not open here
+// (secrets.go): what the node installs (see desiredOf). plan itself is
+// not changed.
 func (a *Reconciler) admitted(plan *netplan.NodePlan) *netplan.NodePlan {
-	return admit(plan, a.refusedTenants(plan))
+	return admit(plan, a.refusedTenants(plan), a.secrets.refusals(plan))
 }
 
-func admit(plan *netplan.NodePlan, refused map[string]string) *netplan.NodePlan {
-	if len(refused) == 0 {
+// admit is plan without the refused tenants and programs (reasons by
+// tenant and by program).
+func admit(plan *netplan.NodePlan, refused, programs map[string]string) *netplan.NodePlan {
+	if len(refused) == 0 && len(programs) == 0 {
 		return plan
 	}
 	p := *plan
 	p.Programs, p.Addresses = nil, nil
 	for _, d := range plan.Programs {
-		if refused[d.Tenant] == "" {
+		if refused[d.Tenant] == "" && programs[d.Program] == "" {
 			p.Programs = append(p.Programs, d)
 		}
 	}
@@ -106,26 +111,27 @@ func admit(plan *netplan.NodePlan, refused map[string]string) *netplan.NodePlan 
 }
 
 // admission is what the check does to an apply pass: the plan without the
-// refused tenants, which the steps apply, and the refused tenants' daemons
+// refused tenants and programs, which the steps apply, and their daemons
 // failed with the reason, merged once the steps are done.
 type admission struct {
 	stepResult
 	plan *netplan.NodePlan
 }
 
-// admitTenants checks the plan's tenants (nil plan: nothing to check).
+// admitTenants checks the plan's tenants, and the encrypted values of its
+// programs (nil plan: nothing to check).
 func (a *Reconciler) admitTenants(plan *netplan.NodePlan) admission {
 	adm := admission{plan: plan}
 	if plan == nil {
 		return adm
 	}
-	refused := a.refusedTenants(plan)
-	if len(refused) == 0 {
+	refused, programs := a.refusedTenants(plan), a.secrets.refusals(plan)
+	if len(refused) == 0 && len(programs) == 0 {
 		return adm
 	}
-	adm.plan = admit(plan, refused)
+	adm.plan = admit(plan, refused, programs)
 	for _, d := range plan.Programs {
-		if reason := refused[d.Tenant]; reason != "" {
+		if reason := cmp.Or(refused[d.Tenant], programs[d.Program]); reason != "" {
 			adm.failProgram(d.Program, reason)
 		}
 	}

@@ -6,6 +6,7 @@ package regular
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"syscall"
 )
@@ -27,4 +28,31 @@ func Open(path string) (*os.File, os.FileInfo, error) {
 		return nil, nil, err
 	}
 	return f, st, nil
+}
+
+// ReadRootOnly reads a private file root keeps (a key): a regular file, not
+// a link, owned by root, readable and writable by root alone (mode 0600 or
+// stricter), of at most max bytes. Errors say what is wrong, never what
+// the file holds.
+func ReadRootOnly(path string, max int64) ([]byte, error) {
+	f, st, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Uid != 0 {
+		return nil, fmt.Errorf("owned by uid %d, not root", sys.Uid)
+	}
+	if perm := st.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("mode %04o lets other users read it; it must be 0600 or stricter", perm)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		clear(data)
+		return nil, fmt.Errorf("larger than %d bytes", max)
+	}
+	return data, nil
 }
