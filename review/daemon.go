@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/drover-sh/drover/netplan"
+	"github.com/drover-sh/drover/secret"
 	"github.com/drover-sh/drover/spec"
 )
 
@@ -48,7 +49,9 @@ func daemonFields(b, h *netplan.Daemon, sameNode bool) []FieldChange {
 }
 
 // envFields names the environment keys added, removed or changed. Values
-// are never copied: they hold secrets.
+// are never copied: they hold secrets (an encrypted one is marked, and
+// still not copied: it is as good as the plaintext to a node that can
+// open it, and says nothing to a reviewer).
 func envFields(b, h map[string]string) []FieldChange {
 	var keys []string
 	for k := range b {
@@ -68,7 +71,7 @@ func envFields(b, h map[string]string) []FieldChange {
 		if inB && inH && bv == hv {
 			continue
 		}
-		fc := FieldChange{Field: "environment." + k, Redacted: true}
+		fc := FieldChange{Field: "environment." + k, Redacted: true, Encrypted: secret.IsSealed(bv) || secret.IsSealed(hv)}
 		// Old and New only say whether the key exists; the value stays out.
 		if inB {
 			fc.Old = &present

@@ -13,6 +13,7 @@ import (
 
 	"github.com/drover-sh/drover/netplan"
 	"github.com/drover-sh/drover/render"
+	"github.com/drover-sh/drover/secret"
 )
 
 // files renders, on both sides, every node that may differ (the nodes of
@@ -349,6 +350,11 @@ func splitLines(b []byte) []string {
 const (
 	Redacted        = "(redacted)"
 	RedactedChanged = "(redacted, changed)"
+	// An encrypted value (secret package) is shown as Encrypted, or
+	// EncryptedChanged on the head side when its encrypted form changed
+	// (each encryption differs, so the plain value may be the same).
+	Encrypted        = "(encrypted)"
+	EncryptedChanged = "(encrypted value changed)"
 )
 
 // redactExecSpecs replaces the daemon's own environment values in the two
@@ -370,10 +376,21 @@ func redactExecSpecs(b, h []byte) ([]byte, []byte) {
 		}
 	}
 	derived := func(k string) bool { return k == "HOST" || k == "PORT" }
+	hidden := func(v string, changed bool) string {
+		switch {
+		case secret.IsSealed(v) && changed:
+			return EncryptedChanged
+		case secret.IsSealed(v):
+			return Encrypted
+		case changed:
+			return RedactedChanged
+		}
+		return Redacted
+	}
 	if bs != nil {
-		for k := range bs.Env {
+		for k, v := range bs.Env {
 			if !derived(k) {
-				bs.Env[k] = Redacted
+				bs.Env[k] = hidden(v, false)
 			}
 		}
 	}
@@ -388,11 +405,8 @@ func redactExecSpecs(b, h []byte) ([]byte, []byte) {
 			if derived(k) {
 				continue
 			}
-			if ov, ok := orig[k]; ok && ov != v {
-				hs.Env[k] = RedactedChanged
-			} else {
-				hs.Env[k] = Redacted
-			}
+			ov, ok := orig[k]
+			hs.Env[k] = hidden(v, ok && ov != v)
 		}
 	}
 	return marshalSpec(bs), marshalSpec(hs)

@@ -92,6 +92,8 @@ type jsonField struct {
 	Old      *string `json:"old"`
 	New      *string `json:"new"`
 	Redacted bool    `json:"redacted"`
+	// Encrypted: an encrypted environment value on either side.
+	Encrypted bool `json:"encrypted,omitempty"`
 }
 
 type jsonPort struct {
@@ -199,7 +201,7 @@ func nodeJSON(n *Node) jsonNode {
 func fieldsJSON(fs []FieldChange) []jsonField {
 	out := make([]jsonField, 0, len(fs))
 	for _, f := range fs {
-		jf := jsonField{Field: f.Field, Change: f.Change(), Redacted: f.Redacted}
+		jf := jsonField{Field: f.Field, Change: f.Change(), Redacted: f.Redacted, Encrypted: f.Encrypted}
 		if !f.Redacted {
 			jf.Old, jf.New = f.Old, f.New
 		}

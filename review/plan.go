@@ -157,6 +157,10 @@ type FieldChange struct {
 	Field    string
 	Old, New *string
 	Redacted bool
+	// Encrypted marks an environment value encrypted on either side
+	// (secret package): the plan cannot tell whether the plain value
+	// changed, only that the encrypted one did.
+	Encrypted bool
 }
 
 // Change is "added", "removed" or "changed".

@@ -218,7 +218,11 @@ func (n *Node) disruptions(quote func(string) string) []disruption {
 // "environment changed: APP_KEY".
 func (f FieldChange) Text() string {
 	if f.Redacted {
-		return "environment " + f.Change() + ": " + strings.TrimPrefix(f.Field, "environment.")
+		text := "environment " + f.Change() + ": " + strings.TrimPrefix(f.Field, "environment.")
+		if f.Encrypted && f.Change() == "changed" {
+			text += " " + EncryptedChanged
+		}
+		return text
 	}
 	v := func(s *string) string {
 		if s == nil {

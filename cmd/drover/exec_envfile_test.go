@@ -180,5 +180,3 @@ func symlinkOwned(t *testing.T, target, link string) {
 		t.Fatal(err)
 	}
 }
-
-
