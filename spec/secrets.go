@@ -111,3 +111,45 @@ func uniq(s []string) map[string]bool {
 	}
 	return m
 }
+
+// Keys is what encrypting a value needs of a configuration, read from its
+// files even when they do not form a valid one (encrypting a value again
+// is how an outdated one is fixed): the nodes of each shard with their
+// age recipients ("" for none), and each tenant's shard. The first
+// declaration of a name counts.
+type Keys struct {
+	Shards  map[string][]NodeKey // by shard name, nodes in block order
+	Tenants map[string]string    // shard by tenant name
+}
+
+// NodeKey is a node and its age recipient.
+type NodeKey struct {
+	Node, Recipient string
+}
+
+// KeysOf reads Keys from parsed files.
+func KeysOf(files []*File) Keys {
+	k := Keys{Shards: map[string][]NodeKey{}, Tenants: map[string]string{}}
+	for _, f := range files {
+		for _, s := range f.raw.Shards {
+			if _, ok := k.Shards[s.Name]; ok {
+				continue
+			}
+			nodes := []NodeKey{}
+			for _, n := range s.Nodes {
+				nk := NodeKey{Node: n.Name}
+				if n.AgeRecipient != nil {
+					nk.Recipient = *n.AgeRecipient
+				}
+				nodes = append(nodes, nk)
+			}
+			k.Shards[s.Name] = nodes
+		}
+		for _, t := range f.raw.Tenants {
+			if _, ok := k.Tenants[t.Name]; !ok {
+				k.Tenants[t.Name] = t.Shard
+			}
+		}
+	}
+	return k
+}

@@ -34,6 +34,7 @@ type command struct {
 
 // cmdEnv is what a command may touch: its streams.
 type cmdEnv struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 }
 
@@ -44,7 +45,7 @@ func register(c *command) { commands = append(commands, c) }
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	env := &cmdEnv{stdout: stdout, stderr: stderr}
+	env := &cmdEnv{stdin: os.Stdin, stdout: stdout, stderr: stderr}
 	if len(args) == 0 {
 		usage(stderr)
 		return exitUsage
