@@ -62,7 +62,11 @@ func (a *Reconciler) diffFiles(desired map[string]render.File, installed map[str
 			continue
 		}
 		old, mode, err := a.fs.ReadFile(p)
-		if err == nil && mode == f.Mode && a.installedAs(f, old) {
+		same := err == nil && mode == f.Mode && a.installedAs(f, old)
+		if f.Root == render.RootExec {
+			clear(old) // it may hold opened secrets
+		}
+		if same {
 			if !stored {
 				d.adopt = append(d.adopt, f)
 			}

@@ -38,7 +38,12 @@ func (a *Reconciler) Repair(ctx context.Context, paths []string) {
 		}
 		root, rel := install.SplitKey(key)
 		f := render.File{Root: root, Path: rel, Mode: r.Mode, Data: r.Data}
-		if data, mode, err := a.fs.ReadFile(p); err == nil && mode == r.Mode && a.installedAs(f, data) {
+		old, mode, err := a.fs.ReadFile(p)
+		same := err == nil && mode == r.Mode && a.installedAs(f, old)
+		if root == render.RootExec {
+			clear(old) // it may hold opened secrets
+		}
+		if same {
 			continue
 		}
 		data, err := a.secrets.reveal(f)
