@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,9 +57,27 @@ func BenchmarkExecStart(b *testing.B) {
 	spec := filepath.Join(tmp, "spec.json")
 	testenv.WriteFile(b, spec, string(data), 0o600)
 
+	// The same daemon with a Laravel-sized env_file (40 variables).
+	var env strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&env, "APP_SETTING_%02d=\"value number %d of the application\"\n", i, i)
+	}
+	envFile := filepath.Join(webroot, ".env.hosting")
+	testenv.WriteFile(b, envFile, env.String(), 0o600)
+	if err := os.Chown(envFile, benchExecUID, benchExecUID); err != nil {
+		b.Fatal(err)
+	}
+	s.EnvFile = ".env.hosting"
+	if data, err = json.Marshal(s); err != nil {
+		b.Fatal(err)
+	}
+	withEnvFile := filepath.Join(tmp, "spec-env-file.json")
+	testenv.WriteFile(b, withEnvFile, string(data), 0o600)
+
 	small := droverExecBinary(b)
 	b.Run("drover", func(b *testing.B) { benchStarts(b, bin, "exec", spec) })
 	b.Run("drover-exec", func(b *testing.B) { benchStarts(b, small, "exec", spec) })
+	b.Run("drover-exec-env-file", func(b *testing.B) { benchStarts(b, small, "exec", withEnvFile) })
 	b.Run("sh", func(b *testing.B) { benchStarts(b, "/bin/sh", "-c", "unset PWD; true") })
 }
 
