@@ -92,7 +92,7 @@ func (s *Snapshot) Next(stopWaits []int) time.Time {
 		case r.episode.IsZero():
 		case r.down:
 			for _, d := range cs {
-				consider(r.episode.Add(s.t.threshold(d)))
+				consider(s.t.downFrom(r, d).Add(s.t.threshold(d)))
 			}
 		default:
 			consider(r.since.Add(s.t.settings.FailbackAfter))
