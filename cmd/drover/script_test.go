@@ -94,6 +94,10 @@ func TestScripts(t *testing.T) {
 			"watch-node":    cmdWatchNode,
 			"status-within": cmdStatusWithin,
 			"git-serve":     cmdGitServe,
+			"kill-tree":     cmdKillTree,
+			"copies":        cmdCopies,
+			"stopwatch":     cmdStopwatch,
+			"pool-until":    cmdPoolUntil,
 		},
 		Condition: scriptConditions,
 		Setup: func(env *testscript.Env) error {
