@@ -201,10 +201,12 @@ func (t *Timeline) gate(d *spec.Daemon, now time.Time) (bool, string) {
 	if !t.quorum {
 		return false, "this node does not see a majority of its shard's nodes"
 	}
+	// The reason stays the same while the wait lasts: it is a daemon's
+	// status, updated when the decisions change (Key), not every second.
 	wait := t.settings.FailbackAfter + t.settings.Fence(d)
-	if held := now.Sub(t.quorumSince); held < wait {
-		return false, "this node sees a majority again since " + held.Round(time.Second).String() +
-			"; a singleton starts after " + wait.String() + " (failback_after + fence), when no other node runs it"
+	if now.Sub(t.quorumSince) < wait {
+		return false, "this node sees a majority again; a singleton starts once it has for " + wait.String() +
+			" (failback_after + fence), when no other node runs it"
 	}
 	return true, ""
 }
