@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -89,137 +91,6 @@ func descendants(parents map[int]int, root int) []int {
 			}
 		}
 	}
-	return out
-}
-
-// copyWatch samples, every 100 ms, on which nodes of the world a process
-// with a given command line runs.
-type copyWatch struct {
-	stop chan struct{}
-	done chan struct{}
-
-	mu    sync.Mutex
-	start time.Time
-	// changes are the samples whose set of nodes differed from the one
-	// before: the time since start and the nodes, sorted.
-	changes []copyChange
-	max     int
-	samples int
-}
-
-type copyChange struct {
-	at    time.Duration
-	nodes []string
-}
-
-var copyWatches sync.Map // WORK + "\x00" + name → *copyWatch
-
-// cmdCopies watches where a daemon's processes run:
-//
-//	copies start NAME CMDLINE   sample every 100 ms the nodes running a process whose command line is CMDLINE
-//	copies stop NAME            stop, print every change ("+1.20s n1 n3", "-" for none) and "max copies: N"
-//
-// A node is told by the network namespace of the process ($NS1...$NS9).
-func cmdCopies(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 2 {
-		ts.Fatalf("usage: copies start NAME CMDLINE | copies stop NAME")
-	}
-	key := ts.Getenv("WORK") + "\x00" + args[1]
-	switch {
-	case args[0] == "start" && len(args) == 3:
-		nodes := map[string]string{} // "net:[ino]" → node
-		for i := 1; i <= 9; i++ {
-			ns := ts.Getenv("NS" + strconv.Itoa(i))
-			if ns == "" {
-				continue
-			}
-			var st syscall.Stat_t
-			ts.Check(syscall.Stat("/run/netns/"+ns, &st))
-			nodes[fmt.Sprintf("net:[%d]", st.Ino)] = "n" + strconv.Itoa(i)
-		}
-		w := &copyWatch{stop: make(chan struct{}), done: make(chan struct{}), start: time.Now()}
-		if _, loaded := copyWatches.LoadOrStore(key, w); loaded {
-			ts.Fatalf("copies: %s is watched already", args[1])
-		}
-		go w.run(args[2], nodes)
-		ts.Defer(func() { w.halt() })
-	case args[0] == "stop" && len(args) == 2:
-		v, ok := copyWatches.LoadAndDelete(key)
-		if !ok {
-			ts.Fatalf("copies: %s is not watched", args[1])
-		}
-		w := v.(*copyWatch)
-		w.halt()
-		var b strings.Builder
-		for _, c := range w.changes {
-			nodes := "-"
-			if len(c.nodes) > 0 {
-				nodes = strings.Join(c.nodes, " ")
-			}
-			fmt.Fprintf(&b, "+%.2fs %s\n", c.at.Seconds(), nodes)
-		}
-		fmt.Fprintf(&b, "samples: %d\nmax copies: %d\n", w.samples, w.max)
-		_, _ = ts.Stdout().Write([]byte(b.String()))
-	default:
-		ts.Fatalf("usage: copies start NAME CMDLINE | copies stop NAME")
-	}
-}
-
-func (w *copyWatch) halt() {
-	select {
-	case <-w.stop:
-	default:
-		close(w.stop)
-	}
-	<-w.done
-}
-
-func (w *copyWatch) run(cmdline string, nodes map[string]string) {
-	defer close(w.done)
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	var last []string
-	first := true
-	for {
-		running := runningOn(cmdline, nodes)
-		w.mu.Lock()
-		w.samples++
-		w.max = max(w.max, len(running))
-		if first || !slices.Equal(running, last) {
-			w.changes = append(w.changes, copyChange{time.Since(w.start), running})
-		}
-		w.mu.Unlock()
-		last, first = running, false
-		select {
-		case <-w.stop:
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// runningOn is the sorted nodes (one entry per process) on which a process
-// with that command line runs; processes in other namespaces are ignored.
-func runningOn(cmdline string, nodes map[string]string) []string {
-	var out []string
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || strings.TrimRight(strings.ReplaceAll(string(b), "\x00", " "), " ") != cmdline {
-			continue
-		}
-		ns, err := os.Readlink(filepath.Join("/proc", e.Name(), "ns", "net"))
-		if err != nil {
-			continue
-		}
-		if n, ok := nodes[ns]; ok {
-			out = append(out, n)
-		}
-	}
-	slices.Sort(out)
 	return out
 }
 
@@ -336,4 +207,28 @@ func poolMatches(view map[string]string, want []string) bool {
 		}
 	}
 	return true
+}
+
+// cmdShardPool gives every node of a shard-world a pool: shard-pool FILE.
+// It writes one random key to $WORK/nI/pool.key on every node (root's,
+// 0600), creates the lease directory $WORK/nI/run (0700) and appends FILE,
+// a pool block, to each $WORK/nI/agent.hcl with @DIR@ replaced by $WORK/nI.
+func cmdShardPool(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: shard-pool FILE")
+	}
+	block, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	key := make([]byte, 32)
+	_, err = rand.Read(key)
+	ts.Check(err)
+	for i := 1; ts.Getenv("NS"+strconv.Itoa(i)) != ""; i++ {
+		dir := filepath.Join(ts.Getenv("WORK"), "n"+strconv.Itoa(i))
+		ts.Check(os.WriteFile(filepath.Join(dir, "pool.key"), key, 0o600))
+		ts.Check(os.Mkdir(filepath.Join(dir, "run"), 0o700))
+		f, err := os.OpenFile(filepath.Join(dir, "agent.hcl"), os.O_APPEND|os.O_WRONLY, 0)
+		ts.Check(err)
+		_, err = f.WriteString(strings.ReplaceAll(string(block), "@DIR@", dir))
+		ts.Check(errors.Join(err, f.Close()))
+	}
 }

@@ -98,6 +98,7 @@ func TestScripts(t *testing.T) {
 			"copies":        cmdCopies,
 			"stopwatch":     cmdStopwatch,
 			"pool-until":    cmdPoolUntil,
+			"shard-pool":    cmdShardPool,
 		},
 		Condition: scriptConditions,
 		Setup: func(env *testscript.Env) error {
