@@ -145,3 +145,20 @@ func TestRollbackInterrupted(t *testing.T) {
 		t.Errorf("after an interrupted rollback: %+v\n%s", res, h.programs())
 	}
 }
+
+// TestResumeAfterRollbackAppliesTheHead: the head the node rolled back
+// from is applied by the next pass after resume, forced or not, though it
+// is the head the node saw before.
+func TestResumeAfterRollbackAppliesTheHead(t *testing.T) {
+	h := newHarness(t)
+	h.src.Commit(fake.Repo(fake.Proxied("reverb", "/app")))
+	h.reconcile(OutcomeApplied)
+	b := h.src.Commit(fake.Repo(fake.Proxied("ws", "/ws")))
+	h.reconcile(OutcomeApplied)
+	h.rollback("", "")
+	h.reconcile(OutcomeUnchanged)
+	h.rec.Resume()
+	if res := h.reconcile(OutcomeApplied); res.Revision != b || h.applied() != b {
+		t.Errorf("the pass after resume: %+v", res)
+	}
+}

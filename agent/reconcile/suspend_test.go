@@ -172,3 +172,22 @@ func metricsOf(h *harness) string {
 	return rec.Body.String()
 }
 
+
+// TestUnreadableSuspensionHolds: a stored hold that cannot be read holds
+// the node at its applied revision rather than applying the head.
+func TestUnreadableSuspensionHolds(t *testing.T) {
+	h := newHarness(t)
+	a := h.src.Commit(fake.Repo(fake.Proxied("reverb", "/app")))
+	h.reconcile(OutcomeApplied)
+	if err := h.store.SetMeta(store.MetaSuspension, "{torn"); err != nil {
+		t.Fatal(err)
+	}
+	h.src.Commit(fake.Repo(fake.Proxied("reverb", "/app"), fake.Daemon("queue", "")))
+	h.newReconciler()
+	h.rec.Restore(context.Background())
+	h.reconcile(OutcomeUnchanged)
+	st, _ := h.rec.Status()
+	if h.applied() != a || st.Suspension == nil || !strings.Contains(st.Suspension.Reason, "could not be read") {
+		t.Errorf("applied %s, suspension %+v", h.applied(), st.Suspension)
+	}
+}
