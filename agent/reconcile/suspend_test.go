@@ -172,7 +172,6 @@ func metricsOf(h *harness) string {
 	return rec.Body.String()
 }
 
-
 // TestUnreadableSuspensionHolds: a stored hold that cannot be read holds
 // the node at its applied revision rather than applying the head.
 func TestUnreadableSuspensionHolds(t *testing.T) {
