@@ -190,3 +190,18 @@ func TestUnreadableSuspensionHolds(t *testing.T) {
 		t.Errorf("applied %s, suspension %+v", h.applied(), st.Suspension)
 	}
 }
+
+// TestUninstallLiftsTheHold: a node drover was removed from has nothing
+// to hold; set up again, it follows its branch.
+func TestUninstallLiftsTheHold(t *testing.T) {
+	h := newHarness(t)
+	h.src.Commit(fake.Repo(fake.Proxied("reverb", "/app")))
+	h.reconcile(OutcomeApplied)
+	h.suspend("")
+	if res := h.rec.Uninstall(context.Background()); res.Outcome != OutcomeUninstalled {
+		t.Fatalf("uninstall: %+v", res)
+	}
+	if s, err := h.store.Suspension(); s != nil || err != nil {
+		t.Errorf("the hold outlived the uninstall: %+v, %v", s, err)
+	}
+}
