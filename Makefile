@@ -13,8 +13,9 @@ help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 .PHONY: build
-build: ## build bin/drover
+build: ## build bin/drover and bin/drover-exec
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/drover
+	$(GO) build -o $(dir $(BIN))drover-exec ./cmd/drover-exec
 
 .PHONY: test
 test: ## run every test: unit, golden, real supervisord/nginx/nftables end-to-end (as root)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drover-sh/drover/internal/testenv"
+
 	"github.com/drover-sh/drover/agent/lease"
 	"github.com/drover-sh/drover/agent/supervisor"
 )
@@ -55,16 +57,6 @@ daemon-acme-sched:daemon-acme-sched_00 STOPPED
 daemon-acme-sched:daemon-acme-sched_01 STOPPED
 daemon-acme-web:daemon-acme-web RUNNING`
 
-// leaseDir is a lease directory as the agent keeps it: its owner's only.
-func leaseDir(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "run")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 func writeLease(t *testing.T, path string, l lease.Lease) {
 	t.Helper()
 	if err := lease.Write(path, l); err != nil {
@@ -79,7 +71,7 @@ func writeLease(t *testing.T, path string, l lease.Lease) {
 // corrupt lease too. One line is logged per lapse.
 func TestGuardTicks(t *testing.T) {
 	f := guardFake(t)
-	path := filepath.Join(leaseDir(t), "lease")
+	path := filepath.Join(testenv.PrivateDir(t), "lease")
 	var logs bytes.Buffer
 	var now int64 = 1_000_000_000
 	g := &guard{path: path, sup: f, log: slog.New(slog.NewTextHandler(&logs, nil)), now: func() int64 { return now }}
@@ -187,7 +179,7 @@ func (s *slowStopper) StopNoWait(ctx context.Context, groups []string) ([][]stri
 func TestGuardLoop(t *testing.T) {
 	for _, hang := range []int{0, 1} {
 		f := guardFake(t)
-		path := filepath.Join(leaseDir(t), "lease")
+		path := filepath.Join(testenv.PrivateDir(t), "lease")
 		expires := time.Now().Add(time.Second)
 		writeLease(t, path, lease.Lease{Expires: lease.ExpiresIn(time.Second), Programs: []string{"daemon-acme-cron", "daemon-acme-sched"}})
 		g := &guard{path: path, sup: &slowStopper{Fake: f, hang: hang}, log: slog.New(slog.DiscardHandler), now: lease.Now}

@@ -32,26 +32,18 @@ func (a *Agent) Run(ctx context.Context) error {
 	poll := time.NewTicker(a.cfg.Source.PollInterval)
 	defer poll.Stop()
 	if a.cfg.Network != nil { // the reconciler has a network applier
-		go func() {
-			t := time.NewTicker(networkCheck)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					a.rec.CheckNetwork(ctx)
-				}
-			}
-		}()
+		go every(ctx, networkCheck, nil, func() { a.rec.CheckNetwork(ctx) })
 	}
 	checkNow := make(chan struct{}, 1)
-	go a.checkNode(ctx, checkNow)
-	var poolChanged <-chan struct{}
+	// The node's conditions are looked for beside the loop: a supervisord
+	// that hangs delays the check, not the passes.
+	go every(ctx, nodeCheck, checkNow, func() { a.rec.CheckNode(ctx) })
 	if a.live != nil {
 		defer a.live.close()
-		poolChanged = a.live.changed
-		go a.renewLease(ctx)
+		// Beside the loop: a pass that waits for a hung Git server or
+		// supervisord holds up neither the lease nor a failover.
+		go every(ctx, pool.PingInterval, nil, func() { a.live.renew(a.rec.SingletonPrograms()) })
+		go a.followPool(ctx)
 	}
 	pass := true
 	for {
@@ -68,12 +60,9 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.followShard()
 		}
 		pass = true
-		var retry, live <-chan time.Time
+		var retry <-chan time.Time
 		if at := a.rec.NextRetry(); !at.IsZero() {
 			retry = time.After(time.Until(at))
-		}
-		if at := a.rec.NextLive(); !at.IsZero() {
-			live = time.After(time.Until(at))
 		}
 		select {
 		case <-ctx.Done():
@@ -85,13 +74,26 @@ func (a *Agent) Run(ctx context.Context) error {
 			// a pass runs when a retry of one is due too.
 			a.rec.StartDue(ctx)
 			pass = a.rec.RetryDue()
-		case <-poolChanged:
-			a.rec.Replan(ctx)
-			pass = false
-		case <-live:
-			a.rec.Replan(ctx)
-			pass = false
 		}
+	}
+}
+
+// followPool places the running revision again whenever the pool reports
+// a change and when a decision's time comes (a dead node's daemons due to
+// move, a failback done, the singletons' gate opening), until ctx ends.
+func (a *Agent) followPool(ctx context.Context) {
+	for {
+		var next <-chan time.Time
+		if at := a.rec.NextLive(); !at.IsZero() {
+			next = time.After(time.Until(at))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.live.changed:
+		case <-next:
+		}
+		a.rec.Replan(ctx)
 	}
 }
 
@@ -103,19 +105,19 @@ func (a *Agent) followShard() {
 	}
 }
 
-// renewLease writes the lease every pool.PingInterval while the pool sees
-// quorum, until ctx ends. It runs beside the loop: a pass that waits for a
-// hung dependency does not hold it up.
-func (a *Agent) renewLease(ctx context.Context) {
-	t := time.NewTicker(pool.PingInterval)
+// every calls f every interval, and whenever now has a value (nil: never),
+// until ctx ends.
+func every(ctx context.Context, interval time.Duration, now <-chan struct{}, f func()) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			a.live.renew(a.rec.SingletonPrograms())
+		case <-now:
 		}
+		f()
 	}
 }
 
@@ -128,23 +130,6 @@ const networkCheck = time.Second
 // (nginx not running or its workers blocked, supervisord not answering,
 // the network not applied); it also looks after every pass.
 const nodeCheck = 10 * time.Second
-
-// checkNode looks for the node's conditions every nodeCheck and when now
-// asks, until ctx ends. It runs beside the loop: a supervisord that hangs
-// delays the check, not the passes.
-func (a *Agent) checkNode(ctx context.Context, now <-chan struct{}) {
-	t := time.NewTicker(nodeCheck)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-now:
-		}
-		a.rec.CheckNode(ctx)
-	}
-}
 
 // prepareDirs creates the directories drover installs into, so they can be
 // watched from the start.

@@ -35,9 +35,10 @@ type Options struct {
 	NginxListen       []string
 	StateDir          string
 	StorageRoot       string
-	// Binary is the absolute path of the drover binary supervisord starts
-	// as the exec wrapper.
-	Binary string
+	// Binary is the absolute path of the drover binary supervisord runs
+	// (the event listener, the guard); ExecBinary the exec wrapper it
+	// starts for every daemon ("" is Binary; drover-exec starts faster).
+	Binary, ExecBinary string
 	// APISocket is the agent's local API, where the supervisord event
 	// listener reports process state changes.
 	APISocket string

@@ -114,6 +114,14 @@ func boundedLog(b *strings.Builder, stream string) {
 	fmt.Fprintf(b, "%[1]s_logfile=AUTO\n%[1]s_logfile_maxbytes=1MB\n%[1]s_logfile_backups=2\n", stream)
 }
 
+// execBinary is the exec wrapper's path.
+func (o Options) execBinary() string {
+	if o.ExecBinary != "" {
+		return o.ExecBinary
+	}
+	return o.Binary
+}
+
 // ProgramSection is one [program:x] section. No user text appears in it:
 // names are validated to [a-z0-9_-], paths come from the validated agent
 // configuration, and the command and environment travel in the exec spec,
@@ -138,7 +146,7 @@ func programOf(d *netplan.Daemon) program {
 func (d program) section(o Options) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[program:%s]\n", d.Program)
-	fmt.Fprintf(&b, "command=%s exec %s\n", o.Binary, o.ExecSpecPath(d.Program))
+	fmt.Fprintf(&b, "command=%s exec %s\n", o.execBinary(), o.ExecSpecPath(d.Program))
 	fmt.Fprintf(&b, "directory=%s\n", o.WebrootDir(d.Tenant, d.Webroot))
 	fmt.Fprintf(&b, "numprocs=%d\n", d.NumProcs)
 	if d.NumProcs > 1 {

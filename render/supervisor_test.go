@@ -47,3 +47,24 @@ func TestProgramSectionSingleton(t *testing.T) {
 		}
 	}
 }
+
+// The exec wrapper is exec_binary when it is set, the drover binary
+// otherwise; the event listener and the guard always run the drover binary.
+func TestExecBinary(t *testing.T) {
+	d := &netplan.Daemon{Daemon: &spec.Daemon{Tenant: "acme", Webroot: "main", Name: "ws", NumProcs: 1,
+		StopSignal: "TERM", StopWaitSecs: 30, Enabled: true}, Program: "daemon-acme-ws"}
+	o := Options{StateDir: "/var/lib/drover", Binary: "/usr/local/bin/drover", APISocket: "/run/drover/agent.sock",
+		Lease: "/run/drover/lease", SupervisorSocket: "/run/supervisor.sock"}
+	if got := ProgramSection(d, o); !strings.Contains(got, "\ncommand=/usr/local/bin/drover exec /var/lib/drover/exec/daemon-acme-ws.json\n") {
+		t.Errorf("without exec_binary:\n%s", got)
+	}
+	o.ExecBinary = "/usr/local/bin/drover-exec"
+	if got := ProgramSection(d, o); !strings.Contains(got, "\ncommand=/usr/local/bin/drover-exec exec /var/lib/drover/exec/daemon-acme-ws.json\n") {
+		t.Errorf("with exec_binary:\n%s", got)
+	}
+	for _, s := range []string{EventListenerSection(o), GuardSection(o)} {
+		if strings.Contains(s, "drover-exec") || !strings.Contains(s, "command=/usr/local/bin/drover ") {
+			t.Errorf("a section of drover's own runs the exec wrapper:\n%s", s)
+		}
+	}
+}

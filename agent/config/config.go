@@ -24,6 +24,10 @@ type Config struct {
 	Nginx       Nginx
 	StorageRoot string
 	Binary      string
+	// ExecBinary is the exec wrapper supervisord starts for every daemon;
+	// "" is Binary. drover-exec, built from agent/launch alone, starts in
+	// half the CPU (README, "Running a daemon exactly as written").
+	ExecBinary string
 	// Network is nil when the block is omitted: drover then manages no
 	// addresses, routes or nftables.
 	Network *Network
@@ -162,6 +166,7 @@ func (c *Config) RenderOptions() render.Options {
 		StateDir:          c.StateDir,
 		StorageRoot:       c.StorageRoot,
 		Binary:            c.Binary,
+		ExecBinary:        c.ExecBinary,
 		APISocket:         c.API.Socket,
 		NftTable:          nw.NftTable,
 		TenantInterface:   nw.TenantInterface,

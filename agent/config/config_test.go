@@ -108,6 +108,7 @@ func TestInvalid(t *testing.T) {
 		{"injecting state_dir", "state_dir = \"/var/lib/drover; rm -rf /\"\n", "Invalid path", 1},
 		{"percent in storage_root", "storage_root = \"/srv/%(here)s\"\n", "Invalid path", 1},
 		{"dotdot in binary", "binary = \"/usr/../bin/drover\"\n", "Invalid path", 1},
+		{"relative exec_binary", "exec_binary = \"drover-exec\"\n", "Invalid path", 1},
 		{"bad socket", "api {\n  socket = \"/run/a b.sock\"\n}\n", "Invalid path", 2},
 		{"bad conf_dir", "supervisor {\n  conf_dir = \"/etc/#x\"\n}\n", "Invalid path", 2},
 		{"injecting supervisor socket", "supervisor {\n  socket = \"/run/s.sock --lease /tmp/x\"\n}\n", "Invalid path", 2},

@@ -23,6 +23,8 @@ type rawConfig struct {
 	StorageRng  hcl.Range      `hcl:"storage_root,attr_value_range"`
 	Binary      *string        `hcl:"binary,optional"`
 	BinaryRange hcl.Range      `hcl:"binary,attr_value_range"`
+	ExecBinary  *string        `hcl:"exec_binary,optional"`
+	ExecRange   hcl.Range      `hcl:"exec_binary,attr_value_range"`
 	Source      *rawSource     `hcl:"source,block"`
 	Supervisor  *rawSupervisor `hcl:"supervisor,block"`
 	Nginx       *rawNginx      `hcl:"nginx,block"`
@@ -145,6 +147,10 @@ func Parse(name string, src []byte) (*Config, *hcl.File, hcl.Diagnostics) {
 	diags = append(diags, checkPath("storage_root", c.StorageRoot, raw.StorageRng)...)
 	set(&c.Binary, raw.Binary)
 	diags = append(diags, checkPath("binary", c.Binary, raw.BinaryRange)...)
+	if raw.ExecBinary != nil {
+		set(&c.ExecBinary, raw.ExecBinary)
+		diags = append(diags, checkPath("exec_binary", c.ExecBinary, raw.ExecRange)...)
+	}
 	if s := raw.Source; s != nil {
 		set(&c.Source.URL, s.URL)
 		set(&c.Source.Branch, s.Branch)

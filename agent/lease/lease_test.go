@@ -13,18 +13,8 @@ import (
 	"github.com/drover-sh/drover/internal/testenv"
 )
 
-// leaseDir is a directory of the test's own, writable by its owner only.
-func leaseDir(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "run")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 func TestWriteRead(t *testing.T) {
-	path := filepath.Join(leaseDir(t), "lease")
+	path := filepath.Join(testenv.PrivateDir(t), "lease")
 	want := Lease{Expires: Now() + int64(3*time.Second), QuorumSince: Now() - int64(time.Minute), Programs: []string{"daemon-acme-cron", "daemon-acme_2-queue-1"}}
 	if err := Write(path, want); err != nil {
 		t.Fatal(err)
@@ -53,7 +43,7 @@ func TestWriteRead(t *testing.T) {
 // TestWriteRefusesOpenDir: a directory others can write is refused, and so
 // is a lease naming a program drover would not write.
 func TestWriteRefuses(t *testing.T) {
-	dir := leaseDir(t)
+	dir := testenv.PrivateDir(t)
 	if err := os.Chmod(dir, 0o777); err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +54,7 @@ func TestWriteRefuses(t *testing.T) {
 	if err := Write(filepath.Join(dir, "missing", "lease"), Lease{}); err == nil || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing directory: %v", err)
 	}
-	dir = leaseDir(t)
+	dir = testenv.PrivateDir(t)
 	if err := Write(filepath.Join(dir, "lease"), Lease{Programs: []string{"daemon-a:b"}}); err == nil || !strings.Contains(err.Error(), `program "daemon-a:b" is not a name drover gives a daemon`) {
 		t.Errorf("bad name: %v", err)
 	}
@@ -74,7 +64,7 @@ func TestWriteRefuses(t *testing.T) {
 }
 
 func TestReadRefuses(t *testing.T) {
-	dir := leaseDir(t)
+	dir := testenv.PrivateDir(t)
 	write := func(name, content string, mode os.FileMode) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(content), mode); err != nil {
@@ -148,7 +138,7 @@ func TestValidAndExpiresIn(t *testing.T) {
 // TestOwner: a lease file or directory of another user is refused.
 func TestOwner(t *testing.T) {
 	testenv.RequireRoot(t) // to give them away
-	dir := leaseDir(t)
+	dir := testenv.PrivateDir(t)
 	path := filepath.Join(dir, "lease")
 	if err := Write(path, Lease{Expires: 1}); err != nil {
 		t.Fatal(err)

@@ -93,12 +93,12 @@ func (a *Reconciler) setPlaced(c *netplan.Cluster) {
 
 // Replan places the running revision again with the pool's decisions now,
 // if they changed since the plan was placed (a node out or back, the gate
-// of singletons opening or closing), and applies the difference. The loop
-// calls it when the pool reports a change and when a decision's time
-// comes (NextLive).
+// of singletons opening or closing), and applies the difference. The
+// agent calls it when the pool reports a change and when a decision's time
+// comes (NextLive), beside the loop. It takes a.mu, not passMu: a pass
+// waiting for a hung Git server (which a partition makes likely) holds
+// passMu for up to source.timeout, and a failover must not wait for it.
 func (a *Reconciler) Replan(ctx context.Context) *Result {
-	a.passMu.Lock()
-	defer a.passMu.Unlock()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	defer a.publish()

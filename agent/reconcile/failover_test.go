@@ -159,3 +159,35 @@ func TestFailoverMovesDaemonsHereAndBack(t *testing.T) {
 		t.Errorf("replans fetched %d times", h.src.Fetches-fetches)
 	}
 }
+
+// A failover does not wait for a pass that waits for a hung Git server.
+func TestReplanDoesNotWaitForAHungSource(t *testing.T) {
+	h := newHarness(t)
+	tl := withPool(h)
+	h.src.Commit(fake.Repo(fake.Daemon("web", ""), pinnedToB))
+	h.reconcile(OutcomeApplied)
+	hang := make(chan struct{})
+	h.src.Hang = hang
+	passDone := make(chan struct{})
+	go func() {
+		h.rec.Reconcile(context.Background(), true)
+		close(passDone)
+	}()
+	time.Sleep(50 * time.Millisecond) // the pass is asking the source
+	tl.Observe([]failover.Observation{{Name: "web-1b", Down: true, Since: h.clock}}, h.clock)
+	h.clock = h.clock.Add(poolSettings.FailoverAfter)
+	replanned := make(chan *Result, 1)
+	go func() { replanned <- h.rec.Replan(context.Background()) }()
+	select {
+	case res := <-replanned:
+		if res.Outcome != OutcomeApplied {
+			t.Errorf("replan: %s (%v)", res.Outcome, res.Err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the failover waits for the pass that waits for the Git server")
+	}
+	close(hang)
+	<-passDone
+	h.rec.Settle(context.Background(), &Result{})
+	h.wantSupervisor("daemon-acme-web:daemon-acme-web RUNNING pid=1001\ndaemon-acme-ws:daemon-acme-ws RUNNING pid=1002\n")
+}

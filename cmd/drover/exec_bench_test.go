@@ -23,9 +23,10 @@ const (
 // wrapper's start, its checks, dropping privileges and the exec of the
 // shell, which runs the trivial daemon `true`. It is paid once per process
 // start, so 3,000 times by a node's first converge, on the node's few cores.
-// The "sh" case is the floor: the same shell line started directly. The
-// drover binary is built from this tree (the test binary would add the
-// testing packages' start-up cost).
+// "drover-exec" is the same wrapper in a binary of its own (exec_binary);
+// the "sh" case is the floor: the same shell line started directly. Both
+// binaries are built from this tree (the test binary would add the testing
+// packages' start-up cost).
 func BenchmarkExecStart(b *testing.B) {
 	testenv.RequireRoot(b)
 	testenv.RequireTools(b, "go")
@@ -54,7 +55,9 @@ func BenchmarkExecStart(b *testing.B) {
 	spec := filepath.Join(tmp, "spec.json")
 	testenv.WriteFile(b, spec, string(data), 0o600)
 
+	small := droverExecBinary(b)
 	b.Run("drover", func(b *testing.B) { benchStarts(b, bin, "exec", spec) })
+	b.Run("drover-exec", func(b *testing.B) { benchStarts(b, small, "exec", spec) })
 	b.Run("sh", func(b *testing.B) { benchStarts(b, "/bin/sh", "-c", "unset PWD; true") })
 }
 

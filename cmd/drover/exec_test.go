@@ -96,13 +96,20 @@ func (w *execWorld) spec(t *testing.T, tenant string, uid uint32, command string
 // The process is killed when the test ends.
 func startExec(t *testing.T, spec string, extra ...*os.File) (*os.Process, func() string) {
 	t.Helper()
+	return startWrapper(t, droverBinary(t), spec, extra...)
+}
+
+// startWrapper is startExec with the given wrapper binary (drover or
+// drover-exec).
+func startWrapper(t *testing.T, bin, spec string, extra ...*os.File) (*os.Process, func() string) {
+	t.Helper()
 	stderr := filepath.Join(t.TempDir(), "stderr")
 	f, err := os.Create(stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	cmd := exec.Command(droverBinary(t), "exec", spec)
+	cmd := exec.Command(bin, "exec", spec)
 	cmd.Stdout, cmd.Stderr, cmd.ExtraFiles = f, f, extra
 	cmd.Env = []string{"SUPERVISOR_PROCESS_NAME=x"}
 	if err := cmd.Start(); err != nil {
@@ -225,6 +232,13 @@ func TestExecRefusesAnotherUsersUID(t *testing.T) {
 // stdin, stdout and stderr open (supervisord passes other descriptors), in
 // its webroot, as its tenant.
 func TestExecConfinesTheDaemon(t *testing.T) {
+	for _, c := range []struct{ name, bin string }{{"drover", droverBinary(t)}, {"drover-exec", droverExecBinary(t)}} {
+		t.Run(c.name, func(t *testing.T) { checkConfines(t, c.bin) })
+	}
+}
+
+// checkConfines starts a daemon with the wrapper bin and checks how it runs.
+func checkConfines(t *testing.T, bin string) {
 	w := newExecWorld(t)
 	webroot := filepath.Join(w.storage, execTenantA, "webroots", "main")
 	if err := os.Mkdir(webroot, 0o755); err != nil {
@@ -236,7 +250,7 @@ func TestExecConfinesTheDaemon(t *testing.T) {
 	}
 	defer r.Close()
 	defer wp.Close()
-	proc, stderr := startExec(t, w.spec(t, execTenantA, execUIDA, "sleep 100000"), r, wp)
+	proc, stderr := startWrapper(t, bin, w.spec(t, execTenantA, execUIDA, "sleep 100000"), r, wp)
 	testenv.Eventually(t, 5*time.Second, "the daemon running sleep", func() bool {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", proc.Pid))
 		if err != nil {
@@ -274,4 +288,15 @@ func openFDs(t *testing.T, pid int) []string {
 	}
 	slices.Sort(fds)
 	return fds
+}
+
+// droverExecBinary builds cmd/drover-exec into a directory the tenants'
+// daemons can reach.
+func droverExecBinary(t testing.TB) string {
+	t.Helper()
+	path := filepath.Join(traversableTempDir(t), "drover-exec")
+	if out, err := exec.Command("go", "build", "-o", path, "../drover-exec").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return path
 }

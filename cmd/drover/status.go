@@ -82,13 +82,25 @@ then; times are RFC 3339, "0001-01-01T00:00:00Z" for never.
                   printed first without --json: name (supervisord,
                   network, nginx or nginx_user), problem, fix; [] when
                   there is none
+  suspension      while drover suspend or drover rollback holds the node
+                  (absent otherwise): revision (the one it stays at; the
+                  head is not applied), since, reason (absent when none
+                  was given), rolled_back_from (the revision drover
+                  rollback left; absent after drover suspend)
+  pool            with a pool block, once the pool started: quorum (true
+                  while this node sees a majority of its shard and may run
+                  singletons), members (every configured node of the
+                  shard: name, state alive, suspect, dead or unknown,
+                  since, out: its daemons run elsewhere now)
   daemon_list     every daemon on the node, sorted by key: id, tenant_id,
                   webroot_id, key, name, command, proxy_path and proxy_port
                   (null without a proxy path), num_procs, stop_signal,
                   stop_wait_secs, restart, max_memory_mb and max_open_files
                   (null without a limit), environment (values redacted),
                   enabled, singleton, status, reason (absent when none),
-                  since, created_at, updated_at, node, host, pids, revision,
+                  since, created_at, updated_at, node, failover_from (the
+                  node it is configured on, when it runs here because
+                  that node is out of the pool), host, pids, revision,
                   next_retry (absent unless a retry or start is due),
                   restarts, failed_runs (in a row), last_exit (null until
                   a process ended: started, at, status, -1 for a signal,
@@ -137,6 +149,12 @@ func runStatus(env *cmdEnv, c *localapi.Client, asJSON bool) int {
 			english.Count(n.Addresses, "tenant address"), n.TenantInterface, n.Transit, n.TransitInterface,
 			english.Count(n.Routes, "route"), n.NftTable, english.Count(n.DriftRepairs, "drift repair"))
 	}
+	if su := st.Suspension; su != nil {
+		fmt.Fprintf(env.stdout, "%s\n", suspensionText(su, orDash(st.Head)))
+	}
+	if p := st.Pool; p != nil {
+		fmt.Fprintf(env.stdout, "pool:      %s\n", poolLine(p))
+	}
 	if r := st.Restarts; r != nil {
 		fmt.Fprintf(env.stdout, "restarts:  %d queued, %d in flight (%d done since the agent started)\n", r.Queued, r.InFlight, r.Done)
 	}
@@ -159,6 +177,9 @@ func runStatus(env *cmdEnv, c *localapi.Client, asJSON bool) int {
 			pids[i] = fmt.Sprint(p)
 		}
 		reason := d.Reason
+		if d.FailoverFrom != "" {
+			reason = "failover from " + d.FailoverFrom + "; " + reason
+		}
 		if d.NextRetry != nil && d.LastExit == nil {
 			reason += fmt.Sprintf(" (retry %s)", when(*d.NextRetry))
 		}
@@ -170,6 +191,29 @@ func runStatus(env *cmdEnv, c *localapi.Client, asJSON bool) int {
 	}
 	_ = tw.Flush()
 	return exitOK
+}
+
+// poolLine sums up the pool: the quorum, and every member with its state,
+// since when, and whether its daemons run elsewhere.
+func poolLine(p *localapi.Pool) string {
+	var b strings.Builder
+	if p.Quorum {
+		b.WriteString("quorum")
+	} else {
+		b.WriteString("NO QUORUM (singletons stopped)")
+	}
+	for i, m := range p.Members {
+		sep := "; "
+		if i == 0 {
+			sep = ": "
+		}
+		b.WriteString(sep)
+		fmt.Fprintf(&b, "%s %s since %s", m.Name, m.State, when(m.Since))
+		if m.Out {
+			b.WriteString(" (its daemons run elsewhere)")
+		}
+	}
+	return b.String()
 }
 
 // printConditions prints the node's conditions first, each a PROBLEM

@@ -79,8 +79,8 @@ var rules = []rule{
 		},
 	},
 	{
-		name: "drover exec (cmd/drover/internal/execfirst, agent/launch) imports from outside the standard library only execspec and internal/regular",
-		from: []string{"cmd/drover/internal/execfirst", "agent/launch"},
+		name: "drover exec (cmd/drover/internal/execfirst, cmd/drover-exec, agent/launch) imports from outside the standard library only execspec and internal/regular",
+		from: []string{"cmd/drover/internal/execfirst", "cmd/drover-exec", "agent/launch"},
 		deep: true,
 		denied: func(imp string) bool {
 			rel, ok := inModule(imp)
@@ -170,6 +170,8 @@ func TestRulesCatchViolations(t *testing.T) {
 		{3, module + "/agent/launch", "github.com/drover-sh/drover/spec", "agent/launch imports spec"},
 		{3, module + "/agent/launch", "golang.org/x/sys/unix", "agent/launch imports golang.org/x/sys/unix"},
 		{3, module + "/agent/launch", "os/user", ""},
+		{3, module + "/cmd/drover-exec", module + "/agent/config", "cmd/drover-exec imports agent/config"},
+		{3, module + "/cmd/drover-exec", "github.com/hashicorp/hcl/v2", "cmd/drover-exec imports github.com/hashicorp/hcl/v2"},
 		{2, module + "/cmd/drover", module + "/agent/localapi", ""},
 		{2, module + "/cmd/drover", module + "/review", ""},
 		{5, module + "/agent/reconcile", module + "/agent/store", ""},

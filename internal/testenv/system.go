@@ -2,7 +2,9 @@ package testenv
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -40,4 +42,16 @@ func NewNetns(t testing.TB, name string) string {
 func InNetns(netns string, name string, args ...string) (string, error) {
 	out, err := exec.Command("ip", append([]string{"netns", "exec", netns, name}, args...)...).CombinedOutput()
 	return strings.TrimSpace(string(out)), err
+}
+
+// PrivateDir is a new directory in the test's temporary directory that
+// only its owner may enter or write (mode 0700), as root-only state
+// directories are.
+func PrivateDir(t testing.TB) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "private")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

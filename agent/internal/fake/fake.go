@@ -33,6 +33,9 @@ type Source struct {
 	head string
 	// Unreachable makes Head and Fetch fail as a server that is down does.
 	Unreachable bool
+	// Hang, when not nil, makes Head wait until it is closed (or the
+	// context ends), as a server behind a partition does.
+	Hang chan struct{}
 	// Fetches counts the fetches answered.
 	Fetches int
 }
@@ -50,7 +53,33 @@ func (s *Source) Commit(files map[string]string) string {
 	return rev
 }
 
+// Forget drops a revision, as a Git cache rebuilt without the old
+// commits does.
+func (s *Source) Forget(rev string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.revs, rev)
+}
+
+// Rewrite replaces a revision's files, as a newer drover that reads an
+// old commit otherwise would see it.
+func (s *Source) Rewrite(rev string, files map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revs[rev] = files
+}
+
 func (s *Source) Head(ctx context.Context) (string, error) {
+	s.mu.Lock()
+	hang := s.Hang
+	s.mu.Unlock()
+	if hang != nil {
+		select {
+		case <-hang:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Unreachable {
