@@ -69,8 +69,8 @@ func TestRuleFor(t *testing.T) {
 // TestAllowedSignerLine: the allowed_signers forms drover reads.
 func TestAllowedSignerLine(t *testing.T) {
 	for line, want := range map[string]string{
-		"alice@example.com " + testKey:                                "alice@example.com",
-		"alice@example.com,bob@example.com " + testKey + " a comment": "alice@example.com,bob@example.com",
+		"alice@example.com " + testKey:                                              "alice@example.com",
+		"alice@example.com,bob@example.com " + testKey + " a comment":               "alice@example.com,bob@example.com",
 		`alice@example.com namespaces="git,file",valid-after="20200101" ` + testKey: "alice@example.com",
 		testKey + " laptop": "laptop",
 		testKey:             "SHA256:",
