@@ -97,7 +97,7 @@ func (e *RefusedError) Error() string {
 // there is no base, or head does not descend from it (a rewritten
 // branch), every-commit mode also makes the head check.
 func (p *Policy) Check(st storer.EncodedObjectStorer, root string, base, head plumbing.Hash) (*Verdict, error) {
-	c := &checker{p: p, st: st, root: strings.Trim(root, "/"), trees: map[plumbing.Hash]*object.Tree{}}
+	c := &checker{p: p, st: st, root: strings.Trim(root, "/"), trees: map[plumbing.Hash][]byte{}}
 	v := &Verdict{Mode: p.Mode}
 	headCommit, err := c.commit(head)
 	if err != nil {
@@ -146,7 +146,7 @@ type checker struct {
 	p     *Policy
 	st    storer.EncodedObjectStorer
 	root  string
-	trees map[plumbing.Hash]*object.Tree
+	trees map[plumbing.Hash][]byte
 }
 
 // checkCommit checks cm's signer against the paths that differ between

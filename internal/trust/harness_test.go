@@ -20,14 +20,14 @@ import (
 // by ssh-keygen, OpenPGP keys by gpg in a private GNUPGHOME, commits by
 // the real git, signed with git commit -S as a team member would.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string // the repository
 	keys   string // key files
 	gnupg  string // GNUPGHOME
 	pgpFpr map[string]string
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	testenv.RequireTools(t, "git", "ssh-keygen", "gpg")
 	base := t.TempDir()
@@ -145,7 +145,7 @@ func (w *world) tamper(h plumbing.Hash) plumbing.Hash {
 }
 
 // policy decodes a trust block.
-func policy(t *testing.T, src string) *Policy {
+func policy(t testing.TB, src string) *Policy {
 	t.Helper()
 	p, diags := parseBlock(t, src)
 	if diags != "" {
@@ -154,7 +154,7 @@ func policy(t *testing.T, src string) *Policy {
 	return p
 }
 
-func parseBlock(t *testing.T, src string) (*Policy, string) {
+func parseBlock(t testing.TB, src string) (*Policy, string) {
 	t.Helper()
 	f, diags := hclparse.NewParser().ParseHCL([]byte(src), "agent.hcl")
 	if diags.HasErrors() {
