@@ -3,6 +3,7 @@ package trust
 import (
 	"errors"
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
@@ -97,7 +98,7 @@ func (e *RefusedError) Error() string {
 // there is no base, or head does not descend from it (a rewritten
 // branch), every-commit mode also makes the head check.
 func (p *Policy) Check(st storer.EncodedObjectStorer, root string, base, head plumbing.Hash) (*Verdict, error) {
-	c := &checker{p: p, st: st, root: strings.Trim(root, "/"), trees: map[plumbing.Hash][]byte{}}
+	c := &checker{p: p, st: st, root: strings.Trim(path.Clean("/"+root), "/"), trees: map[plumbing.Hash][]byte{}}
 	v := &Verdict{Mode: p.Mode}
 	headCommit, err := c.commit(head)
 	if err != nil {
