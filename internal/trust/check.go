@@ -100,6 +100,9 @@ func (e *RefusedError) Error() string {
 func (p *Policy) Check(st storer.EncodedObjectStorer, root string, base, head plumbing.Hash) (*Verdict, error) {
 	c := &checker{p: p, st: st, root: strings.Trim(path.Clean("/"+root), "/"), trees: map[plumbing.Hash][]byte{}}
 	v := &Verdict{Mode: p.Mode}
+	if base == head {
+		return v, nil // nothing new: the running revision is checked again
+	}
 	headCommit, err := c.commit(head)
 	if err != nil {
 		return nil, err
