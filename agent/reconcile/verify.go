@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/drover-sh/drover/internal/english"
 	"github.com/drover-sh/drover/internal/trust"
 )
 
@@ -32,8 +33,8 @@ func (a *Reconciler) checkTrust(ctx context.Context, rev string, took *Result) e
 		return nil
 	case errors.As(err, &refused):
 		a.metrics.untrusted.Inc()
-		return rejectedf(rev, "the trust policy refuses it (%s mode, %d commits checked):\n%s",
-			refused.Verdict.Mode, refused.Verdict.Commits, refused.Verdict.Reason())
+		return rejectedf(rev, "the trust policy refuses it (%s mode, %s checked):\n%s",
+			refused.Verdict.Mode, english.Count(refused.Verdict.Commits, "commit"), refused.Verdict.Reason())
 	}
 	return &UnreachableError{Err: fmt.Errorf("verify the signatures of %s: %w", short(rev), err)}
 }

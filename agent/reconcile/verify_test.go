@@ -38,7 +38,7 @@ func TestUntrustedRevisionIsRejected(t *testing.T) {
 	h.loading = func(rev string) { t.Errorf("revision %s parsed though untrusted", rev) }
 	res := h.reconcile(OutcomeRejected)
 	h.loading = nil
-	for _, want := range []string{"the trust policy refuses it (head mode, 1 commits checked)", "changes tenants/acme.hcl but is signed by unsigned", bad[:12]} {
+	for _, want := range []string{"the trust policy refuses it (head mode, 1 commit checked)", "changes tenants/acme.hcl but is signed by unsigned", bad[:12]} {
 		if !strings.Contains(res.Err.Error(), want) {
 			t.Errorf("rejection %q does not say %q", res.Err, want)
 		}
