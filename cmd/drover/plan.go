@@ -39,6 +39,10 @@ Warnings come last: the first 3 of each kind in full, then a count
 --format markdown is ready to post as a pull-request comment; --format json
 has a stable schema (see README, "Reviewing changes").
 
+When --config names an agent configuration with a trust block, a note says
+whether a node with it would apply the committed head (drover verify's
+check); it does not change the exit status.
+
 Exit status: 0 success; with --detailed-exitcode 0 no change, 2 changes;
 1 invalid head or error; 2 usage error without --detailed-exitcode.`,
 		flags: func(fs *flag.FlagSet) {
