@@ -38,7 +38,7 @@ type Config struct {
 	Pool *Pool
 	// Trust is nil when the block is omitted: commits are applied whoever
 	// signed them. Otherwise a revision the policy refuses is rejected
-	// (internal/trust, design.md §6.14).
+	// (internal/trust, design.md §6.15).
 	Trust *trust.Policy
 }
 

@@ -29,6 +29,7 @@ type metrics struct {
 	processRestarts prometheus.Counter
 	nodeConditions  *prometheus.GaugeVec
 	failovers       prometheus.Counter
+	suspended       prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -78,10 +79,13 @@ func newMetrics() *metrics {
 		failovers: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "drover_failovers_total", Help: "Daemons that came to this node because the node they are configured on was out of the pool.",
 		}),
+		suspended: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "drover_suspended", Help: "1 while the node is suspended (drover suspend, drover rollback): it applies no new revision of the branch.",
+		}),
 	}
 	m.registry.MustRegister(m.reconcileSecs, m.reconciles, m.appliedRevision, m.daemons,
 		m.fetchSeconds, m.driftRepairs, m.sourceUp, m.rejected, m.untrusted, m.restarts, m.restartsPending, m.processRestarts,
-		m.nodeConditions, m.failovers)
+		m.nodeConditions, m.failovers, m.suspended)
 	m.setConditions(nil)
 	return m
 }

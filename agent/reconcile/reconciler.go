@@ -187,6 +187,9 @@ type nodeState struct {
 	NetworkError  string
 	// NetworkRepairs counts network drift repairs since start.
 	NetworkRepairs int
+	// Suspension is the hold on the node, nil when it applies new
+	// revisions (suspend.go); a value once set is never changed.
+	Suspension *store.Suspension
 }
 
 // New builds the reconciler of the configuration and starts its background
@@ -241,6 +244,7 @@ func New(cfg *config.Config, deps Deps) *Reconciler {
 		a.now = time.Now
 	}
 	a.metrics = newMetrics()
+	a.loadSuspension()
 	a.reread.Store(true)
 	a.newRollout()
 	a.mu.Lock()

@@ -83,6 +83,11 @@ then; times are RFC 3339, "0001-01-01T00:00:00Z" for never.
                   printed first without --json: name (supervisord,
                   network, nginx or nginx_user), problem, fix; [] when
                   there is none
+  suspension      while drover suspend or drover rollback holds the node
+                  (absent otherwise): revision (the one it stays at; the
+                  head is not applied), since, reason (absent when none
+                  was given), rolled_back_from (the revision drover
+                  rollback left; absent after drover suspend)
   pool            with a pool block, once the pool started: quorum (true
                   while this node sees a majority of its shard and may run
                   singletons), members (every configured node of the
@@ -144,6 +149,9 @@ func runStatus(env *cmdEnv, c *localapi.Client, asJSON bool) int {
 		fmt.Fprintf(env.stdout, "network:   %s on %s, transit %s on %s, %s, table ip6 %s (%s)\n",
 			english.Count(n.Addresses, "tenant address"), n.TenantInterface, n.Transit, n.TransitInterface,
 			english.Count(n.Routes, "route"), n.NftTable, english.Count(n.DriftRepairs, "drift repair"))
+	}
+	if su := st.Suspension; su != nil {
+		fmt.Fprintf(env.stdout, "%s\n", suspensionText(su, orDash(st.Head)))
 	}
 	if p := st.Pool; p != nil {
 		fmt.Fprintf(env.stdout, "pool:      %s\n", poolLine(p))

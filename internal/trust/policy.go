@@ -3,7 +3,7 @@
 // makes them), and whether the trust policy lets that signer change the
 // paths the commit changes. The agent refuses a revision that fails, as it
 // refuses an invalid one; drover verify and drover plan run the same check
-// from a clone (design.md §6.14).
+// from a clone (design.md §6.15).
 //
 // A policy is the trust block of the agent configuration:
 //
