@@ -152,7 +152,8 @@ const (
 	OutcomeUnchanged Outcome = "unchanged"
 	// OutcomeApplied: the node now matches the revision.
 	OutcomeApplied Outcome = "applied"
-	// OutcomeRejected: the revision is invalid and was not applied at all.
+	// OutcomeRejected: the revision is invalid, or refused by the trust
+	// policy, and was not applied at all.
 	// Stalled until the input changes: retrying cannot help.
 	OutcomeRejected Outcome = "rejected"
 	// OutcomeFailed: part of the revision could not be applied; failed work

@@ -208,6 +208,9 @@ func (a *Reconciler) load(ctx context.Context, src sourceAnswer, took *Result) (
 		a.log.Warn("BRANCH WAS FORCE-PUSHED: the new head does not descend from the previous one; following it",
 			"branch", a.cfg.Source.Branch, "previous", short(src.fr.Previous), "head", short(rev))
 	}
+	if err := a.checkTrust(ctx, rev, took); err != nil {
+		return nil, desired{}, err
+	}
 	// BEGIN poison guard (poison.go): a revision that kills the agent
 	// while it is loaded is rejected after restarts, not loaded forever.
 	done, err := a.guardLoad(rev)

@@ -66,6 +66,9 @@ type Deps struct {
 	// Liveness is what the shard's pool decides now (failover.go); nil
 	// without a pool: every daemon runs where it is configured.
 	Liveness func() *failover.Snapshot
+	// Verify checks a fetched revision against the trust policy (see
+	// verify.go); nil without a trust block.
+	Verify Verifier
 }
 
 // Reconciler converges one node.
@@ -94,6 +97,7 @@ type Reconciler struct {
 	// trigger and loading: see Deps.
 	trigger func()
 	loading func(rev string)
+	verify  Verifier
 
 	// passMu serialises passes (Reconcile, Restore, Uninstall), network
 	// calls to the source included. mu serialises what changes the node's
@@ -206,7 +210,7 @@ func New(cfg *config.Config, deps Deps) *Reconciler {
 	a.layout = install.LayoutOf(a.opts)
 	a.memo = render.NewMemo(a.opts)
 	a.accounts = deps.Accounts // tenant identity check (tenants.go)
-	a.trigger, a.loading = deps.Trigger, deps.Loading
+	a.trigger, a.loading, a.verify = deps.Trigger, deps.Loading, deps.Verify
 	a.procRoot = deps.ProcRoot
 	a.liveness = deps.Liveness
 	if a.procRoot == "" {

@@ -68,7 +68,8 @@ then; times are RFC 3339, "0001-01-01T00:00:00Z" for never.
   network         with a network block: tenant_interface, transit_interface,
                   transit, addresses (a count), routes (a count), nft_table,
                   drift_repairs (absent without a network block)
-  rejected        the head revision rejected as invalid: revision,
+  rejected        the head revision rejected (invalid, or refused by the
+                  trust policy): revision,
                   diagnostics (absent when none)
   restarts        the rollout's progress: queued, in_flight, done (absent
                   when it has no work)
@@ -159,7 +160,7 @@ func runStatus(env *cmdEnv, c *localapi.Client, asJSON bool) int {
 		fmt.Fprintf(env.stdout, "restarts:  %d queued, %d in flight (%d done since the agent started)\n", r.Queued, r.InFlight, r.Done)
 	}
 	if st.Rejected != nil {
-		fmt.Fprintf(env.stdout, "REJECTED:  revision %s is invalid and was not applied:\n%s\n", st.Rejected.Revision, indent(st.Rejected.Diagnostics))
+		fmt.Fprintf(env.stdout, "REJECTED:  revision %s was not applied:\n%s\n", st.Rejected.Revision, indent(st.Rejected.Diagnostics))
 	}
 	if st.LastError != "" && st.Rejected == nil {
 		fmt.Fprintf(env.stdout, "error:     %s\n", st.LastError)
