@@ -85,7 +85,7 @@ func (l *liveness) observe(now time.Time) {
 	alive := 0
 	for _, m := range members {
 		down := m.State == pool.Dead || m.State == pool.Unknown
-		obs = append(obs, failover.Observation{Name: m.Name, Down: down, Since: m.Since})
+		obs = append(obs, failover.Observation{Name: m.Name, Down: down, Unseen: m.State == pool.Unknown, Since: m.Since})
 		if !down && l.undrained[m.Name] {
 			alive++
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/drover-sh/drover/agent/localapi"
+	"github.com/drover-sh/drover/agent/reconcile"
 )
 
 // apiNode is the agent as the local API sees it: localapi.Handler asks it,
@@ -35,6 +36,40 @@ func (n apiNode) Reconcile(ctx context.Context) localapi.Result {
 	res := n.a.rec.Reconcile(context.WithoutCancel(ctx), true)
 	n.a.rec.Settle(ctx, res)
 	return res.Report()
+}
+
+// Suspend holds the node at its revision (drover suspend).
+func (n apiNode) Suspend(reason string) (localapi.Suspended, error) {
+	s, already, err := n.a.rec.Suspend(reason)
+	if err != nil {
+		return localapi.Suspended{}, err
+	}
+	return localapi.Suspended{Suspension: *reconcile.APISuspension(&s), Already: already}, nil
+}
+
+// Resume lifts the hold and, when there was one, runs a full pass as
+// Reconcile does: the head is applied.
+func (n apiNode) Resume(ctx context.Context) localapi.Resumed {
+	lifted, err := n.a.rec.Resume()
+	if err != nil {
+		return localapi.Resumed{Pass: &localapi.Result{Outcome: reconcile.OutcomeFailed, Changes: []string{}, Error: err.Error()}}
+	}
+	if lifted == nil {
+		return localapi.Resumed{}
+	}
+	res := n.Reconcile(ctx)
+	return localapi.Resumed{Lifted: reconcile.APISuspension(lifted), Pass: &res}
+}
+
+// Rollback applies an earlier revision and holds the node there; the
+// restarts are waited for as Reconcile's are.
+func (n apiNode) Rollback(ctx context.Context, rev, reason string) (localapi.Result, error) {
+	res, err := n.a.rec.Rollback(context.WithoutCancel(ctx), rev, reason)
+	if err != nil {
+		return localapi.Result{}, err
+	}
+	n.a.rec.Settle(ctx, res)
+	return res.Report(), nil
 }
 
 // Event queues a supervisord event for eventLoop (eventloop.go).

@@ -58,6 +58,9 @@ func Open(cfg *config.Config, log *slog.Logger) (*Agent, error) {
 		return nil, err
 	}
 	deps := reconcile.Deps{Store: st, Source: src, Log: log, Secrets: ids}
+	if cfg.Trust != nil {
+		deps.Verify = verifier(cfg.Trust, src, cfg.Source.Path)
+	}
 	var live *liveness
 	if cfg.Pool != nil {
 		if live, err = newLiveness(cfg, log); err != nil {

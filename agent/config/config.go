@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/drover-sh/drover/internal/trust"
 	"github.com/drover-sh/drover/render"
 )
 
@@ -35,6 +36,10 @@ type Config struct {
 	Tenants Tenants
 	// Pool is nil when the block is omitted: no failover.
 	Pool *Pool
+	// Trust is nil when the block is omitted: commits are applied whoever
+	// signed them. Otherwise a revision the policy refuses is rejected
+	// (internal/trust, design.md §6.15).
+	Trust *trust.Policy
 	// Secrets is nil when the block is omitted: the node has no age key,
 	// and a daemon with an encrypted environment value fails here.
 	Secrets *Secrets

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
 
+	"github.com/drover-sh/drover/internal/trust"
 	"github.com/drover-sh/drover/spec"
 )
 
@@ -32,6 +33,7 @@ type rawConfig struct {
 	API         *rawAPI        `hcl:"api,block"`
 	Tenants     *rawTenants    `hcl:"tenants,block"`
 	Pool        *rawPool       `hcl:"pool,block"`
+	Trust       *trust.Block   `hcl:"trust,block"`
 	Secrets     *rawSecrets    `hcl:"secrets,block"`
 }
 
@@ -258,6 +260,11 @@ func Parse(name string, src []byte) (*Config, *hcl.File, hcl.Diagnostics) {
 	if raw.Pool != nil {
 		var more hcl.Diagnostics
 		c.Pool, more = parsePool(raw.Pool, c.Network != nil)
+		diags = append(diags, more...)
+	}
+	if raw.Trust != nil {
+		var more hcl.Diagnostics
+		c.Trust, more = trust.Decode(raw.Trust)
 		diags = append(diags, more...)
 	}
 	if r := raw.Secrets; r != nil {

@@ -50,7 +50,8 @@ func classes(stopWaits []int) []*spec.Daemon {
 
 // Key sums up every decision of s for daemons with the given stop waits
 // (of the shard's singletons): two snapshots with the same key place every
-// daemon alike and open the same gates, so a pass need not place again.
+// daemon alike and open the same gates for the same reasons, so a pass
+// need not place again.
 func (s *Snapshot) Key(stopWaits []int) string {
 	var b strings.Builder
 	cs := classes(stopWaits)
@@ -66,7 +67,8 @@ func (s *Snapshot) Key(stopWaits []int) string {
 		}
 		b.WriteByte(' ')
 	}
-	b.WriteString("gate:")
+	// The quorum too: it is the reason a closed gate gives.
+	b.WriteString("quorum:" + strconv.FormatBool(s.t.quorum) + " gate:")
 	for _, d := range cs[1:] {
 		ok, _ := s.MayRun(d)
 		b.WriteString(strconv.FormatBool(ok))
@@ -92,7 +94,7 @@ func (s *Snapshot) Next(stopWaits []int) time.Time {
 		case r.episode.IsZero():
 		case r.down:
 			for _, d := range cs {
-				consider(r.episode.Add(s.t.threshold(d)))
+				consider(s.t.downFrom(r, d).Add(s.t.threshold(d)))
 			}
 		default:
 			consider(r.since.Add(s.t.settings.FailbackAfter))

@@ -42,6 +42,10 @@ type Observation struct {
 	Name string
 	// Down: dead, left, or never seen since the pool started.
 	Down bool
+	// Unseen: down because the pool has not seen the node since it
+	// started (no evidence of an outage: the node may have been up all
+	// along).
+	Unseen bool
 	// Since is when the node entered that state.
 	Since time.Time
 }
@@ -58,6 +62,9 @@ type record struct {
 	// up: the node stays out, while it is failing back, for every
 	// threshold it reached.
 	reached time.Duration
+	// unseen: the node is down because it has not been seen since the
+	// pool started.
+	unseen bool
 }
 
 // Timeline is the history of the shard's nodes and of this node's quorum.
@@ -118,8 +125,13 @@ func (t *Timeline) Observe(obs []Observation, now time.Time) {
 			}
 		} else if !r.episode.IsZero() {
 			r.reached = since.Sub(r.episode)
+			// Not seen at first, then seen before anything moved: the
+			// pool was joining, the node was not down.
+			if r.unseen && r.reached < t.settings.FailoverAfter {
+				r.episode, r.reached = time.Time{}, 0
+			}
 		}
-		r.down, r.since = o.Down, since
+		r.down, r.since, r.unseen = o.Down, since, o.Down && o.Unseen
 	}
 	for name := range t.nodes {
 		if !seen[name] {
@@ -161,9 +173,22 @@ func (t *Timeline) out(node string, d *spec.Daemon, now time.Time) bool {
 		return false
 	}
 	if r.down {
-		return now.Sub(r.episode) >= t.threshold(d)
+		return now.Sub(t.downFrom(r, d)) >= t.threshold(d)
 	}
 	return now.Sub(r.since) < t.settings.FailbackAfter && r.reached >= t.threshold(d)
+}
+
+// downFrom is when the wait for d to move off a down node began. For an
+// available daemon, the outage's start: it goes on through short returns,
+// so a flapping node is out soon. For a singleton, the node's current
+// death, unless d moved off it earlier in the outage: the fence bounds
+// the time from the node's loss of quorum, so the wait must not count a
+// time the node was up (it may have held quorum and run d then).
+func (t *Timeline) downFrom(r *record, d *spec.Daemon) time.Time {
+	if d.Singleton && r.reached < t.threshold(d) {
+		return r.since
+	}
+	return r.episode
 }
 
 // QuorumSince is since when quorum has held; false without quorum. The
@@ -176,10 +201,12 @@ func (t *Timeline) gate(d *spec.Daemon, now time.Time) (bool, string) {
 	if !t.quorum {
 		return false, "this node does not see a majority of its shard's nodes"
 	}
+	// The reason stays the same while the wait lasts: it is a daemon's
+	// status, updated when the decisions change (Key), not every second.
 	wait := t.settings.FailbackAfter + t.settings.Fence(d)
-	if held := now.Sub(t.quorumSince); held < wait {
-		return false, "this node sees a majority again since " + held.Round(time.Second).String() +
-			"; a singleton starts after " + wait.String() + " (failback_after + fence), when no other node runs it"
+	if now.Sub(t.quorumSince) < wait {
+		return false, "this node sees a majority again; a singleton starts once it has for " + wait.String() +
+			" (failback_after + fence), when no other node runs it"
 	}
 	return true, ""
 }

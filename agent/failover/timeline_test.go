@@ -201,3 +201,61 @@ func TestKeyAndNext(t *testing.T) {
 		t.Error("without singletons the key changed at a singleton's threshold")
 	}
 }
+
+// A singleton moves off a node only once the node has been dead for its
+// threshold without a break: a return shorter than failback_after keeps the
+// outage going for available daemons, but the node may have held quorum
+// and run the singleton meanwhile, and the fence counts from the moment it
+// lost quorum again.
+func TestSingletonWaitsForTheCurrentDeath(t *testing.T) {
+	tl := New("n1", settings, Resume{})
+	observe(tl, false, 0, 0)
+	observe(tl, true, 100, 100)
+	observe(tl, false, 105, 105) // back after 5 s: nothing moved
+	observe(tl, true, 150, 150)  // dead again, within failback_after
+	s := tl.At(at(150))
+	if !s.Out("n3", avail) {
+		t.Error("available daemons of a flapping node did not move at once")
+	}
+	if s.Out("n3", single) {
+		t.Error("a singleton moved as soon as its node died again: the fence did not count from this death")
+	}
+	if tl.At(at(169.9)).Out("n3", single) || !tl.At(at(170)).Out("n3", single) {
+		t.Error("a singleton is not out exactly failover_after + fence after its node's last death")
+	}
+	if next := tl.At(at(151)).Next([]int{single.StopWaitSecs}); !next.Equal(at(170)) {
+		t.Errorf("next = %v, want the singleton's threshold after the last death (170 s)", next.Sub(t0))
+	}
+	// Once a singleton moved in an outage, it stays out through its returns.
+	observe(tl, false, 175, 175)
+	observe(tl, true, 180, 180)
+	if !tl.At(at(180)).Out("n3", single) {
+		t.Error("a singleton that moved in this outage went back when its node died again")
+	}
+}
+
+// A node the pool has not seen since it started counts as down from the
+// start; seen before failover_after, it was never down: its next death
+// waits the full failover_after.
+func TestUnseenAtStartIsNoOutage(t *testing.T) {
+	unseen := func(tl *Timeline, now float64) {
+		tl.Observe([]Observation{{Name: "n2", Since: at(0)}, {Name: "n3", Down: true, Unseen: true, Since: at(0)}}, at(now))
+	}
+	tl := New("n1", settings, Resume{})
+	unseen(tl, 0)
+	observe(tl, false, 1, 1) // the pool joined it
+	observe(tl, true, 20, 20)
+	if tl.At(at(20)).Out("n3", avail) {
+		t.Error("a node seen 1 s after the start is out as soon as it dies")
+	}
+	if !tl.At(at(30)).Out("n3", avail) {
+		t.Error("a node dead for failover_after is not out")
+	}
+	// Unseen for failover_after: its daemons moved, it fails back.
+	tl = New("n1", settings, Resume{})
+	unseen(tl, 0)
+	observe(tl, false, 12, 12)
+	if !tl.At(at(13)).Out("n3", avail) || tl.At(at(72)).Out("n3", avail) {
+		t.Error("a node unseen for failover_after does not fail back after failback_after")
+	}
+}

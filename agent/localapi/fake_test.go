@@ -3,6 +3,7 @@ package localapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 )
 
@@ -90,4 +91,40 @@ func (n *fakeNode) RequestPass() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.requested++
+}
+
+// Suspend holds the fake node at its revision; a second call finds it
+// held.
+func (n *fakeNode) Suspend(reason string) (Suspended, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if s := n.status.Suspension; s != nil {
+		return Suspended{Suspension: *s, Already: true}, nil
+	}
+	n.status.Suspension = &Suspension{Revision: n.status.Revision, Reason: reason}
+	return Suspended{Suspension: *n.status.Suspension}, nil
+}
+
+func (n *fakeNode) Resume(ctx context.Context) Resumed {
+	n.mu.Lock()
+	s := n.status.Suspension
+	n.status.Suspension = nil
+	n.mu.Unlock()
+	if s == nil {
+		return Resumed{}
+	}
+	res := n.Reconcile(ctx)
+	return Resumed{Lifted: s, Pass: &res}
+}
+
+// Rollback goes to "old" only, and refuses anything else.
+func (n *fakeNode) Rollback(ctx context.Context, rev, reason string) (Result, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if rev != "old" && rev != "" {
+		return Result{}, fmt.Errorf("revision %q is not one this node applied: %w", rev, ErrRefused)
+	}
+	n.status.Suspension = &Suspension{Revision: "old", Reason: reason, RolledBackFrom: n.status.Revision}
+	n.status.Revision = "old"
+	return Result{Revision: "old", Outcome: OutcomeApplied, Changes: []string{}, Suspension: n.status.Suspension}, nil
 }

@@ -31,6 +31,16 @@ type Node interface {
 	// Event hands a supervisord event to the agent without waiting for
 	// it to be handled; ErrQueueFull when the agent cannot take more now.
 	Event(Event) error
+	// Suspend makes the agent stay at its revision (suspend.go).
+	Suspend(reason string) (Suspended, error)
+	// Resume lifts the suspension and runs a full pass, waiting for its
+	// restarts as long as ctx lasts.
+	Resume(ctx context.Context) Resumed
+	// Rollback applies rev (or the revision before the current one when
+	// rev is "") from the Git cache and suspends the node there, waiting
+	// for the restarts as long as ctx lasts; an error wrapping ErrRefused
+	// when it changed nothing.
+	Rollback(ctx context.Context, rev, reason string) (Result, error)
 }
 
 // ErrQueueFull is Node.Event's answer to a burst beyond what the agent
@@ -84,6 +94,7 @@ func Handler(n Node) http.Handler {
 		Reply(w, n.Reconcile(r.Context()), nil)
 	})
 	mux.HandleFunc("GET /v1/placement", servePlacement(n))
+	handleHold(mux, n)
 	mux.HandleFunc("POST /v1/events", func(w http.ResponseWriter, r *http.Request) {
 		var ev Event
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxEventBody)).Decode(&ev); err != nil {

@@ -33,6 +33,9 @@ type Status struct {
 	// Pool is the shard's pool as this node sees it; absent without a
 	// pool block.
 	Pool *Pool `json:"pool,omitempty"`
+	// Suspension is the hold on the node; absent when it applies new
+	// revisions.
+	Suspension *Suspension `json:"suspension,omitempty"`
 }
 
 // Condition is one problem of the node as a whole: its stable name (for
@@ -150,7 +153,8 @@ const (
 	OutcomeUnchanged Outcome = "unchanged"
 	// OutcomeApplied: the node now matches the revision.
 	OutcomeApplied Outcome = "applied"
-	// OutcomeRejected: the revision is invalid and was not applied at all.
+	// OutcomeRejected: the revision is invalid, or refused by the trust
+	// policy, and was not applied at all.
 	// Stalled until the input changes: retrying cannot help.
 	OutcomeRejected Outcome = "rejected"
 	// OutcomeFailed: part of the revision could not be applied; failed work
@@ -171,9 +175,14 @@ type Result struct {
 	Changes  []string          `json:"changes"`
 	Failed   map[string]string `json:"failed,omitempty"`
 	Error    string            `json:"error,omitempty"`
+	// Suspension is the hold the pass honoured: Revision is then the
+	// revision the node stays at, Head the branch head it did not apply.
+	Suspension *Suspension `json:"suspension,omitempty"`
+	Head       string      `json:"head,omitempty"`
 }
 
-// Converged reports whether the node matches the head revision.
+// Converged reports whether the node matches the head revision, or, while
+// it is suspended, the revision it stays at.
 func (r Result) Converged() bool {
 	return (r.Outcome == OutcomeApplied || r.Outcome == OutcomeUnchanged) && len(r.Failed) == 0 && r.Error == ""
 }

@@ -57,8 +57,13 @@ func TestSingletonRunsOnlyWhenTheGateOpens(t *testing.T) {
 		t.Errorf("lease programs %v", got)
 	}
 
+	// Quorum: the gate waits, and the reason says so.
 	tl.ObserveQuorum(true, h.clock)
-	h.replan(OutcomeUnchanged) // the gate waits: no decision changed
+	h.replan(OutcomeApplied)
+	h.wantSupervisor("daemon-acme-cron:daemon-acme-cron STOPPED\ndaemon-acme-web:daemon-acme-web RUNNING pid=1001\n")
+	if st := h.statuses()["acme/main/cron"]; st.Status != StatusStandby || !strings.Contains(st.Reason, "sees a majority again") {
+		t.Fatalf("cron with quorum, the gate waiting: %s (%s), want standby waiting for failback_after + fence", st.Status, st.Reason)
+	}
 	fence := poolSettings.Fence(&spec.Daemon{StopWaitSecs: spec.DefaultStopWaitSecs})
 	h.clock = h.clock.Add(poolSettings.FailbackAfter + fence - time.Second)
 	h.replan(OutcomeUnchanged)

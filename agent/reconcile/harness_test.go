@@ -38,6 +38,8 @@ type harness struct {
 	// live, when set before the reconciler is built, is the pool's
 	// timeline it places with (Deps.Liveness), read at the harness's clock.
 	live *failover.Timeline
+	// verify, when set before the reconciler is built, is its Deps.Verify.
+	verify Verifier
 	// secrets is the node's age key of every reconciler the harness
 	// builds (Deps.Secrets).
 	secrets []age.Identity
@@ -74,7 +76,7 @@ func (h *harness) newReconcilerWith(net network.Applier) {
 	if h.live != nil {
 		liveness = func() *failover.Snapshot { return h.live.At(h.clock) }
 	}
-	h.rec = New(h.cfg, Deps{Liveness: liveness, Store: h.store, Source: h.src, FS: h.fs, Supervisor: h.sup, Runner: h.nginx, Network: net,
+	h.rec = New(h.cfg, Deps{Liveness: liveness, Store: h.store, Source: h.src, FS: h.fs, Supervisor: h.sup, Runner: h.nginx, Network: net, Verify: h.verify,
 		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return h.clock }, Accounts: h.readAccounts, Secrets: h.secrets,
 		Loading: func(rev string) {
 			if h.loading != nil {

@@ -23,11 +23,13 @@ type metrics struct {
 	driftRepairs    prometheus.Counter
 	sourceUp        prometheus.Gauge
 	rejected        prometheus.Counter
+	untrusted       prometheus.Counter
 	restarts        *prometheus.CounterVec
 	restartsPending prometheus.Gauge
 	processRestarts prometheus.Counter
 	nodeConditions  *prometheus.GaugeVec
 	failovers       prometheus.Counter
+	suspended       prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -57,7 +59,10 @@ func newMetrics() *metrics {
 			Name: "drover_source_up", Help: "1 when the config repository was reachable at the last attempt.",
 		}),
 		rejected: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "drover_rejected_revisions_total", Help: "Invalid revisions rejected.",
+			Name: "drover_rejected_revisions_total", Help: "Revisions rejected: invalid, or refused by the trust policy.",
+		}),
+		untrusted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "drover_untrusted_revisions_total", Help: "Revisions rejected because the trust policy refuses their signatures (counted in drover_rejected_revisions_total too).",
 		}),
 		restarts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "drover_program_restarts_total", Help: "Programs restarted or removed by drover, by kind (updated, restarted, removed, failed).",
@@ -74,10 +79,13 @@ func newMetrics() *metrics {
 		failovers: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "drover_failovers_total", Help: "Daemons that came to this node because the node they are configured on was out of the pool.",
 		}),
+		suspended: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "drover_suspended", Help: "1 while the node is suspended (drover suspend, drover rollback): it applies no new revision of the branch.",
+		}),
 	}
 	m.registry.MustRegister(m.reconcileSecs, m.reconciles, m.appliedRevision, m.daemons,
-		m.fetchSeconds, m.driftRepairs, m.sourceUp, m.rejected, m.restarts, m.restartsPending, m.processRestarts,
-		m.nodeConditions, m.failovers)
+		m.fetchSeconds, m.driftRepairs, m.sourceUp, m.rejected, m.untrusted, m.restarts, m.restartsPending, m.processRestarts,
+		m.nodeConditions, m.failovers, m.suspended)
 	m.setConditions(nil)
 	return m
 }

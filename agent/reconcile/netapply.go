@@ -122,6 +122,10 @@ func (a *Reconciler) Uninstall(ctx context.Context) *Result {
 			res.Err = errors.Join(res.Err, err)
 		}
 	}
+	// Nothing is left to hold: a node set up again follows its branch.
+	if err := a.hold(nil); err != nil {
+		res.Err = errors.Join(res.Err, err)
+	}
 	res.Outcome = OutcomeUninstalled
 	if res.Err != nil {
 		res.Outcome = OutcomeFailed

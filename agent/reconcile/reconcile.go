@@ -33,11 +33,21 @@ func (a *Reconciler) Reconcile(ctx context.Context, force bool) *Result {
 	defer a.publish()
 	a.refreshLive()
 	res := a.reconcile(ctx, force, src)
+	a.finish(res, start, alloc)
+	return res
+}
+
+// finish records how a pass that began at start ended, in the node's
+// state, the metrics and the log (a.mu held).
+func (a *Reconciler) finish(res *Result, start time.Time, alloc uint64) {
 	a.state.LastReconcile = start
 	a.state.LastResult = res.Outcome
 	a.state.LastError = ""
 	if res.Err != nil {
 		a.state.LastError = res.Err.Error()
+	}
+	if s := a.state.Suspension; s != nil {
+		res.Suspension, res.Head = s, a.state.Head
 	}
 	a.scheduleNodeRetry(res)
 	a.metrics.observeReconcile(res, a.now().Sub(start))
@@ -60,7 +70,6 @@ func (a *Reconciler) Reconcile(ctx context.Context, force bool) *Result {
 			"changes", len(res.Changes), "failed", len(res.Failed), "took", a.now().Sub(start).Round(time.Millisecond),
 			phases(res.Took))
 	}
-	return res
 }
 
 // sourceAnswer is what the source said at the start of a pass.
@@ -83,7 +92,9 @@ func (a *Reconciler) ask(ctx context.Context, force bool) sourceAnswer {
 		return ans
 	}
 	a.mu.Lock()
-	need := (force || a.retryDue() || a.dirty() || ans.head != a.lastHead) && a.state.Rejected != ans.head
+	// A suspended node never fetches: it loads nothing new (suspend.go).
+	need := (force || a.retryDue() || a.dirty() || ans.head != a.lastHead) && a.state.Rejected != ans.head &&
+		a.state.Suspension == nil
 	a.mu.Unlock()
 	if need {
 		start := time.Now()
@@ -128,6 +139,9 @@ func (a *Reconciler) reconcile(ctx context.Context, force bool, src sourceAnswer
 		_ = a.store.SetMeta(store.MetaSourceError, "")
 	}
 	a.metrics.sourceUp.Set(1)
+	if a.state.Suspension != nil {
+		return a.holdPass(ctx, force, head)
+	}
 	a.state.Head = head
 	if !force && head == a.lastHead && a.state.Rejected != head && !a.dirty() {
 		return &Result{Revision: head, Outcome: OutcomeUnchanged}
@@ -193,6 +207,9 @@ func (a *Reconciler) load(ctx context.Context, src sourceAnswer, took *Result) (
 	if src.fr.Forced {
 		a.log.Warn("BRANCH WAS FORCE-PUSHED: the new head does not descend from the previous one; following it",
 			"branch", a.cfg.Source.Branch, "previous", short(src.fr.Previous), "head", short(rev))
+	}
+	if err := a.checkTrust(ctx, rev, took); err != nil {
+		return nil, desired{}, err
 	}
 	// BEGIN poison guard (poison.go): a revision that kills the agent
 	// while it is loaded is rejected after restarts, not loaded forever.

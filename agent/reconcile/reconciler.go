@@ -68,6 +68,9 @@ type Deps struct {
 	// Liveness is what the shard's pool decides now (failover.go); nil
 	// without a pool: every daemon runs where it is configured.
 	Liveness func() *failover.Snapshot
+	// Verify checks a fetched revision against the trust policy (see
+	// verify.go); nil without a trust block.
+	Verify Verifier
 	// Secrets is the node's age key (secrets.key_file), which opens the
 	// encrypted environment values of its daemons (secrets.go); nil
 	// without one.
@@ -102,6 +105,7 @@ type Reconciler struct {
 	// trigger and loading: see Deps.
 	trigger func()
 	loading func(rev string)
+	verify  Verifier
 
 	// passMu serialises passes (Reconcile, Restore, Uninstall), network
 	// calls to the source included. mu serialises what changes the node's
@@ -191,6 +195,9 @@ type nodeState struct {
 	NetworkError  string
 	// NetworkRepairs counts network drift repairs since start.
 	NetworkRepairs int
+	// Suspension is the hold on the node, nil when it applies new
+	// revisions (suspend.go); a value once set is never changed.
+	Suspension *store.Suspension
 }
 
 // New builds the reconciler of the configuration and starts its background
@@ -212,7 +219,7 @@ func New(cfg *config.Config, deps Deps) *Reconciler {
 	a.layout = install.LayoutOf(a.opts)
 	a.memo = render.NewMemo(a.opts)
 	a.accounts = deps.Accounts // tenant identity check (tenants.go)
-	a.trigger, a.loading = deps.Trigger, deps.Loading
+	a.trigger, a.loading, a.verify = deps.Trigger, deps.Loading, deps.Verify
 	a.procRoot = deps.ProcRoot
 	a.liveness = deps.Liveness
 	if a.procRoot == "" {
@@ -246,6 +253,7 @@ func New(cfg *config.Config, deps Deps) *Reconciler {
 		a.now = time.Now
 	}
 	a.metrics = newMetrics()
+	a.loadSuspension()
 	a.reread.Store(true)
 	a.newRollout()
 	a.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover/agent/localapi"
+	"github.com/drover-sh/drover/agent/store"
 )
 
 // Result is the report of one reconcile pass.
@@ -19,6 +20,10 @@ type Result struct {
 	// Took says how long the pass spent in each phase (load, apply,
 	// supervisord, nginx), for the log.
 	Took map[string]time.Duration
+	// Suspension is the hold the pass honoured (Revision is then its
+	// revision), Head the branch head it saw; nil when not suspended.
+	Suspension *store.Suspension
+	Head       string
 }
 
 // took records the time spent in a phase since start.
@@ -54,6 +59,9 @@ func (r *Result) Report() localapi.Result {
 	}
 	if r.Err != nil {
 		j.Error = r.Err.Error()
+	}
+	if r.Suspension != nil {
+		j.Suspension, j.Head = APISuspension(r.Suspension), r.Head
 	}
 	return j
 }

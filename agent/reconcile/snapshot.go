@@ -58,6 +58,9 @@ func (a *Reconciler) Status() (localapi.Status, error) {
 	if st.Rejected != "" {
 		s.Rejected = &localapi.Rejection{Revision: st.Rejected, Diagnostics: st.RejectedDiags}
 	}
+	if st.Suspension != nil {
+		s.Suspension = APISuspension(st.Suspension)
+	}
 	if ns, ok, err := a.store.Network(); ok && err == nil {
 		s.Network = &localapi.Network{TenantInterface: ns.TenantInterface, TransitInterface: ns.TransitInterface,
 			Transit: ns.Transit.String(), Addresses: len(ns.Addresses), Routes: len(ns.Routes), NftTable: ns.NftTable,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"path"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 
 	"github.com/drover-sh/drover/internal/gitrev"
 	"github.com/drover-sh/drover/spec"
@@ -126,4 +128,31 @@ func cleanRoot(root string) (string, error) {
 		}
 	}
 	return strings.Trim(path.Clean("/"+root), "/"), nil
+}
+
+// Objects returns the object store of the cache, for reading the commits
+// and trees of fetched revisions (trust verification). Like Blob.Read it
+// is valid until the next Fetch, on the goroutine that owns the Source.
+func (s *Source) Objects() (storer.EncodedObjectStorer, error) {
+	repo, err := s.openRepo()
+	if err != nil {
+		return nil, s.wrap("objects of", fmt.Errorf("the cache has not been fetched: %w", err))
+	}
+	return repo.Storer, nil
+}
+
+// Deepen fetches the whole history of the branch into the cache, for a
+// check that needs the commits between the applied revision and the head
+// that a shallow cache lacks. It returns within Options.Timeout.
+func (s *Source) Deepen(ctx context.Context) error {
+	ctx, cancel := s.withDeadline(ctx)
+	defer cancel()
+	repo, err := s.openRepo()
+	if err == nil {
+		err = s.fetchDepth(ctx, repo, math.MaxInt32)
+	}
+	if err != nil {
+		return s.wrap("deepen", s.cut(ctx, "fetch from", err))
+	}
+	return nil
 }

@@ -83,4 +83,9 @@ const (
 	// before a load and cleared after it, so one left behind at start means
 	// the agent died loading REV (agent/reconcile/poison.go).
 	MetaLoading = "loading"
+	// MetaSuspension is the node's suspension (drover suspend, drover
+	// rollback) as JSON Suspension; absent when the node applies new
+	// revisions (suspension.go). Unlike the rest of the store it cannot be
+	// recovered from Git: a rebuilt store has lost it.
+	MetaSuspension = "suspension"
 )

@@ -133,4 +133,7 @@ func printResult(env *cmdEnv, res localapi.Result) {
 	if res.Converged() {
 		fmt.Fprintf(env.stdout, "node converged (%s)\n", english.Count(len(res.Changes), "change"))
 	}
+	if res.Suspension != nil {
+		fmt.Fprintf(env.stdout, "%s\nthe head is not applied until drover resume\n", suspensionText(res.Suspension, res.Head))
+	}
 }

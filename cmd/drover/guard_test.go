@@ -27,11 +27,14 @@ func TestRealGuardStopsSingleton(t *testing.T) {
 		t.Fatal(err)
 	}
 	leasePath := filepath.Join(run, "lease")
-	const lifetime = 3 * time.Second
-	expires := time.Now().Add(lifetime)
-	if err := lease.Write(leasePath, lease.Lease{Expires: lease.ExpiresIn(lifetime), Programs: []string{"daemon-acme-cron"}}); err != nil {
-		t.Fatal(err)
+	// A lease that outlasts the start of the programs, however slow the
+	// machine; renewed for a short lifetime once they run.
+	renew := func(lifetime time.Duration) {
+		if err := lease.Write(leasePath, lease.Lease{Expires: lease.ExpiresIn(lifetime), Programs: []string{"daemon-acme-cron"}}); err != nil {
+			t.Fatal(err)
+		}
 	}
+	renew(time.Minute)
 	testenv.WriteFile(t, filepath.Join(dir, "daemons.conf"), `[program:daemon-acme-cron]
 command=/bin/sleep 1000
 stopwaitsecs=1
@@ -49,15 +52,16 @@ command=%s guard --lease %s --socket %s
 	for _, p := range []string{"daemon-acme-cron", "daemon-acme-web", "drover-guard"} {
 		sv.WaitRunning(t, p)
 	}
-	if time.Now().After(expires.Add(-500 * time.Millisecond)) {
-		t.Fatal("the programs took the lease's lifetime to start; nothing left to test")
-	}
+	const lifetime = 3 * time.Second
+	expires := time.Now().Add(lifetime)
+	renew(lifetime)
 	time.Sleep(time.Until(expires) - 300*time.Millisecond)
 	if st := sv.Status("daemon-acme-cron"); st != "RUNNING" {
 		t.Fatalf("before the expiry, daemon-acme-cron is %s", st)
 	}
-	// Two ticks, plus a second for supervisorctl and the stop itself.
-	testenv.Eventually(t, 2*250*time.Millisecond+time.Second, "daemon-acme-cron stopped", func() bool {
+	// Two ticks and the stop take well under a second; the rest is room
+	// for a busy machine (the time taken is logged).
+	testenv.Eventually(t, 5*time.Second, "daemon-acme-cron stopped", func() bool {
 		return sv.Status("daemon-acme-cron") == "STOPPED"
 	})
 	t.Logf("stopped %s after the expiry", time.Since(expires).Round(10*time.Millisecond))

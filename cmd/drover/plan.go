@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -37,6 +38,10 @@ Warnings come last: the first 3 of each kind in full, then a count
 (--all-warnings prints every one; --format json always lists every one).
 --format markdown is ready to post as a pull-request comment; --format json
 has a stable schema (see README, "Reviewing changes").
+
+When --config names an agent configuration with a trust block, a note says
+whether a node with it would apply the committed head (drover verify's
+check); it does not change the exit status.
 
 Exit status: 0 success; with --detailed-exitcode 0 no change, 2 changes;
 1 invalid head or error; 2 usage error without --detailed-exitcode.`,
@@ -153,6 +158,11 @@ func runPlan(env *cmdEnv, fs *flag.FlagSet, args []string, o planOptions) int {
 	if err != nil {
 		return fail(err)
 	}
+	if ac.Trust != nil {
+		if r.Notes, err = planTrust(r, repo, ac, baseRev, headRev, o.head == ""); err != nil {
+			return fail(err)
+		}
+	}
 
 	// A base file whose content the head also has is read from the head:
 	// the working tree is already in memory, Git objects are not.
@@ -215,6 +225,24 @@ func writeReport(w io.Writer, r *review.Report, format string, color bool) error
 		return review.WriteJSON(w, r)
 	}
 	return review.WriteText(w, r, color)
+}
+
+// planTrust adds the trust verdict of the head to the report's notes, when
+// the agent configuration has a trust block: the committed head is checked
+// (uncommitted changes are signed by nobody).
+func planTrust(r *review.Report, repo *gitrev.Repo, ac *config.Config, base, head gitrev.Rev, workTree bool) ([]string, error) {
+	if head.Hash.IsZero() {
+		return append(r.Notes, "Trust: the head has no commit: a node applies only signed commits."), nil
+	}
+	v, err := checkTrust(repo, ac.Trust, base, head)
+	if err != nil {
+		return nil, err
+	}
+	notes := append(r.Notes, trustNote(v, base, head))
+	if workTree && strings.Contains(r.Head.Note, "uncommitted") {
+		notes = append(notes, "Trust: uncommitted changes are signed by nobody: commit them signed before a node can apply them.")
+	}
+	return notes, nil
 }
 
 // sameFiles reports whether two snapshots hold the same config files.

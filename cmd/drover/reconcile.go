@@ -51,6 +51,11 @@ drover reconcile prints what changed and every daemon that is failing,
 "FAILED KEY: REASON" (failed, crash-looping, or waiting to start again
 after a failed run).
 
+On a node held by drover suspend or drover rollback the pass compares and
+applies the revision the node is held at, not the branch head, and the
+output ends by saying so ("suspended at REV since T, head is H"); drover
+resume applies the head.
+
 --no-wait only asks for the pass (it runs as soon as the agent's loop is
 free) and exits 0 once the agent took the request. If --timeout passes, or
 the command is interrupted, the agent goes on with the pass; drover status

@@ -94,6 +94,11 @@ func TestScripts(t *testing.T) {
 			"watch-node":    cmdWatchNode,
 			"status-within": cmdStatusWithin,
 			"git-serve":     cmdGitServe,
+			"kill-tree":     cmdKillTree,
+			"copies":        cmdCopies,
+			"stopwatch":     cmdStopwatch,
+			"pool-until":    cmdPoolUntil,
+			"shard-pool":    cmdShardPool,
 		},
 		Condition: scriptConditions,
 		Setup: func(env *testscript.Env) error {

@@ -18,7 +18,9 @@ import (
 // its own supervisord and nginx (127.0.0.1:8080), configured under
 // $WORK/nI with $WORK/nI/agent.hcl (node "nI", the network block set). The
 // config repository is $WORK/repo (committed as "initial"). It sets $NSi
-// (the namespace name) and $AGENTi, $SOCKi, $SUPCONFi for each node; agents
+// (the namespace name) and $AGENTi, $SOCKi, $SUPCONFi for each node, and
+// $SWITCH (the switch's namespace: ip -n $SWITCH link set p3 down cuts n3
+// off, as a pulled cable would, keeping its addresses); agents
 // are started by the script: exec nsenter --net=/run/netns/$NS1 drover agent
 // --config $AGENT1 &a1&.
 func cmdShardWorld(ts *testscript.TestScript, neg bool, args []string) {
@@ -40,6 +42,7 @@ func cmdShardWorld(ts *testscript.TestScript, neg bool, args []string) {
 	id := fmt.Sprintf("%d-%d", os.Getpid(), worldCount.Add(1))
 	sw := "drover-sw-" + id
 	newNetns(ts, sw)
+	ts.Setenv("SWITCH", sw)
 	run("ip", "-n", sw, "link", "add", "br0", "type", "bridge")
 	run("ip", "-n", sw, "link", "set", "br0", "up")
 

@@ -68,7 +68,8 @@ then; times are RFC 3339, "0001-01-01T00:00:00Z" for never.
   network         with a network block: tenant_interface, transit_interface,
                   transit, addresses (a count), routes (a count), nft_table,
                   drift_repairs (absent without a network block)
-  rejected        the head revision rejected as invalid: revision,
+  rejected        the head revision rejected (invalid, or refused by the
+                  trust policy): revision,
                   diagnostics (absent when none)
   restarts        the rollout's progress: queued, in_flight, done (absent
                   when it has no work)
@@ -82,6 +83,11 @@ then; times are RFC 3339, "0001-01-01T00:00:00Z" for never.
                   printed first without --json: name (supervisord,
                   network, nginx or nginx_user), problem, fix; [] when
                   there is none
+  suspension      while drover suspend or drover rollback holds the node
+                  (absent otherwise): revision (the one it stays at; the
+                  head is not applied), since, reason (absent when none
+                  was given), rolled_back_from (the revision drover
+                  rollback left; absent after drover suspend)
   pool            with a pool block, once the pool started: quorum (true
                   while this node sees a majority of its shard and may run
                   singletons), members (every configured node of the
@@ -145,6 +151,9 @@ func runStatus(env *cmdEnv, c *localapi.Client, asJSON bool) int {
 			english.Count(n.Addresses, "tenant address"), n.TenantInterface, n.Transit, n.TransitInterface,
 			english.Count(n.Routes, "route"), n.NftTable, english.Count(n.DriftRepairs, "drift repair"))
 	}
+	if su := st.Suspension; su != nil {
+		fmt.Fprintf(env.stdout, "%s\n", suspensionText(su, orDash(st.Head)))
+	}
 	if p := st.Pool; p != nil {
 		fmt.Fprintf(env.stdout, "pool:      %s\n", poolLine(p))
 	}
@@ -152,7 +161,7 @@ func runStatus(env *cmdEnv, c *localapi.Client, asJSON bool) int {
 		fmt.Fprintf(env.stdout, "restarts:  %d queued, %d in flight (%d done since the agent started)\n", r.Queued, r.InFlight, r.Done)
 	}
 	if st.Rejected != nil {
-		fmt.Fprintf(env.stdout, "REJECTED:  revision %s is invalid and was not applied:\n%s\n", st.Rejected.Revision, indent(st.Rejected.Diagnostics))
+		fmt.Fprintf(env.stdout, "REJECTED:  revision %s was not applied:\n%s\n", st.Rejected.Revision, indent(st.Rejected.Diagnostics))
 	}
 	if st.LastError != "" && st.Rejected == nil {
 		fmt.Fprintf(env.stdout, "error:     %s\n", st.LastError)

@@ -28,6 +28,7 @@ func TestStatusHelpNamesEveryField(t *testing.T) {
 			Network: &localapi.Network{}, Rejected: &localapi.Rejection{}, Restarts: &localapi.Restarts{},
 			Daemons: map[string]int{"running": 1}, History: []localapi.History{{}},
 			Conditions: []localapi.Condition{{}}, Pool: &localapi.Pool{Members: []localapi.PoolMember{{}}},
+			Suspension: &localapi.Suspension{Reason: "x", RolledBackFrom: "x"},
 		},
 		DaemonList: []localapi.Daemon{{Reason: "x", NextRetry: &time.Time{}, FailoverFrom: "x"}},
 	}
@@ -89,8 +90,9 @@ func TestStatusText(t *testing.T) {
 	st := localapi.Status{Node: "web-1a", Revision: "abc", LastResult: localapi.OutcomeApplied,
 		Network: &localapi.Network{TenantInterface: "tenant0", TransitInterface: "eth0", Transit: "fd00::1",
 			Addresses: 1, Routes: 1, NftTable: "drover", DriftRepairs: 1},
-		Daemons: map[string]int{"running": 1}, History: []localapi.History{},
-		Pool: &localapi.Pool{Members: []localapi.PoolMember{{Name: "web-1a", State: "alive"}, {Name: "web-1b", State: "dead", Out: true}}}}
+		Daemons: map[string]int{"running": 1}, History: []localapi.History{}, Head: "def",
+		Pool:       &localapi.Pool{Members: []localapi.PoolMember{{Name: "web-1a", State: "alive"}, {Name: "web-1b", State: "dead", Out: true}}},
+		Suspension: &localapi.Suspension{Revision: "abc", RolledBackFrom: "def", Reason: "incident 42"}}
 	daemons := []localapi.Daemon{{Key: "acme/main/ws", Status: "running", PIDs: []int{42}, FailoverFrom: "web-1b", Reason: "ok"}}
 	c := serveStatus(t, st, daemons)
 
@@ -102,6 +104,7 @@ func TestStatusText(t *testing.T) {
 	for _, want := range []string{want,
 		"pool:      NO QUORUM (singletons stopped): web-1a alive since never; web-1b dead since never (its daemons run elsewhere)\n",
 		"failover from web-1b; ok",
+		"suspended at abc since never (rolled back from def), head is def: incident 42\n",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("drover status printed\n%s\nwant\n%s", out.String(), want)
@@ -155,3 +158,9 @@ func (n statusNode) Reconcile(context.Context) localapi.Result {
 }
 
 func (n statusNode) RequestPass() {}
+
+func (n statusNode) Suspend(string) (localapi.Suspended, error) { return localapi.Suspended{}, nil }
+func (n statusNode) Resume(context.Context) localapi.Resumed    { return localapi.Resumed{} }
+func (n statusNode) Rollback(context.Context, string, string) (localapi.Result, error) {
+	return localapi.Result{}, nil
+}

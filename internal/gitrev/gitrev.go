@@ -204,3 +204,7 @@ func (r *Repo) reader(h plumbing.Hash, name string) func() ([]byte, error) {
 		return b, nil
 	}
 }
+
+// Objects is the repository's object store, for reading commits and trees
+// the way the agent reads its cache (trust verification).
+func (r *Repo) Objects() storer.EncodedObjectStorer { return r.repo.Storer }

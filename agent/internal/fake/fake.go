@@ -53,6 +53,22 @@ func (s *Source) Commit(files map[string]string) string {
 	return rev
 }
 
+// Forget drops a revision, as a Git cache rebuilt without the old
+// commits does.
+func (s *Source) Forget(rev string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.revs, rev)
+}
+
+// Rewrite replaces a revision's files, as a newer drover that reads an
+// old commit otherwise would see it.
+func (s *Source) Rewrite(rev string, files map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revs[rev] = files
+}
+
 func (s *Source) Head(ctx context.Context) (string, error) {
 	s.mu.Lock()
 	hang := s.Hang

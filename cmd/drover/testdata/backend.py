@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # A tiny HTTP backend for end-to-end tests: listens on [ADDR]:PORT and answers
-# every request with JSON naming itself, the request path, its headers, its
-# uid and the GREETING variable. A WebSocket handshake (Upgrade: websocket)
+# every request with JSON naming itself, the address it listens on, the
+# request path, its headers, its uid and the GREETING variable. A WebSocket handshake (Upgrade: websocket)
 # is answered with 101 Switching Protocols and one text frame holding the
 # name, then the connection closes.
 import base64, hashlib, json, os, socket, sys
@@ -25,7 +25,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
-        body = json.dumps({"name": name, "path": self.path, "uid": os.getuid(),
+        body = json.dumps({"name": name, "addr": addr, "path": self.path, "uid": os.getuid(),
                            "greeting": os.environ.get("GREETING", ""),
                            "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()
         self.send_response(200)
