@@ -5,13 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"time"
 
 	"github.com/drover-sh/drover/agent/localapi"
 )
 
 func init() {
-	var socket func() (string, error)
-	timeout := localapi.DefaultReconcileTimeout
+	var call waitingCall
 	var noWait bool
 	register(&command{
 		name:    "reconcile",
@@ -19,27 +19,20 @@ func init() {
 		summary: "Make the running agent reconcile now and print what it changed.",
 		help:    reconcileHelp,
 		flags: func(fs *flag.FlagSet) {
-			fs.DurationVar(&timeout, "timeout", timeout, "wait at most `DURATION` for the pass and the restarts it started")
 			fs.BoolVar(&noWait, "no-wait", false, "ask for the pass and return at once")
-			socket = socketFlags(fs)
+			call.flags(fs)
 		},
 		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
 			if len(args) > 0 {
 				return usageError(env, fs, "takes no arguments")
 			}
-			if timeout <= 0 {
-				return usageError(env, fs, "--timeout must be positive, got %s", timeout)
+			c, code := call.client(env, fs, "reconcile")
+			if c == nil {
+				return code
 			}
-			path, err := socket()
-			if err != nil {
-				fmt.Fprintf(env.stderr, "drover reconcile: %v\n", err)
-				return exitFailure
-			}
-			c := localapi.NewClient(path)
 			if noWait {
 				return requestPass(env, c)
 			}
-			c.ReconcileTimeout = timeout
 			return runReconcile(env, c)
 		},
 	})
@@ -85,4 +78,29 @@ func requestPass(env *cmdEnv, c *localapi.Client) int {
 	}
 	fmt.Fprintln(env.stdout, "asked the agent for a full pass; drover status shows how it ends")
 	return exitOK
+}
+
+// waitingCall is what a command that asks the running agent for a pass and
+// waits for it shares: --timeout and the socket flags.
+type waitingCall struct {
+	timeout time.Duration
+	socket  func() (string, error)
+}
+
+func (w *waitingCall) flags(fs *flag.FlagSet) {
+	fs.DurationVar(&w.timeout, "timeout", localapi.DefaultReconcileTimeout, "wait at most `DURATION` for the pass and the restarts it started")
+	w.socket = socketFlags(fs)
+}
+
+// client checks --timeout and returns the agent's client, or nil and the
+// exit status.
+func (w *waitingCall) client(env *cmdEnv, fs *flag.FlagSet, name string) (*localapi.Client, int) {
+	if w.timeout <= 0 {
+		return nil, usageError(env, fs, "--timeout must be positive, got %s", w.timeout)
+	}
+	c, code := holdClient(env, name, w.socket)
+	if c != nil {
+		c.ReconcileTimeout = w.timeout
+	}
+	return c, code
 }

@@ -46,36 +46,27 @@ func init() {
 		},
 	})
 
-	var resumeSocket func() (string, error)
-	resumeTimeout := localapi.DefaultReconcileTimeout
+	var resume waitingCall
 	register(&command{
 		name:    "resume",
 		args:    "[--timeout DURATION] [--config FILE | --socket PATH]",
 		summary: "Lift drover suspend or drover rollback: the running agent applies the branch head again.",
 		help:    resumeHelp,
-		flags: func(fs *flag.FlagSet) {
-			fs.DurationVar(&resumeTimeout, "timeout", resumeTimeout, "wait at most `DURATION` for the pass and the restarts it started")
-			resumeSocket = socketFlags(fs)
-		},
+		flags:   resume.flags,
 		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
 			if len(args) > 0 {
 				return usageError(env, fs, "takes no arguments")
 			}
-			if resumeTimeout <= 0 {
-				return usageError(env, fs, "--timeout must be positive, got %s", resumeTimeout)
-			}
-			c, code := holdClient(env, "resume", resumeSocket)
+			c, code := resume.client(env, fs, "resume")
 			if c == nil {
 				return code
 			}
-			c.ReconcileTimeout = resumeTimeout
 			return runResume(env, c)
 		},
 	})
 
-	var rollbackSocket func() (string, error)
+	var rollback waitingCall
 	var rollbackReason string
-	rollbackTimeout := localapi.DefaultReconcileTimeout
 	register(&command{
 		name:    "rollback",
 		args:    "[REV] [--reason TEXT] [--timeout DURATION] [--config FILE | --socket PATH]",
@@ -83,25 +74,20 @@ func init() {
 		help:    rollbackHelp,
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&rollbackReason, "reason", "", "why, shown by drover status")
-			fs.DurationVar(&rollbackTimeout, "timeout", rollbackTimeout, "wait at most `DURATION` for the pass and the restarts it started")
-			rollbackSocket = socketFlags(fs)
+			rollback.flags(fs)
 		},
 		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
 			if len(args) > 1 {
 				return usageError(env, fs, "expected at most one REV argument, got %d", len(args))
 			}
-			if rollbackTimeout <= 0 {
-				return usageError(env, fs, "--timeout must be positive, got %s", rollbackTimeout)
-			}
 			rev := ""
 			if len(args) == 1 {
 				rev = args[0]
 			}
-			c, code := holdClient(env, "rollback", rollbackSocket)
+			c, code := rollback.client(env, fs, "rollback")
 			if c == nil {
 				return code
 			}
-			c.ReconcileTimeout = rollbackTimeout
 			return runRollback(env, c, rev, rollbackReason)
 		},
 	})
