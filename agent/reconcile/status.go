@@ -65,13 +65,14 @@ const statusExited = "exited"
 
 // observe asks supervisord about the given programs, all in one request
 // (ProcessInfos), again while a process is STARTING and the deadline has
-// not passed: after 100 ms, then twice as long each time, up to a second.
-// supervisord answers in the loop that spawns the processes: asking about
-// 3,000 starting programs every 100 ms slowed a node's first converge.
+// not passed: after 100 ms (a second for a thousand programs and more),
+// then twice as long each time, up to two seconds. supervisord answers in
+// the loop that spawns the processes: asking about 3,000 starting programs
+// every 100 ms slowed a node's first converge.
 func (a *Reconciler) observe(ctx context.Context, daemons []*netplan.Daemon, deadline time.Time) map[string]observation {
 	out := make(map[string]observation, len(daemons))
 	pending := daemons
-	wait := 100 * time.Millisecond
+	wait := min(max(time.Duration(len(daemons))*time.Millisecond, 100*time.Millisecond), time.Second)
 	for len(pending) > 0 {
 		var names []string
 		for _, d := range pending {
@@ -116,7 +117,7 @@ func (a *Reconciler) observe(ctx context.Context, daemons []*netplan.Daemon, dea
 		}
 		pending = again
 		time.Sleep(wait)
-		wait = min(2*wait, time.Second)
+		wait = min(2*wait, 2*time.Second)
 	}
 	return out
 }
