@@ -316,3 +316,8 @@ func heredocIntro(src []byte) ([]byte, int) {
 	}
 	return marker, i + 1
 }
+
+// CheckNesting is the check of encoding and nesting that every config file
+// passes before a parser sees it, for the other HCL files drover reads from
+// a repository (the trust policy file).
+func CheckNesting(name string, src []byte) *hcl.Diagnostic { return checkDepth(name, src) }

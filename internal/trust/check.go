@@ -38,6 +38,9 @@ type Problem struct {
 	// Rule is the pattern of the rule that decided Path, "" for none.
 	Rule    string
 	Allowed []string
+	// Broken says which repository policy file does not decode, where,
+	// when that is why Path is refused.
+	Broken string
 }
 
 // maxProblems bounds the problems a verdict lists; a branch refused for
@@ -67,6 +70,8 @@ func (p Problem) String() string {
 		return fmt.Sprintf("%s changes %s but is signed by %s", c, p.Path, p.Signer)
 	case !p.Signer.Known():
 		return fmt.Sprintf("%s is signed by %s", c, p.Signer)
+	case p.Broken != "":
+		return fmt.Sprintf("%s changes %s, but %s", c, p.Path, p.Broken)
 	case p.Rule == "":
 		return fmt.Sprintf("%s changes %s, which no trust rule covers (signed by %s)", c, p.Path, p.Signer)
 	}
@@ -98,12 +103,25 @@ func (e *RefusedError) Error() string {
 // there is no base, or head does not descend from it (a rewritten
 // branch), every-commit mode also makes the head check.
 func (p *Policy) Check(st storer.EncodedObjectStorer, root string, base, head plumbing.Hash) (*Verdict, error) {
-	c := &checker{p: p, st: st, root: strings.Trim(path.Clean("/"+root), "/"), trees: map[plumbing.Hash][]byte{}}
+	c := &checker{p: p, st: st, root: strings.Trim(path.Clean("/"+root), "/"),
+		trees: map[plumbing.Hash][]byte{}, policies: map[plumbing.Hash]decodedPolicy{}}
 	v := &Verdict{Mode: p.Mode}
 	if base == head {
 		return v, nil // nothing new: the running revision is checked again
 	}
 	headCommit, err := c.commit(head)
+	if err != nil {
+		return nil, err
+	}
+	baseTree := plumbing.ZeroHash
+	if !base.IsZero() {
+		b, err := c.commit(base)
+		if err != nil {
+			return nil, err
+		}
+		baseTree = b.TreeHash
+	}
+	running, broken, err := c.policyAt(base, baseTree)
 	if err != nil {
 		return nil, err
 	}
@@ -114,30 +132,34 @@ func (p *Policy) Check(st storer.EncodedObjectStorer, root string, base, head pl
 			return nil, err
 		}
 		checkHead = !descends
+		inRange := map[plumbing.Hash]bool{}
 		for _, cm := range commits {
-			parent := plumbing.ZeroHash
+			inRange[cm.Hash] = true
+		}
+		for _, cm := range commits {
+			parent, pol, brk := plumbing.ZeroHash, running, broken
 			if len(cm.ParentHashes) > 0 {
 				first, err := c.commit(cm.ParentHashes[0])
 				if err != nil {
 					return nil, err
 				}
 				parent = first.TreeHash
+				// A parent checked in this range holds a policy only root
+				// signers brought in; one outside it is judged by the
+				// running revision's.
+				if inRange[first.Hash] {
+					if pol, brk, err = c.policyAt(first.Hash, parent); err != nil {
+						return nil, err
+					}
+				}
 			}
-			if err := c.checkCommit(v, cm, parent); err != nil {
+			if err := c.checkCommit(v, cm, parent, pol, brk); err != nil {
 				return nil, err
 			}
 		}
 	}
 	if checkHead {
-		from := plumbing.ZeroHash
-		if !base.IsZero() {
-			b, err := c.commit(base)
-			if err != nil {
-				return nil, err
-			}
-			from = b.TreeHash
-		}
-		if err := c.checkCommit(v, headCommit, from); err != nil {
+		if err := c.checkCommit(v, headCommit, baseTree, running, broken); err != nil {
 			return nil, err
 		}
 	}
@@ -151,17 +173,21 @@ type checker struct {
 	st    storer.EncodedObjectStorer
 	root  string
 	trees map[plumbing.Hash][]byte
+	// policies are the versions of the repository's policy file read so
+	// far, by blob.
+	policies map[plumbing.Hash]decodedPolicy
 }
 
-// checkCommit checks cm's signer against the paths that differ between
-// tree from (ZeroHash: empty) and cm's tree.
-func (c *checker) checkCommit(v *Verdict, cm *object.Commit, from plumbing.Hash) error {
+// checkCommit checks cm's signer, by policy p, against the paths that
+// differ between tree from (ZeroHash: empty) and cm's tree. With a broken
+// repository policy file, only the file itself may change.
+func (c *checker) checkCommit(v *Verdict, cm *object.Commit, from plumbing.Hash, p *Policy, broken *brokenPolicy) error {
 	v.Commits++
 	changed, err := c.changed(from, cm.TreeHash)
 	if err != nil {
 		return err
 	}
-	s := c.p.signer(cm)
+	s := p.signer(cm)
 	add := func(pr Problem) {
 		if len(v.Problems) >= maxProblems {
 			v.More++
@@ -181,7 +207,22 @@ func (c *checker) checkCommit(v *Verdict, cm *object.Commit, from plumbing.Hash)
 		return nil
 	}
 	for _, name := range changed {
-		r := c.p.ruleFor(name)
+		r := p.ruleFor(name)
+		if r != p.file && broken != nil {
+			add(Problem{Path: name, Broken: fmt.Sprintf("the repository policy %s of commit %s, which judges it, is broken: %s",
+				c.p.file.pattern, broken.commit.String()[:12], broken.reason)})
+			continue
+		}
+		if r == p.file && r != nil {
+			// The new version must decode, or nothing after it could be
+			// judged.
+			if _, brk, err := c.policyAt(cm.Hash, cm.TreeHash); err != nil {
+				return err
+			} else if brk != nil {
+				add(Problem{Path: name, Broken: "the new version is broken: " + brk.reason})
+				continue
+			}
+		}
 		if r == nil {
 			add(Problem{Path: name})
 			continue

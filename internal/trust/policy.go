@@ -30,6 +30,7 @@ package trust
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"strings"
 
@@ -52,11 +53,16 @@ const (
 // Policy is a decoded trust block: the signers' keys by group and the
 // rules. It is safe for concurrent use.
 type Policy struct {
-	Mode  Mode
-	ssh   []sshEntry
-	pgp   openpgp.EntityList
-	pgpOf map[string][]string // primary key fingerprint (upper hex) → groups
-	rules []rule
+	Mode   Mode
+	ssh    []sshEntry
+	pgp    openpgp.EntityList
+	pgpOf  map[string][]string // primary key fingerprint (upper hex) → groups
+	groups map[string]bool
+	rules  []rule
+	// file is the rule of the repository's policy file, which only the
+	// root signers may change, whatever the other rules say; nil without
+	// repository_policy.
+	file *rule
 }
 
 // sshEntry is an allowed_signers line of a group.
@@ -78,6 +84,11 @@ type Block struct {
 	Signers   []rawGroup `hcl:"signers,block"`
 	Rules     []rawRule  `hcl:"rule,block"`
 	DefRange  hcl.Range  `hcl:",def_range"`
+
+	RepositoryPolicy *string   `hcl:"repository_policy,optional"`
+	RepositoryRange  hcl.Range `hcl:"repository_policy,attr_value_range"`
+	RootSigners      []string  `hcl:"root_signers,optional"`
+	RootRange        hcl.Range `hcl:"root_signers,attr_value_range"`
 }
 
 type rawGroup struct {
@@ -99,8 +110,8 @@ type rawRule struct {
 // Decode checks a trust block and builds its Policy; every problem is a
 // located diagnostic. The Policy is nil on errors.
 func Decode(b *Block) (*Policy, hcl.Diagnostics) {
+	p := &Policy{Mode: ModeHead, pgpOf: map[string][]string{}, groups: map[string]bool{}}
 	var diags hcl.Diagnostics
-	p := &Policy{Mode: ModeHead, pgpOf: map[string][]string{}}
 	if b.Mode != nil {
 		p.Mode = Mode(*b.Mode)
 		if p.Mode != ModeHead && p.Mode != ModeEveryCommit {
@@ -108,48 +119,38 @@ func Decode(b *Block) (*Policy, hcl.Diagnostics) {
 				"mode = %q: write \"head\" (the new head's signer must be allowed to change everything since the applied revision) or \"every-commit\" (every commit since the applied revision is checked on its own).", *b.Mode))
 		}
 	}
-	groups := map[string]bool{}
+	diags = append(diags, p.add(b, "")...)
+	if len(b.Rules) == 0 && b.RepositoryPolicy == nil {
+		diags = append(diags, errorAt(b.DefRange, "No trust rule",
+			"The trust block has no rule, so no commit could be applied. Add one, like rule \"**\" { signers = [\"ops\"] }."))
+	}
+	diags = append(diags, p.decodeRoot(b)...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return p, diags
+}
+
+// add decodes the signers and rules of b into p. A group may be defined
+// once, in the trust block or in the repository's policy file (file, ""
+// for the block); rules may name the groups of both.
+func (p *Policy) add(b *Block, file string) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	before := maps.Clone(p.groups)
 	for _, g := range b.Signers {
-		if groups[g.Name] {
+		switch {
+		case before[g.Name]:
+			diags = append(diags, errorAt(g.DefRange, "Duplicate signers block",
+				"signers %q is defined in the agent configuration's trust block; give the group of %s another name.", g.Name, file))
+		case p.groups[g.Name]:
 			diags = append(diags, errorAt(g.DefRange, "Duplicate signers block", "signers %q is defined twice; merge the two blocks.", g.Name))
 		}
-		groups[g.Name] = true
+		p.groups[g.Name] = true
 		if len(g.SSH) == 0 && len(g.OpenPGP) == 0 {
 			diags = append(diags, errorAt(g.DefRange, "Empty signers block",
 				"signers %q lists no key: give ssh = [allowed_signers lines] or openpgp = [armored public keys].", g.Name))
 		}
-		for i, line := range g.SSH {
-			a, err := parseAllowedSigner(line)
-			if err != nil {
-				diags = append(diags, errorAt(g.SSHRange, "Invalid SSH signer",
-					"signers %q, ssh entry %d: %v. Each entry is a line of an allowed_signers file (ssh-keygen(1)), like \"alice@example.com ssh-ed25519 AAAA…\".", g.Name, i+1, err))
-				continue
-			}
-			p.ssh = append(p.ssh, sshEntry{a, g.Name})
-		}
-		for i, armored := range g.OpenPGP {
-			keys, err := openpgp.ReadArmoredKeyRing(strings.NewReader(armored))
-			if err != nil || len(keys) == 0 {
-				diags = append(diags, errorAt(g.OpenPGPRange, "Invalid OpenPGP key",
-					"signers %q, openpgp entry %d is not an armored public key (the output of gpg --armor --export KEY): %v.", g.Name, i+1, err))
-				continue
-			}
-			for _, e := range keys {
-				if e.PrivateKey != nil {
-					diags = append(diags, errorAt(g.OpenPGPRange, "Private OpenPGP key",
-						"signers %q, openpgp entry %d holds a private key: export the public key only (gpg --armor --export KEY).", g.Name, i+1))
-				}
-				fp := fingerprint(e)
-				if len(p.pgpOf[fp]) == 0 {
-					p.pgp = append(p.pgp, e)
-				}
-				p.pgpOf[fp] = append(p.pgpOf[fp], g.Name)
-			}
-		}
-	}
-	if len(b.Rules) == 0 {
-		diags = append(diags, errorAt(b.DefRange, "No trust rule",
-			"The trust block has no rule, so no commit could be applied. Add one, like rule \"**\" { signers = [\"ops\"] }."))
+		diags = append(diags, p.addKeys(g)...)
 	}
 	for _, r := range b.Rules {
 		if err := checkPattern(r.Pattern); err != nil {
@@ -160,17 +161,48 @@ func Decode(b *Block) (*Policy, hcl.Diagnostics) {
 				"rule %q names no signers; list at least one signers block.", r.Pattern))
 		}
 		for _, s := range r.Signers {
-			if !groups[s] {
+			if !p.groups[s] {
 				diags = append(diags, errorAt(r.SignersRange, "Unknown signers",
 					"rule %q names signers %q, which no signers block defines.", r.Pattern, s))
 			}
 		}
 		p.rules = append(p.rules, rule{pattern: r.Pattern, signers: r.Signers})
 	}
-	if diags.HasErrors() {
-		return nil, diags
+	return diags
+}
+
+// addKeys decodes the keys of group g.
+func (p *Policy) addKeys(g rawGroup) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for i, line := range g.SSH {
+		a, err := parseAllowedSigner(line)
+		if err != nil {
+			diags = append(diags, errorAt(g.SSHRange, "Invalid SSH signer",
+				"signers %q, ssh entry %d: %v. Each entry is a line of an allowed_signers file (ssh-keygen(1)), like \"alice@example.com ssh-ed25519 AAAA…\".", g.Name, i+1, err))
+			continue
+		}
+		p.ssh = append(p.ssh, sshEntry{a, g.Name})
 	}
-	return p, diags
+	for i, armored := range g.OpenPGP {
+		keys, err := openpgp.ReadArmoredKeyRing(strings.NewReader(armored))
+		if err != nil || len(keys) == 0 {
+			diags = append(diags, errorAt(g.OpenPGPRange, "Invalid OpenPGP key",
+				"signers %q, openpgp entry %d is not an armored public key (the output of gpg --armor --export KEY): %v.", g.Name, i+1, err))
+			continue
+		}
+		for _, e := range keys {
+			if e.PrivateKey != nil {
+				diags = append(diags, errorAt(g.OpenPGPRange, "Private OpenPGP key",
+					"signers %q, openpgp entry %d holds a private key: export the public key only (gpg --armor --export KEY).", g.Name, i+1))
+			}
+			fp := fingerprint(e)
+			if len(p.pgpOf[fp]) == 0 {
+				p.pgp = append(p.pgp, e)
+			}
+			p.pgpOf[fp] = append(p.pgpOf[fp], g.Name)
+		}
+	}
+	return diags
 }
 
 // checkPattern accepts slash paths relative to the config root whose
@@ -201,8 +233,12 @@ func checkPattern(p string) error {
 	return nil
 }
 
-// ruleFor is the last rule that matches name, nil for none.
+// ruleFor is the last rule that matches name, nil for none; the
+// repository's policy file has its own rule.
 func (p *Policy) ruleFor(name string) *rule {
+	if p.file != nil && name == p.file.pattern {
+		return p.file
+	}
 	for i := len(p.rules) - 1; i >= 0; i-- {
 		if match(strings.Split(p.rules[i].pattern, "/"), strings.Split(name, "/")) {
 			return &p.rules[i]
