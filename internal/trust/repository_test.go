@@ -68,10 +68,17 @@ func TestRepositoryPolicy(t *testing.T) {
 			outside := rt.commit("ssh:acme", "acme outside", map[string]string{"cluster.hcl": "cluster { x = 1 }\n"})
 			wantVerdict(t, rt.check(p, team, outside),
 				`changes cluster.hcl, which rule "**" lets only ops change, but is signed by carol@acme.example (team-acme)`)
+			// A file that lets the team change .drover/ still cannot let it
+			// change the policy file: that is the root signers' alone.
 			rt.git("reset", "-q", "--hard", team.String())
-			more := rt.commit("ssh:acme", "acme widens", map[string]string{policyFile: rt.grant() + `rule "**" { signers = ["team-acme"] }` + "\n"})
-			wantVerdict(t, rt.check(p, team, more),
+			wide := rt.commit("ssh:ops", "ops widens", map[string]string{policyFile: rt.grant() + `rule ".drover/**" { signers = ["team-acme"] }` + "\n"})
+			wantVerdict(t, rt.check(p, team, wide))
+			more := rt.commit("ssh:acme", "acme edits the policy", map[string]string{policyFile: rt.grant() + `rule "**" { signers = ["team-acme"] }` + "\n"})
+			wantVerdict(t, rt.check(p, wide, more),
 				`changes .drover/trust.hcl, which rule ".drover/trust.hcl" lets only ops change, but is signed by carol@acme.example (team-acme)`)
+			rt.git("reset", "-q", "--hard", wide.String())
+			other := rt.commit("ssh:acme", "acme edits .drover", map[string]string{".drover/notes.txt": "hello\n"})
+			wantVerdict(t, rt.check(p, wide, other))
 		})
 	}
 }
