@@ -23,7 +23,11 @@ before it applies a new head: who signed the commits between the base (the
 revision the nodes run) and the head, and whether the rules let them change
 the paths they change (README, "Signed commits"). It reads the Git
 repository that DIR, the config root, lies inside; rule paths are relative
-to DIR, as they are to source.path on the agent.
+to DIR, as they are to source.path on the agent. When the trust block names a
+repository_policy, that file is read from the repository as the base holds
+it (a change to it applies to the commits after it, and only the block's
+root_signers may make one); AGENT.hcl is still needed for the root signers
+and the rest of the node's policy.
 
 --head defaults to HEAD. --base defaults to the merge base of the head with
 the remote default branch (origin/HEAD), else with main: what the nodes run

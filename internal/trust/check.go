@@ -102,6 +102,12 @@ func (e *RefusedError) Error() string {
 // merge brings in, and the merged commits are checked on their own). When
 // there is no base, or head does not descend from it (a rewritten
 // branch), every-commit mode also makes the head check.
+//
+// With a repository policy file, a commit is judged by the file as base
+// holds it, or in every-commit mode as its first parent holds it when that
+// parent is among the commits checked (so a policy change takes effect for
+// the commits above it, never for itself); a commit that changes the file
+// must be signed by a root signer and leave it decodable.
 func (p *Policy) Check(st storer.EncodedObjectStorer, root string, base, head plumbing.Hash) (*Verdict, error) {
 	c := &checker{p: p, st: st, root: strings.Trim(path.Clean("/"+root), "/"),
 		trees: map[plumbing.Hash][]byte{}, policies: map[plumbing.Hash]decodedPolicy{}}

@@ -26,6 +26,10 @@
 // source.path); "*" matches within one path segment, "**" any number of
 // segments. The last rule that matches a path decides who may change it,
 // as in a CODEOWNERS file; a changed path no rule matches is refused.
+//
+// A block may also name a policy file in the repository (repository_policy)
+// that adds signers and rules, and the root signers who alone may change it
+// (repository.go).
 package trust
 
 import (
