@@ -89,7 +89,11 @@ func (p *Policy) withFile(name string, src []byte) (*Policy, hcl.Diagnostics) {
 	if d := spec.CheckNesting(name, src); d != nil {
 		return nil, hcl.Diagnostics{d}
 	}
-	f, diags := hclparse.NewParser().ParseHCL(src, name)
+	parse := hclparse.NewParser().ParseHCL
+	if strings.HasSuffix(name, ".json") {
+		parse = hclparse.NewParser().ParseJSON
+	}
+	f, diags := parse(src, name)
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -180,7 +184,11 @@ type decodedPolicy struct {
 func located(diags hcl.Diagnostics) string {
 	var out []string
 	for _, d := range diags {
-		if d.Severity == hcl.DiagError {
+		switch {
+		case d.Severity != hcl.DiagError:
+		case d.Subject == nil:
+			out = append(out, d.Summary+"; "+d.Detail)
+		default:
 			out = append(out, d.Error())
 		}
 	}

@@ -146,6 +146,11 @@ func TestBrokenRepositoryPolicy(t *testing.T) {
 		fixed := rt.commit("ssh:ops", "ops repairs", map[string]string{policyFile: rt.grant()})
 		wantVerdict(t, rt.check(p, bad, fixed))
 	}
+	// Larger than a config file may be: refused unread.
+	rt.git("reset", "-q", "--hard", rt.base.String())
+	huge := rt.commit("ssh:ops", "ops pads", map[string]string{policyFile: strings.Repeat("# pad\n", 1<<20)})
+	wantVerdict(t, rt.check(rt.policy(ModeHead), rt.base, huge),
+		`"ops pads" changes .drover/trust.hcl, but the new version is broken: Policy file too large; .drover/trust.hcl is larger than 4194304 bytes`)
 }
 
 // TestRepositoryPolicyErrors: the settings of the trust block and of the
@@ -177,7 +182,7 @@ func TestRepositoryPolicyErrors(t *testing.T) {
 		{"redefine", ops, `signers "ops" is defined in the agent configuration's trust block`},
 		{"syntax", "rule {", ".drover/trust.hcl:1,"},
 		{"deep", strings.Repeat("[", 100), "Nesting too deep"},
-		{"large", strings.Repeat("#", 5<<20), "larger than 4194304 bytes"},
+		{"large", strings.Repeat("#", 5<<20), "Policy file too large; .drover/trust.hcl is larger than 4194304 bytes"},
 	} {
 		t.Run("file/"+c.name, func(t *testing.T) {
 			_, diags := p.withFile(policyFile, []byte(c.src))
