@@ -109,7 +109,7 @@ const (
 // reports them, drover daemon add writes them and the schema offers them.
 var DaemonFields = []*DaemonField{
 	fieldCommand, fieldProxyPath, fieldNumProcs, fieldStopSignal, fieldStopWaitSecs, fieldRestart,
-	fieldMaxMemoryMB, fieldMaxOpenFiles, fieldEnvironment, fieldEnvFile, fieldEnabled, fieldSingleton, fieldPort, fieldNode,
+	fieldMaxMemoryMB, fieldMaxOpenFiles, fieldEnvironment, fieldEnvFile, fieldRestartOnChange, fieldEnabled, fieldSingleton, fieldPort, fieldNode,
 }
 
 var (
@@ -192,7 +192,17 @@ var (
 		Name: "env_file", Type: TypeString,
 		Usage: "read variables from `FILE` in the webroot (KEY=VALUE lines, as the tenant; environment wins)",
 		ref:   func(d *Daemon) any { return &d.EnvFile },
-		check: func(c fieldCheck) hcl.Diagnostics { return checkEnvFile(c.d.EnvFile, c.rng) },
+		check: func(c fieldCheck) hcl.Diagnostics { return checkWebrootFile("env_file", c.d.EnvFile, c.rng) },
+	}
+	// restart_on_change is watched by the agent (agent/deploy.go), which
+	// restarts the daemon when the file's content changes.
+	fieldRestartOnChange = &DaemonField{
+		Name: "restart_on_change", Type: TypeString,
+		Usage: "restart gracefully when the content of `FILE` in the webroot changes (a deploy's REVISION)",
+		ref:   func(d *Daemon) any { return &d.RestartOnChange },
+		check: func(c fieldCheck) hcl.Diagnostics {
+			return checkWebrootFile("restart_on_change", c.d.RestartOnChange, c.rng)
+		},
 	}
 	// enabled has no value flag: drover daemon enable|disable and add
 	// --disabled set it.

@@ -83,12 +83,12 @@ func TestDaemonFieldsRead(t *testing.T) {
 	written := map[string]string{
 		"command": `"app --port=$PORT"`, "proxy_path": `"/app"`, "num_procs": "2", "stop_signal": `"QUIT"`,
 		"stop_wait_secs": "5", "restart": `"on-failure"`, "max_memory_mb": "64", "max_open_files": "10000", "environment": `{ A = "1" }`,
-		"env_file": `".env.hosting"`, "enabled": "false", "singleton": "true", "port": "12000", "node": `"web-1b"`,
+		"env_file": `".env.hosting"`, "restart_on_change": `"REVISION"`, "enabled": "false", "singleton": "true", "port": "12000", "node": `"web-1b"`,
 	}
 	want := map[string]string{
 		"command": "app --port=$PORT", "proxy_path": "/app", "num_procs": "2", "stop_signal": "QUIT",
 		"stop_wait_secs": "5", "restart": "on-failure", "max_memory_mb": "64", "max_open_files": "10000",
-		"env_file": ".env.hosting", "enabled": "false", "singleton": "true", "port": "12000", "node": "web-1b",
+		"env_file": ".env.hosting", "restart_on_change": "REVISION", "enabled": "false", "singleton": "true", "port": "12000", "node": "web-1b",
 	}
 	body := ""
 	for _, f := range DaemonFields {

@@ -92,7 +92,11 @@ type Daemon struct {
 	// EnvFile is a file relative to the webroot that drover exec reads
 	// variables from, as the tenant; "" when there is none.
 	EnvFile string
-	Enabled bool
+	// RestartOnChange is a file relative to the webroot whose content,
+	// when it changes, has the agent restart the daemon (a deploy's
+	// REVISION); "" when there is none.
+	RestartOnChange string
+	Enabled         bool
 	// Singleton: at most one copy runs in the cluster, also during a
 	// partition; false ("available") may run on both sides of one.
 	Singleton bool

@@ -148,10 +148,12 @@ func checkPublicFolder(s string, rng hcl.Range) hcl.Diagnostics {
 		"%q is not a relative folder inside the webroot. Use names of letters, digits, '.', '_' and '-' separated by '/', like \"public\" or \"web/dist\"; no \"..\", no leading '/'.", s)}
 }
 
-// MaxEnvFilePath bounds env_file.
+// MaxEnvFilePath bounds env_file and restart_on_change.
 const MaxEnvFilePath = 255
 
-func checkEnvFile(s string, rng hcl.Range) hcl.Diagnostics {
+// checkWebrootFile checks the attribute what naming a file inside the
+// webroot (env_file, restart_on_change).
+func checkWebrootFile(what, s string, rng hcl.Range) hcl.Diagnostics {
 	ok := len(s) <= MaxEnvFilePath && envFileRe.MatchString(s)
 	for _, seg := range strings.Split(s, "/") {
 		if seg == "." || seg == ".." {
@@ -161,7 +163,7 @@ func checkEnvFile(s string, rng hcl.Range) hcl.Diagnostics {
 	if ok {
 		return nil
 	}
-	return hcl.Diagnostics{errorAt(rng, "Invalid env_file",
+	return hcl.Diagnostics{errorAt(rng, "Invalid "+what,
 		"%q is not a file inside the webroot. Write a relative path of letters, digits, '.', '_' and '-' separated by '/', like \".env.hosting\" or \"config/app.env\"; no \"..\" or \".\" segment, no leading '/', at most %d characters.", s, MaxEnvFilePath)}
 }
 

@@ -79,6 +79,15 @@ func init() {
 		envFileCase("config/./app.env"),
 		envFileCase("config/"),
 		envFileCase("a b"),
+		validateCase{
+			name:  "restart_on_change in the webroot",
+			files: map[string]string{tenantFile: daemon(`restart_on_change = "REVISION"`)},
+		},
+		validateCase{
+			name:  "restart_on_change outside the webroot",
+			files: map[string]string{tenantFile: daemon(`restart_on_change = "../other/REVISION"`)},
+			want:  []wantDiag{errAt(tenantFile, 7, "Invalid restart_on_change", "is not a file inside the webroot")},
+		},
 	)
 }
 

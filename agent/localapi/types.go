@@ -105,13 +105,15 @@ type Daemon struct {
 	Restart      string            `json:"restart"`
 	Environment  map[string]string `json:"environment"`
 	EnvFile      *string           `json:"env_file"`
-	Enabled      bool              `json:"enabled"`
-	Singleton    bool              `json:"singleton"`
-	Status       string            `json:"status"`
-	Reason       string            `json:"reason,omitempty"`
-	CreatedAt    time.Time         `json:"created_at"`
-	UpdatedAt    time.Time         `json:"updated_at"`
-	Node         string            `json:"node"`
+	// RestartOnChange is the file whose new content restarts the daemon.
+	RestartOnChange *string   `json:"restart_on_change"`
+	Enabled         bool      `json:"enabled"`
+	Singleton       bool      `json:"singleton"`
+	Status          string    `json:"status"`
+	Reason          string    `json:"reason,omitempty"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
+	Node            string    `json:"node"`
 	// FailoverFrom is the node the daemon is configured on when it runs
 	// here because that node is out of the pool (design.md §6.13).
 	FailoverFrom string     `json:"failover_from,omitempty"`

@@ -153,5 +153,9 @@ func apiDaemon(st store.DaemonStatus, d *netplan.Daemon) localapi.Daemon {
 		f := d.EnvFile
 		j.EnvFile = &f
 	}
+	if d.RestartOnChange != "" {
+		f := d.RestartOnChange
+		j.RestartOnChange = &f
+	}
 	return j
 }
