@@ -34,6 +34,7 @@ const (
 	whyUpdated   = "updated"   // the supervisord section changed
 	whyRestarted = "restarted" // the exec spec changed, or a retry
 	whyRemoved   = "removed"
+	whyDeployed  = "deployed" // the restart_on_change file changed (deploy.go)
 )
 
 // rolloutLog is how often a long rollout logs its progress.
@@ -111,33 +112,9 @@ func (a *Reconciler) owe(programs []string) {
 // a later revision changes nothing else) and retries (not news to a
 // restart in flight).
 func (a *Reconciler) submitRollout(prev, plan *netplan.NodePlan, changed, removed, restart, retry []string) int {
-	byProgram := func(p *netplan.NodePlan) map[string]*netplan.Daemon {
-		m := map[string]*netplan.Daemon{}
-		if p != nil {
-			for _, d := range p.Programs {
-				m[d.Program] = d
-			}
-		}
-		return m
-	}
-	before, now := byProgram(prev), byProgram(plan)
+	before, now := programsOf(prev), programsOf(plan)
 	job := func(group string, kind supervisor.Kind) supervisor.Job {
-		j := supervisor.Job{Group: group, Kind: kind, StopWait: 10 * time.Second}
-		old, cur := before[group], now[group]
-		if old == nil {
-			old = cur
-		}
-		if old != nil {
-			j.Stop = processNames(old)
-			j.StopWait = time.Duration(old.StopWaitSecs) * time.Second
-		}
-		if cur != nil && kind == supervisor.Replace {
-			// A singleton is not autostarted: the gate starts it
-			// (singletons.go).
-			j.Procs, j.Autostart = processNames(cur), cur.Enabled && !cur.Singleton
-			j.StopWait = max(j.StopWait, time.Duration(cur.StopWaitSecs)*time.Second)
-		}
-		return j
+		return rolloutJob(group, kind, before[group], now[group])
 	}
 	var jobs []supervisor.Job
 	seen := map[string]bool{}
@@ -169,6 +146,37 @@ func (a *Reconciler) submitRollout(prev, plan *netplan.NodePlan, changed, remove
 	a.roll.mu.Unlock()
 	a.rollout.Submit(jobs)
 	return len(jobs)
+}
+
+// programsOf is the daemons of p by program (none when p is nil).
+func programsOf(p *netplan.NodePlan) map[string]*netplan.Daemon {
+	m := map[string]*netplan.Daemon{}
+	if p != nil {
+		for _, d := range p.Programs {
+			m[d.Program] = d
+		}
+	}
+	return m
+}
+
+// rolloutJob is the job that replaces or removes group, which runs as old
+// (nil: as cur) and is to run as cur (nil when it is removed).
+func rolloutJob(group string, kind supervisor.Kind, old, cur *netplan.Daemon) supervisor.Job {
+	j := supervisor.Job{Group: group, Kind: kind, StopWait: 10 * time.Second}
+	if old == nil {
+		old = cur
+	}
+	if old != nil {
+		j.Stop = processNames(old)
+		j.StopWait = time.Duration(old.StopWaitSecs) * time.Second
+	}
+	if cur != nil && kind == supervisor.Replace {
+		// A singleton is not autostarted: the gate starts it
+		// (singletons.go).
+		j.Procs, j.Autostart = processNames(cur), cur.Enabled && !cur.Singleton
+		j.StopWait = max(j.StopWait, time.Duration(cur.StopWaitSecs)*time.Second)
+	}
+	return j
 }
 
 // rolloutDone takes the finished jobs: change lines, failures, the memory

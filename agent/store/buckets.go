@@ -88,4 +88,9 @@ const (
 	// revisions (suspension.go). Unlike the rest of the store it cannot be
 	// recovered from Git: a rebuilt store has lost it.
 	MetaSuspension = "suspension"
+	// MetaDeployHashes is, as a JSON object, the sha256 of the file each
+	// daemon's restart_on_change names, as last seen ("PROGRAM FILE" →
+	// hex digest; agent/reconcile/deploy.go): a deploy made while the
+	// agent was down still restarts the daemon once.
+	MetaDeployHashes = "deploy_hashes"
 )
