@@ -28,6 +28,12 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	defer w.Close()
+	deploys, err := newDeployWatch(a.rec, a.log)
+	if err != nil {
+		return err
+	}
+	defer deploys.Close()
+	go deploys.run(ctx)
 
 	poll := time.NewTicker(a.cfg.Source.PollInterval)
 	defer poll.Stop()
@@ -57,6 +63,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			case checkNow <- struct{}{}:
 			default: // a check is asked for already
 			}
+			deploys.Resync()
 			a.followShard()
 		}
 		pass = true
