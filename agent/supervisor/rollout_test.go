@@ -3,7 +3,9 @@ package supervisor
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -268,5 +270,21 @@ func TestRealRollout(t *testing.T) {
 	}
 	if _, _, _, peak := r.Progress(); peak > 8 || peak < 2 {
 		t.Errorf("peak of %d processes in flight, want 2 to 8", peak)
+	}
+}
+
+// TestRolloutAddKeepsQueuedWork: Submit replaces the queue (a newer
+// revision), Add only adds to it (a deploy's restart): the queued groups
+// stay.
+func TestRolloutAddKeepsQueuedWork(t *testing.T) {
+	r := NewRollout(NewFake(), RolloutOptions{Limit: 1}) // not running: jobs stay queued
+	r.Submit(replaceJobs([]string{"a", "b"}))
+	r.Add(replaceJobs([]string{"c"}))
+	if got := slices.Sorted(maps.Keys(r.Pending())); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Errorf("after Add, queued %v, want a b c", got)
+	}
+	r.Submit(replaceJobs([]string{"c"}))
+	if got := slices.Sorted(maps.Keys(r.Pending())); !slices.Equal(got, []string{"c"}) {
+		t.Errorf("after Submit, queued %v, want c", got)
 	}
 }
