@@ -69,14 +69,17 @@ func (a *Reconciler) CheckDeploys(paths []string) []string {
 	hashes := a.deployHashes()
 	dirty := false
 	var programs, keys []string
-	live := map[string]bool{}
+	live, want := map[string]bool{}, map[string]bool{}
+	for _, p := range paths {
+		want[p] = true
+	}
 	for _, d := range a.plan.Programs {
 		if d.RestartOnChange == "" {
 			continue
 		}
 		k := d.Program + " " + d.RestartOnChange
 		live[k] = true
-		if paths != nil && !slices.Contains(paths, a.deployFile(d).Path) {
+		if paths != nil && !want[a.deployFile(d).Path] {
 			continue
 		}
 		webroot := strings.TrimPrefix(a.opts.WebrootDir(d.Tenant, d.Webroot), a.opts.StorageRoot+"/")
@@ -99,12 +102,10 @@ func (a *Reconciler) CheckDeploys(paths []string) []string {
 		a.log.Info("restarted: "+d.RestartOnChange+" changed", "daemon", d.Key)
 		programs, keys = append(programs, d.Program), append(keys, d.Key)
 	}
-	if paths == nil {
-		for k := range hashes {
-			if !live[k] {
-				delete(hashes, k)
-				dirty = true
-			}
+	for k := range hashes { // daemons gone, files renamed
+		if !live[k] {
+			delete(hashes, k)
+			dirty = true
 		}
 	}
 	if dirty {

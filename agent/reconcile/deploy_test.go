@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/drover-sh/drover/agent/internal/fake"
+	"github.com/drover-sh/drover/agent/store"
 )
 
 // deployHarness is a harness whose storage root is a temp dir, with
@@ -191,3 +192,20 @@ func testCounter(t *testing.T, h *harness, name string) string {
 }
 
 func mkfifo(path string) error { return unix.Mkfifo(path, 0o644) }
+
+// TestDeployHashesForgetGoneDaemons: the store keeps hashes only for the
+// daemons that still watch a file.
+func TestDeployHashesForgetGoneDaemons(t *testing.T) {
+	h, dir := deployHarness(t)
+	h.deploy(dir, "v1\n")
+	h.src.Commit(fake.Repo(fake.Daemon("queue", `      restart_on_change = "REVISION"`), fake.Daemon("web", "")))
+	h.reconcile(OutcomeApplied)
+	h.deploy(dir, "v1\n")
+	got, err := h.store.Meta(store.MetaDeployHashes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got, `"daemon-acme-queue REVISION"`) || strings.Contains(got, "worker") {
+		t.Errorf("stored hashes %s, want queue's only", got)
+	}
+}
