@@ -125,6 +125,7 @@ func TestDeployFileIsReadSafely(t *testing.T) {
 		{"symlink out of the webroot", func(p string) error { return os.Symlink(outside, p) }, "leads out of the webroot"},
 		{"relative symlink out", func(p string) error { return os.Symlink("../../../secret", p) }, "leads out of the webroot"},
 		{"fifo", func(p string) error { return mkfifo(p) }, "not a regular file"},
+		{"hard link to another user's file", func(p string) error { return os.Link(outside, p) }, "has 2 links and belongs to uid"},
 		{"directory", func(p string) error { return os.Mkdir(p, 0o755) }, "not a regular file"},
 		{"huge", func(p string) error { return os.WriteFile(p, make([]byte, MaxDeployFile+1), 0o644) }, "larger than 64 KiB"},
 	} {
