@@ -98,8 +98,9 @@ then; times are RFC 3339, "0001-01-01T00:00:00Z" for never.
                   (null without a proxy path), num_procs, stop_signal,
                   stop_wait_secs, restart, max_memory_mb and max_open_files
                   (null without a limit), environment (values redacted),
-                  env_file (null without one), enabled, singleton, status,
-                  reason (absent when none), since, created_at,
+                  env_file and restart_on_change (null without one),
+                  enabled, singleton, status, reason (absent when none),
+                  since, created_at,
                   updated_at, node, failover_from (the
                   node it is configured on, when it runs here because
                   that node is out of the pool), host, pids, revision,
