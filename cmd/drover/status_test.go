@@ -30,7 +30,7 @@ func TestStatusHelpNamesEveryField(t *testing.T) {
 			Conditions: []localapi.Condition{{}}, Pool: &localapi.Pool{Members: []localapi.PoolMember{{}}},
 			Suspension: &localapi.Suspension{Reason: "x", RolledBackFrom: "x"},
 		},
-		DaemonList: []localapi.Daemon{{Reason: "x", NextRetry: &time.Time{}, FailoverFrom: "x"}},
+		DaemonList: []localapi.Daemon{{Reason: "x", NextRetry: &time.Time{}, FailoverFrom: "x", RestartedByOperator: &time.Time{}}},
 	}
 	b, err := json.Marshal(full)
 	if err != nil {
