@@ -9,11 +9,12 @@ import (
 )
 
 // LogTail reads the last bytes of a process's log and then only what it
-// wrote since, in the real supervisord as in the Fake.
+// wrote since, in the real supervisord as in the Fake; an escape sequence
+// (raw in supervisord's XML) comes back as the process's bytes.
 func TestLogTailFollows(t *testing.T) {
 	dir := t.TempDir()
 	more := filepath.Join(dir, "more")
-	conf := "[program:talk]\ncommand=/bin/sh -c 'echo one; echo two; echo oops >&2; " +
+	conf := "[program:talk]\ncommand=/bin/sh -c 'echo one; echo two; printf \"oops\\033[0m\\n\" >&2; " +
 		"while [ ! -e " + more + " ]; do sleep 0.1; done; echo three; sleep 60'\n" +
 		"autorestart=false\nstartretries=0\nstartsecs=0\n"
 	e := startReal(t, map[string][]byte{"talk.conf": []byte(conf)})
@@ -23,7 +24,7 @@ func TestLogTailFollows(t *testing.T) {
 	if err := f.Boot(); err != nil {
 		t.Fatal(err)
 	}
-	f.Output("talk:talk", "one\ntwo\n", "oops\n")
+	f.Output("talk:talk", "one\ntwo\n", "oops\x1b[0m\n")
 	for _, api := range []API{e.c, f} {
 		var got Tail
 		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
@@ -41,8 +42,8 @@ func TestLogTailFollows(t *testing.T) {
 		if same, _ := api.LogTail(ctx, "talk:talk", Stdout, got.Offset, 1024); same.Data != "" || same.Offset != 8 {
 			t.Errorf("%T: nothing new, got %+v", api, same)
 		}
-		if e, _ := api.LogTail(ctx, "talk:talk", Stderr, -1, 1024); e.Data != "oops\n" {
-			t.Errorf("%T: stderr %+v, want oops", api, e)
+		if e, _ := api.LogTail(ctx, "talk:talk", Stderr, -1, 1024); e.Data != "oops\x1b[0m\n" {
+			t.Errorf("%T: stderr %+v, want oops and the raw escape sequence", api, e)
 		}
 		if api == f {
 			f.Output("talk:talk", "three\n", "")
