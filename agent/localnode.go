@@ -26,6 +26,14 @@ func (n apiNode) Status() (localapi.Status, error) {
 
 func (n apiNode) Retry(key string) (bool, error) { return n.a.rec.Retry(key) }
 
+// Logs reads a daemon's output (drover logs).
+func (n apiNode) Logs(ctx context.Context, key string, q localapi.LogQuery) (localapi.Logs, bool, error) {
+	return n.a.rec.Logs(ctx, key, q)
+}
+
+// Restart restarts a daemon, an operator's action (drover restart).
+func (n apiNode) Restart(key string) (bool, error) { return n.a.rec.Restart(key) }
+
 // RequestPass asks the loop for a full pass (drover reconcile --no-wait).
 func (n apiNode) RequestPass() { n.a.rec.RequestPass() }
 

@@ -110,8 +110,22 @@ func ownSection(kind, name, command string) *strings.Builder {
 // boundedLog sends a stream ("stdout" or "stderr") of one of drover's own
 // programs to a log file in supervisord's childlogdir, rotated at 1 MB
 // with two old files kept: 3 MB at most, whatever the program writes.
-func boundedLog(b *strings.Builder, stream string) {
-	fmt.Fprintf(b, "%[1]s_logfile=AUTO\n%[1]s_logfile_maxbytes=1MB\n%[1]s_logfile_backups=2\n", stream)
+func boundedLog(b *strings.Builder, stream string) { logFile(b, stream, "1MB", 2) }
+
+// Bounds of a daemon's logs: each stream is rotated at DaemonLogMaxBytes
+// with DaemonLogBackups old files kept, so a chatty daemon holds at most
+// 4 × 10 MB per stream and process, whatever it writes (supervisord's own
+// defaults keep 11 × 50 MB).
+const (
+	DaemonLogMaxBytes = "10MB"
+	DaemonLogBackups  = 3
+)
+
+// logFile sends a stream ("stdout" or "stderr") to a log file supervisord
+// names in its childlogdir (AUTO: drover logs and the agent read it through
+// supervisord's tail calls), rotated at maxBytes with backups old files.
+func logFile(b *strings.Builder, stream, maxBytes string, backups int) {
+	fmt.Fprintf(b, "%[1]s_logfile=AUTO\n%[1]s_logfile_maxbytes=%[2]s\n%[1]s_logfile_backups=%[3]d\n", stream, maxBytes, backups)
 }
 
 // execBinary is the exec wrapper's path.
@@ -163,5 +177,8 @@ func (d program) section(o Options) string {
 	fmt.Fprintf(&b, "stopsignal=%s\n", d.StopSignal)
 	fmt.Fprintf(&b, "stopwaitsecs=%d\n", d.StopWaitSecs)
 	b.WriteString("stopasgroup=true\nkillasgroup=true\n")
+	b.WriteString("redirect_stderr=false\n")
+	logFile(&b, "stdout", DaemonLogMaxBytes, DaemonLogBackups)
+	logFile(&b, "stderr", DaemonLogMaxBytes, DaemonLogBackups)
 	return b.String()
 }

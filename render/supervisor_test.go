@@ -68,3 +68,20 @@ func TestExecBinary(t *testing.T) {
 		}
 	}
 }
+
+// Every daemon's stdout and stderr go to rotated log files of bounded
+// size, so a chatty daemon cannot fill the disk.
+func TestProgramSectionLogBounds(t *testing.T) {
+	d := &netplan.Daemon{Daemon: &spec.Daemon{Tenant: "acme", Webroot: "main", Name: "ws", NumProcs: 2,
+		StopSignal: "TERM", StopWaitSecs: 30, Enabled: true}, Program: "daemon-acme-ws"}
+	got := ProgramSection(d, Options{})
+	for _, want := range []string{
+		"\nredirect_stderr=false\n",
+		"\nstdout_logfile=AUTO\nstdout_logfile_maxbytes=10MB\nstdout_logfile_backups=3\n",
+		"\nstderr_logfile=AUTO\nstderr_logfile_maxbytes=10MB\nstderr_logfile_backups=3\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("program section:\n%s\nwant %q", got, want)
+		}
+	}
+}

@@ -15,9 +15,11 @@ type fakeNode struct {
 	daemons []Daemon // sorted by key
 	err     error    // answered by Status and Daemons when set
 	retried []string
-	passes  int
-	events  []Event
-	room    int
+	// restarted are the daemons Restart restarted.
+	restarted []string
+	passes    int
+	events    []Event
+	room      int
 	// hang makes Reconcile wait until its context ends.
 	hang bool
 	// requested counts RequestPass calls.
@@ -127,4 +129,33 @@ func (n *fakeNode) Rollback(ctx context.Context, rev, reason string) (Result, er
 	n.status.Suspension = &Suspension{Revision: "old", Reason: reason, RolledBackFrom: n.status.Revision}
 	n.status.Revision = "old"
 	return Result{Revision: "old", Outcome: OutcomeApplied, Changes: []string{}, Suspension: n.status.Suspension}, nil
+}
+
+// Logs answers the fake's log of a daemon: its query, as the handler read
+// it, echoed in Data.
+func (n *fakeNode) Logs(ctx context.Context, key string, q LogQuery) (Logs, bool, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, d := range n.daemons {
+		if d.Key == key {
+			return Logs{Key: key, Stream: q.Stream, Procs: []ProcessLog{{Process: d.Name, Data: fmt.Sprintf("%d %v\x1b[31m", q.Bytes, q.From), Offset: 7}}}, true, nil
+		}
+	}
+	return Logs{}, false, nil
+}
+
+// Restart refuses acme/main/queue, a singleton in standby.
+func (n *fakeNode) Restart(key string) (bool, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, d := range n.daemons {
+		if d.Key == key && d.Name == "queue" {
+			return true, fmt.Errorf("%w: %s is a singleton in standby", ErrRefused, key)
+		}
+		if d.Key == key {
+			n.restarted = append(n.restarted, key)
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -22,6 +22,13 @@ type Node interface {
 	// Retry retries the daemon TENANT/WEBROOT/DAEMON now; false when it is
 	// not on this node.
 	Retry(key string) (bool, error)
+	// Logs reads the output of the daemon TENANT/WEBROOT/DAEMON's
+	// processes; false when it is not on this node.
+	Logs(ctx context.Context, key string, q LogQuery) (Logs, bool, error)
+	// Restart restarts the daemon TENANT/WEBROOT/DAEMON, an operator's
+	// action; false when it is not on this node, an error wrapping
+	// ErrRefused when the node may not run it now.
+	Restart(key string) (bool, error)
 	// Reconcile runs a full pass and waits for the restarts it started,
 	// as long as ctx lasts.
 	Reconcile(ctx context.Context) Result
@@ -95,6 +102,7 @@ func Handler(n Node) http.Handler {
 	})
 	mux.HandleFunc("GET /v1/placement", servePlacement(n))
 	handleHold(mux, n)
+	handleLogs(mux, n)
 	mux.HandleFunc("POST /v1/events", func(w http.ResponseWriter, r *http.Request) {
 		var ev Event
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxEventBody)).Decode(&ev); err != nil {

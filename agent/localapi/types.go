@@ -124,11 +124,13 @@ type Daemon struct {
 	// Restarts counts the starts after a process ended; FailedRuns the
 	// failed runs in a row; LastExit is how a process last ended and
 	// Stderr the end of its stderr then (the tenant's output, cleaned).
-	Restarts   int       `json:"restarts"`
-	FailedRuns int       `json:"failed_runs"`
-	LastExit   *Exit     `json:"last_exit"`
-	Stderr     string    `json:"stderr,omitempty"`
-	Since      time.Time `json:"since"`
+	Restarts int `json:"restarts"`
+	// RestartedByOperator is when drover restart last restarted it.
+	RestartedByOperator *time.Time `json:"restarted_by_operator,omitempty"`
+	FailedRuns          int        `json:"failed_runs"`
+	LastExit            *Exit      `json:"last_exit"`
+	Stderr              string     `json:"stderr,omitempty"`
+	Since               time.Time  `json:"since"`
 	// Settling is true while the daemon is on its way to another state:
 	// its processes starting or started again, or a restart queued.
 	Settling bool `json:"settling"`

@@ -50,6 +50,11 @@ func (u *unsealer) refusals(plan *netplan.NodePlan) map[string]string {
 	defer u.mu.Unlock()
 	checked := map[[32]byte]string{}
 	out := map[string]string{}
+	// A key that is not the node's declared one explains every refusal.
+	hint := ""
+	if n := plan.Node; n != nil && n.AgeRecipient != "" && u.ids != nil && !holdsKeyOf(u.ids, n.AgeRecipient) {
+		hint = "; this node's key (secrets.key_file) is not the key of its age_recipient in the repository: put the right key file on the node, or the recipient of its key in the node's block"
+	}
 	for _, d := range plan.Programs {
 		for _, k := range slices.Sorted(maps.Keys(d.Environment)) {
 			v := d.Environment[k]
@@ -63,12 +68,22 @@ func (u *unsealer) refusals(plan *netplan.NodePlan) map[string]string {
 			}
 			checked[id] = why
 			if why != "" && out[d.Program] == "" {
-				out[d.Program] = fmt.Sprintf("%s%s: %s", secretRefused, k, why)
+				out[d.Program] = fmt.Sprintf("%s%s: %s%s", secretRefused, k, why, hint)
 			}
 		}
 	}
 	u.checked = checked
 	return out
+}
+
+// holdsKeyOf reports whether ids hold the X25519 key of recipient.
+func holdsKeyOf(ids []age.Identity, recipient string) bool {
+	for _, id := range ids {
+		if x, ok := id.(*age.X25519Identity); ok && x.Recipient().String() == recipient {
+			return true
+		}
+	}
+	return false
 }
 
 // check opens a value and forgets the plaintext: why it does not open,

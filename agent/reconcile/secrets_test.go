@@ -144,7 +144,7 @@ func TestSealedValueThatDoesNotOpen(t *testing.T) {
 		want  string
 	}{
 		{"no key", "", good, "encrypted environment value refused: DB_PASSWORD: this node has no age key (secrets.key_file in the agent configuration)"},
-		{"another key", keyC, good, "encrypted environment value refused: DB_PASSWORD: not encrypted for this node's key (shard web-1, recipients " + secret.Digest([]string{rcpA, rcpB}) + "): re-encrypt it with drover secret encrypt --shard web-1 --tenant acme"},
+		{"another key", keyC, good, "encrypted environment value refused: DB_PASSWORD: not encrypted for this node's key (shard web-1, recipients " + secret.Digest([]string{rcpA, rcpB}) + "): re-encrypt it with drover secret encrypt --shard web-1 --tenant acme; this node's key (secrets.key_file) is not the key of its age_recipient"},
 		{"tampered payload", keyA, tampered, "encrypted environment value refused: DB_PASSWORD: decrypt: "},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -119,6 +119,10 @@ func apiDaemon(st store.DaemonStatus, d *netplan.Daemon) localapi.Daemon {
 		j.NextRetry = &t
 	}
 	j.Restarts, j.Stderr, j.Since, j.Settling = st.Restarts, st.Stderr, st.Since, settling(st)
+	if !st.OperatorRestartAt.IsZero() {
+		t := st.OperatorRestartAt
+		j.RestartedByOperator = &t
+	}
 	if st.Status != StatusRunning || st.LastExit != nil {
 		j.FailedRuns = st.Attempts
 	}

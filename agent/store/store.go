@@ -89,6 +89,9 @@ type DaemonStatus struct {
 	// OOMKills is the OOM-kill count of the daemon's memory cgroup when
 	// its last exit was recorded: one more means the kernel ended it.
 	OOMKills int `json:"oom_kills,omitempty"`
+	// OperatorRestartAt is when an operator last restarted the daemon
+	// (drover restart).
+	OperatorRestartAt time.Time `json:"operator_restart_at,omitzero"`
 }
 
 // Exit is how a daemon's process ended.

@@ -40,6 +40,8 @@ type API interface {
 	// StderrTails returns the last max bytes of each named process's
 	// stderr log.
 	StderrTails(ctx context.Context, names []string, max int) (tails []string, errs []error)
+	// LogTail reads a process's log written after from (logs.go).
+	LogTail(ctx context.Context, name string, s Stream, from, length int) (Tail, error)
 }
 
 var _ API = (*Client)(nil)

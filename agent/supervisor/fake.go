@@ -65,6 +65,8 @@ type fakeProc struct {
 	// exitStatus and stderr are set by Exit.
 	exitStatus int
 	stderr     string
+	// stdout is what Output appended.
+	stdout string
 }
 
 // processStates are supervisord's process state codes.

@@ -198,6 +198,25 @@ func (r *Rollout) Add(jobs []Job) { r.submit(jobs, false) }
 func (r *Rollout) submit(want []Job, drop bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.submit(want)
+}
+
+// Add queues one more job, as Submit would, leaving the queued work as it
+// is (an operator's restart between two passes).
+func (r *Rollout) Add(j Job) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	want := make([]Job, 0, len(r.queue)+1)
+	for _, q := range r.queue {
+		if q.Group != j.Group {
+			want = append(want, q.Job)
+		}
+	}
+	r.submit(append(want, j))
+}
+
+// submit is Submit (r.mu held).
+func (r *Rollout) submit(want []Job) {
 	byGroup := make(map[string]Job, len(want))
 	for _, w := range want {
 		byGroup[w.Group] = w

@@ -27,7 +27,7 @@ const maxValueDepth = 32
 // document costs over 100 bytes per empty element), and nesting is bounded
 // by maxValueDepth.
 func decodeResponse(data []byte) (any, error) {
-	d := &rpcDecoder{d: xml.NewDecoder(bytes.NewReader(data))}
+	d := &rpcDecoder{d: xml.NewDecoder(bytes.NewReader(pictureControls(data)))}
 	v, err := d.response()
 	if err != nil {
 		var f *Fault
@@ -154,7 +154,7 @@ func (r *rpcDecoder) value(start xml.StartElement, depth int) (any, error) {
 		return nil, err
 	}
 	if typ == nil {
-		return text, nil // a value without a type element is a string
+		return unpictureControls(text), nil // a value without a type element is a string
 	}
 	var v any
 	switch typ.Name.Local {
@@ -207,7 +207,7 @@ func (r *rpcDecoder) scalar(typ string) (any, error) {
 		}
 		return nil, fmt.Errorf("xml-rpc: bad <boolean> %q", text)
 	case "string":
-		return raw, nil // not trimmed: spaces are part of a string
+		return unpictureControls(raw), nil // not trimmed: spaces are part of a string
 	case "double":
 		v, err := strconv.ParseFloat(text, 64)
 		if err != nil {

@@ -308,3 +308,19 @@ func TestClientContextDeadline(t *testing.T) {
 		t.Fatalf("error %v, want a deadline", err)
 	}
 }
+
+// supervisord writes a string's control characters raw, which XML forbids:
+// they are decoded as the bytes they are.
+func TestDecodeRawControls(t *testing.T) {
+	body := "<?xml version='1.0'?>\n<methodResponse><params><param><value><array><data>" +
+		"<value><string>red \x1b[31m\x00\x07 tab\t \u241b kept</string></value><value>x\x01</value>" +
+		"</data></array></value></param></params></methodResponse>"
+	v, err := decodeResponse([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []any{"red \x1b[31m\x00\x07 tab\t \x1b kept", "x\x01"}
+	if !reflect.DeepEqual(v, want) {
+		t.Errorf("decoded %q, want %q", v, want)
+	}
+}

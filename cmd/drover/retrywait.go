@@ -39,6 +39,13 @@ var defaultRetryWait = retryWait{timeout: time.Minute, poll: 200 * time.Millisec
 // (before is the daemon read just before). It returns the last state read
 // and whether it is the outcome (false: the timeout passed first).
 func (w retryWait) follow(ctx context.Context, c *localapi.Client, key string, before localapi.Daemon, asked time.Time) (localapi.Daemon, bool, error) {
+	return w.until(ctx, c, key, before, func(d localapi.Daemon, now time.Time) bool { return answers(before, d, asked, now) })
+}
+
+// until reads the daemon key until done says a state read is the outcome
+// (before is the daemon read before the action). It returns the last state
+// read and whether it is the outcome (false: the timeout passed first).
+func (w retryWait) until(ctx context.Context, c *localapi.Client, key string, before localapi.Daemon, done func(d localapi.Daemon, now time.Time) bool) (localapi.Daemon, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, w.timeout)
 	defer cancel()
 	d := before
@@ -51,7 +58,7 @@ func (w retryWait) follow(ctx context.Context, c *localapi.Client, key string, b
 			return d, false, err
 		}
 		d = got
-		if answers(before, d, asked, time.Now()) {
+		if done(d, time.Now()) {
 			return d, true, nil
 		}
 		select {

@@ -105,7 +105,9 @@ then; times are RFC 3339, "0001-01-01T00:00:00Z" for never.
                   node it is configured on, when it runs here because
                   that node is out of the pool), host, pids, revision,
                   next_retry (absent unless a retry or start is due),
-                  restarts, failed_runs (in a row), last_exit (null until
+                  restarts, restarted_by_operator (when drover restart
+                  last restarted it; absent when never),
+                  failed_runs (in a row), last_exit (null until
                   a process ended: started, at, status, -1 for a signal,
                   text), stderr (the end of its stderr then, cleaned;
                   absent when none), settling (true while its processes

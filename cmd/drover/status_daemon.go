@@ -15,7 +15,8 @@ import (
 // statusDaemonHelp is the part of drover status's help about one daemon.
 const statusDaemonHelp = `With TENANT/WEBROOT/DAEMON, shows that daemon in full: its status and since
 when, the reason, the restart policy, restarts, failed runs in a row, how
-its process last ended, the next retry or start, PIDs, port, address,
+its process last ended, when an operator last restarted it (drover
+restart), the next retry or start, PIDs, port, address,
 node, revision and the end of its stderr, indented below. --json then
 prints GET /v1/daemons/TENANT/WEBROOT/DAEMON: one object with the fields
 of a daemon_list entry below. A daemon not on this node is an error
@@ -59,6 +60,9 @@ func printDaemon(w io.Writer, d localapi.Daemon) {
 		{"restarts", fmt.Sprint(d.Restarts)},
 		{"failed runs", fmt.Sprintf("%d in a row", d.FailedRuns)},
 		{"last exit", lastExit(d.LastExit)},
+	}
+	if d.RestartedByOperator != nil {
+		lines = append(lines, [2]string{"restarted", "by an operator " + when(*d.RestartedByOperator)})
 	}
 	if d.NextRetry != nil {
 		lines = append(lines, [2]string{"next retry", when(*d.NextRetry)})

@@ -30,7 +30,7 @@ func TestStatusHelpNamesEveryField(t *testing.T) {
 			Conditions: []localapi.Condition{{}}, Pool: &localapi.Pool{Members: []localapi.PoolMember{{}}},
 			Suspension: &localapi.Suspension{Reason: "x", RolledBackFrom: "x"},
 		},
-		DaemonList: []localapi.Daemon{{Reason: "x", NextRetry: &time.Time{}, FailoverFrom: "x"}},
+		DaemonList: []localapi.Daemon{{Reason: "x", NextRetry: &time.Time{}, FailoverFrom: "x", RestartedByOperator: &time.Time{}}},
 	}
 	b, err := json.Marshal(full)
 	if err != nil {
@@ -152,7 +152,11 @@ func (n statusNode) Name() string                        { return n.st.Node }
 func (n statusNode) Status() (localapi.Status, error)    { return n.st, nil }
 func (n statusNode) Daemons() ([]localapi.Daemon, error) { return n.daemons, nil }
 func (n statusNode) Retry(string) (bool, error)          { return false, nil }
-func (n statusNode) Event(localapi.Event) error          { return nil }
+func (n statusNode) Restart(string) (bool, error)        { return false, nil }
+func (n statusNode) Logs(context.Context, string, localapi.LogQuery) (localapi.Logs, bool, error) {
+	return localapi.Logs{}, false, nil
+}
+func (n statusNode) Event(localapi.Event) error { return nil }
 func (n statusNode) Reconcile(context.Context) localapi.Result {
 	return localapi.Result{Outcome: localapi.OutcomeUnchanged}
 }
