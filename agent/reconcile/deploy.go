@@ -123,16 +123,14 @@ func (a *Reconciler) submitDeploys(programs []string) {
 		return
 	}
 	now := programsOf(a.plan)
-	var jobs []supervisor.Job
-	a.roll.mu.Lock()
 	for _, g := range programs {
+		a.roll.mu.Lock()
 		a.roll.why[g] = whyDeployed
+		a.roll.mu.Unlock()
 		j := rolloutJob(g, supervisor.Replace, nil, now[g])
 		j.Fresh, j.Sticky = true, true
-		jobs = append(jobs, j)
+		a.rollout.Add(j) // keeps the queued work, unlike Submit
 	}
-	a.roll.mu.Unlock()
-	a.rollout.Add(jobs)
 }
 
 // deployHashes reads store.MetaDeployHashes (a.mu held).

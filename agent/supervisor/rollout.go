@@ -189,13 +189,7 @@ func NewRollout(api API, o RolloutOptions) *Rollout {
 // Sticky; a group in flight whose remove was already issued runs once more
 // after it finishes if the newer job is Fresh (it may have missed the
 // change).
-func (r *Rollout) Submit(want []Job) { r.submit(want, true) }
-
-// Add is Submit that keeps every queued group: work that does not come
-// from a revision (a deploy's restart) and must not drop a revision's.
-func (r *Rollout) Add(jobs []Job) { r.submit(jobs, false) }
-
-func (r *Rollout) submit(want []Job, drop bool) {
+func (r *Rollout) Submit(want []Job) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.submit(want)
@@ -232,7 +226,7 @@ func (r *Rollout) submit(want []Job) {
 			j.Job = merge(j.Job, w)
 			delete(byGroup, j.Group)
 		}
-		if ok || j.Sticky || !drop {
+		if ok || j.Sticky {
 			queue = append(queue, j)
 		}
 	}

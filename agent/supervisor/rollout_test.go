@@ -279,7 +279,7 @@ func TestRealRollout(t *testing.T) {
 func TestRolloutAddKeepsQueuedWork(t *testing.T) {
 	r := NewRollout(NewFake(), RolloutOptions{Limit: 1}) // not running: jobs stay queued
 	r.Submit(replaceJobs([]string{"a", "b"}))
-	r.Add(replaceJobs([]string{"c"}))
+	r.Add(replaceJobs([]string{"c"})[0])
 	if got := slices.Sorted(maps.Keys(r.Pending())); !slices.Equal(got, []string{"a", "b", "c"}) {
 		t.Errorf("after Add, queued %v, want a b c", got)
 	}
