@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover/agent/localapi"
-	"github.com/drover-sh/drover/edit"
 )
 
 func init() {
@@ -26,21 +25,11 @@ func init() {
 			socket = socketFlags(fs)
 		},
 		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
-			if len(args) != 1 {
-				return usageError(env, fs, "expected one TENANT/WEBROOT/DAEMON argument")
+			c, code := daemonClient(env, fs, "restart", args, w.timeout, socket)
+			if c == nil {
+				return code
 			}
-			if _, err := edit.ParseKey(args[0]); err != nil {
-				return usageError(env, fs, "%v", err)
-			}
-			if w.timeout <= 0 {
-				return usageError(env, fs, "--timeout must be positive, got %s", w.timeout)
-			}
-			path, err := socket()
-			if err != nil {
-				fmt.Fprintf(env.stderr, "drover restart: %v\n", err)
-				return exitFailure
-			}
-			return runRestart(env, localapi.NewClient(path), args[0], w)
+			return runRestart(env, c, args[0], w)
 		},
 	})
 }

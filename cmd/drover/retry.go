@@ -25,21 +25,10 @@ func init() {
 			socket = socketFlags(fs)
 		},
 		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
-			if len(args) != 1 {
-				return usageError(env, fs, "expected one TENANT/WEBROOT/DAEMON argument")
+			c, code := daemonClient(env, fs, "retry", args, w.timeout, socket)
+			if c == nil {
+				return code
 			}
-			if _, err := edit.ParseKey(args[0]); err != nil {
-				return usageError(env, fs, "%v", err)
-			}
-			if w.timeout <= 0 {
-				return usageError(env, fs, "--timeout must be positive, got %s", w.timeout)
-			}
-			path, err := socket()
-			if err != nil {
-				fmt.Fprintf(env.stderr, "drover retry: %v\n", err)
-				return exitFailure
-			}
-			c := localapi.NewClient(path)
 			if noWait {
 				return runRetryNoWait(env, c, args[0])
 			}
@@ -115,4 +104,20 @@ func exitCode(ok bool) int {
 		return exitOK
 	}
 	return exitFailure
+}
+
+// daemonClient checks the arguments of a command about one daemon that
+// waits for it (one TENANT/WEBROOT/DAEMON, a positive --timeout) and
+// returns the running agent's client, or nil and the exit status.
+func daemonClient(env *cmdEnv, fs *flag.FlagSet, name string, args []string, timeout time.Duration, socket func() (string, error)) (*localapi.Client, int) {
+	if len(args) != 1 {
+		return nil, usageError(env, fs, "expected one TENANT/WEBROOT/DAEMON argument")
+	}
+	if _, err := edit.ParseKey(args[0]); err != nil {
+		return nil, usageError(env, fs, "%v", err)
+	}
+	if timeout <= 0 {
+		return nil, usageError(env, fs, "--timeout must be positive, got %s", timeout)
+	}
+	return holdClient(env, name, socket)
 }
