@@ -182,6 +182,10 @@ func (e entry) after(i int) int {
 // again as its child's parent trees, right after.
 const maxTrees = 64
 
+// maxTreeBytes bounds one raw tree read (a pushed repository could hold a
+// tree of any size): 1,000,000 entries of long names fit.
+const maxTreeBytes = 64 << 20
+
 // tree reads raw tree h, once while it is among the last maxTrees;
 // ZeroHash is the empty tree.
 func (c *checker) tree(h plumbing.Hash) ([]byte, error) {
@@ -198,12 +202,18 @@ func (c *checker) tree(h plumbing.Hash) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read tree %s: %w", h, err)
 	}
+	if o.Size() > maxTreeBytes {
+		return nil, fmt.Errorf("read tree %s: %d bytes, more than the %d a tree of a config repository may have", h, o.Size(), maxTreeBytes)
+	}
 	r, err := o.Reader()
 	if err != nil {
 		return nil, fmt.Errorf("read tree %s: %w", h, err)
 	}
 	defer r.Close()
-	t, err := io.ReadAll(r)
+	t, err := io.ReadAll(io.LimitReader(r, maxTreeBytes+1))
+	if err == nil && len(t) > maxTreeBytes {
+		err = fmt.Errorf("more than %d bytes", maxTreeBytes)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read tree %s: %w", h, err)
 	}
