@@ -67,9 +67,7 @@ func runRestart(env *cmdEnv, c *localapi.Client, key string, w retryWait) int {
 		return restartFailed(env, err)
 	}
 	if !settled {
-		fmt.Fprintf(env.stdout, "%s: no outcome within %s; still %s\n", key, w.timeout, state(d))
-		fmt.Fprintf(env.stdout, "The agent goes on; drover status %s follows it.\n", key)
-		return exitFailure
+		return noOutcome(env, key, w.timeout, d)
 	}
 	if d.Status != statusRunning {
 		fmt.Fprintln(env.stdout, outcomeLine(d))

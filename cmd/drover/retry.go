@@ -74,9 +74,7 @@ func runRetry(env *cmdEnv, c *localapi.Client, key string, w retryWait) int {
 		return retryFailed(env, err)
 	}
 	if !settled {
-		fmt.Fprintf(env.stdout, "%s: no outcome within %s; still %s\n", key, w.timeout, state(d))
-		fmt.Fprintf(env.stdout, "The agent goes on; drover status %s follows it.\n", key)
-		return exitFailure
+		return noOutcome(env, key, w.timeout, d)
 	}
 	fmt.Fprintln(env.stdout, outcomeLine(d))
 	return exitCode(settledWell(d))
@@ -120,4 +118,12 @@ func daemonClient(env *cmdEnv, fs *flag.FlagSet, name string, args []string, tim
 		return nil, usageError(env, fs, "--timeout must be positive, got %s", timeout)
 	}
 	return holdClient(env, name, socket)
+}
+
+// noOutcome says that key had no outcome within timeout, where it stands,
+// and that the agent goes on; exit 1.
+func noOutcome(env *cmdEnv, key string, timeout time.Duration, d localapi.Daemon) int {
+	fmt.Fprintf(env.stdout, "%s: no outcome within %s; still %s\n", key, timeout, state(d))
+	fmt.Fprintf(env.stdout, "The agent goes on; drover status %s follows it.\n", key)
+	return exitFailure
 }
