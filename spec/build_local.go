@@ -165,6 +165,11 @@ func (f *File) buildDaemon(rt *rawTenant, rw *rawWebroot, rd *rawDaemon) (*Daemo
 			}
 		}
 	}
+	if rd.health != nil {
+		var more hcl.Diagnostics
+		d.Health, more = f.buildHealth(d, rd.health)
+		diags = append(diags, more...)
+	}
 	commandRange := rd.rangeOf(fieldCommand)
 	if d.ProxyPath != "" && !f.failedAt(commandRange) && !mentionsPort(d.Command) {
 		if p := fixedPort(d.Command); p != "" && p != strconv.Itoa(d.Port) {

@@ -87,7 +87,9 @@ type rawDaemon struct {
 	// decoded; env is its value after.
 	Environment hcl.Expression
 	env         []envEntry
-	DefRange    span
+	// health is the health block as written, nil without one.
+	health   *rawHealth
+	DefRange span
 	// built is the daemon's model (nil for a duplicate block); placed
 	// are the attributes whose check needs the tenant's shard, which Build
 	// runs (attrs and env are dropped once built).

@@ -29,6 +29,9 @@ const (
 	// TypeEnvironment is the environment map, read with the ranges of
 	// its keys (decode.go) and checked key by key (build.go).
 	TypeEnvironment
+	// TypeHealth is the health block, a **Health from the Daemon: a
+	// block of its own attributes (health.go), nil when absent.
+	TypeHealth
 )
 
 // APIView says how the agent's API (GET /v1/daemons) shows an attribute.
@@ -109,7 +112,7 @@ const (
 // reports them, drover daemon add writes them and the schema offers them.
 var DaemonFields = []*DaemonField{
 	fieldCommand, fieldProxyPath, fieldNumProcs, fieldStopSignal, fieldStopWaitSecs, fieldRestart,
-	fieldMaxMemoryMB, fieldMaxOpenFiles, fieldEnvironment, fieldEnvFile, fieldRestartOnChange, fieldEnabled, fieldSingleton, fieldPort, fieldNode,
+	fieldMaxMemoryMB, fieldMaxOpenFiles, fieldEnvironment, fieldEnvFile, fieldRestartOnChange, fieldHealth, fieldEnabled, fieldSingleton, fieldPort, fieldNode,
 }
 
 var (
@@ -203,6 +206,12 @@ var (
 		check: func(c fieldCheck) hcl.Diagnostics {
 			return checkWebrootFile("restart_on_change", c.d.RestartOnChange, c.rng)
 		},
+	}
+	// health is probed by the agent (agent/health), which restarts the
+	// daemon when it fails; a block, written and checked in health.go.
+	fieldHealth = &DaemonField{
+		Name: "health", Type: TypeHealth,
+		ref: func(d *Daemon) any { return &d.Health },
 	}
 	// enabled has no value flag: drover daemon enable|disable and add
 	// --disabled set it.
@@ -300,6 +309,11 @@ func (f *DaemonField) Text(d *Daemon) (string, bool) {
 		s, zero = strconv.Itoa(*p), *p == 0
 	case *bool:
 		s, zero = strconv.FormatBool(*p), !*p
+	case **Health:
+		if *p != nil {
+			s = (*p).String()
+		}
+		zero = *p == nil
 	}
 	if zero && !f.Required && f.Default == nil {
 		return "", false
@@ -337,10 +351,15 @@ func (f *DaemonField) setRaw(d *Daemon, a *rawAttr) {
 	}
 }
 
-// daemonSchemaOf is the schema of a daemon block.
+// daemonSchemaOf is the schema of a daemon block: an attribute for each
+// field, a block for the health block.
 func daemonSchemaOf(fields []*DaemonField) *hcl.BodySchema {
 	s := &hcl.BodySchema{}
 	for _, f := range fields {
+		if f.Type == TypeHealth {
+			s.Blocks = append(s.Blocks, hcl.BlockHeaderSchema{Type: f.Name})
+			continue
+		}
 		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: f.Name, Required: f.Required})
 	}
 	return s

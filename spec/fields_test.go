@@ -41,6 +41,8 @@ func TestDaemonFields(t *testing.T) {
 		var d Daemon
 		var ok bool
 		switch f.ref(&d).(type) {
+		case **Health:
+			ok = f.Type == TypeHealth && f.Default == nil && f.Usage == "" && f.check == nil
 		case *string:
 			ok = f.Type == TypeString
 			_, dok := f.Default.(string)
@@ -66,12 +68,25 @@ func TestDaemonFields(t *testing.T) {
 	if envs != 1 {
 		t.Errorf("%d environment fields, want 1", envs)
 	}
-	if len(daemonSchema.Attributes) != len(DaemonFields) {
-		t.Errorf("the schema has %d attributes, the table %d", len(daemonSchema.Attributes), len(DaemonFields))
+	var attrs, blocks []*DaemonField
+	for _, f := range DaemonFields {
+		if f.Type == TypeHealth {
+			blocks = append(blocks, f)
+		} else {
+			attrs = append(attrs, f)
+		}
+	}
+	if len(daemonSchema.Attributes) != len(attrs) || len(daemonSchema.Blocks) != len(blocks) {
+		t.Errorf("the schema has %d attributes and %d blocks, the table %d and %d", len(daemonSchema.Attributes), len(daemonSchema.Blocks), len(attrs), len(blocks))
 	}
 	for i, a := range daemonSchema.Attributes {
-		if f := DaemonFields[i]; a.Name != f.Name || a.Required != f.Required {
+		if f := attrs[i]; a.Name != f.Name || a.Required != f.Required {
 			t.Errorf("schema attribute %d is %+v, the table says %s (required %v)", i, a, f.Name, f.Required)
+		}
+	}
+	for i, b := range daemonSchema.Blocks {
+		if f := blocks[i]; b.Type != f.Name || len(b.LabelNames) != 0 {
+			t.Errorf("schema block %d is %+v, the table says %s", i, b, f.Name)
 		}
 	}
 }
@@ -83,18 +98,22 @@ func TestDaemonFieldsRead(t *testing.T) {
 	written := map[string]string{
 		"command": `"app --port=$PORT"`, "proxy_path": `"/app"`, "num_procs": "2", "stop_signal": `"QUIT"`,
 		"stop_wait_secs": "5", "restart": `"on-failure"`, "max_memory_mb": "64", "max_open_files": "10000", "environment": `{ A = "1" }`,
-		"env_file": `".env.hosting"`, "restart_on_change": `"REVISION"`, "enabled": "false", "singleton": "true", "port": "12000", "node": `"web-1b"`,
+		"env_file": `".env.hosting"`, "restart_on_change": `"REVISION"`, "health": `{ path = "/up" }`, "enabled": "false", "singleton": "true", "port": "12000", "node": `"web-1b"`,
 	}
 	want := map[string]string{
 		"command": "app --port=$PORT", "proxy_path": "/app", "num_procs": "2", "stop_signal": "QUIT",
 		"stop_wait_secs": "5", "restart": "on-failure", "max_memory_mb": "64", "max_open_files": "10000",
-		"env_file": ".env.hosting", "restart_on_change": "REVISION", "enabled": "false", "singleton": "true", "port": "12000", "node": "web-1b",
+		"env_file": ".env.hosting", "restart_on_change": "REVISION", "health": "path=/up interval=10s timeout=2s failures=3 start_period=0s", "enabled": "false", "singleton": "true", "port": "12000", "node": "web-1b",
 	}
 	body := ""
 	for _, f := range DaemonFields {
 		v, ok := written[f.Name]
 		if !ok {
 			t.Fatalf("%s: add a value to this test", f.Name)
+		}
+		if f.Type == TypeHealth {
+			body += "      " + f.Name + " " + v + "\n"
+			continue
 		}
 		body += "      " + f.Name + " = " + v + "\n"
 	}

@@ -96,7 +96,10 @@ type Daemon struct {
 	// when it changes, has the agent restart the daemon (a deploy's
 	// REVISION); "" when there is none.
 	RestartOnChange string
-	Enabled         bool
+	// Health is the daemon's health check; nil when it has none (only a
+	// proxied daemon may have one).
+	Health  *Health
+	Enabled bool
 	// Singleton: at most one copy runs in the cluster, also during a
 	// partition; false ("available") may run on both sides of one.
 	Singleton bool

@@ -179,5 +179,6 @@ func (d *decoder) daemon(b *hcl.Block) *rawDaemon {
 			a.Range, _ = d.attrValue(attr, &a.Bool)
 		}
 	}
+	d.health(r, c.Blocks)
 	return r
 }

@@ -845,9 +845,13 @@ func tenantJSON(proxyPath string) string {
 `
 }
 
-func TestValidate(t *testing.T) {
+func TestValidate(t *testing.T) { runValidateCases(t, validateCases) }
+
+// runValidateCases loads each case's repository and checks its
+// diagnostics, no more and no fewer.
+func runValidateCases(t *testing.T, cases []validateCase) {
 	seen := map[string]bool{}
-	for _, tc := range validateCases {
+	for _, tc := range cases {
 		if seen[tc.name] {
 			t.Fatalf("duplicate case name %q", tc.name)
 		}
