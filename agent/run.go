@@ -34,6 +34,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	defer deploys.Close()
 	go deploys.run(ctx)
+	// Health checks run beside the loop: a pass that waits for a hung
+	// Git server delays no probe (reconcile/health.go).
+	healthDone := make(chan struct{})
+	go func() { a.rec.RunHealth(ctx); close(healthDone) }()
+	defer func() { <-healthDone }()
 
 	poll := time.NewTicker(a.cfg.Source.PollInterval)
 	defer poll.Stop()

@@ -53,7 +53,7 @@ func serveHealthz(n int) {
 // alwaysRunning is a node whose daemons all run, in one run each.
 type alwaysRunning struct{ since time.Time }
 
-func (a alwaysRunning) Running(string) (Run, bool) { return Run{Since: a.since, PID: 1}, true }
+func (a alwaysRunning) Running(string) (Run, bool)  { return Run{Since: a.since, PID: 1}, true }
 func (a alwaysRunning) Restart(string, string) bool { return false }
 
 // BenchmarkHealthProbes3000 measures the agent's CPU for the health

@@ -106,14 +106,17 @@ type Daemon struct {
 	Environment  map[string]string `json:"environment"`
 	EnvFile      *string           `json:"env_file"`
 	// RestartOnChange is the file whose new content restarts the daemon.
-	RestartOnChange *string   `json:"restart_on_change"`
-	Enabled         bool      `json:"enabled"`
-	Singleton       bool      `json:"singleton"`
-	Status          string    `json:"status"`
-	Reason          string    `json:"reason,omitempty"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
-	Node            string    `json:"node"`
+	RestartOnChange *string `json:"restart_on_change"`
+	// Health is the daemon's health check and what its probes say; null
+	// without a health block.
+	Health    *Health   `json:"health"`
+	Enabled   bool      `json:"enabled"`
+	Singleton bool      `json:"singleton"`
+	Status    string    `json:"status"`
+	Reason    string    `json:"reason,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Node      string    `json:"node"`
 	// FailoverFrom is the node the daemon is configured on when it runs
 	// here because that node is out of the pool (design.md §6.13).
 	FailoverFrom string     `json:"failover_from,omitempty"`
@@ -135,6 +138,39 @@ type Daemon struct {
 	// its processes starting or started again, or a restart queued.
 	Settling bool `json:"settling"`
 }
+
+// Health is a daemon's health check (its health block, durations as
+// "10s") and what the agent's probes of it say.
+type Health struct {
+	Path        string `json:"path"`
+	Interval    string `json:"interval"`
+	Timeout     string `json:"timeout"`
+	Failures    int    `json:"failures"`
+	StartPeriod string `json:"start_period"`
+	// Status is healthy, unhealthy or "not checked" (the daemon does not
+	// run, or its first probe has not come yet).
+	Status string `json:"status"`
+	// Reason is why the last probe failed, while unhealthy: the agent's
+	// words with the start of the daemon's answer, cleaned and bounded.
+	Reason string `json:"reason,omitempty"`
+	// Since is when Status last changed; LastProbe when the last probe
+	// ended (absent before the first).
+	Since     *time.Time `json:"since,omitempty"`
+	LastProbe *time.Time `json:"last_probe,omitempty"`
+	// FailuresInARow counts the failed probes in a row of this run.
+	FailuresInARow int `json:"failures_in_a_row"`
+	// Restarts counts the health restarts in a row; NextRestart is the
+	// earliest time of the next one (absent when it may come at once).
+	Restarts    int        `json:"restarts"`
+	NextRestart *time.Time `json:"next_restart,omitempty"`
+}
+
+// The values of Health.Status.
+const (
+	HealthHealthy    = "healthy"
+	HealthUnhealthy  = "unhealthy"
+	HealthNotChecked = "not checked"
+)
 
 // Exit is how a daemon's process ended.
 type Exit struct {

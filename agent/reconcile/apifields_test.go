@@ -23,13 +23,17 @@ func TestDaemonJSONShowsEveryField(t *testing.T) {
 	written := map[string]string{
 		"command": `"app --port=$PORT"`, "proxy_path": `"/app"`, "num_procs": "2", "stop_signal": `"QUIT"`,
 		"stop_wait_secs": "5", "restart": `"on-failure"`, "max_memory_mb": "64", "max_open_files": "10000",
-		"environment": `{ SECRET = "hunter2" }`, "env_file": `".env.hosting"`, "restart_on_change": `"REVISION"`, "enabled": "false", "singleton": "true", "port": "12000", "node": `"web-1a"`,
+		"environment": `{ SECRET = "hunter2" }`, "env_file": `".env.hosting"`, "restart_on_change": `"REVISION"`, "health": `{ path = "/up" }`, "enabled": "false", "singleton": "true", "port": "12000", "node": `"web-1a"`,
 	}
 	var all []string
 	for _, f := range spec.DaemonFields {
 		v, ok := written[f.Name]
 		if !ok {
 			t.Fatalf("%s: add a value to this test", f.Name)
+		}
+		if f.Type == spec.TypeHealth {
+			all = append(all, f.Name+" "+v) // a block
+			continue
 		}
 		all = append(all, f.Name+" = "+v)
 	}
@@ -44,7 +48,15 @@ func TestDaemonJSONShowsEveryField(t *testing.T) {
 				t.Errorf("localapi.Daemon has no field %q: add it (and fill it in apiDaemon)", f.Name)
 				continue
 			}
-			if want, _ := f.Text(d.Daemon); fmt.Sprint(got) != want {
+			if f.Type == spec.TypeHealth {
+				// An object: the block's values, then what the probes say.
+				h, _ := got.(map[string]any)
+				want := map[string]any{"path": "/up", "interval": "10s", "timeout": "2s", "failures": 3.0, "start_period": "0s",
+					"status": localapi.HealthNotChecked, "failures_in_a_row": 0.0, "restarts": 0.0}
+				if fmt.Sprint(h) != fmt.Sprint(want) {
+					t.Errorf("%s = %v in the API, want %v", f.Name, got, want)
+				}
+			} else if want, _ := f.Text(d.Daemon); fmt.Sprint(got) != want {
 				t.Errorf("%s = %v in the API, want %s", f.Name, got, want)
 			}
 			if !f.Required && f.Default == nil {

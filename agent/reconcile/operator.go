@@ -91,15 +91,26 @@ func (a *Reconciler) Restart(key string) (bool, error) {
 	st := statuses[key]
 	st.Key, st.Node = key, a.cfg.Node
 	st.Status, st.Reason, st.OperatorRestartAt = StatusProvisioning, reasonOperator, now
-	if err := a.record(store.Change{At: now, Daemons: []store.DaemonStatus{st}}); err != nil {
-		return true, fmt.Errorf("record the restart of %s: %w", key, err)
+	if err := a.restartDaemon(d, whyOperator, st); err != nil {
+		return true, err
 	}
 	a.log.Info("restarted by an operator", "daemon", key, "program", d.Program, "pids", st.PIDs)
+	return true, nil
+}
+
+// restartDaemon records st, the daemon's status while its restart is
+// under way, and hands the restart to the rollout, which stops the
+// processes with their stop signal and starts them again; why is its
+// change line and metric label (a.mu held).
+func (a *Reconciler) restartDaemon(d *netplan.Daemon, why string, st store.DaemonStatus) error {
+	if err := a.record(store.Change{At: a.now(), Daemons: []store.DaemonStatus{st}}); err != nil {
+		return fmt.Errorf("record the restart of %s: %w", d.Key, err)
+	}
 	a.roll.mu.Lock()
-	a.roll.why[d.Program] = whyOperator
+	a.roll.why[d.Program] = why
 	a.roll.mu.Unlock()
 	names := processNames(d)
 	a.rollout.Add(supervisor.Job{Group: d.Program, Kind: supervisor.Replace, Stop: names, Procs: names,
 		Autostart: !d.Singleton, StopWait: time.Duration(d.StopWaitSecs) * time.Second, Fresh: true, Sticky: true})
-	return true, nil
+	return nil
 }

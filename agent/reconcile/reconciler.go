@@ -20,6 +20,7 @@ import (
 
 	"github.com/drover-sh/drover/agent/config"
 	"github.com/drover-sh/drover/agent/failover"
+	"github.com/drover-sh/drover/agent/health"
 	"github.com/drover-sh/drover/agent/install"
 	"github.com/drover-sh/drover/agent/launch"
 	"github.com/drover-sh/drover/agent/network"
@@ -181,6 +182,11 @@ type Reconciler struct {
 	waits      []int
 	held       map[string]string
 	singletons atomic.Pointer[[]string]
+
+	// health probes the daemons' health checks (health.go); healthPlan
+	// is the plan whose daemons it was last given.
+	health     *health.Checker
+	healthPlan *netplan.NodePlan
 }
 
 // nodeState is what `drover status` reports about the node as a whole.
@@ -256,6 +262,7 @@ func New(cfg *config.Config, deps Deps) *Reconciler {
 	a.loadSuspension()
 	a.reread.Store(true)
 	a.newRollout()
+	a.newHealth()
 	a.mu.Lock()
 	a.publish()
 	a.mu.Unlock()

@@ -35,6 +35,7 @@ func (a *Reconciler) publish() {
 		a.statusesChanged = false
 	}
 	a.snap.Store(&snapshot{state: a.state, statuses: statuses, plan: a.plan, placed: a.effective})
+	a.setHealthTargets(a.plan)
 }
 
 // Status reports the node.
@@ -94,7 +95,9 @@ func (a *Reconciler) Daemons() ([]localapi.Daemon, error) {
 	}
 	out := []localapi.Daemon{}
 	for _, key := range slices.Sorted(maps.Keys(snap.statuses)) {
-		out = append(out, apiDaemon(snap.statuses[key], placed[key]))
+		j := apiDaemon(snap.statuses[key], placed[key])
+		a.withHealth(&j)
+		out = append(out, j)
 	}
 	return out, nil
 }
@@ -161,5 +164,6 @@ func apiDaemon(st store.DaemonStatus, d *netplan.Daemon) localapi.Daemon {
 		f := d.RestartOnChange
 		j.RestartOnChange = &f
 	}
+	j.Health = apiHealth(d)
 	return j
 }

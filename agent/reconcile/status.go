@@ -167,7 +167,7 @@ const (
 // (settling), so a client waiting for an outcome need not read reasons.
 func settling(st store.DaemonStatus) bool {
 	return (st.Status == StatusProvisioning || st.Status == StatusCrashLooping) &&
-		(st.Reason == reasonStarting || strings.HasPrefix(st.Reason, reasonStartingAgain) || st.Reason == reasonQueued || st.Reason == reasonOperator)
+		(st.Reason == reasonStarting || strings.HasPrefix(st.Reason, reasonStartingAgain) || st.Reason == reasonQueued || st.Reason == reasonOperator || strings.HasPrefix(st.Reason, reasonUnhealthy))
 }
 
 // reasonQueued is the reason of a daemon waiting for its restart.
