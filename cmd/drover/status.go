@@ -20,7 +20,7 @@ func init() {
 		name:    "status",
 		args:    "[TENANT/WEBROOT/DAEMON] [--json] [--config FILE | --socket PATH]",
 		summary: "Show the node's applied revision and the status of its daemons, or one daemon in full.",
-		help:    statusDaemonHelp + "\n\n" + statusHelp,
+		help:    statusDaemonHelp + "\n\n" + statusHealthHelp + "\n\n" + statusHelp,
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
 			socket = socketFlags(fs)
@@ -99,6 +99,12 @@ then; times are RFC 3339, "0001-01-01T00:00:00Z" for never.
                   stop_wait_secs, restart, max_memory_mb and max_open_files
                   (null without a limit), environment (values redacted),
                   env_file and restart_on_change (null without one),
+                  health (null without a health block: path, interval,
+                  timeout, failures, start_period as written, then
+                  status healthy, unhealthy or "not checked", reason
+                  while unhealthy, since, last_probe, failures_in_a_row,
+                  restarts: health restarts in a row, next_restart: the
+                  earliest next one while the backoff holds it),
                   enabled, singleton, status, reason (absent when none),
                   since, created_at,
                   updated_at, node, failover_from (the
@@ -171,7 +177,7 @@ func runStatus(env *cmdEnv, c *localapi.Client, asJSON bool) int {
 	}
 	fmt.Fprintln(env.stdout)
 	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "DAEMON\tSTATUS\tPIDS\tRESTARTS\tPORT\tSINCE\tREASON")
+	fmt.Fprintln(tw, "DAEMON\tSTATUS\tHEALTH\tPIDS\tRESTARTS\tPORT\tSINCE\tREASON")
 	for _, d := range daemons {
 		port := "-"
 		if d.ProxyPort != nil {
@@ -188,11 +194,14 @@ func runStatus(env *cmdEnv, c *localapi.Client, asJSON bool) int {
 		if d.NextRetry != nil && d.LastExit == nil {
 			reason += fmt.Sprintf(" (retry %s)", when(*d.NextRetry))
 		}
+		if hr := healthReason(d); hr != "" {
+			reason = strings.TrimPrefix(reason+"; "+hr, "; ")
+		}
 		since := d.Since
 		if since.IsZero() {
 			since = d.UpdatedAt
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", d.Key, d.Status, orDash(strings.Join(pids, ",")), d.Restarts, port, when(since), orDash(firstLineOf(reason)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", d.Key, d.Status, healthColumn(d), orDash(strings.Join(pids, ",")), d.Restarts, port, when(since), orDash(safeText(firstLineOf(reason))))
 	}
 	_ = tw.Flush()
 	return exitOK

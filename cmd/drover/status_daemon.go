@@ -15,8 +15,10 @@ import (
 // statusDaemonHelp is the part of drover status's help about one daemon.
 const statusDaemonHelp = `With TENANT/WEBROOT/DAEMON, shows that daemon in full: its status and since
 when, the reason, the restart policy, restarts, failed runs in a row, how
-its process last ended, when an operator last restarted it (drover
-restart), the next retry or start, PIDs, port, address,
+its process last ended, its health check (what the probes say, the
+check, the last probe, the health restarts' backoff), when an operator
+last restarted it (drover restart), the next retry or start, PIDs, port,
+address,
 node, revision and the end of its stderr, indented below. --json then
 prints GET /v1/daemons/TENANT/WEBROOT/DAEMON: one object with the fields
 of a daemon_list entry below. A daemon not on this node is an error
@@ -55,12 +57,13 @@ func printDaemon(w io.Writer, d localapi.Daemon) {
 	lines := [][2]string{
 		{"daemon", d.Key},
 		{"status", fmt.Sprintf("%s since %s", d.Status, when(since))},
-		{"reason", orDash(d.Reason)},
+		{"reason", orDash(safeText(d.Reason))},
 		{"restart", orDash(d.Restart)},
 		{"restarts", fmt.Sprint(d.Restarts)},
 		{"failed runs", fmt.Sprintf("%d in a row", d.FailedRuns)},
 		{"last exit", lastExit(d.LastExit)},
 	}
+	lines = append(lines, healthLines(d)...)
 	if d.RestartedByOperator != nil {
 		lines = append(lines, [2]string{"restarted", "by an operator " + when(*d.RestartedByOperator)})
 	}
