@@ -148,6 +148,9 @@ func (r *Repo) Set(k Key, a Attrs) (*Edit, error) {
 		}
 		for _, name := range a.Unset {
 			body.RemoveAttribute(name)
+			if b := body.FirstMatchingBlock(name, nil); b != nil { // health
+				body.RemoveBlock(b)
+			}
 		}
 		appendBeforeEnvironment(body, added)
 		return nil

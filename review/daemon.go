@@ -12,7 +12,8 @@ import (
 
 // daemonFields lists what differs between two versions of a daemon: its
 // attributes by HCL name, in spec.DaemonFields order (environment keys as
-// environment.KEY, values redacted), then the values drover derives — uid
+// environment.KEY, values redacted; the attributes of a health block both
+// have as health.NAME), then the values drover derives — uid
 // (the tenant's) and, when sameNode, host (the tenant address). The
 // assigned port is reported as a PortChange.
 func daemonFields(b, h *netplan.Daemon, sameNode bool) []FieldChange {
@@ -33,6 +34,14 @@ func daemonFields(b, h *netplan.Daemon, sameNode bool) []FieldChange {
 	for _, f := range spec.DaemonFields {
 		if f.Type == spec.TypeEnvironment {
 			fs = append(fs, envFields(b.Environment, h.Environment)...)
+			continue
+		}
+		if f.Type == spec.TypeHealth && b.Health != nil && h.Health != nil {
+			// Both have one: the attributes that differ, as health.NAME.
+			ba, ha := b.Health.Attrs(), h.Health.Attrs()
+			for i := range ba {
+				str(f.Name+"."+ba[i][0], ba[i][1], ha[i][1], true, true)
+			}
 			continue
 		}
 		// The attributes as written: b.Daemon.Port is the pin, b.Port

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,10 +40,26 @@ const (
 	MaxHealthPath = 256
 )
 
-// String is the block as drover plan shows it, every value spelled out.
+// String is the block as drover plan shows it added or removed, every
+// value spelled out.
 func (h *Health) String() string {
-	return fmt.Sprintf("path=%s interval=%s timeout=%s failures=%d start_period=%s",
-		h.Path, h.Interval, h.Timeout, h.Failures, h.StartPeriod)
+	var b strings.Builder
+	for i, a := range h.Attrs() {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(a[0] + "=" + a[1])
+	}
+	return b.String()
+}
+
+// Attrs are the block's attributes as name and value, defaults applied,
+// in the order of its schema: drover plan compares them one by one.
+func (h *Health) Attrs() [][2]string {
+	return [][2]string{
+		{"path", h.Path}, {"interval", h.Interval.String()}, {"timeout", h.Timeout.String()},
+		{"failures", strconv.Itoa(h.Failures)}, {"start_period", h.StartPeriod.String()},
+	}
 }
 
 // healthSchema is the schema of a health block.
