@@ -147,14 +147,25 @@ func (c *Checker) Set(targets []Target) {
 }
 
 // State is daemon key's health state and check; false when it has none.
+// A daemon that stopped or started again since the loop last looked (a
+// restart in the last interval) is shown as it will be found: not
+// checked, never with its earlier run's failures.
 func (c *Checker) State(key string) (State, Check, bool) {
+	run, running := c.opts.Daemons.Running(key)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entries[key]
 	if e == nil {
 		return State{}, Check{}, false
 	}
-	return e.state, e.target.Check, true
+	s := e.state
+	switch {
+	case !running:
+		s = s.Idle(c.opts.Now())
+	case s.Run != run:
+		s = s.Started(run, run.Since)
+	}
+	return s, e.target.Check, true
 }
 
 // Unhealthy is the number of daemons whose last probe failed.

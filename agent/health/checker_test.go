@@ -132,9 +132,9 @@ func TestCheckerRestartsUnhealthy(t *testing.T) {
 	if got := ds.restarted(key)[0]; got != "HTTP 500: down" {
 		t.Errorf("restart reason %q", got)
 	}
-	waitFor(t, "the new run seen", func() bool { return state().Run.PID == 11 })
-	if s := state(); s.Status != NotChecked && s.Status != Unhealthy {
-		t.Errorf("the new run is %s", s.Status)
+	// At once, before the loop looks again: the new run, not checked.
+	if s := state(); s.Run.PID != 11 || s.Status != NotChecked || s.Failures != 0 || s.Restarts != 1 {
+		t.Errorf("right after the restart: %+v, want the new run not checked, the backoff kept", s)
 	}
 	// Still failing: unhealthy again, held by the backoff (a minute).
 	waitFor(t, "unhealthy again with 3 failures", func() bool { s := state(); return s.Run.PID == 11 && s.Failures >= 3 })
