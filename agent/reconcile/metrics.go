@@ -65,7 +65,7 @@ func newMetrics() *metrics {
 			Name: "drover_untrusted_revisions_total", Help: "Revisions rejected because the trust policy refuses their signatures (counted in drover_rejected_revisions_total too).",
 		}),
 		restarts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "drover_program_restarts_total", Help: "Programs restarted or removed by drover, by kind (updated, restarted, deployed, operator restarted, removed, failed).",
+			Name: "drover_program_restarts_total", Help: "Programs restarted or removed by drover, by kind (updated, restarted, deployed, operator restarted, unhealthy, removed, failed).",
 		}, []string{"kind"}),
 		restartsPending: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "drover_program_restarts_pending", Help: "Programs waiting for or in the middle of a restart or removal.",
