@@ -107,8 +107,8 @@ func (p *Prober) probe(ctx context.Context, t Target) (Result, error) {
 	reason := fmt.Sprintf("HTTP %d", resp.StatusCode)
 	peek := make([]byte, bodyPeek)
 	n, _ := io.ReadFull(resp.Body, peek)
-	if text := Clean(string(peek[:n])); text != "" {
-		reason += ": " + text
+	if n > 0 {
+		reason += ": " + string(peek[:n])
 	}
 	return Result{Kind: ResultStatus, Reason: Clean(reason)}, nil
 }
