@@ -34,7 +34,7 @@ func healthReason(d localapi.Daemon) string {
 	if h == nil || h.Status != localapi.HealthUnhealthy {
 		return ""
 	}
-	s := "health: " + safeText(h.Reason)
+	s := "health: " + h.Reason // escaped with the rest of REASON
 	if h.NextRestart != nil && h.FailuresInARow >= h.Failures {
 		s += " (restart held until " + when(*h.NextRestart) + ")"
 	}
