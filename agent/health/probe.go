@@ -43,7 +43,7 @@ type Target struct {
 // read. Redirects are an answer like any other (3xx is healthy), never
 // followed; every probe ends by its deadline.
 type Prober struct {
-	// Dialer dials the daemon; nil is a plain net.Dialer.
+	// Dialer dials the daemon; nil is a net.Dialer without keep-alive.
 	Dialer *net.Dialer
 }
 
@@ -69,7 +69,9 @@ func (p *Prober) probe(ctx context.Context, t Target) (Result, error) {
 	}
 	d := p.Dialer
 	if d == nil {
-		d = &net.Dialer{}
+		// No TCP keep-alive: the connection lives for one request, and
+		// setting it up is system calls on every probe.
+		d = &net.Dialer{KeepAlive: -1}
 	}
 	conn, err := d.DialContext(ctx, "tcp", t.Addr.String())
 	if err != nil {
