@@ -26,7 +26,7 @@ func init() {
 	var once, uninstall bool
 	register(&command{
 		name:    "agent",
-		args:    "[--config FILE] [--once | --uninstall]",
+		args:    "[--config FILE] [--once | --uninstall] [--log-format text|json]",
 		summary: "Converge this node from the config repository (as root).",
 		help: `The agent pulls the config repository, validates each new revision (an
 invalid one is never applied, not even in part), renders this node's desired

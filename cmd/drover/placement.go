@@ -19,7 +19,7 @@ func init() {
 	var socket func() (string, error)
 	register(&command{
 		name:    "placement",
-		args:    "[DIR] [--node NAME] [--json] [--live [--socket PATH]]",
+		args:    "[DIR] [--node NAME] [--json] [--live [--config FILE | --socket PATH]]",
 		summary: "Show where every daemon runs: node, port and address.",
 		help: `The placement is computed from the repository alone, exactly as every agent
 computes it, with every node alive. --live asks the running agent of this
