@@ -33,7 +33,7 @@ func TestExitStatuses(t *testing.T) {
 		{[]string{"validate", examples}, exitOK, `is valid`, ``},
 		{[]string{"validate", "--", examples}, exitOK, `is valid`, ``},
 		{[]string{"validate", "does-not-exist"}, exitFailure, `^$`, `Cannot read config directory`},
-		{[]string{"help"}, exitOK, `(?s)Commands:.*  validate   Check`, `^$`},
+		{[]string{"help"}, exitOK, `(?s)Commands:.*  validate    Check`, `^$`},
 		{[]string{"-h"}, exitOK, `Commands:`, `^$`},
 		{[]string{"-help"}, exitOK, `Commands:`, `^$`},
 		{[]string{"--help"}, exitOK, `Commands:`, `^$`},
