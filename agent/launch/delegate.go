@@ -1,0 +1,123 @@
+package launch
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"syscall"
+)
+
+// On a systemd host with cgroup v2, the daemons' memory cgroups live in the
+// subtree systemd delegates to supervisord's unit (the package's drop-in
+// sets Delegate=yes on supervisor.service), so stopping the unit, its
+// accounting and systemd-cgls see every daemon:
+//
+//	system.slice/supervisor.service/             delegated: holds no process
+//	├── supervisor/                              supervisord, the agent's programs, daemons without a limit
+//	└── drover/daemon-acme-ws_00/                one memory cgroup per process
+//
+// Without a delegated cgroup (no systemd, or supervisord's unit not yet
+// restarted with the drop-in) they stay directly below the root, as on v1.
+
+// supervisorLeaf is the child of a delegated cgroup that supervisord moves
+// to (makeInner).
+const supervisorLeaf = "supervisor"
+
+// maxWalkDepth bounds the search for delegated cgroups (memoryParents):
+// systemd's slices nest a few levels (user.slice/user-0.slice/user@0.service).
+const maxWalkDepth = 6
+
+// delegatedBase is the nearest cgroup at or above the calling process's
+// that systemd delegated, or CgroupRoot when there is none: the calling
+// process is drover exec, supervisord's child, so either supervisord's
+// unit's cgroup or, once makeInner moved it, the supervisor leaf below it.
+func delegatedBase() string {
+	own := cgroups.own()
+	for p := own; p != "" && p != "/" && p != "."; p = path.Dir(p) {
+		if dir := path.Join(CgroupRoot, p); cgroups.delegated(dir) {
+			return dir
+		}
+	}
+	return CgroupRoot
+}
+
+// makeInner readies base for drover's cgroups below it by enabling the
+// memory controller for its children. cgroup v2 lets a cgroup other than
+// the root hold no process once its children use a controller, so first
+// every process of the delegated base (supervisord, and what it started
+// outside a memory cgroup, this process included) moves to its supervisor
+// leaf; what supervisord forks afterwards starts there. A process forked
+// while they move lands in base and makes the kernel refuse the controller
+// (EBUSY); then the moves start again.
+func makeInner(base string) error {
+	if base == CgroupRoot {
+		return enableMemoryController(base)
+	}
+	var err error
+	for range 10 {
+		if err = moveProcesses(base, path.Join(base, supervisorLeaf)); err != nil {
+			return err
+		}
+		if err = enableMemoryController(base); err == nil || !errors.Is(err, syscall.EBUSY) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("enable the memory controller below supervisord's delegated cgroup %s (its unit needs Delegate=yes, which drover's package sets): %w", base, err)
+	}
+	return nil
+}
+
+// moveProcesses moves every process of the cgroup from to the cgroup to,
+// created when needed. A process that exits meanwhile is fine.
+func moveProcesses(from, to string) error {
+	b, err := cgroups.read(path.Join(from, "cgroup.procs"))
+	if err != nil {
+		return fmt.Errorf("list the processes of cgroup %s: %w", from, err)
+	}
+	pids := strings.Fields(string(bytes.TrimSpace(b)))
+	if len(pids) == 0 {
+		return nil
+	}
+	if err := cgroups.mkdirAll(to); err != nil {
+		return fmt.Errorf("create cgroup %s: %w", to, err)
+	}
+	for _, pid := range pids {
+		if err := writeCgroup(to, "cgroup.procs", pid); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return err
+		}
+	}
+	return nil
+}
+
+// memoryParents lists the directories the daemons' memory cgroups may be
+// in, as seen from any process of the node (the agent runs in a unit of
+// its own): on v1 the memory hierarchy's drover/; on v2 the root's drover/
+// and the drover/ of every delegated cgroup that has one. A walk of the
+// node's cgroups outside drover's own, which are few: systemd's slices
+// and units.
+func memoryParents() []string {
+	if !cgroupV2() {
+		return []string{path.Join(CgroupRoot, "memory", "drover")}
+	}
+	parents := []string{path.Join(CgroupRoot, "drover")}
+	var walk func(dir string, depth int)
+	walk = func(dir string, depth int) {
+		for _, name := range cgroups.children(dir) {
+			if name == "drover" || name == supervisorLeaf {
+				continue
+			}
+			child := path.Join(dir, name)
+			if cgroups.delegated(child) && cgroups.exists(path.Join(child, "drover")) {
+				parents = append(parents, path.Join(child, "drover"))
+			}
+			if depth < maxWalkDepth {
+				walk(child, depth+1)
+			}
+		}
+	}
+	walk(CgroupRoot, 1)
+	return parents
+}
