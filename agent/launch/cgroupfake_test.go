@@ -120,7 +120,9 @@ func (f *fakeCgroups) write(name, value string) error {
 	if cg == nil {
 		return pathErr("open", name, syscall.ENOENT)
 	}
-	fail := func(err error) error { return fmt.Errorf("write %q to %s: %w", value, name, pathErr("write", name, err)) }
+	fail := func(err error) error {
+		return fmt.Errorf("write %q to %s: %w", value, name, pathErr("write", name, err))
+	}
 	switch file {
 	case "cgroup.procs":
 		pid, err := strconv.Atoi(value)
