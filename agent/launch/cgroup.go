@@ -119,14 +119,14 @@ func RemoveMemoryCgroups(program string) {
 // delegated cgroup, until supervisord's unit stops: systemd then removes
 // its cgroups). A process with cgroups in two places (the cgroup root
 // before supervisord was delegated its cgroup, and below it since) counts
-// both.
+// both; a place that appeared in the last parentsTTL may be missed.
 func OOMKills(process string) int {
 	file := "memory.oom_control"
 	if cgroupV2() {
 		file = "memory.events"
 	}
 	total := 0
-	for _, parent := range memoryParents() {
+	for _, parent := range cachedMemoryParents() {
 		b, err := cgroups.read(path.Join(parent, process, file))
 		if err != nil {
 			continue
