@@ -32,16 +32,23 @@ const supervisorLeaf = "supervisor"
 // systemd's slices nest a few levels (user.slice/user-0.slice/user@0.service).
 const maxWalkDepth = 6
 
-// delegatedBase is the nearest cgroup at or above the calling process's
-// that systemd delegated, or CgroupRoot when there is none: the calling
-// process is drover exec, supervisord's child, so either supervisord's
-// unit's cgroup or, once makeInner moved it, the supervisor leaf below it.
+// delegatedBase is the cgroup systemd delegated to supervisord's unit, or
+// CgroupRoot when there is none. The calling process is drover exec,
+// supervisord's child, so it is in that cgroup itself or, once makeInner
+// moved supervisord, in its supervisor leaf. A delegated cgroup further up
+// belongs to another manager (systemd --user's user@.service, a container
+// runtime's scope), whose subtree is not drover's to change.
 func delegatedBase() string {
 	own := cgroups.own()
-	for p := own; p != "" && p != "/" && p != "."; p = path.Dir(p) {
-		if dir := path.Join(CgroupRoot, p); cgroups.delegated(dir) {
-			return dir
-		}
+	if own == "" || own == "/" {
+		return CgroupRoot
+	}
+	dir := path.Join(CgroupRoot, own)
+	if path.Base(dir) == supervisorLeaf && cgroups.delegated(path.Dir(dir)) {
+		return path.Dir(dir)
+	}
+	if cgroups.delegated(dir) {
+		return dir
 	}
 	return CgroupRoot
 }

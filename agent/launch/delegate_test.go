@@ -49,16 +49,15 @@ func TestJoinMemoryCgroupBelowDelegatedUnit(t *testing.T) {
 		/system.slice/supervisor.service/drover/daemon-a-b_01 procs=[self] memory.max=67108864 memory.swap.max=0
 		/system.slice/supervisor.service/supervisor procs=[100 101]
 	`)
-	if dir, v2 := MemoryCgroupDir("p"); !v2 || dir != "/sys/fs/cgroup"+unit+"/drover/p" {
-		t.Errorf("MemoryCgroupDir from the daemon's cgroup = %s, %v", dir, v2)
-	}
-
 	if t.Failed() {
 		return
 	}
 	// supervisord forks the next drover exec into its leaf.
 	f.cgs[unit+"/drover/daemon-a-b_01"].procs = nil
 	f.spawn(unit+"/supervisor", f.self)
+	if dir, v2 := MemoryCgroupDir("p"); !v2 || dir != "/sys/fs/cgroup"+unit+"/drover/p" {
+		t.Errorf("MemoryCgroupDir from supervisord's leaf = %s, %v", dir, v2)
+	}
 	t.Setenv("SUPERVISOR_PROCESS_NAME", "daemon-a-c")
 	if err := JoinMemoryCgroup("daemon-a-c", 32); err != nil {
 		t.Fatal(err)
@@ -107,6 +106,30 @@ func TestJoinMemoryCgroupWithoutDelegation(t *testing.T) {
 		/drover/daemon-a-b procs=[self] memory.max=67108864 memory.swap.max=0
 		/system.slice subtree=[memory]
 		/system.slice/supervisor.service procs=[100]
+	`)
+}
+
+// A delegated cgroup above supervisord's own unit is another manager's
+// (here systemd --user's): nothing is made or moved in it.
+func TestJoinMemoryCgroupLeavesAnotherManagersSubtree(t *testing.T) {
+	user := "/user.slice/user-0.slice/user@0.service"
+	f := newFakeCgroups(t, user+"/app.slice/supervisor.service", "/user.slice", "/user.slice/user-0.slice", "+"+user, user+"/app.slice/supervisor.service")
+	f.cgs[user].subtree = []string{"memory"}
+	f.cgs[user+"/app.slice"].subtree = []string{"memory"}
+	f.spawn(user+"/app.slice/supervisor.service", 100)
+	t.Setenv("SUPERVISOR_PROCESS_NAME", "daemon-a-b")
+	if err := JoinMemoryCgroup("daemon-a-b", 64); err != nil {
+		t.Fatal(err)
+	}
+	checkTree(t, f, `
+		/ subtree=[memory]
+		/drover subtree=[memory]
+		/drover/daemon-a-b procs=[self] memory.max=67108864 memory.swap.max=0
+		/user.slice subtree=[memory]
+		/user.slice/user-0.slice subtree=[memory]
+		/user.slice/user-0.slice/user@0.service delegated subtree=[memory]
+		/user.slice/user-0.slice/user@0.service/app.slice subtree=[memory]
+		/user.slice/user-0.slice/user@0.service/app.slice/supervisor.service procs=[100]
 	`)
 }
 
