@@ -5,6 +5,14 @@ export GIT_CONFIG_GLOBAL := /dev/null
 export GIT_CONFIG_NOSYSTEM := 1
 BIN := bin/drover
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The package's version: a tag v1.2.3 gives 1.2.3 (1.2.3+4+gHASH after it);
+# without a tag, 0.0.0+gitN.HASH with N the commit count, so a later commit
+# upgrades an earlier one.
+PKG_VERSION ?= $(shell v=$$(git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null) && echo "$$v" | sed 's/^v//; s/-/+/g' || \
+	echo "0.0.0+git$$(git rev-list --count HEAD).$$(git rev-parse --short HEAD)$$(git diff --quiet HEAD || echo .dirty)")
+PKG_MAINTAINER ?= drover maintainers <drover@example.invalid>
+NFPM := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+DIST ?= dist
 
 .DEFAULT_GOAL := help
 
@@ -16,6 +24,14 @@ help: ## list the targets
 build: ## build bin/drover and bin/drover-exec
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/drover
 	$(GO) build -o $(dir $(BIN))drover-exec ./cmd/drover-exec
+
+.PHONY: package
+package: ## build the Debian package dist/drover_VERSION_ARCH.deb with nfpm (set PKG_MAINTAINER)
+	mkdir -p $(DIST)/bin
+	$(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(DIST)/bin/drover ./cmd/drover
+	$(GO) build -trimpath -ldflags "-s -w" -o $(DIST)/bin/drover-exec ./cmd/drover-exec
+	PKG_VERSION='$(PKG_VERSION)' PKG_ARCH=$$($(GO) env GOARCH) PKG_MAINTAINER='$(PKG_MAINTAINER)' PKG_BIN='$(DIST)/bin' \
+		$(GO) run $(NFPM) package --config packaging/nfpm.yaml --packager deb --target $(DIST)/
 
 .PHONY: test
 test: ## run every test: unit, golden, real supervisord/nginx/nftables end-to-end (as root)

@@ -1,6 +1,9 @@
 package render
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+
 	"github.com/drover-sh/drover/netplan"
 	"github.com/drover-sh/drover/netstate"
 )
@@ -14,6 +17,13 @@ import (
 // is compared whole: it holds exactly what the file is written from, so no
 // change of input can leave a file stale. A Memo keeps what the last plan
 // rendered, nothing older. Not safe for concurrent use; the agent owns one.
+//
+// A node carries its own programs' files but the nginx files of every
+// webroot of its shard: those are most of a large node's bytes (about
+// 90 MB of 100,000 daemons). The Memo keeps only their value and hash: a
+// webroot file reused from an earlier plan comes out of Carry with Hash and
+// no Data, and Fill formats it again for the caller that needs its bytes
+// (to write it, or to record it).
 type Memo struct {
 	opts     Options
 	programs map[string]programMemo // by program name
@@ -33,7 +43,7 @@ type programMemo struct {
 
 type webrootMemo struct {
 	settings webroot
-	files    []File
+	files    []File // without Data
 }
 
 type networkMemo struct {
@@ -57,6 +67,7 @@ func (m *Memo) Carry(p *netplan.NodePlan) Carried {
 		}
 		if s, owner := NewExecSpec(d, m.opts), DaemonOwner(d); !ok || !s.Equal(pm.exec) || owner != pm.execFile.Owner {
 			pm.exec, pm.execFile = s, execFile(s, owner)
+			pm.execFile.Hash = hashOf(pm.execFile.Data)
 			m.Formatted++
 		}
 		programs[d.Program] = pm
@@ -73,11 +84,19 @@ func (m *Memo) Carry(p *netplan.NodePlan) Carried {
 		key := w.Tenant.Name + "/" + w.Webroot.Name
 		wm, ok := m.webroots[key]
 		if s := webrootOf(w); !ok || !s.equal(wm.settings) {
-			wm = webrootMemo{settings: s, files: s.files(m.opts)}
-			m.Formatted += len(wm.files)
+			formatted := s.files(m.opts)
+			wm = webrootMemo{settings: s, files: make([]File, len(formatted))}
+			for i := range formatted {
+				formatted[i].Hash = hashOf(formatted[i].Data)
+				wm.files[i] = formatted[i]
+				wm.files[i].Data = nil
+			}
+			m.Formatted += len(formatted)
+			files = append(files, formatted...)
+		} else {
+			files = append(files, wm.files...)
 		}
 		webroots[key] = wm
-		files = append(files, wm.files...)
 	}
 	m.webroots = webroots
 
@@ -89,4 +108,31 @@ func (m *Memo) Carry(p *netplan.NodePlan) Carried {
 	files = append(files, m.network.files...)
 	sortFiles(files)
 	return Carried{Files: files, Network: net}
+}
+
+// Fill returns f with its Data: f itself when it has them, otherwise the
+// webroot file the last Carry handed out without them, formatted again
+// from the value it was made from. ok is false when the Memo has no such
+// file (not from the last Carry).
+func (m *Memo) Fill(f File) (File, bool) {
+	if f.Data != nil {
+		return f, true
+	}
+	wm, ok := m.webroots[f.Owner.Tenant+"/"+f.Owner.Webroot]
+	if !ok {
+		return f, false
+	}
+	for _, g := range wm.settings.files(m.opts) {
+		if g.Root == f.Root && g.Path == f.Path {
+			g.Hash = hashOf(g.Data)
+			return g, g.Hash == f.Hash
+		}
+	}
+	return f, false
+}
+
+// hashOf is the SHA-256 of data in lowercase hex (File.Hash).
+func hashOf(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }

@@ -128,11 +128,21 @@ func TestMemoInvalidation(t *testing.T) {
 	}
 	memo := render.NewMemo(o)
 	files := memoRepo
-	prev := memo.Carry(nodePlan(t, files, "web-1a"))
+	prev := fill(t, memo, memo.Carry(nodePlan(t, files, "web-1a")))
 	for _, s := range steps {
 		files = s.change(files)
 		p := nodePlan(t, files, "web-1a")
-		got, want := memo.Carry(p), render.Carry(p, o)
+		carried := memo.Carry(p)
+		if s.same {
+			// Reused nginx files come without their bytes: the memo
+			// keeps only their hash.
+			for _, f := range carried.Files {
+				if f.Root == render.RootNginx && !f.Owner.IsNode() && f.Data != nil {
+					t.Errorf("%s: reused %s carries its bytes", s.name, f.Path)
+				}
+			}
+		}
+		got, want := fill(t, memo, carried), render.Carry(p, o)
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s: the memo's render differs from a fresh one:\n%s", s.name, diffFiles(got.Files, want.Files))
 		}
@@ -143,6 +153,52 @@ func TestMemoInvalidation(t *testing.T) {
 			t.Errorf("%s: %d files formatted again, want every file reused", s.name, memo.Formatted)
 		}
 		prev = got
+	}
+}
+
+// fill is c with every file's Data, as Memo.Fill gives them.
+func fill(t *testing.T, m *render.Memo, c render.Carried) render.Carried {
+	t.Helper()
+	out := c
+	out.Files = make([]render.File, len(c.Files))
+	for i, f := range c.Files {
+		g, ok := m.Fill(f)
+		if !ok {
+			t.Fatalf("Fill(%s): not from the last Carry", f.Path)
+		}
+		out.Files[i] = g
+	}
+	return out
+}
+
+// TestMemoFillRefusesStaleFiles: a file handed out by an earlier Carry,
+// whose webroot changed since, is not filled with the new bytes.
+func TestMemoFillRefusesStaleFiles(t *testing.T) {
+	o := render.Options{Binary: "/usr/bin/drover", StateDir: "/var/lib/drover", StorageRoot: "/srv", NginxConfDir: "/etc/nginx/drover",
+		NginxListen: []string{"80"}, TenantInterface: "tenant0", TransitInterface: "eth0", NftTable: "drover"}
+	memo := render.NewMemo(o)
+	memo.Carry(nodePlan(t, memoRepo, "web-1a"))
+	old := memo.Carry(nodePlan(t, memoRepo, "web-1a")) // reused: no bytes
+	changed := map[string]string{}
+	for k, v := range memoRepo {
+		changed[k] = strings.Replace(v, `"/api"`, `"/api2"`, 1)
+	}
+	memo.Carry(nodePlan(t, changed, "web-1a"))
+	checked := 0
+	for _, f := range old.Files {
+		if f.Data != nil || f.Owner.Tenant != "bravo" {
+			continue
+		}
+		checked++
+		if g, ok := memo.Fill(f); ok && strings.Contains(f.Path, "locations") {
+			t.Errorf("Fill(%s) of a stale file: ok with %q", f.Path, g.Data)
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no reused bravo file to check")
+	}
+	if _, ok := memo.Fill(render.File{Root: render.RootNginx, Path: "nope.conf", Owner: render.WebrootOwner("zulu", "main")}); ok {
+		t.Error("Fill of a file the memo never made: ok")
 	}
 }
 

@@ -63,6 +63,11 @@ type File struct {
 	Owner Owner  // what it belongs to
 	Mode  fs.FileMode
 	Data  []byte
+	// Hash is the SHA-256 of Data in lowercase hex, set by a Memo (the
+	// agent's store keys content the same way); "" when not computed. A
+	// file a Memo carried over from an earlier plan has Hash and no Data:
+	// Memo.Fill formats it again.
+	Hash string
 }
 
 // Carried is everything one node carries.

@@ -114,6 +114,41 @@ type depthScanner struct {
 	// dangling counts brackets and parentheses a brace closed around:
 	// never matched, they count until the end.
 	dangling int
+	// byteWise turns off skipping runs of plain bytes (for the test that
+	// compares both).
+	byteWise bool
+}
+
+// exprPlain and textPlain are the bytes the scan passes over one by one
+// without any effect but the first one's (an expression byte ends a run of
+// unary operators): a run of them is skipped at once. Everything else is
+// looked at by expr or text.
+// blank is the space between expression tokens, which has no effect at all.
+var (
+	exprPlain, textPlain = plainBytes("#/-! \t\r\n?\"<{[()]}", false), plainBytes("\n\\\"$%", false)
+	blank                = plainBytes(" \t\r", true)
+)
+
+// plainBytes is a table of the bytes in set (in), or of those not in it.
+func plainBytes(set string, in bool) (plain [256]bool) {
+	for i := range plain {
+		plain[i] = !in
+	}
+	for i := 0; i < len(set); i++ {
+		plain[set[i]] = in
+	}
+	return plain
+}
+
+// skip returns the end of the run of plain bytes starting after i.
+func (s *depthScanner) skip(i int, plain *[256]bool) int {
+	if s.byteWise {
+		return i + 1
+	}
+	src := s.src
+	for i++; i < len(src) && plain[src[i]]; i++ {
+	}
+	return i
 }
 
 func (s *depthScanner) depth() int {
@@ -146,8 +181,10 @@ func (s *depthScanner) addExtra(f *frame, n int) {
 
 // nativeTooDeep returns the offset where the nesting of native syntax first
 // exceeds limit, or -1.
-func nativeTooDeep(src []byte, limit int) int {
-	s := &depthScanner{src: src}
+func nativeTooDeep(src []byte, limit int) int { return scanNative(src, limit, false) }
+
+func scanNative(src []byte, limit int, byteWise bool) int {
+	s := &depthScanner{src: src, byteWise: byteWise}
 	for i := 0; i < len(src); {
 		var next int
 		if s.cur().text() {
@@ -180,8 +217,8 @@ func (s *depthScanner) expr(i int) int {
 	case c == '-' || c == '!':
 		s.unary++
 		return i + 1
-	case c == ' ' || c == '\t' || c == '\r':
-		return i + 1
+	case blank[c]:
+		return s.skip(i, &blank)
 	case c == '\n':
 		// A newline ends an attribute's expression, but not one inside
 		// brackets, parentheses or a template sequence.
@@ -223,6 +260,10 @@ func (s *depthScanner) expr(i int) int {
 		if len(s.stack) > 0 && (s.cur().kind == '[' || s.cur().kind == '(') {
 			s.pop()
 		}
+	default:
+		if exprPlain[c] {
+			return s.skip(i, &exprPlain)
+		}
 	}
 	return i + 1
 }
@@ -263,6 +304,8 @@ func (s *depthScanner) text(i int) int {
 		}
 		s.push(frame{kind: 'i'})
 		return i + 2
+	case textPlain[c]:
+		return s.skip(i, &textPlain)
 	}
 	return i + 1
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/drover-sh/drover/internal/repogen/gen"
 )
 
 // lexerDepth is the deepest nesting of brackets, strings and template
@@ -119,7 +121,51 @@ func FuzzDepth(f *testing.F) {
 		if lex, scan := lexerDepth(src), scanDepth(src); scan < lex {
 			t.Errorf("scan depth %d below the lexer's %d", scan, lex)
 		}
+		for _, limit := range []int{0, 1, 2, 3, 5} {
+			if fast, slow := scanNative(src, limit, false), scanNative(src, limit, true); fast != slow {
+				t.Errorf("limit %d: skipping runs finds %d, byte by byte %d", limit, fast, slow)
+			}
+		}
 	})
+}
+
+// TestDepthSkipsRunsLikeByteWise: skipping runs of plain bytes finds the
+// same offset as looking at every byte, on every test input and on a
+// generated repository's files.
+func TestDepthSkipsRunsLikeByteWise(t *testing.T) {
+	srcs := []string{"a = [\"]\", [\"]\"]]", "a = <<EOT\n[\nEOT\n", "a = \"${\"${[1]}\"}\"", "a = - - - (- 1)",
+		"a = \"%{for x in y}[%{endfor}\"", "a = <<-X\n  ${[<<Y\n]\nY\n]}\n  X\n", "x = a ? b ? c : d : e\ny = 1",
+		// Tokens written without spaces: every special byte right after a plain one.
+		"x=a?b?c:d:e", "a=-1\nb=!x", "a=[1,[2,(3)]]", "a={b={c=1}}", "a=1#[[\nb=[1]", "a=1//[[\nb=(1)", "a=1/*[*/+[2]",
+		"a=<<EOT\nx[y\\\"z$%{\nEOT\n", "a=\"x${b}y%{if c}[%{endif}\"", "a=b/c", "a=b<c"}
+	for name, data := range gen.Files(gen.Options{Tenants: 20, DaemonsPerTenant: 3, Nodes: 3, Shards: 1, Seed: 7}) {
+		srcs = append(srcs, name+"\n"+string(data))
+	}
+	for _, src := range srcs {
+		for limit := 0; limit < 6; limit++ {
+			if fast, slow := scanNative([]byte(src), limit, false), scanNative([]byte(src), limit, true); fast != slow {
+				t.Fatalf("limit %d: skipping runs finds %d, byte by byte %d in:\n%s", limit, fast, slow, src)
+			}
+		}
+	}
+}
+
+// BenchmarkCheckDepth is the scan every config file passes before HCL
+// parses it, over a generated repository's files.
+func BenchmarkCheckDepth(b *testing.B) {
+	files := gen.Files(gen.Options{Tenants: 1000, DaemonsPerTenant: 3, Nodes: 10, Shards: 1, Seed: 1})
+	size := 0
+	for _, data := range files {
+		size += len(data)
+	}
+	b.SetBytes(int64(size))
+	for b.Loop() {
+		for name, data := range files {
+			if d := checkDepth(name, data); d != nil {
+				b.Fatal(d)
+			}
+		}
+	}
 }
 
 // TestInvalidUTF8: a file that is not UTF-8 is rejected before any scan,

@@ -11,7 +11,7 @@ import (
 
 // Health is a proxied daemon's health check: the agent sends an HTTP GET
 // for Path to the daemon's $HOST:$PORT every Interval, and restarts the
-// daemon after Failures failed probes in a row (design.md §6.16).
+// daemon after Failures failed probes in a row (design.md §6.17).
 type Health struct {
 	// Path is the request target: an absolute path, perhaps with a query.
 	Path     string

@@ -1,7 +1,7 @@
 // Package health probes the health checks of proxied daemons (a daemon's
 // health block): an HTTP GET to the daemon's $HOST:$PORT every interval,
 // the daemon healthy or unhealthy from the answers, and a restart after
-// its failures in a row, backing off between restarts (design.md §6.16).
+// its failures in a row, backing off between restarts (design.md §6.17).
 //
 // The decisions are pure (state.go: a daemon's State and what follows a
 // probe, the schedule, the backoff); the probe (probe.go) and the loop that

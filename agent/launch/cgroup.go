@@ -1,8 +1,6 @@
 package launch
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"path"
 	"strconv"
@@ -12,15 +10,20 @@ import (
 // CgroupRoot is where cgroup file systems are mounted.
 var CgroupRoot = "/sys/fs/cgroup"
 
-// MemoryCgroupDir is the cgroup directory of a daemon process: one per
-// process (memoryCgroup, which validation keeps unique), so num_procs
-// workers each get the full limit; on v2 directly below CgroupRoot, on v1
-// below its memory hierarchy.
+// cgroupV2 reports whether CgroupRoot is the unified (v2) hierarchy.
+func cgroupV2() bool { return cgroups.exists(path.Join(CgroupRoot, "cgroup.controllers")) }
+
+// MemoryCgroupDir is the cgroup directory of a daemon process started by
+// the calling process: one per process (memoryCgroup, which validation
+// keeps unique), so num_procs workers each get the full limit. On v1 below
+// the memory hierarchy; on v2 below the cgroup systemd delegated to the
+// caller's unit (supervisor.service with drover's drop-in; delegatedBase),
+// or directly below CgroupRoot where there is none.
 func MemoryCgroupDir(process string) (dir string, v2 bool) {
-	if _, err := os.Stat(path.Join(CgroupRoot, "cgroup.controllers")); err == nil {
-		return path.Join(CgroupRoot, memoryCgroup(process)), true
+	if !cgroupV2() {
+		return path.Join(CgroupRoot, "memory", memoryCgroup(process)), false
 	}
-	return path.Join(CgroupRoot, "memory", memoryCgroup(process)), false
+	return path.Join(delegatedBase(), memoryCgroup(process)), true
 }
 
 // JoinMemoryCgroup moves the calling process into its own memory cgroup
@@ -38,17 +41,18 @@ func JoinMemoryCgroup(program string, mb int) error {
 	limit := strconv.FormatInt(int64(mb)<<20, 10)
 	if v2 {
 		// The memory controller must be enabled for the children of the
-		// root and of drover's parent cgroup.
-		if err := enableMemoryController(CgroupRoot); err != nil {
+		// base (the delegated cgroup or the root) and of drover's cgroup
+		// below it.
+		if err := makeInner(path.Dir(path.Dir(dir))); err != nil {
 			return err
 		}
-		if err := os.MkdirAll(path.Dir(dir), 0o755); err != nil {
+		if err := cgroups.mkdirAll(path.Dir(dir)); err != nil {
 			return err
 		}
 		if err := enableMemoryController(path.Dir(dir)); err != nil {
 			return err
 		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := cgroups.mkdirAll(dir); err != nil {
 			return err
 		}
 		if err := writeCgroup(dir, "memory.max", limit); err != nil {
@@ -58,7 +62,7 @@ func JoinMemoryCgroup(program string, mb int) error {
 			return err
 		}
 	} else {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := cgroups.mkdirAll(dir); err != nil {
 			return err
 		}
 		// The kernel wants limit_in_bytes <= memsw.limit_in_bytes at every
@@ -78,30 +82,6 @@ func JoinMemoryCgroup(program string, mb int) error {
 	return writeCgroup(dir, "cgroup.procs", strconv.Itoa(os.Getpid()))
 }
 
-func enableMemoryController(dir string) error {
-	err := writeCgroup(dir, "cgroup.subtree_control", "+memory")
-	if err != nil && errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	return err
-}
-
-func writeCgroup(dir, file, value string) error {
-	if err := os.WriteFile(path.Join(dir, file), []byte(value), 0o644); err != nil {
-		return fmt.Errorf("write %q to %s: %w", value, path.Join(dir, file), err)
-	}
-	return nil
-}
-
-// writeOptional writes a control file the kernel may not have (swap
-// accounting is often disabled).
-func writeOptional(dir, file, value string) error {
-	if _, err := os.Stat(path.Join(dir, file)); errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	return writeCgroup(dir, file, value)
-}
-
 // isProcessOf reports whether name is "{program}_NN".
 func isProcessOf(name, program string) bool {
 	n, ok := strings.CutPrefix(name, program+"_")
@@ -118,15 +98,16 @@ func safeName(s string) bool {
 }
 
 // RemoveMemoryCgroups removes the cgroups of a program's processes (the
-// program's own and "{program}_NN", see spec.ProcessNames), once supervisord has removed it. A
-// cgroup still holding a process stays; missing ones are fine.
+// program's own and "{program}_NN", see spec.ProcessNames), once
+// supervisord has removed it, wherever they are (memoryParents: the agent
+// is not supervisord's child). A cgroup still holding a process stays;
+// missing ones are fine.
 func RemoveMemoryCgroups(program string) {
-	dir, _ := MemoryCgroupDir(program)
-	parent := path.Dir(dir)
-	entries, _ := os.ReadDir(parent)
-	for _, e := range entries {
-		if n := e.Name(); n == program || isProcessOf(n, program) {
-			_ = os.Remove(path.Join(parent, n))
+	for _, parent := range memoryParents() {
+		for _, n := range cgroups.children(parent) {
+			if n == program || isProcessOf(n, program) {
+				_ = cgroups.remove(path.Join(parent, n))
+			}
 		}
 	}
 }
@@ -134,22 +115,28 @@ func RemoveMemoryCgroups(program string) {
 // OOMKills is how many of the process's runs the kernel's OOM killer ended
 // in its memory cgroup (oom_kill in memory.events on v2, memory.oom_control
 // on v1); 0 when the process has no memory cgroup. The count survives
-// restarts: the cgroup is the process's, not the run's.
+// restarts: the cgroup is the process's, not the run's (on v2 below a
+// delegated cgroup, until supervisord's unit stops: systemd then removes
+// its cgroups). A process with cgroups in two places (the cgroup root
+// before supervisord was delegated its cgroup, and below it since) counts
+// both; a place that appeared in the last parentsTTL may be missed.
 func OOMKills(process string) int {
-	dir, v2 := MemoryCgroupDir(process)
 	file := "memory.oom_control"
-	if v2 {
+	if cgroupV2() {
 		file = "memory.events"
 	}
-	b, err := os.ReadFile(path.Join(dir, file))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "oom_kill "); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(rest))
-			return n
+	total := 0
+	for _, parent := range cachedMemoryParents() {
+		b, err := cgroups.read(path.Join(parent, process, file))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if rest, ok := strings.CutPrefix(line, "oom_kill "); ok {
+				n, _ := strconv.Atoi(strings.TrimSpace(rest))
+				total += n
+			}
 		}
 	}
-	return 0
+	return total
 }

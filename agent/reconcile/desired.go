@@ -1,8 +1,6 @@
 package reconcile
 
 import (
-	"bytes"
-
 	"github.com/drover-sh/drover/agent/install"
 	"github.com/drover-sh/drover/agent/store"
 	"github.com/drover-sh/drover/netplan"
@@ -42,7 +40,7 @@ func (a *Reconciler) storedDesired(installed map[string]store.Resource) (desired
 	for key, r := range installed {
 		root, path := install.SplitKey(key)
 		if _, ok := a.layout[root]; ok {
-			d.files[key] = render.File{Root: root, Path: path, Owner: r.Owner, Mode: r.Mode, Data: r.Data}
+			d.files[key] = render.File{Root: root, Path: path, Owner: r.Owner, Mode: r.Mode, Data: r.Data, Hash: r.Hash}
 		}
 	}
 	s, ok, err := a.store.Network()
@@ -59,9 +57,18 @@ func (d desired) same(e desired) bool {
 		return false
 	}
 	for k, f := range d.files {
-		if g, ok := e.files[k]; !ok || !bytes.Equal(f.Data, g.Data) || f.Mode != g.Mode || f.Owner != g.Owner {
+		if g, ok := e.files[k]; !ok || fileHash(f) != fileHash(g) || f.Mode != g.Mode || f.Owner != g.Owner {
 			return false
 		}
 	}
 	return true
+}
+
+// fileHash is f's content hash, as the store keeps it: render's when it
+// set one (a file the memo reused has no Data, only its Hash).
+func fileHash(f render.File) string {
+	if f.Hash != "" {
+		return f.Hash
+	}
+	return hashOf(f.Data)
 }

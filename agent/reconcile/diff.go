@@ -53,7 +53,7 @@ func (a *Reconciler) diffFiles(desired map[string]render.File, installed map[str
 	for _, key := range slices.Sorted(maps.Keys(desired)) {
 		f := desired[key]
 		r, stored := installed[key]
-		stored = stored && r.Mode == f.Mode && r.Owner == f.Owner && bytes.Equal(r.Data, f.Data)
+		stored = stored && r.Mode == f.Mode && r.Owner == f.Owner && r.Hash != "" && r.Hash == fileHash(f)
 		p, ok := a.layout.Path(key)
 		if !ok {
 			continue // desiredOf keeps only files with a directory
@@ -66,10 +66,18 @@ func (a *Reconciler) diffFiles(desired map[string]render.File, installed map[str
 		if f.Root == render.RootExec {
 			clear(old) // it may hold opened secrets
 		}
+		if same && stored {
+			continue
+		}
+		// Recorded or written: the bytes are needed now.
+		if f, ok = a.memo.Fill(f); !ok {
+			// Not from the memo's last Carry: a bug. Never write a
+			// stale file; the next pass renders it again.
+			a.log.Error("no content for a desired file", "file", key)
+			continue
+		}
 		if same {
-			if !stored {
-				d.adopt = append(d.adopt, f)
-			}
+			d.adopt = append(d.adopt, f)
 			continue
 		}
 		d.writes[f.Root] = append(d.writes[f.Root], write{key: key, path: p, file: f, existed: err == nil})
@@ -90,7 +98,11 @@ func (a *Reconciler) diffFiles(desired map[string]render.File, installed map[str
 // installedAs reports whether data on disk is f as drover installs it:
 // f.Data, with the encrypted values of an exec spec opened (secrets.go).
 // A value that does not open makes the file differ; writing it reports why.
+// A file the memo reused (no Data, only its Hash) is compared by hash.
 func (a *Reconciler) installedAs(f render.File, data []byte) bool {
+	if f.Data == nil && f.Hash != "" {
+		return hashOf(data) == f.Hash
+	}
 	want, err := a.secrets.reveal(f)
 	if err != nil {
 		return false

@@ -30,7 +30,8 @@ import (
 //     settings, the network state);
 //   - what is installed: a.installed, the store's resources as this
 //     process recorded them (read from the store once, kept in step by
-//     record).
+//     record), with their hashes but not their bytes, which the store
+//     keeps.
 
 // loadedRev is the plan of the last revision loaded without error, and
 // the key of its config files (see filesKey).
@@ -71,6 +72,10 @@ func (a *Reconciler) installedResources() (map[string]store.Resource, error) {
 		if err != nil {
 			return nil, err
 		}
+		for k, r := range m {
+			r.Data = nil // compared by Hash: the bytes live in the store
+			m[k] = r
+		}
 		a.installed = m
 	}
 	return a.installed, nil
@@ -85,6 +90,7 @@ func (a *Reconciler) noteInstalled(c store.Change) {
 		delete(a.installed, k)
 	}
 	for _, r := range c.Put {
+		r.Data = nil
 		a.installed[r.Key] = r
 	}
 }

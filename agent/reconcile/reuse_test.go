@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"context"
 	"maps"
 	"strings"
 	"testing"
@@ -106,5 +107,59 @@ func TestReuseInvalidation(t *testing.T) {
 			t.Fatalf("%s: files unchanged = %v, want %v (the step tests nothing)", s.name, same, s.same)
 		}
 		prev = got
+	}
+}
+
+// TestReusedFilesComparedWithTheDisk: the memo hands out the nginx files
+// of unchanged webroots without their bytes (only their hash). A pass that
+// compares with the disk (after a restart, drover reconcile) must still
+// find such a file edited or deleted by hand and write it back whole, and
+// the store must keep its bytes.
+func TestReusedFilesComparedWithTheDisk(t *testing.T) {
+	h := newHarness(t)
+	h.accounts = fake.Accounts{10042: "acme", 20000: "bravo"}
+	files := maps.Clone(reuseRepo)
+	h.src.Commit(maps.Clone(files))
+	h.reconcile(OutcomeApplied)
+	want := h.fs.Contents()
+	// A change to acme only: bravo's nginx files are reused.
+	files["acme.hcl"] = strings.Replace(files["acme.hcl"], `"work"`, `"work --hard"`, 1)
+	h.src.Commit(maps.Clone(files))
+	h.reconcile(OutcomeApplied)
+	if h.rec.memo.Formatted == 0 {
+		t.Fatal("nothing formatted: the step tests nothing")
+	}
+	want = h.fs.Contents()
+	var edited, deleted string
+	for _, name := range []string{"locations/bravo_main.conf", "servers/bravo_main.conf"} {
+		path, ok := h.rec.layout.Path("nginx/" + name)
+		if !ok {
+			t.Fatalf("no path for %s", name)
+		}
+		if _, _, err := h.fs.ReadFile(path); err != nil {
+			continue
+		}
+		if edited == "" {
+			edited = path
+		} else {
+			deleted = path
+		}
+	}
+	if edited == "" {
+		t.Fatal("bravo has no nginx file")
+	}
+	// Behind the watcher's back: only a full comparison finds them.
+	h.fs.WriteFile(edited, []byte("# edited by hand\n"), 0o644)
+	if deleted != "" {
+		h.fs.Remove(deleted)
+	}
+	res := h.rec.Reconcile(context.Background(), true)
+	h.rec.Settle(context.Background(), res)
+	if got := h.fs.Contents(); got != want {
+		t.Fatalf("after a forced pass the node's files are not repaired:\n%s\nwant:\n%s", got, want)
+	}
+	r, ok, err := h.store.Resource("nginx/locations/bravo_main.conf")
+	if err != nil || !ok || len(r.Data) == 0 || r.Hash != hashOf(r.Data) {
+		t.Fatalf("store keeps bravo's locations as %+v (ok %v, err %v), want its bytes", r, ok, err)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -10,6 +9,8 @@ import (
 	"os/signal"
 	"slices"
 	"syscall"
+
+	"github.com/spf13/pflag"
 
 	"github.com/drover-sh/drover/agent"
 	"github.com/drover-sh/drover/agent/config"
@@ -25,7 +26,7 @@ func init() {
 	var once, uninstall bool
 	register(&command{
 		name:    "agent",
-		args:    "[--config FILE] [--once | --uninstall]",
+		args:    "[--config FILE] [--once | --uninstall] [--log-format text|json]",
 		summary: "Converge this node from the config repository (as root).",
 		help: `The agent pulls the config repository, validates each new revision (an
 invalid one is never applied, not even in part), renders this node's desired
@@ -43,13 +44,13 @@ otherwise, printing what it changed.
 supervisord programs, exec specs, nginx files, memory cgroups and, with a
 network block, the nftables table and drover's addresses and routes — and
 empties the store. It is the only way drover removes its nftables table.`,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&configPath, "config", defaultAgentConfig, "agent configuration `FILE`")
 			fs.BoolVar(&once, "once", false, "reconcile once and exit")
 			fs.BoolVar(&uninstall, "uninstall", false, "remove everything drover installed on this node, then exit")
 			fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 		},
-		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+		run: func(env *cmdEnv, fs *pflag.FlagSet, args []string) int {
 			if len(args) > 0 {
 				return usageError(env, fs, "takes no arguments")
 			}

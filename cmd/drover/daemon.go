@@ -2,12 +2,14 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/drover-sh/drover/edit"
 	"github.com/drover-sh/drover/spec"
@@ -34,11 +36,36 @@ the change with git diff or drover plan, then commit it.
   rm       removes the daemon block and the comment lines directly above it.
 
 --dry-run prints the change as a unified diff instead of writing it.`,
-		flags: func(fs *flag.FlagSet) { f.define(fs) },
-		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+		flags: func(fs *pflag.FlagSet) { f.define(fs) },
+		run: func(env *cmdEnv, fs *pflag.FlagSet, args []string) int {
 			return runDaemon(env, fs, args, &f)
 		},
+		complete: completeDaemon,
+		repo: func(args []string) string {
+			if len(args) > 2 {
+				return args[2]
+			}
+			return ""
+		},
 	})
+}
+
+// completeDaemon completes drover daemon's subcommand, then its
+// TENANT/WEBROOT/DAEMON from the repository (the TENANT/WEBROOT/ of a
+// daemon to add), then DIR.
+func completeDaemon(cc *compContext, args []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	switch len(args) {
+	case 0:
+		return words(slices.Sorted(maps.Keys(daemonAllowed))...)(cc, args, prefix)
+	case 1:
+		if args[0] == "add" {
+			return webrootPrefixes(cc, prefix)
+		}
+		return repoKeys(cc, prefix)
+	case 2:
+		return dirs(cc, args, prefix)
+	}
+	return nothing(cc, args, prefix)
 }
 
 // daemonFlags are the flags of drover daemon; which ones a subcommand
@@ -51,7 +78,7 @@ type daemonFlags struct {
 	disabled, dryRun bool
 }
 
-func (f *daemonFlags) define(fs *flag.FlagSet) {
+func (f *daemonFlags) define(fs *pflag.FlagSet) {
 	f.values = map[string]any{}
 	for _, a := range spec.DaemonFields {
 		switch {
@@ -131,7 +158,7 @@ var daemonAllowed = func() map[string][]string {
 	}
 }()
 
-func runDaemon(env *cmdEnv, fs *flag.FlagSet, args []string, f *daemonFlags) int {
+func runDaemon(env *cmdEnv, fs *pflag.FlagSet, args []string, f *daemonFlags) int {
 	if len(args) < 2 {
 		return usageError(env, fs, "expected a subcommand (add, set, enable, disable, rm) and TENANT/WEBROOT/DAEMON")
 	}
@@ -150,7 +177,7 @@ func runDaemon(env *cmdEnv, fs *flag.FlagSet, args []string, f *daemonFlags) int
 	}
 	given := map[string]bool{}
 	var bad []string
-	fs.Visit(func(fl *flag.Flag) {
+	fs.Visit(func(fl *pflag.Flag) {
 		given[fl.Name] = true
 		if fl.Name != "dry-run" && !slices.Contains(ok, fl.Name) {
 			bad = append(bad, "--"+fl.Name)

@@ -2,10 +2,11 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/drover-sh/drover/agent"
 	"github.com/drover-sh/drover/agent/localapi"
@@ -24,8 +25,8 @@ posts every PROCESS_STATE change to the agent's API socket, so the agent never
 polls every process. While the agent cannot take an event (it is restarting,
 say), the listener waits a second and answers FAIL: supervisord keeps the
 event in its buffer (1,024 events) and sends it again.`,
-		flags: func(fs *flag.FlagSet) { fs.StringVar(&socket, "socket", "", "the agent's API socket `PATH`") },
-		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+		flags: func(fs *pflag.FlagSet) { fs.StringVar(&socket, "socket", "", "the agent's API socket `PATH`") },
+		run: func(env *cmdEnv, fs *pflag.FlagSet, args []string) int {
 			if socket == "" || len(args) > 0 {
 				return usageError(env, fs, "--socket is required")
 			}

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"flag"
+	"github.com/spf13/pflag"
 
 	"github.com/drover-sh/drover/agent/launch"
 	"github.com/drover-sh/drover/cmd/drover/internal/execfirst"
@@ -23,11 +23,12 @@ environment (PATH, HOME, USER, LOGNAME, SHELL, the daemon's environment,
 HOST and PORT); sets no_new_privs; and replaces itself with
 /bin/sh -c "unset PWD; exec COMMAND", with only stdin, stdout and stderr
 open.`,
-		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+		run: func(env *cmdEnv, fs *pflag.FlagSet, args []string) int {
 			if len(args) != 1 {
 				return usageError(env, fs, "expected one SPEC argument")
 			}
 			return launch.Command(args[0], env.stderr)
 		},
+		complete: fileExt("json"),
 	})
 }

@@ -22,6 +22,7 @@ var heavyPackages = []string{
 	"go.etcd.io/bbolt",
 	"golang.org/x/crypto/ssh",
 	"github.com/go-git/go-git/v5/internal/url",
+	"github.com/spf13/cobra", // the command line: drover exec SPEC is not parsed by it
 }
 
 // TestExecStartsBeforeTheRest: `drover exec SPEC` runs from

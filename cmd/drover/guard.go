@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/spf13/pflag"
 
 	"github.com/drover-sh/drover/agent"
 )
@@ -27,11 +28,11 @@ socket) the singleton programs the last lease it read listed, once per lapse;
 a renewed lease re-arms it. It never starts anything: the agent does. So a node
 cut from its shard stops its singletons even when the agent is dead. SIGTERM
 ends it.`,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&leasePath, "lease", "", "the lease file `PATH` (pool.lease_file)")
 			fs.StringVar(&socket, "socket", "", "supervisord's XML-RPC socket `PATH`")
 		},
-		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+		run: func(env *cmdEnv, fs *pflag.FlagSet, args []string) int {
 			if leasePath == "" || socket == "" || len(args) > 0 {
 				return usageError(env, fs, "--lease and --socket are required, and nothing else")
 			}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/drover-sh/drover/agent/localapi"
 	"github.com/drover-sh/drover/edit"
@@ -23,13 +24,13 @@ func init() {
 		args:    "TENANT/WEBROOT/DAEMON [--stderr] [-f] [-n N] [--config FILE | --socket PATH]",
 		summary: "Print a daemon's output on this node, and follow it with -f.",
 		help:    logsHelp,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.BoolVar(&o.stderr, "stderr", false, "print the daemon's stderr instead of its stdout")
-			fs.BoolVar(&o.follow, "f", false, "follow: print new lines as they come, until interrupted")
-			fs.IntVar(&o.lines, "n", 20, "print the last `N` lines of each process (0: none, only follow)")
+			fs.BoolVarP(&o.follow, "follow", "f", false, "follow: print new lines as they come, until interrupted")
+			fs.IntVarP(&o.lines, "lines", "n", 20, "print the last `N` lines of each process (0: none, only follow)")
 			socket = socketFlags(fs)
 		},
-		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+		run: func(env *cmdEnv, fs *pflag.FlagSet, args []string) int {
 			if len(args) != 1 {
 				return usageError(env, fs, "expected one TENANT/WEBROOT/DAEMON argument")
 			}
@@ -56,6 +57,7 @@ func init() {
 			}
 			return exitOK
 		},
+		complete: liveKeys,
 	})
 }
 

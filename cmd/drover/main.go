@@ -5,12 +5,12 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"sort"
-	"strings"
+
+	"github.com/spf13/pflag"
 )
 
 // Exit statuses shared by every command.
@@ -20,16 +20,23 @@ const (
 	exitUsage   = 2 // the command line itself is wrong
 )
 
-// command is one subcommand: its flags are parsed by run itself, so each
-// command owns its flag set and help text.
+// command is one subcommand, which newRoot turns into a cobra command:
+// each command owns its flags, its help text and its shell completion.
 type command struct {
 	name    string
 	args    string // synopsis after the command name
 	summary string
 	help    string // what follows the flag list in `drover help NAME`
 	hidden  bool
-	flags   func(fs *flag.FlagSet) // defines the command's flags
-	run     func(env *cmdEnv, fs *flag.FlagSet, args []string) int
+	flags   func(fs *pflag.FlagSet) // defines the command's flags
+	run     func(env *cmdEnv, fs *pflag.FlagSet, args []string) int
+	// complete offers the candidates for the positional argument that
+	// follows args (shell completion); nil offers none.
+	complete completer
+	// repo is the config repository a command line names, for completing
+	// names from it (--node, --tenant): nil, or "" returned, is the
+	// current directory.
+	repo func(args []string) string
 }
 
 // cmdEnv is what a command may touch: its streams.
@@ -50,36 +57,39 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return exitUsage
 	}
-	name := args[0]
-	switch name {
-	case "help", "-h", "-help", "--help":
-		if len(args) > 1 {
-			if c := lookup(args[1]); c != nil {
-				fs := newFlagSet(c, stdout)
-				fs.SetOutput(stdout)
-				fs.Usage()
-				return exitOK
-			}
-			fmt.Fprintf(stderr, "drover: unknown command %q\n", args[1])
-			return exitUsage
-		}
-		usage(stdout)
+	switch args[0] {
+	case "-h", "-help", "--help":
+		args = append([]string{"help"}, args[1:]...)
+	}
+	root := newRoot(env)
+	root.SetArgs(oneDashLongFlags(root, args))
+	cmd, err := root.ExecuteC()
+	var status exitStatus
+	switch {
+	case err == nil:
 		return exitOK
+	case errors.As(err, &status):
+		return int(status)
+	case cmd == root:
+		fmt.Fprintf(stderr, "drover: %v\nRun 'drover help' for the list of commands.\n", err)
+	default: // a flag the command does not have, or a bad flag value
+		fmt.Fprintf(stderr, "drover %s: %v\nRun 'drover help %[1]s' for usage.\n", cmd.Name(), err)
 	}
-	c := lookup(name)
-	if c == nil {
-		fmt.Fprintf(stderr, "drover: unknown command %q\nRun 'drover help' for the list of commands.\n", name)
-		return exitUsage
+	return exitUsage
+}
+
+// exitStatus is the exit status of a command that has said why already.
+type exitStatus int
+
+func (s exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(s)) }
+
+// exitWith is the error a command's exit status is carried out of cobra
+// with: nil for exitOK.
+func exitWith(code int) error {
+	if code == exitOK {
+		return nil
 	}
-	fs := newFlagSet(c, stderr)
-	pos, err := parseInterspersed(fs, args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
-	}
-	return c.run(env, fs, pos)
+	return exitStatus(code)
 }
 
 func lookup(name string) *command {
@@ -91,69 +101,28 @@ func lookup(name string) *command {
 	return nil
 }
 
-func newFlagSet(c *command, out io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("drover "+c.name, flag.ContinueOnError)
-	fs.SetOutput(out)
-	if c.flags != nil {
-		c.flags(fs)
-	}
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintf(w, "Usage: drover %s %s\n\n%s\n", c.name, c.args, c.summary)
-		hasFlags := false
-		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
-		if hasFlags {
-			fmt.Fprintf(w, "\nFlags:\n")
-			fs.PrintDefaults()
-		}
-		if c.help != "" {
-			fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.help))
-		}
-	}
-	return fs
-}
-
-// parseInterspersed parses flags that may come before or after positional
-// arguments ("drover placement DIR --json"); "--" ends flag parsing.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "drover converges tenant daemons on web-hosting shard nodes from a Git repository.\n\nUsage: drover COMMAND [ARGS]\n\nCommands:\n")
 	sorted := append([]*command(nil), commands...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
 	for _, c := range sorted {
 		if !c.hidden {
-			fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+			fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 		}
 	}
 	fmt.Fprintf(w, "\nRun 'drover help COMMAND' for a command's flags.\n")
 }
 
-// usageError prints a usage problem and returns exitUsage.
-func usageError(env *cmdEnv, fs *flag.FlagSet, format string, args ...any) int {
-	fmt.Fprintf(env.stderr, "%s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
-	fmt.Fprintf(env.stderr, "Run 'drover help %s' for usage.\n", strings.TrimPrefix(fs.Name(), "drover "))
+// usageError prints a usage problem and returns exitUsage. fs is the
+// command's flag set, named after the command.
+func usageError(env *cmdEnv, fs *pflag.FlagSet, format string, args ...any) int {
+	fmt.Fprintf(env.stderr, "drover %s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
+	fmt.Fprintf(env.stderr, "Run 'drover help %s' for usage.\n", fs.Name())
 	return exitUsage
 }
 
 // configDir is the config root: the single optional DIR argument, or ".".
-func configDir(env *cmdEnv, fs *flag.FlagSet, args []string) (string, int) {
+func configDir(env *cmdEnv, fs *pflag.FlagSet, args []string) (string, int) {
 	switch len(args) {
 	case 0:
 		return ".", exitOK

@@ -3,9 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"text/tabwriter"
+
+	"github.com/spf13/pflag"
 
 	"github.com/drover-sh/drover/agent"
 	"github.com/drover-sh/drover/agent/localapi"
@@ -18,7 +19,7 @@ func init() {
 	var socket func() (string, error)
 	register(&command{
 		name:    "placement",
-		args:    "[DIR] [--node NAME] [--json] [--live [--socket PATH]]",
+		args:    "[DIR] [--node NAME] [--json] [--live [--config FILE | --socket PATH]]",
 		summary: "Show where every daemon runs: node, port and address.",
 		help: `The placement is computed from the repository alone, exactly as every agent
 computes it, with every node alive. --live asks the running agent of this
@@ -30,13 +31,13 @@ node_reason (rendezvous, pinned, pin-drained, failover), failover_from (only
 when moved by a failover), port (null when the daemon has no proxy_path),
 port_reason (preferred, pinned, collision), host (the tenant's address on
 the daemon's node), proxy_path, enabled and singleton (only when true).`,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&node, "node", "", "show only the daemons placed on node `NAME`")
 			fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 			fs.BoolVar(&live, "live", false, "ask the running agent for its placement, failovers included")
 			socket = socketFlags(fs)
 		},
-		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+		run: func(env *cmdEnv, fs *pflag.FlagSet, args []string) int {
 			if !live {
 				return runPlacement(env, fs, args, node, asJSON)
 			}
@@ -50,10 +51,12 @@ the daemon's node), proxy_path, enabled and singleton (only when true).`,
 			}
 			return runLivePlacement(env, localapi.NewClient(path), node, asJSON)
 		},
+		complete: dirArg,
+		repo:     dirRepo,
 	})
 }
 
-func runPlacement(env *cmdEnv, fs *flag.FlagSet, args []string, node string, asJSON bool) int {
+func runPlacement(env *cmdEnv, fs *pflag.FlagSet, args []string, node string, asJSON bool) int {
 	dir, code := configDir(env, fs, args)
 	if code != exitOK {
 		return code

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/pflag"
 
 	"github.com/drover-sh/drover/agent/config"
 	"github.com/drover-sh/drover/internal/english"
@@ -45,7 +45,7 @@ check); it does not change the exit status.
 
 Exit status: 0 success; with --detailed-exitcode 0 no change, 2 changes;
 1 invalid head or error; 2 usage error without --detailed-exitcode.`,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&o.base, "base", "", "compare against revision `REV` (default: merge base with the default branch)")
 			fs.StringVar(&o.head, "head", "", "the proposed revision `REV` (default: the working tree)")
 			fs.StringVar(&o.node, "node", "", "show only node `NAME`")
@@ -54,9 +54,11 @@ Exit status: 0 success; with --detailed-exitcode 0 no change, 2 changes;
 			fs.StringVar(&o.agentConfig, "config", "", "read rendered paths from agent configuration `FILE`")
 			fs.BoolVar(&o.allWarnings, "all-warnings", false, "print every warning in full (by default: the first 3 of each kind, then a count)")
 		},
-		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+		run: func(env *cmdEnv, fs *pflag.FlagSet, args []string) int {
 			return runPlan(env, fs, args, o)
 		},
+		complete: dirArg,
+		repo:     dirRepo,
 	})
 }
 
@@ -65,7 +67,7 @@ type planOptions struct {
 	detailed, allWarnings                 bool
 }
 
-func runPlan(env *cmdEnv, fs *flag.FlagSet, args []string, o planOptions) int {
+func runPlan(env *cmdEnv, fs *pflag.FlagSet, args []string, o planOptions) int {
 	dir, code := configDir(env, fs, args)
 	if code != exitOK {
 		return code

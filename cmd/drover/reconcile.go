@@ -3,9 +3,10 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/drover-sh/drover/agent/localapi"
 )
@@ -18,11 +19,11 @@ func init() {
 		args:    "[--timeout DURATION] [--no-wait] [--config FILE | --socket PATH]",
 		summary: "Make the running agent reconcile now and print what it changed.",
 		help:    reconcileHelp,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.BoolVar(&noWait, "no-wait", false, "ask for the pass and return at once")
 			call.flags(fs)
 		},
-		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+		run: func(env *cmdEnv, fs *pflag.FlagSet, args []string) int {
 			if len(args) > 0 {
 				return usageError(env, fs, "takes no arguments")
 			}
@@ -87,14 +88,14 @@ type waitingCall struct {
 	socket  func() (string, error)
 }
 
-func (w *waitingCall) flags(fs *flag.FlagSet) {
+func (w *waitingCall) flags(fs *pflag.FlagSet) {
 	fs.DurationVar(&w.timeout, "timeout", localapi.DefaultReconcileTimeout, "wait at most `DURATION` for the pass and the restarts it started")
 	w.socket = socketFlags(fs)
 }
 
 // client checks --timeout and returns the agent's client, or nil and the
 // exit status.
-func (w *waitingCall) client(env *cmdEnv, fs *flag.FlagSet, name string) (*localapi.Client, int) {
+func (w *waitingCall) client(env *cmdEnv, fs *pflag.FlagSet, name string) (*localapi.Client, int) {
 	if w.timeout <= 0 {
 		return nil, usageError(env, fs, "--timeout must be positive, got %s", w.timeout)
 	}

@@ -1,11 +1,12 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/spf13/pflag"
 
 	"github.com/drover-sh/drover/agent/config"
 	"github.com/drover-sh/drover/internal/english"
@@ -27,18 +28,20 @@ through netlink and nftables). OUTDIR must not exist or be empty.
 Paths written into the files (conf dirs, state_dir, storage_root, the drover
 binary) come from the agent configuration given with --config, or the
 documented defaults. --node defaults to the configuration's node.`,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&node, "node", "", "render node `NAME`")
 			fs.StringVar(&out, "out", "", "write into directory `OUTDIR`")
 			fs.StringVar(&agentConfig, "config", "", "read paths from agent configuration `FILE`")
 		},
-		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+		run: func(env *cmdEnv, fs *pflag.FlagSet, args []string) int {
 			return runRender(env, fs, args, node, out, agentConfig)
 		},
+		complete: dirArg,
+		repo:     dirRepo,
 	})
 }
 
-func runRender(env *cmdEnv, fs *flag.FlagSet, args []string, node, out, agentConfig string) int {
+func runRender(env *cmdEnv, fs *pflag.FlagSet, args []string, node, out, agentConfig string) int {
 	dir, code := configDir(env, fs, args)
 	if code != exitOK {
 		return code

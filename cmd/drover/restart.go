@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/drover-sh/drover/agent/localapi"
 )
@@ -20,17 +21,18 @@ func init() {
 		args:    "TENANT/WEBROOT/DAEMON [--timeout DURATION] [--config FILE | --socket PATH]",
 		summary: "Restart a daemon on this node and wait for its new processes.",
 		help:    restartHelp,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.DurationVar(&w.timeout, "timeout", w.timeout, "wait at most `DURATION` for the new processes")
 			socket = socketFlags(fs)
 		},
-		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+		run: func(env *cmdEnv, fs *pflag.FlagSet, args []string) int {
 			c, code := daemonClient(env, fs, "restart", args, w.timeout, socket)
 			if c == nil {
 				return code
 			}
 			return runRestart(env, c, args[0], w)
 		},
+		complete: liveKeys,
 	})
 }
 

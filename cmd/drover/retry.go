@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/drover-sh/drover/agent/localapi"
 	"github.com/drover-sh/drover/edit"
@@ -19,12 +20,12 @@ func init() {
 		args:    "TENANT/WEBROOT/DAEMON [--timeout DURATION | --no-wait] [--config FILE | --socket PATH]",
 		summary: "Retry a daemon on this node now and wait for the outcome.",
 		help:    retryHelp,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.DurationVar(&w.timeout, "timeout", w.timeout, "wait at most `DURATION` for the outcome")
 			fs.BoolVar(&noWait, "no-wait", false, "only ask for the retry; do not wait for its outcome")
 			socket = socketFlags(fs)
 		},
-		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+		run: func(env *cmdEnv, fs *pflag.FlagSet, args []string) int {
 			c, code := daemonClient(env, fs, "retry", args, w.timeout, socket)
 			if c == nil {
 				return code
@@ -34,6 +35,7 @@ func init() {
 			}
 			return runRetry(env, c, args[0], w)
 		},
+		complete: liveKeys,
 	})
 }
 
@@ -107,7 +109,7 @@ func exitCode(ok bool) int {
 // daemonClient checks the arguments of a command about one daemon that
 // waits for it (one TENANT/WEBROOT/DAEMON, a positive --timeout) and
 // returns the running agent's client, or nil and the exit status.
-func daemonClient(env *cmdEnv, fs *flag.FlagSet, name string, args []string, timeout time.Duration, socket func() (string, error)) (*localapi.Client, int) {
+func daemonClient(env *cmdEnv, fs *pflag.FlagSet, name string, args []string, timeout time.Duration, socket func() (string, error)) (*localapi.Client, int) {
 	if len(args) != 1 {
 		return nil, usageError(env, fs, "expected one TENANT/WEBROOT/DAEMON argument")
 	}

@@ -72,6 +72,13 @@ func (n *retryNode) Retry(key string) (bool, error) {
 // serveNode serves n's local API on a socket of the test's own.
 func serveNode(t *testing.T, n localapi.Node) *localapi.Client {
 	t.Helper()
+	return localapi.NewClient(serveSocket(t, n))
+}
+
+// serveSocket serves n's local API on a socket of the test's own and
+// returns the socket's path.
+func serveSocket(t *testing.T, n localapi.Node) string {
+	t.Helper()
 	sock := filepath.Join(t.TempDir(), "api.sock")
 	l, err := net.Listen("unix", sock)
 	if err != nil {
@@ -80,7 +87,7 @@ func serveNode(t *testing.T, n localapi.Node) *localapi.Client {
 	srv := &http.Server{Handler: localapi.Handler(n)}
 	go func() { _ = srv.Serve(l) }()
 	t.Cleanup(func() { _ = srv.Close() })
-	return localapi.NewClient(sock)
+	return sock
 }
 
 // TestRetryWaitsForTheOutcome: drover retry returns once the attempt it

@@ -3,13 +3,15 @@ package main
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/drover-sh/drover/secret"
 	"github.com/drover-sh/drover/spec"
@@ -39,21 +41,42 @@ keygen writes a new node key (an age X25519 identity) to FILE, mode 0600,
 refusing to overwrite one, and prints its recipient: put it in the node's
 block as age_recipient, and FILE in the agent configuration as
 secrets.key_file.`,
-		flags: func(fs *flag.FlagSet) { f.define(fs) },
-		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+		flags: func(fs *pflag.FlagSet) { f.define(fs) },
+		run: func(env *cmdEnv, fs *pflag.FlagSet, args []string) int {
 			return runSecret(env, fs, args, &f)
+		},
+		complete: completeSecret,
+		repo: func(args []string) string {
+			if len(args) > 1 && args[0] == "encrypt" {
+				return args[1]
+			}
+			return ""
 		},
 	})
 }
 
+// completeSecret completes drover secret's subcommand, then the DIR of
+// encrypt or the FILE of keygen.
+func completeSecret(cc *compContext, args []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	switch {
+	case len(args) == 0:
+		return words("encrypt", "keygen")(cc, args, prefix)
+	case len(args) == 1 && args[0] == "encrypt":
+		return dirs(cc, args, prefix)
+	case len(args) == 1 && args[0] == "keygen":
+		return anyFile(cc, args, prefix)
+	}
+	return nothing(cc, args, prefix)
+}
+
 type secretFlags struct{ tenant, shard string }
 
-func (f *secretFlags) define(fs *flag.FlagSet) {
+func (f *secretFlags) define(fs *pflag.FlagSet) {
 	fs.StringVar(&f.tenant, "tenant", "", "encrypt for the daemons of tenant `NAME` (encrypt)")
 	fs.StringVar(&f.shard, "shard", "", "encrypt for the nodes of shard `NAME` (encrypt; default: the tenant's)")
 }
 
-func runSecret(env *cmdEnv, fs *flag.FlagSet, args []string, f *secretFlags) int {
+func runSecret(env *cmdEnv, fs *pflag.FlagSet, args []string, f *secretFlags) int {
 	if len(args) == 0 {
 		return usageError(env, fs, "expected encrypt or keygen")
 	}

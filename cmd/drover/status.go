@@ -3,11 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/drover-sh/drover/agent/localapi"
 	"github.com/drover-sh/drover/internal/english"
@@ -21,11 +22,11 @@ func init() {
 		args:    "[TENANT/WEBROOT/DAEMON] [--json] [--config FILE | --socket PATH]",
 		summary: "Show the node's applied revision and the status of its daemons, or one daemon in full.",
 		help:    statusDaemonHelp + "\n\n" + statusHealthHelp + "\n\n" + statusHelp,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
 			socket = socketFlags(fs)
 		},
-		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+		run: func(env *cmdEnv, fs *pflag.FlagSet, args []string) int {
 			if len(args) > 1 {
 				return usageError(env, fs, "expected at most one TENANT/WEBROOT/DAEMON argument")
 			}
@@ -39,6 +40,7 @@ func init() {
 			}
 			return runStatus(env, localapi.NewClient(path), asJSON)
 		},
+		complete: liveKeys,
 	})
 }
 

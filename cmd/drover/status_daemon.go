@@ -3,10 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/drover-sh/drover/agent/localapi"
 	"github.com/drover-sh/drover/edit"
@@ -25,7 +26,7 @@ of a daemon_list entry below. A daemon not on this node is an error
 (exit 1).`
 
 // runStatusDaemon is drover status TENANT/WEBROOT/DAEMON.
-func runStatusDaemon(env *cmdEnv, fs *flag.FlagSet, c *localapi.Client, key string, asJSON bool) int {
+func runStatusDaemon(env *cmdEnv, fs *pflag.FlagSet, c *localapi.Client, key string, asJSON bool) int {
 	if _, err := edit.ParseKey(key); err != nil {
 		return usageError(env, fs, "%v", err)
 	}

@@ -24,7 +24,7 @@ func TestStatusDaemon(t *testing.T) {
 		Host: "fd00:5ccd:1::f72f", Node: "n1", Revision: "abc123", Since: at.Add(-time.Minute), UpdatedAt: at.Add(2 * time.Second),
 		Stderr: "npm WARN x\nError: Cannot find module x"}
 	c := serveStatus(t, localapi.Status{Node: "n1"}, []localapi.Daemon{d})
-	fs := newFlagSet(lookup("status"), &strings.Builder{})
+	fs := lookup("status").cobra(&cmdEnv{}).Flags()
 
 	var out, errOut strings.Builder
 	env := &cmdEnv{stdout: &out, stderr: &errOut}

@@ -50,7 +50,7 @@ func TestStatusHealth(t *testing.T) {
 	}
 
 	out.Reset()
-	fs := newFlagSet(lookup("status"), &strings.Builder{})
+	fs := lookup("status").cobra(&cmdEnv{}).Flags()
 	if code := runStatusDaemon(env, fs, c, "acme/main/web", false); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}

@@ -3,8 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+
+	"github.com/spf13/pflag"
 
 	"github.com/drover-sh/drover/agent/localapi"
 )
@@ -20,11 +21,11 @@ func init() {
 		args:    "[--reason TEXT] [--config FILE | --socket PATH]",
 		summary: "Make the running agent stay at its revision: no new revision is applied until drover resume.",
 		help:    suspendHelp,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&reason, "reason", "", "why, shown by drover status")
 			socket = socketFlags(fs)
 		},
-		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+		run: func(env *cmdEnv, fs *pflag.FlagSet, args []string) int {
 			if len(args) > 0 {
 				return usageError(env, fs, "takes no arguments")
 			}
@@ -53,7 +54,7 @@ func init() {
 		summary: "Lift drover suspend or drover rollback: the running agent applies the branch head again.",
 		help:    resumeHelp,
 		flags:   resume.flags,
-		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+		run: func(env *cmdEnv, fs *pflag.FlagSet, args []string) int {
 			if len(args) > 0 {
 				return usageError(env, fs, "takes no arguments")
 			}
@@ -72,11 +73,11 @@ func init() {
 		args:    "[REV] [--reason TEXT] [--timeout DURATION] [--config FILE | --socket PATH]",
 		summary: "Make the running agent apply an earlier revision it applied, and stay there until drover resume.",
 		help:    rollbackHelp,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&rollbackReason, "reason", "", "why, shown by drover status")
 			rollback.flags(fs)
 		},
-		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+		run: func(env *cmdEnv, fs *pflag.FlagSet, args []string) int {
 			if len(args) > 1 {
 				return usageError(env, fs, "expected at most one REV argument, got %d", len(args))
 			}

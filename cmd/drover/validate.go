@@ -1,8 +1,9 @@
 package main
 
 import (
-	"flag"
 	"fmt"
+
+	"github.com/spf13/pflag"
 
 	"github.com/drover-sh/drover/internal/english"
 	"github.com/drover-sh/drover/spec"
@@ -20,16 +21,18 @@ Warnings are printed but do not fail validation; of warnings of the same kind
 the first 3 are printed in full and the rest counted, unless --all-warnings.
 
 Exit status: 0 valid, 1 invalid, 2 usage error.`,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.BoolVar(&all, "all-warnings", false, "print every warning in full")
 		},
-		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+		run: func(env *cmdEnv, fs *pflag.FlagSet, args []string) int {
 			return runValidate(env, fs, args, all)
 		},
+		complete: dirArg,
+		repo:     dirRepo,
 	})
 }
 
-func runValidate(env *cmdEnv, fs *flag.FlagSet, args []string, allWarnings bool) int {
+func runValidate(env *cmdEnv, fs *pflag.FlagSet, args []string, allWarnings bool) int {
 	dir, code := configDir(env, fs, args)
 	if code != exitOK {
 		return code

@@ -2,9 +2,10 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/drover-sh/drover/agent/config"
 	"github.com/drover-sh/drover/internal/english"
@@ -37,14 +38,16 @@ clone (in CI, fetch with depth 0).
 Exit status: 0 a node would apply the head; 1 a node would refuse it (the
 reasons name each commit, path and signer) or the check could not be made;
 2 usage error.`,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&o.base, "base", "", "the revision `REV` the nodes run (default: merge base with the default branch)")
 			fs.StringVar(&o.head, "head", "HEAD", "the proposed revision `REV`")
 			fs.StringVar(&o.agentConfig, "config", "", "read the trust block from agent configuration `FILE` (required)")
 		},
-		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+		run: func(env *cmdEnv, fs *pflag.FlagSet, args []string) int {
 			return runVerify(env, fs, args, o)
 		},
+		complete: dirArg,
+		repo:     dirRepo,
 	})
 }
 
@@ -52,7 +55,7 @@ type verifyOptions struct {
 	base, head, agentConfig string
 }
 
-func runVerify(env *cmdEnv, fs *flag.FlagSet, args []string, o verifyOptions) int {
+func runVerify(env *cmdEnv, fs *pflag.FlagSet, args []string, o verifyOptions) int {
 	dir, code := configDir(env, fs, args)
 	if code != exitOK {
 		return code

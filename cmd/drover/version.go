@@ -1,9 +1,10 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"runtime/debug"
+
+	"github.com/spf13/pflag"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -13,7 +14,7 @@ func init() {
 	register(&command{
 		name:    "version",
 		summary: "Print drover's version.",
-		run: func(env *cmdEnv, fs *flag.FlagSet, args []string) int {
+		run: func(env *cmdEnv, fs *pflag.FlagSet, args []string) int {
 			if len(args) > 0 {
 				return usageError(env, fs, "takes no arguments")
 			}
