@@ -121,7 +121,6 @@ func TestReusedFilesComparedWithTheDisk(t *testing.T) {
 	files := maps.Clone(reuseRepo)
 	h.src.Commit(maps.Clone(files))
 	h.reconcile(OutcomeApplied)
-	want := h.fs.Contents()
 	// A change to acme only: bravo's nginx files are reused.
 	files["acme.hcl"] = strings.Replace(files["acme.hcl"], `"work"`, `"work --hard"`, 1)
 	h.src.Commit(maps.Clone(files))
@@ -129,7 +128,7 @@ func TestReusedFilesComparedWithTheDisk(t *testing.T) {
 	if h.rec.memo.Formatted == 0 {
 		t.Fatal("nothing formatted: the step tests nothing")
 	}
-	want = h.fs.Contents()
+	want := h.fs.Contents()
 	var edited, deleted string
 	for _, name := range []string{"locations/bravo_main.conf", "servers/bravo_main.conf"} {
 		path, ok := h.rec.layout.Path("nginx/" + name)
