@@ -39,16 +39,22 @@ func (a *Agent) watch(ctx context.Context) (*watcher, error) {
 		}
 		managed[filepath.Clean(d)] = true
 	}
+	refs := map[string]bool{}
 	if ls, ok := a.src.(LocalSource); ok {
 		if dir, ok := ls.Local(); ok {
-			for _, d := range refDirs(dir) {
+			dirs := refDirs(dir)
+			for _, d := range dirs {
 				if err := fw.Add(d); err != nil {
 					a.log.Warn("cannot watch the local source; commits are picked up by polling", "dir", d, "error", err)
 				}
 			}
+			if len(dirs) > 0 {
+				refs[filepath.Join(dirs[0], "refs", "heads", a.cfg.Source.Branch)] = true
+				refs[filepath.Join(dirs[0], "packed-refs")] = true
+			}
 		}
 	}
-	go a.watchLoop(ctx, fw, managed)
+	go a.watchLoop(ctx, fw, managed, refs, debounce)
 	return &watcher{fw}, nil
 }
 
@@ -66,7 +72,13 @@ func refDirs(repo string) []string {
 	return out
 }
 
-func (a *Agent) watchLoop(ctx context.Context, fw *fsnotify.Watcher, managed map[string]bool) {
+// watchLoop repairs managed files and triggers passes on the events of
+// fw. A commit's other events (the index, objects, a lock file) are
+// gathered for wait (debounce); the branch's ref (or packed-refs) put in place
+// triggers the pass at once: it is the commit's last step, and a commit to
+// a large repository takes longer than the debounce, so waiting for its
+// events to end would add the debounce to every commit's way to the node.
+func (a *Agent) watchLoop(ctx context.Context, fw *fsnotify.Watcher, managed, refs map[string]bool, wait time.Duration) {
 	var timer <-chan time.Time
 	repair := map[string]bool{}
 	commit := false
@@ -78,16 +90,20 @@ func (a *Agent) watchLoop(ctx context.Context, fw *fsnotify.Watcher, managed map
 			if !ok {
 				return
 			}
-			if managed[filepath.Dir(ev.Name)] {
+			switch {
+			case managed[filepath.Dir(ev.Name)]:
 				if isTemp(ev.Name) {
 					continue
 				}
 				repair[ev.Name] = true
-			} else {
+			case refs[ev.Name] && ev.Has(fsnotify.Create|fsnotify.Write):
+				a.Trigger()
+				continue
+			default:
 				commit = true
 			}
 			if timer == nil {
-				timer = time.After(debounce)
+				timer = time.After(wait)
 			}
 		case err, ok := <-fw.Errors:
 			if !ok {

@@ -163,8 +163,16 @@ type supervisorResult struct {
 // rollout, which restarts each program on its own in the background.
 func (a *Reconciler) stepSupervisor(ctx context.Context, p *pass, owed []string) (r supervisorResult) {
 	changed := false
-	for _, w := range p.diff.writes[render.RootSupervisor] {
-		if err := a.fs.WriteFile(w.path, w.file.Data, w.file.Mode); err != nil {
+	writes := p.diff.writes[render.RootSupervisor]
+	files := make([]install.Write, len(writes))
+	for i, w := range writes {
+		files[i] = install.Write{Path: w.path, Data: w.file.Data, Mode: w.file.Mode}
+	}
+	// All at once, as the exec specs: the directory is synced once, not
+	// once for each of the 16 bucket files a first converge writes.
+	for i, err := range install.WriteFiles(a.fs, files) {
+		w := writes[i]
+		if err != nil {
 			r.fail("supervisord", fmt.Errorf("write %s: %w", w.path, err))
 			continue
 		}

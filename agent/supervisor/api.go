@@ -25,6 +25,10 @@ type API interface {
 	// Batch runs one group operation on many groups at once; errs[i] is
 	// the error for groups[i].
 	Batch(ctx context.Context, op Op, groups []string) (errs []error)
+	// Replace removes each group and adds it again from the loaded
+	// configuration; addErrs[i] counts only when the remove of groups[i]
+	// succeeded or found no active group (BAD_NAME).
+	Replace(ctx context.Context, groups []string) (removeErrs, addErrs []error)
 	// StopProcesses signals each named process ("group:name") to stop
 	// and returns at once; errs[i] is the fault for names[i].
 	StopProcesses(ctx context.Context, names []string) (errs []error)

@@ -43,6 +43,32 @@ func (c *Client) Batch(ctx context.Context, op Op, groups []string) []error {
 	return errs
 }
 
+// Replace removes each group and adds it again, the add right after the
+// remove in the same system.multicall (one request per batchSize groups):
+// supervisord does both in one turn of its main loop instead of answering
+// two requests, each of which waits for a turn (tens of milliseconds with
+// thousands of processes) on a restart's way to the new process. The add
+// of a group whose remove failed finds it still active (ALREADY_ADDED) and
+// changes nothing.
+func (c *Client) Replace(ctx context.Context, groups []string) (removeErrs, addErrs []error) {
+	removeErrs, addErrs = make([]error, len(groups)), make([]error, len(groups))
+	// Calls 2i and 2i+1 are the remove and the add of groups[i]: one
+	// request holds both, batchSize being even.
+	c.batchesOf(ctx, 2*len(groups), func(i int) (string, []any) {
+		if i%2 == 0 {
+			return string(OpRemove), []any{groups[i/2]}
+		}
+		return string(OpAdd), []any{groups[i/2]}
+	}, func(i int, _ any, err error) {
+		if i%2 == 0 {
+			removeErrs[i/2] = err
+		} else {
+			addErrs[i/2] = err
+		}
+	})
+	return removeErrs, addErrs
+}
+
 // StopProcesses signals each process in one request per batchSize names
 // (stopProcess without wait, which supervisord answers at once).
 func (c *Client) StopProcesses(ctx context.Context, names []string) []error {
@@ -97,13 +123,20 @@ func (c *Client) ProcessInfos(ctx context.Context, names []string) ([]ProcessInf
 // call's value or error (a fault, or the failure of the whole request). It
 // is called from several goroutines, each time for a different i.
 func (c *Client) batches(ctx context.Context, method string, args []string, params func(string) []any, take func(i int, v any, err error)) {
+	c.batchesOf(ctx, len(args), func(i int) (string, []any) { return method, params(args[i]) }, take)
+}
+
+// batchesOf is batches of n calls, call giving the method and parameters
+// of the i-th.
+func (c *Client) batchesOf(ctx context.Context, n int, call func(i int) (string, []any), take func(i int, v any, err error)) {
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, parallelRequests)
-	for lo := 0; lo < len(args); lo += batchSize {
-		hi := min(lo+batchSize, len(args))
+	for lo := 0; lo < n; lo += batchSize {
+		hi := min(lo+batchSize, n)
 		calls := make([]any, 0, hi-lo)
-		for _, a := range args[lo:hi] {
-			calls = append(calls, map[string]any{"methodName": method, "params": params(a)})
+		for i := lo; i < hi; i++ {
+			method, params := call(i)
+			calls = append(calls, map[string]any{"methodName": method, "params": params})
 		}
 		slots <- struct{}{}
 		wg.Go(func() {
@@ -157,6 +190,25 @@ func (c *Client) multicall(ctx context.Context, calls []any) ([]callResult, erro
 // to amortise.
 func (f *Fake) Batch(ctx context.Context, op Op, groups []string) []error {
 	return EachBatch(ctx, f, op, groups)
+}
+
+// Replace removes each group and, where that succeeded or found none
+// active, adds it again (the add after a failed remove would answer
+// ALREADY_ADDED and change nothing).
+func (f *Fake) Replace(ctx context.Context, groups []string) (removeErrs, addErrs []error) {
+	return EachReplace(ctx, f, groups)
+}
+
+// EachReplace is Replace made of single calls.
+func EachReplace(ctx context.Context, api API, groups []string) (removeErrs, addErrs []error) {
+	removeErrs, addErrs = make([]error, len(groups)), make([]error, len(groups))
+	for i, g := range groups {
+		removeErrs[i] = api.RemoveProcessGroup(ctx, g)
+		if removeErrs[i] == nil || IsFault(removeErrs[i], FaultBadName) {
+			addErrs[i] = api.AddProcessGroup(ctx, g)
+		}
+	}
+	return removeErrs, addErrs
 }
 
 // StopProcesses stops each process without waiting, like stopProcess.

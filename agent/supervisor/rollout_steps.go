@@ -203,63 +203,60 @@ func (r *Rollout) report(done []Done) {
 	}
 }
 
-// replace removes the stopped groups and adds back those being replaced.
+// replace removes the stopped groups and adds back those being replaced,
+// each add in the request of its remove (API.Replace).
 func (r *Rollout) replace(ctx context.Context, jobs []*job) []Done {
 	if len(jobs) == 0 {
 		return nil
 	}
-	groups := make([]string, len(jobs))
-	for i, j := range jobs {
-		groups[i] = j.Group
+	var removes, replaces []string
+	for _, j := range jobs {
+		if j.Kind == Remove {
+			removes = append(removes, j.Group)
+		} else {
+			replaces = append(replaces, j.Group)
+		}
 	}
 	cctx, cancel := context.WithTimeout(ctx, r.opts.CallTimeout)
-	errs := r.api.Batch(cctx, OpRemove, groups)
+	removed := r.api.Batch(cctx, OpRemove, removes)
 	cancel()
+	cctx, cancel = context.WithTimeout(ctx, r.opts.CallTimeout)
+	replacedRemove, replacedAdd := r.api.Replace(cctx, replaces)
+	cancel()
+	now := time.Now()
 	var done []Done
-	var add, busy []*job
+	var busy []*job
 	r.mu.Lock()
-	for i, j := range jobs {
+	for _, j := range jobs {
+		var removeErr, addErr error
+		if j.Kind == Remove {
+			removeErr, removed = removed[0], removed[1:]
+		} else {
+			removeErr, addErr = replacedRemove[0], replacedAdd[0]
+			replacedRemove, replacedAdd = replacedRemove[1:], replacedAdd[1:]
+		}
 		switch {
-		case IsFault(errs[i], FaultStillRunning) && !j.retried:
+		case IsFault(removeErr, FaultStillRunning) && !j.retried:
 			// A process the job did not name (numprocs changed).
 			j.retried, j.committed = true, false
 			busy = append(busy, j)
-		case errs[i] != nil && !IsFault(errs[i], FaultBadName):
-			done = append(done, r.finish(j, fmt.Errorf("remove: %w", errs[i])))
+		case removeErr != nil && !IsFault(removeErr, FaultBadName):
+			done = append(done, r.finish(j, fmt.Errorf("remove: %w", removeErr)))
 		case j.Kind == Remove:
 			done = append(done, r.finish(j, nil))
-		default:
-			add = append(add, j)
-		}
-	}
-	r.mu.Unlock()
-	r.stopGroups(ctx, busy)
-	if len(add) == 0 {
-		return done
-	}
-	groups = groups[:0]
-	for _, j := range add {
-		groups = append(groups, j.Group)
-	}
-	cctx, cancel = context.WithTimeout(ctx, r.opts.CallTimeout)
-	errs = r.api.Batch(cctx, OpAdd, groups)
-	cancel()
-	now := time.Now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i, j := range add {
-		switch {
-		case errs[i] != nil && IsFault(errs[i], FaultBadName):
+		case addErr != nil && IsFault(addErr, FaultBadName):
 			// A later revision removed it from the configuration: gone.
 			done = append(done, r.finish(j, nil))
-		case errs[i] != nil && !IsFault(errs[i], FaultAlreadyAdded):
-			done = append(done, r.finish(j, fmt.Errorf("add: %w", errs[i])))
+		case addErr != nil && !IsFault(addErr, FaultAlreadyAdded):
+			done = append(done, r.finish(j, fmt.Errorf("add: %w", addErr)))
 		case !j.Autostart || len(j.Procs) == 0:
 			done = append(done, r.finish(j, nil))
 		default:
 			j.phase, j.startAt = starting, now
 		}
 	}
+	r.mu.Unlock()
+	r.stopGroups(ctx, busy)
 	return done
 }
 
