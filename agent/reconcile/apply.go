@@ -216,7 +216,17 @@ func (a *Reconciler) stepSupervisor(ctx context.Context, p *pass, owed []string)
 	a.owedSubmitted = true
 	slices.Sort(added)
 	for i, err := range a.sup.Batch(ctx, supervisor.OpAdd, added) {
-		if err != nil && !supervisor.IsFault(err, supervisor.FaultAlreadyAdded) {
+		var fault *supervisor.Fault
+		switch {
+		case err == nil || supervisor.IsFault(err, supervisor.FaultAlreadyAdded):
+		case !errors.As(err, &fault):
+			// No answer: supervisord answers an add once the group's
+			// processes are spawned, which with thousands of them on a
+			// busy machine can outlast the call's deadline. The add may
+			// well have happened: the observation says what supervisord
+			// has, rather than a failure that may not be one.
+			a.log.Warn("no answer to adding a program; its status is observed", "program", added[i], "error", err)
+		default:
 			r.failProgram(added[i], fmt.Sprintf("supervisord: add program %s: %v", added[i], err))
 			continue
 		}

@@ -96,6 +96,9 @@ type Reconciler struct {
 	loaded    *loadedRev
 	placed    *netplan.Cluster // of the last revision loaded, for netplan.ComputeFrom
 	installed map[string]store.Resource
+	// freeTimer gives memory back some time after a large pass
+	// (freeLaterIfLarge).
+	freeTimer *time.Timer
 	now       func() time.Time
 	// metrics is never nil; New registers it on a private registry.
 	metrics *metrics

@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	rtmetrics "runtime/metrics"
 	"slices"
+	"time"
 
 	"github.com/drover-sh/drover/agent/source"
 	"github.com/drover-sh/drover/agent/store"
@@ -111,10 +112,22 @@ func allocated() uint64 {
 	return s[0].Value.Uint64()
 }
 
-// freeIfLarge returns memory to the system if the pass that started when
-// allocated() was since allocated much.
-func freeIfLarge(since uint64) {
-	if allocated()-since > freeAfterBytes {
-		debug.FreeOSMemory()
+// freeDelay is how long after a large pass the agent gives its memory
+// back: not at the pass's end, where the forced collection (over a second
+// at 100,000 daemons on a busy machine) held the reconciler's locks and
+// competed for the CPU with the restarts the pass had just queued.
+const freeDelay = 5 * time.Second
+
+// freeLaterIfLarge returns memory to the system freeDelay from now, if
+// the pass that started when allocated() was since allocated much; a
+// later large pass moves the moment on (a.mu held).
+func (a *Reconciler) freeLaterIfLarge(since uint64) {
+	if allocated()-since <= freeAfterBytes {
+		return
 	}
+	if a.freeTimer == nil {
+		a.freeTimer = time.AfterFunc(freeDelay, debug.FreeOSMemory)
+		return
+	}
+	a.freeTimer.Reset(freeDelay)
 }
