@@ -61,10 +61,11 @@ func (a *Reconciler) apply(ctx context.Context, rev string, plan *netplan.NodePl
 	p.change.Network = network.record
 	execs := a.stepExecSpecs(p)
 	p.merge(execs.stepResult)
+	nginxFiles := a.writeNginxFiles(p)
 	sup := a.stepSupervisor(ctx, p, execs.owed)
 	p.merge(sup.stepResult)
 	p.merge(a.stepRemoveExecSpecs(p))
-	p.merge(a.stepNginx(ctx, p))
+	p.merge(a.stepNginx(ctx, p, nginxFiles))
 	// Statuses are recorded for the whole plan, the refused tenants'
 	// daemons failed with the reason.
 	p.plan = plan
@@ -254,78 +255,6 @@ func (a *Reconciler) stepRemoveExecSpecs(p *pass) stepResult {
 	return r
 }
 
-// stepNginx writes and removes nginx files, then tests and reloads nginx.
-// On any failure it puts drover's previous files back, so nginx keeps
-// serving the old configuration, and fails the daemons of the webroots
-// concerned with nginx's message; the store keeps the old files.
-func (a *Reconciler) stepNginx(ctx context.Context, p *pass) stepResult {
-	var r stepResult
-	failed := ""
-	txn := install.NewTxn(a.fs)
-	var removed []string
-	written := p.diff.writes[render.RootNginx]
-	files := make([]install.Write, len(written))
-	for i, w := range written {
-		files[i] = install.Write{Path: w.path, Data: w.file.Data, Mode: w.file.Mode}
-	}
-	// All at once: a first converge writes two files per webroot, ~10,000.
-	start := time.Now()
-	for i, err := range txn.WriteFiles(files) {
-		if err != nil {
-			failed = fmt.Sprintf("write %s: %v", written[i].path, err)
-			break
-		}
-	}
-	if len(files) > 0 {
-		r.timed("nginx files", start)
-	}
-	if failed == "" {
-		for _, key := range p.diff.removes[render.RootNginx] {
-			path, _ := a.layout.Path(key)
-			if err := txn.Remove(path); err != nil {
-				failed = fmt.Sprintf("remove %s: %v", path, err)
-				break
-			}
-			removed = append(removed, key)
-		}
-	}
-	// A repair of nginx files asked for a reload (see Repair).
-	reload := a.reload.Swap(false)
-	if !txn.Changed() && failed == "" && !reload {
-		return r
-	}
-	if failed == "" {
-		start := time.Now()
-		if err := a.nginx.TestAndReload(ctx); err != nil {
-			failed = err.Error()
-		}
-		r.timed("nginx", start)
-	}
-	if failed != "" {
-		// drover's previous files back: nginx keeps serving (and a later
-		// reload loads) the old configuration.
-		if err := txn.Rollback(); err != nil {
-			a.log.Error("roll back nginx files", "error", err)
-		}
-		r.fail("nginx", errors.New(failed))
-		r.changef("nginx change rolled back: %s", firstLine(failed))
-		for _, program := range programsOfNginxFiles(p.plan, p.diff.writes[render.RootNginx], p.diff.removes[render.RootNginx], p.installed) {
-			r.failProgram(program, failed)
-		}
-		return r
-	}
-	for _, w := range written {
-		r.put = append(r.put, resourceOf(w.file))
-		r.changef("wrote %s", w.key)
-	}
-	for _, key := range removed {
-		r.del = append(r.del, key)
-		r.changef("removed %s", key)
-	}
-	r.changef("reloaded nginx")
-	return r
-}
-
 // stepRecord records, in one transaction, the statuses of this node's
 // daemons (observing those supervisord added or that were not running),
 // what is installed now, and a history entry for a pass that did
@@ -367,28 +296,6 @@ func keyIn(plan *netplan.NodePlan, program string) string {
 		}
 	}
 	return program
-}
-
-// programsOfNginxFiles lists this node's proxied programs whose webroot's
-// nginx files were part of a failed change, by the files' owners.
-func programsOfNginxFiles(plan *netplan.NodePlan, writes []write, removes []string, installed map[string]store.Resource) []string {
-	if plan == nil {
-		return nil
-	}
-	var owners []render.Owner
-	for _, w := range writes {
-		owners = append(owners, w.file.Owner)
-	}
-	for _, key := range removes {
-		owners = append(owners, installed[key].Owner)
-	}
-	var out []string
-	for _, d := range plan.Programs {
-		if d.ProxyPath != "" && slices.ContainsFunc(owners, func(o render.Owner) bool { return o.InWebroot(d.Tenant, d.Webroot) }) {
-			out = append(out, d.Program)
-		}
-	}
-	return out
 }
 
 func resourceOf(f render.File) store.Resource {
