@@ -64,15 +64,13 @@ type observation struct {
 const statusExited = "exited"
 
 // observe asks supervisord about the given programs, all in one request
-// (ProcessInfos), again while a process is STARTING and the deadline has
-// not passed: after 100 ms (a second for a thousand programs and more),
-// then twice as long each time, up to two seconds. supervisord answers in
-// the loop that spawns the processes: asking about 3,000 starting programs
-// every 100 ms slowed a node's first converge.
+// (ProcessInfos), again about those still STARTING until the deadline
+// passes, each time after observePace of them. supervisord answers in the loop that spawns the processes:
+// asking about 3,000 starting programs every 100 ms slowed a node's first
+// converge, and waiting two seconds for the last few made it end late.
 func (a *Reconciler) observe(ctx context.Context, daemons []*netplan.Daemon, deadline time.Time) map[string]observation {
 	out := make(map[string]observation, len(daemons))
 	pending := daemons
-	wait := min(max(time.Duration(len(daemons))*time.Millisecond, 100*time.Millisecond), time.Second)
 	for len(pending) > 0 {
 		var names []string
 		for _, d := range pending {
@@ -116,10 +114,17 @@ func (a *Reconciler) observe(ctx context.Context, daemons []*netplan.Daemon, dea
 			break
 		}
 		pending = again
-		time.Sleep(wait)
-		wait = min(2*wait, 2*time.Second)
+		time.Sleep(observePace(len(pending)))
 	}
 	return out
+}
+
+// observePace is the wait before asking about n starting programs: a
+// millisecond each, from 100 ms to 2 s, so the questions cost supervisord
+// about the same whatever their number, and the last few programs of a
+// first converge are seen running a tenth of a second after they are.
+func observePace(n int) time.Duration {
+	return min(max(time.Duration(n)*time.Millisecond, 100*time.Millisecond), 2*time.Second)
 }
 
 // summarize folds the states of a program's processes into its status;
