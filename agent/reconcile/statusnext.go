@@ -79,7 +79,10 @@ func nextStatus(prev store.DaemonStatus, had bool, l learned, now time.Time) (st
 // The same exit seen again changes nothing.
 func afterExit(st store.DaemonStatus, l learned, now time.Time) store.DaemonStatus {
 	e := *l.obs.exit
-	e.OOMKilled = l.obs.oomKills > st.OOMKills
+	// The cgroup's count below the recorded one: the cgroup was made
+	// again (on systemd, stopping supervisor.service removes its
+	// delegated subtree), so any count is new kills.
+	e.OOMKilled = l.obs.oomKills > st.OOMKills || (l.obs.oomKills > 0 && l.obs.oomKills < st.OOMKills)
 	// The exit recorded, seen again before drover started the process
 	// (the start clears NextRetry). supervisord's times are whole seconds,
 	// so a start that fails within the second of the last exit has the

@@ -129,4 +129,12 @@ func TestNextStatusNamesOOMKills(t *testing.T) {
 	if st.LastExit.Text != "killed by a signal after 3s" {
 		t.Errorf("a signal that is not an OOM kill: %q", st.LastExit.Text)
 	}
+	// The cgroup made again (supervisord restarted under systemd): its
+	// count starts over, below the recorded one.
+	st.OOMKills = 4
+	st.Status, st.NextRetry = StatusRunning, time.Time{}
+	st, _ = nextStatus(st, true, killed(t0.Add(2*time.Minute), 2), t0.Add(2*time.Minute))
+	if !strings.Contains(st.LastExit.Text, "over its memory limit") || st.OOMKills != 2 {
+		t.Errorf("OOM kill in a cgroup made again: %+v %+v", st, st.LastExit)
+	}
 }
