@@ -221,7 +221,7 @@ echo "agent start until its first pass is done: $(( $(ms) - t0 )) ms"
 # daemons: RSS and idle CPU are read after it.
 sleep 10
 rss=$(awk '/VmRSS/ {print $2}' /proc/$agent_pid/status)
-echo "agent RSS after start: $((rss / 1024)) MB"
+echo "agent RSS after start: $((rss / 1024)) MB ($(awk '/RssAnon|RssFile/ {printf "%s %d MB ", $1, $2 / 1024}' /proc/$agent_pid/status| sed 's/ $//'))"
 read -r u1 s1 < <(awk '{print $14, $15}' /proc/$agent_pid/stat)
 sleep 10
 read -r u2 s2 < <(awk '{print $14, $15}' /proc/$agent_pid/stat)
@@ -254,7 +254,7 @@ echo "one changed daemon ($prog), commit -> new process spawned (supervisord's l
 sleep 10
 grep -E 'msg=reconciled' "$work/agent.log" | tail -n1
 rss=$(awk '/VmRSS/ {print $2}' /proc/$agent_pid/status)
-echo "agent RSS after the change: $((rss / 1024)) MB"
+echo "agent RSS after the change: $((rss / 1024)) MB ($(awk '/RssAnon|RssFile/ {printf "%s %d MB ", $1, $2 / 1024}' /proc/$agent_pid/status| sed 's/ $//'))"
 grep -v '^gc ' "$work/agent.log" | cut -c1-220 | tail -n 8
 grep '^gc ' "$work/agent.log" | tail -n 2
 [ -z "${ONE_CHANGE_ONLY:-}" ] || exit 0
@@ -270,5 +270,5 @@ wait "$sampler"
 echo "every daemon changed: $(cat "$work/sampler.out")"
 grep -E 'msg="restarts done"' "$work/agent.log" | tail -n1 | cut -c1-220 || true
 rss=$(awk '/VmRSS/ {print $2}' /proc/$agent_pid/status)
-echo "agent RSS after restarting every program: $((rss / 1024)) MB"
+echo "agent RSS after restarting every program: $((rss / 1024)) MB ($(awk '/RssAnon|RssFile/ {printf "%s %d MB ", $1, $2 / 1024}' /proc/$agent_pid/status| sed 's/ $//'))"
 
