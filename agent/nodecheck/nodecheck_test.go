@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -81,5 +82,76 @@ func TestNginxWorkersFromProc(t *testing.T) {
 	}
 	if n := NginxWorkers(filepath.Join(proc, "missing"), nil); n.Err == nil {
 		t.Error("a missing /proc is no error")
+	}
+}
+
+// TestScannerReadsTheMastersChildren: after a full read the Scanner reads
+// only the masters and their children, sees a worker the master started
+// since, and reads everything again when the master is gone, and every
+// fullEvery checks.
+func TestScannerReadsTheMastersChildren(t *testing.T) {
+	proc := t.TempDir()
+	write := func(pid, cmdline, uid string) {
+		dir := filepath.Join(proc, pid)
+		if err := os.MkdirAll(filepath.Join(dir, "ns"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "cmdline"), []byte(cmdline), 0o644)
+		os.WriteFile(filepath.Join(dir, "status"), []byte("Uid:\t"+uid+"\t"+uid+"\t"+uid+"\t"+uid+"\n"), 0o644)
+		os.Symlink("net:[1]", filepath.Join(dir, "ns", "net"))
+	}
+	children := func(pid, list string) {
+		dir := filepath.Join(proc, pid, "task", pid)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "children"), []byte(list), 0o644)
+	}
+	write("self", "", "0")
+	write("10", "nginx: master process /usr/sbin/nginx\x00", "0")
+	write("11", "nginx: worker process\x00", "33")
+	write("12", "sleep\x00", "33")
+	children("10", "11 ")
+	s := &Scanner{ProcRoot: proc}
+	workers := func() string {
+		t.Helper()
+		n := s.Nginx(func(uint32) string { return "" })
+		if n.Err != nil || !n.Master {
+			t.Fatalf("read %+v, want a master", n)
+		}
+		var uids []string
+		for _, w := range n.Workers {
+			uids = append(uids, strconv.Itoa(int(w.UID)))
+		}
+		return strings.Join(uids, ",")
+	}
+	if got := workers(); got != "33" {
+		t.Fatalf("full read: workers %s, want 33", got)
+	}
+	// A worker started by the master since, and one nginx title that is
+	// not the master's child: only the master's children are read now.
+	write("13", "nginx: worker process\x00", "34")
+	children("10", "11 13 ")
+	write("30", "nginx: worker process\x00", "99")
+	os.WriteFile(filepath.Join(proc, "12", "cmdline"), nil, 0o644) // would read as nothing either way
+	if got := workers(); got != "33,34" {
+		t.Fatalf("from the master: workers %s, want 33,34 (its children only)", got)
+	}
+	// Every fullEvery checks everything is read again.
+	for i := 1; i < fullEvery; i++ {
+		workers()
+	}
+	if got := workers(); got != "33,34,99" {
+		t.Fatalf("after %d checks: workers %s, want a full read (33,34,99)", fullEvery, got)
+	}
+	// The master gone: a full read at once finds the new one.
+	os.WriteFile(filepath.Join(proc, "10", "cmdline"), []byte("bash\x00"), 0o644)
+	write("40", "nginx: master process /usr/sbin/nginx\x00", "0")
+	children("40", "")
+	if got := workers(); got != "33,34,99" {
+		t.Fatalf("master gone: workers %s, want a full read", got)
+	}
+	if len(s.masters) != 1 || s.masters[0] != "40" {
+		t.Fatalf("masters %v, want [40]", s.masters)
 	}
 }

@@ -53,7 +53,10 @@ func (a *Reconciler) nodeFacts(ctx context.Context) nodecheck.Facts {
 		f.Isolation = ok && err == nil
 	}
 	if f.Proxied > 0 {
-		f.Nginx = nodecheck.NginxWorkers(a.procRoot, a.userNames())
+		if a.nginxScan == nil || a.nginxScan.ProcRoot != a.procRoot {
+			a.nginxScan = &nodecheck.Scanner{ProcRoot: a.procRoot}
+		}
+		f.Nginx = a.nginxScan.Nginx(a.userNames())
 	}
 	return f
 }

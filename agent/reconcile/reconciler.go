@@ -168,10 +168,12 @@ type Reconciler struct {
 	snap            atomic.Pointer[snapshot]
 	statusesChanged bool
 	// nodeConds are the conditions of the last CheckNode (nodecond.go),
-	// which nodeMu serialises; procRoot is Deps.ProcRoot.
+	// which nodeMu serialises; procRoot is Deps.ProcRoot, nginxScan
+	// what reads nginx's processes there.
 	nodeConds atomic.Pointer[[]nodecheck.Condition]
 	nodeMu    sync.Mutex
 	procRoot  string
+	nginxScan *nodecheck.Scanner
 
 	// Failover (failover.go, singletons.go): liveness is Deps.Liveness;
 	// live the decisions the node's plan was placed with and liveKey
