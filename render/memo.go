@@ -27,7 +27,7 @@ import (
 type Memo struct {
 	opts     Options
 	programs map[string]programMemo // by program name
-	webroots map[string]webrootMemo // by tenant "/" webroot
+	webroots map[webrootKey]webrootMemo
 	network  *networkMemo
 	// Formatted counts the files formatted by the last Carry (the others
 	// were reused), for tests and metrics.
@@ -40,6 +40,10 @@ type programMemo struct {
 	exec     ExecSpec
 	execFile File
 }
+
+// webrootKey names a webroot (tenant, webroot) without building a string
+// for each of a shard's tens of thousands on every Carry.
+type webrootKey struct{ tenant, webroot string }
 
 type webrootMemo struct {
 	settings webroot
@@ -79,9 +83,9 @@ func (m *Memo) Carry(p *netplan.NodePlan) Carried {
 	}
 
 	files = append(files, nginxHTTPFile())
-	webroots := make(map[string]webrootMemo, len(p.Webroots))
+	webroots := make(map[webrootKey]webrootMemo, len(p.Webroots))
 	for _, w := range p.Webroots {
-		key := w.Tenant.Name + "/" + w.Webroot.Name
+		key := webrootKey{w.Tenant.Name, w.Webroot.Name}
 		wm, ok := m.webroots[key]
 		if s := webrootOf(w); !ok || !s.equal(wm.settings) {
 			formatted := s.files(m.opts)
@@ -118,7 +122,7 @@ func (m *Memo) Fill(f File) (File, bool) {
 	if f.Data != nil {
 		return f, true
 	}
-	wm, ok := m.webroots[f.Owner.Tenant+"/"+f.Owner.Webroot]
+	wm, ok := m.webroots[webrootKey{f.Owner.Tenant, f.Owner.Webroot}]
 	if !ok {
 		return f, false
 	}
