@@ -3,6 +3,8 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/drover-sh/drover/agent/internal/fake"
@@ -34,5 +36,31 @@ func TestUnansweredAddIsObserved(t *testing.T) {
 	h.reconcile(OutcomeApplied)
 	if st := h.statuses()["acme/main/reverb"]; st.Status != StatusRunning {
 		t.Fatalf("status %s (%s), want running", st.Status, st.Reason)
+	}
+}
+
+// TestDiffListsInKeyOrder: diffFiles walks its maps in any order; every
+// list it hands the steps is in key order, so files are written, removed
+// and recorded the same way on every pass.
+func TestDiffListsInKeyOrder(t *testing.T) {
+	h := newHarness(t)
+	var b strings.Builder
+	b.WriteString("tenant \"acme\" {\n  uid   = 10042\n  shard = \"web-1\"\n")
+	for i := range 12 {
+		name := fmt.Sprintf("w%02d", 11-i) // written in reverse
+		fmt.Fprintf(&b, "  webroot %q {\n    server_names = [\"%s.example.com\"]\n    daemon %q {\n      command    = \"serve\"\n      proxy_path = \"/%s\"\n      node       = \"web-1a\"\n    }\n  }\n", name, name, name, name)
+	}
+	b.WriteString("}\n")
+	files := map[string]string{"cluster.hcl": fake.Cluster, "acme.hcl": b.String()}
+	h.src.Commit(files)
+	res := h.reconcile(OutcomeApplied)
+	var wrote []string
+	for _, c := range res.Changes {
+		if strings.HasPrefix(c, "wrote nginx/") {
+			wrote = append(wrote, c)
+		}
+	}
+	if len(wrote) < 12 || !slices.IsSorted(wrote) {
+		t.Fatalf("nginx files written in the order %q, want 12 or more in key order", wrote)
 	}
 }

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"maps"
 	"slices"
+	"strings"
 
 	"github.com/drover-sh/drover/agent/install"
 	"github.com/drover-sh/drover/agent/store"
@@ -50,8 +50,10 @@ func hashOf(b []byte) string {
 // every one of some 13,000 files on each commit.
 func (a *Reconciler) diffFiles(desired map[string]render.File, installed map[string]store.Resource, trust bool) diff {
 	d := diff{writes: map[render.Root][]write{}, removes: map[render.Root][]string{}}
-	for _, key := range slices.Sorted(maps.Keys(desired)) {
-		f := desired[key]
+	// The maps are walked in any order and only what differs is sorted
+	// (diff.sort): a node has tens of thousands of files and a commit
+	// changes a few.
+	for key, f := range desired {
 		r, stored := installed[key]
 		stored = stored && r.Mode == f.Mode && r.Owner == f.Owner && r.Hash != "" && r.Hash == fileHash(f)
 		p, ok := a.layout.Path(key)
@@ -82,7 +84,7 @@ func (a *Reconciler) diffFiles(desired map[string]render.File, installed map[str
 		}
 		d.writes[f.Root] = append(d.writes[f.Root], write{key: key, path: p, file: f, existed: err == nil})
 	}
-	for _, key := range slices.Sorted(maps.Keys(installed)) {
+	for key := range installed {
 		if _, ok := desired[key]; !ok {
 			if _, onDisk := a.layout.Path(key); !onDisk {
 				d.forget = append(d.forget, key)
@@ -92,7 +94,23 @@ func (a *Reconciler) diffFiles(desired map[string]render.File, installed map[str
 			d.removes[root] = append(d.removes[root], key)
 		}
 	}
+	d.sort()
 	return d
+}
+
+// sort puts every list of d in key order: files are written, removed and
+// recorded in the same order whatever the maps' order was.
+func (d diff) sort() {
+	for _, ws := range d.writes {
+		slices.SortFunc(ws, func(a, b write) int { return strings.Compare(a.key, b.key) })
+	}
+	for _, keys := range d.removes {
+		slices.Sort(keys)
+	}
+	slices.SortFunc(d.adopt, func(a, b render.File) int {
+		return strings.Compare(install.Key(a.Root, a.Path), install.Key(b.Root, b.Path))
+	})
+	slices.Sort(d.forget)
 }
 
 // installedAs reports whether data on disk is f as drover installs it:
