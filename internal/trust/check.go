@@ -240,10 +240,23 @@ func (c *checker) checkCommit(v *Verdict, cm *object.Commit, from plumbing.Hash,
 	return nil
 }
 
+// maxCommitBytes bounds a commit object read from the (pushed) repository:
+// its message is decoded into memory and encoded again, without the
+// signature, for the signature check. A signed commit with a long message
+// is a few kilobytes.
+const maxCommitBytes = 1 << 20
+
 func (c *checker) commit(h plumbing.Hash) (*object.Commit, error) {
-	cm, err := object.GetCommit(c.st, h)
+	o, err := c.st.EncodedObject(plumbing.CommitObject, h)
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
 		return nil, fmt.Errorf("read commit %s: %w", h, ErrIncomplete)
+	}
+	if err == nil && o.Size() > maxCommitBytes {
+		err = fmt.Errorf("%d bytes, more than the %d a commit may have", o.Size(), maxCommitBytes)
+	}
+	var cm *object.Commit
+	if err == nil {
+		cm, err = object.DecodeCommit(c.st, o)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read commit %s: %w", h, err)

@@ -2,9 +2,12 @@ package trust
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
@@ -223,5 +226,26 @@ func TestSSHSignerOptions(t *testing.T) {
 		} else {
 			wantVerdict(t, v, c.want)
 		}
+	}
+}
+
+// TestHugeCommitRefused: a pushed commit larger than maxCommitBytes is not
+// decoded (nor encoded again for its signature): the check fails, naming
+// its size.
+func TestHugeCommitRefused(t *testing.T) {
+	tm := newTeam(t)
+	msg := filepath.Join(t.TempDir(), "msg")
+	if err := os.WriteFile(msg, []byte("big\n\n"+strings.Repeat("x", maxCommitBytes)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tm.git(append(tm.signArgs("ssh:ops"), "commit", "-q", "--allow-empty", "-F", msg)...)
+	huge := tm.head()
+	repo, err := git.PlainOpen(tm.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tm.policy(ModeHead).Check(repo.Storer, "", tm.base, huge)
+	if err == nil || !strings.Contains(err.Error(), "more than the 1048576 a commit may have") {
+		t.Fatalf("check of a huge commit: %v, want refused for its size", err)
 	}
 }

@@ -60,7 +60,7 @@ func (p *Policy) signer(c *object.Commit) Signer {
 	if err != nil {
 		return Signer{Name: fmt.Sprintf("unreadable (%v)", err)}
 	}
-	signed, err := io.ReadAll(r)
+	signed, err := io.ReadAll(r) // in memory, at most the commit's size (maxCommitBytes)
 	if err != nil {
 		return Signer{Name: fmt.Sprintf("unreadable (%v)", err)}
 	}
