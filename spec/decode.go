@@ -198,13 +198,13 @@ func ParseFile(name string, src []byte) (*File, hcl.Diagnostics) {
 		// Never parsed, not even to print the diagnostic (HCLFiles).
 		return &File{Name: name, src: src, unparsable: true}, hcl.Diagnostics{d}
 	}
-	hf, diags := parse(name, src)
-	if hf == nil || hf.Body == nil || diags.HasErrors() {
+	body, diags := parseBody(name, src)
+	if body == nil || diags.HasErrors() {
 		return &File{Name: name, src: src}, diags
 	}
 	f := &File{Name: name, src: src, parsed: true}
 	dec := &decoder{}
-	f.raw = dec.file(hf.Body)
+	f.raw = dec.file(body)
 	diags = append(diags, explainDecode(dec.diags)...)
 	for _, t := range f.raw.Tenants {
 		for _, w := range t.Webroots {
@@ -228,6 +228,22 @@ func ParseFile(name string, src []byte) (*File, hcl.Diagnostics) {
 	}
 	f.failed = diags.HasErrors()
 	return f, diags
+}
+
+// parseBody parses a file to decode it: a file in the plain form by
+// quickParse, any other (and every JSON file) by HCL's parser, which then
+// reports what is wrong.
+func parseBody(name string, src []byte) (hcl.Body, hcl.Diagnostics) {
+	if !strings.HasSuffix(name, ".json") {
+		if body, ok := quickParse(name, src); ok {
+			return body, nil
+		}
+	}
+	hf, diags := parse(name, src)
+	if hf == nil || hf.Body == nil {
+		return nil, diags
+	}
+	return hf.Body, diags
 }
 
 // parse parses a file in the syntax its name says.
