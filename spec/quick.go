@@ -482,10 +482,12 @@ func (p *quickParser) countColumns(open, close int) {
 
 // unescape is the value of a quoted string's text with escapes: the text
 // is cut into the tokens HCL's scanner makes of it (an escaped "$${" or
-// "%%{", a lone "$" or "%", a run of anything else) and each is resolved
-// by hclsyntax.ParseStringLiteralToken, as HCL's parser does.
+// "%%{", a lone "$" or "%", a run of anything else) and each with an
+// escape is resolved by hclsyntax.ParseStringLiteralToken, as HCL's parser
+// does.
 func (p *quickParser) unescape(text []byte) string {
 	var sb strings.Builder
+	sb.Grow(len(text))
 	for k := 0; k < len(text); {
 		end := k + 1
 		switch c := text[k]; c {
@@ -503,12 +505,17 @@ func (p *quickParser) unescape(text []byte) string {
 				}
 			}
 		}
-		s, diags := hclsyntax.ParseStringLiteralToken(hclsyntax.Token{Type: hclsyntax.TokenQuotedLit, Bytes: text[k:end]})
+		tok := text[k:end]
+		k = end
+		if bytes.IndexByte(tok, '\\') < 0 && (len(tok) < 3 || tok[0] != '$' && tok[0] != '%') {
+			sb.Write(tok) // no escape: the text is the value
+			continue
+		}
+		s, diags := hclsyntax.ParseStringLiteralToken(hclsyntax.Token{Type: hclsyntax.TokenQuotedLit, Bytes: tok})
 		if diags.HasErrors() {
 			notPlain()
 		}
 		sb.WriteString(s)
-		k = end
 	}
 	return sb.String()
 }
