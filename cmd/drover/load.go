@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
@@ -96,6 +97,9 @@ const maxConfigEnv = "DROVER_MAX_CONFIG_MB"
 // newLoader is the Loader of a command: spec.NewLoader with the bound of
 // DROVER_MAX_CONFIG_MB.
 func newLoader() (*spec.Loader, error) {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(collectorPercent)
+	}
 	max, err := maxConfigBytes()
 	if err != nil {
 		return nil, err
@@ -104,6 +108,13 @@ func newLoader() (*spec.Loader, error) {
 	l.MaxBytes = max
 	return l, nil
 }
+
+// collectorPercent is the garbage collector's growth target (GOGC) of a
+// command that decodes a repository, which holds the decoded repository
+// and little else: at 75 instead of Go's 100 the peak memory of validate
+// and render at 100,000 daemons falls from ~400 to ~345 MB for ~5 % more
+// CPU. GOGC in the environment still decides.
+const collectorPercent = 75
 
 // maxConfigBytes is the bound DROVER_MAX_CONFIG_MB sets, in bytes; 0 when
 // it is not set (spec.DefaultMaxRepoBytes).

@@ -98,6 +98,7 @@ func runPlan(env *cmdEnv, fs *pflag.FlagSet, args []string, o planOptions) int {
 	if err != nil {
 		return fail(err)
 	}
+	defer repo.Close()
 	r := &review.Report{Node: o.node}
 
 	// The head: a commit, or the working tree on top of HEAD.

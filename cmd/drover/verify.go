@@ -79,6 +79,7 @@ func runVerify(env *cmdEnv, fs *pflag.FlagSet, args []string, o verifyOptions) i
 	if err != nil {
 		return fail(err)
 	}
+	defer repo.Close()
 	head, err := repo.Resolve(o.head)
 	if err != nil {
 		return fail(err)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,8 +17,10 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/drover-sh/drover/spec"
 )
@@ -33,11 +36,11 @@ type Repo struct {
 	// stores are object stores of the repository, each opened on its own:
 	// go-git's store is not safe for concurrent use, and blobs are read
 	// several at a time (a Loader reads Parallel entries so), each read
-	// taking a store from here and putting it back. Beside the repository's
-	// own, the others are opened at the first blob read (openStores).
+	// taking a store from here and putting it back. The first is opened
+	// with the Repo, the others at the first blob read (openStores); each
+	// keeps its pack files open until Close.
 	stores     chan storer.EncodedObjectStorer
 	openStores sync.Once
-	abs        string // dir as opened
 }
 
 // blobReaders is how many blobs a Repo reads at once.
@@ -81,20 +84,53 @@ func Open(dir string) (*Repo, error) {
 	if sub == "." {
 		sub = ""
 	}
-	r := &Repo{repo: repo, top: realTop, sub: sub, abs: abs, stores: make(chan storer.EncodedObjectStorer, blobReaders)}
-	r.stores <- repo.Storer
+	r := &Repo{repo: repo, top: realTop, sub: sub, stores: make(chan storer.EncodedObjectStorer, blobReaders)}
+	if st, ok := r.blobStore(); ok {
+		r.stores <- st
+	} else {
+		r.stores <- repo.Storer
+		r.openStores.Do(func() {}) // one store only
+	}
 	return r, nil
 }
 
-// moreStores opens the other object stores of r.stores. One that cannot
-// be opened is left out: the reads share the others.
+// blobStore opens an object store for reading blobs on the repository's
+// own file system (its .git, with a linked work tree's common directory),
+// which keeps its pack files open between reads: go-git's default opens
+// the pack again for every object read. Close closes them. False for a
+// repository not stored in files (never on disk).
+func (r *Repo) blobStore() (storer.EncodedObjectStorer, bool) {
+	fsStore, ok := r.repo.Storer.(*filesystem.Storage)
+	if !ok {
+		return nil, false
+	}
+	return filesystem.NewStorageWithOptions(fsStore.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true}), true
+}
+
+// moreStores opens the other object stores of r.stores.
 func (r *Repo) moreStores() {
 	for range blobReaders - 1 {
-		more, err := git.PlainOpenWithOptions(r.abs, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
-		if err != nil {
-			return
+		if st, ok := r.blobStore(); ok {
+			r.stores <- st
 		}
-		r.stores <- more.Storer
+	}
+}
+
+// Close closes the pack files the blob readers keep open; r reads no
+// blob after.
+func (r *Repo) Close() error {
+	var first error
+	for {
+		select {
+		case st := <-r.stores:
+			if c, ok := st.(io.Closer); ok && st != r.repo.Storer {
+				if err := c.Close(); err != nil && first == nil {
+					first = err
+				}
+			}
+		default:
+			return first
+		}
 	}
 }
 
