@@ -21,7 +21,9 @@
 # DROVER_BIN=path measures that binary instead of building this tree's;
 # DROVER_LOAD_CONVERGE_ONLY=1 stops after the first-converge comparison;
 # ONE_CHANGE_ONLY=1 stops after the one changed daemon (restarting every
-# program of a 10,000-program node takes long).
+# program of a 10,000-program node takes long); DROVER_LOAD_PERF=FILE
+# records the agent with perf from just before that commit until the new
+# process runs.
 set -euo pipefail
 # The agent runs a tenant's daemons only as a local user carrying the
 # tenant's name: the script runs in a private mount namespace whose /etc is
@@ -75,8 +77,12 @@ if [ -n "${DROVER_BIN:-}" ]; then cp "$DROVER_BIN" "$drover"; else (cd "$top" &&
 (cd "$top" && go run ./internal/repogen -out "$work/repo" \
   -tenants "$tenants" -daemons "$per" -nodes "$nodes" -command "sleep 100000 # \$PORT") >/dev/null
 git -C "$work/repo" init -q -b main
+# No automatic gc: it would pack the repository in the background while
+# the agent is timed; it is packed once, in the foreground, instead.
+git -C "$work/repo" config gc.auto 0
 git -C "$work/repo" add -A
 git -C "$work/repo" -c user.name=load -c user.email=load@example.com commit -q -m load
+git -C "$work/repo" gc -q
 mkdir -p "$work/etc/supervisor" "$work/etc/nginx" "$work/logs" "$work/storage"
 # Every webroot directory the node's daemons run in.
 "$drover" render --node "$node" --out "$work/r" "$work/repo" >/dev/null 2>&1
@@ -242,6 +248,12 @@ j = s.index('{', i) + 1
 s = s[:j] + '\n      stop_wait_secs = 7' + s[j:]
 open(path, 'w').write(s)
 PY
+perf_pid=
+if [ -n "${DROVER_LOAD_PERF:-}" ]; then
+  perf record -F 999 -g -p "$agent_pid" -o "$DROVER_LOAD_PERF" >/dev/null 2>&1 &
+  perf_pid=$!
+  sleep 1
+fi
 t0=$(ms)
 git -C "$work/repo" -c user.name=load -c user.email=load@example.com commit -q -am "change $prog"
 for _ in $(seq 1200); do
@@ -251,6 +263,7 @@ done
 spawned=$(grep "spawned: '$prog' with pid" "$work/supervisord.log" | tail -n1 | cut -c1-23)
 t1=$(date -d "${spawned/,/.}" +%s%3N)
 echo "one changed daemon ($prog), commit -> new process spawned (supervisord's log): $((t1 - t0)) ms"
+if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 sleep 10
 grep -E 'msg=reconciled' "$work/agent.log" | tail -n1
 rss=$(awk '/VmRSS/ {print $2}' /proc/$agent_pid/status)
