@@ -29,12 +29,18 @@ type Memo struct {
 	programs map[string]programMemo // by program name
 	webroots map[webrootKey]webrootMemo
 	network  *networkMemo
+	count    int // of the files the last Carry handed out
 	// Formatted counts the files formatted by the last Carry (the others
 	// were reused), for tests and metrics.
 	Formatted int
 }
 
 type programMemo struct {
+	// src is the plan's daemon the files were last checked against: a
+	// plan built from the last one (netplan.ComputeFrom) shares the
+	// daemons and webroots of unchanged tenants, and plan objects are
+	// never changed, so the same object needs no comparison.
+	src      *netplan.Daemon
 	settings program
 	section  string
 	exec     ExecSpec
@@ -46,6 +52,7 @@ type programMemo struct {
 type webrootKey struct{ tenant, webroot string }
 
 type webrootMemo struct {
+	src      *netplan.WebrootPlan // as programMemo.src
 	settings webroot
 	files    []File // without Data
 }
@@ -59,25 +66,32 @@ type networkMemo struct {
 func NewMemo(o Options) *Memo { return &Memo{opts: o} }
 
 // Carry is Carry(p, o) for the Memo's Options, reusing what the last plan
-// rendered where its value is unchanged.
+// rendered where its value is unchanged, except that the files come in the
+// plan's order, not sorted: the agent keys them by path, and sorting the
+// tens of thousands of a large node's files was a tenth of a one-daemon
+// pass.
 func (m *Memo) Carry(p *netplan.NodePlan) Carried {
 	m.Formatted = 0
 	programs := make(map[string]programMemo, len(p.Programs))
 	for _, d := range p.Programs {
 		pm, ok := m.programs[d.Program]
-		if s := programOf(d); !ok || s != pm.settings {
-			pm.settings, pm.section = s, s.section(m.opts)
-			m.Formatted++
-		}
-		if s, owner := NewExecSpec(d, m.opts), DaemonOwner(d); !ok || !s.Equal(pm.exec) || owner != pm.execFile.Owner {
-			pm.exec, pm.execFile = s, execFile(s, owner)
-			pm.execFile.Hash = hashOf(pm.execFile.Data)
-			m.Formatted++
+		if !ok || pm.src != d {
+			if s := programOf(d); !ok || s != pm.settings {
+				pm.settings, pm.section = s, s.section(m.opts)
+				m.Formatted++
+			}
+			if s, owner := NewExecSpec(d, m.opts), DaemonOwner(d); !ok || !s.Equal(pm.exec) || owner != pm.execFile.Owner {
+				pm.exec, pm.execFile = s, execFile(s, owner)
+				pm.execFile.Hash = hashOf(pm.execFile.Data)
+				m.Formatted++
+			}
+			pm.src = d
 		}
 		programs[d.Program] = pm
 	}
 	m.programs = programs
-	files := supervisorFiles(p.Programs, m.opts, func(d *netplan.Daemon) string { return programs[d.Program].section })
+	files := make([]File, 0, m.count)
+	files = append(files, supervisorFiles(p.Programs, m.opts, func(d *netplan.Daemon) string { return programs[d.Program].section })...)
 	for _, d := range p.Programs {
 		files = append(files, programs[d.Program].execFile)
 	}
@@ -87,9 +101,11 @@ func (m *Memo) Carry(p *netplan.NodePlan) Carried {
 	for _, w := range p.Webroots {
 		key := webrootKey{w.Tenant.Name, w.Webroot.Name}
 		wm, ok := m.webroots[key]
-		if s := webrootOf(w); !ok || !s.equal(wm.settings) {
+		if ok && wm.src == w {
+			files = append(files, wm.files...)
+		} else if s := webrootOf(w); !ok || !s.equal(wm.settings) {
 			formatted := s.files(m.opts)
-			wm = webrootMemo{settings: s, files: make([]File, len(formatted))}
+			wm = webrootMemo{src: w, settings: s, files: make([]File, len(formatted))}
 			for i := range formatted {
 				formatted[i].Hash = hashOf(formatted[i].Data)
 				wm.files[i] = formatted[i]
@@ -98,6 +114,7 @@ func (m *Memo) Carry(p *netplan.NodePlan) Carried {
 			m.Formatted += len(formatted)
 			files = append(files, formatted...)
 		} else {
+			wm.src = w
 			files = append(files, wm.files...)
 		}
 		webroots[key] = wm
@@ -110,7 +127,7 @@ func (m *Memo) Carry(p *netplan.NodePlan) Carried {
 		m.Formatted += len(m.network.files)
 	}
 	files = append(files, m.network.files...)
-	sortFiles(files)
+	m.count = len(files)
 	return Carried{Files: files, Network: net}
 }
 

@@ -1,10 +1,14 @@
 package render_test
 
 import (
+	"cmp"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/drover-sh/drover/internal/testplan"
+	"github.com/drover-sh/drover/netplan"
 	"github.com/drover-sh/drover/render"
 )
 
@@ -88,11 +92,7 @@ func TestMemoInvalidation(t *testing.T) {
 		delete(out, from)
 		return out
 	}
-	steps := []struct {
-		name   string
-		change func(map[string]string) map[string]string
-		same   bool // the node's files do not change
-	}{
+	steps := []memoStep{
 		{"command", func(f map[string]string) map[string]string {
 			return edit(f, "acme.hcl", `"node ws.js"`, `"node ws2.js"`)
 		}, false},
@@ -126,12 +126,45 @@ func TestMemoInvalidation(t *testing.T) {
 		{"file renamed", func(f map[string]string) map[string]string { return rename(f, "bravo.hcl", "tenants-b.hcl") }, true},
 		{"nothing", func(f map[string]string) map[string]string { return f }, true},
 	}
+	// Each revision planned afresh, and planned from the last one as the
+	// agent does (the plans then share unchanged tenants' daemons and
+	// webroots, which the memo reuses without comparing them).
+	shared := testplan.NewPlanner()
+	planners := []struct {
+		name string
+		plan func(files map[string]string) *netplan.NodePlan
+	}{
+		{"fresh", func(files map[string]string) *netplan.NodePlan { return nodePlan(t, files, "web-1a") }},
+		{"shared", func(files map[string]string) *netplan.NodePlan { return shared.NodePlan(t, files, "web-1a") }},
+	}
+	for _, planner := range planners {
+		t.Run(planner.name, func(t *testing.T) { memoSteps(t, o, steps, planner.plan) })
+	}
+	// The shared planner did share: the last step changed nothing, and
+	// its plan's webroots are the previous plan's objects.
+	a, b := shared.NodePlan(t, memoRepo, "web-1a"), shared.NodePlan(t, memoRepo, "web-1a")
+	if len(a.Webroots) == 0 || a.Webroots[0] != b.Webroots[0] || a.Programs[0] != b.Programs[0] {
+		t.Fatal("plans of the same revision share no webroot or daemon: the shared case tests nothing")
+	}
+}
+
+// memoStep is one revision of TestMemoInvalidation: an edit, and whether
+// the node's files stay the same.
+type memoStep struct {
+	name   string
+	change func(map[string]string) map[string]string
+	same   bool
+}
+
+// memoSteps renders the revisions of steps with one Memo, each planned by
+// plan, and checks every result against a fresh render.
+func memoSteps(t *testing.T, o render.Options, steps []memoStep, plan func(map[string]string) *netplan.NodePlan) {
 	memo := render.NewMemo(o)
 	files := memoRepo
-	prev := fill(t, memo, memo.Carry(nodePlan(t, files, "web-1a")))
+	prev := fill(t, memo, memo.Carry(plan(files)))
 	for _, s := range steps {
 		files = s.change(files)
-		p := nodePlan(t, files, "web-1a")
+		p := plan(files)
 		carried := memo.Carry(p)
 		if s.same {
 			// Reused nginx files come without their bytes: the memo
@@ -156,7 +189,8 @@ func TestMemoInvalidation(t *testing.T) {
 	}
 }
 
-// fill is c with every file's Data, as Memo.Fill gives them.
+// fill is c with every file's Data, as Memo.Fill gives them, sorted by
+// root and path as render.Carry sorts them.
 func fill(t *testing.T, m *render.Memo, c render.Carried) render.Carried {
 	t.Helper()
 	out := c
@@ -168,6 +202,9 @@ func fill(t *testing.T, m *render.Memo, c render.Carried) render.Carried {
 		}
 		out.Files[i] = g
 	}
+	slices.SortFunc(out.Files, func(a, b render.File) int {
+		return cmp.Or(strings.Compare(string(a.Root), string(b.Root)), strings.Compare(a.Path, b.Path))
+	})
 	return out
 }
 

@@ -8,7 +8,8 @@ package render
 
 import (
 	"io/fs"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/drover-sh/drover/netplan"
 	"github.com/drover-sh/drover/netstate"
@@ -72,8 +73,9 @@ type File struct {
 
 // Carried is everything one node carries.
 type Carried struct {
-	// Files are sorted by root and path. Those of RootNetwork are written
-	// from Network, for reading.
+	// Files are sorted by root and path (by Carry; Memo.Carry leaves them
+	// in the plan's order). Those of RootNetwork are written from Network,
+	// for reading.
 	Files []File
 	// Network is the state the agent applies.
 	Network netstate.State
@@ -81,7 +83,11 @@ type Carried struct {
 
 // Carry renders the complete desired state of one node (with a Memo that
 // remembers nothing: one way to render, memo or not).
-func Carry(p *netplan.NodePlan, o Options) Carried { return NewMemo(o).Carry(p) }
+func Carry(p *netplan.NodePlan, o Options) Carried {
+	c := NewMemo(o).Carry(p)
+	sortFiles(c.Files)
+	return c
+}
 
 // Each renders the files of one node (Node's, in no particular order) and
 // hands each to fn as it is made, so a caller that writes them out need
@@ -107,11 +113,11 @@ func Node(p *netplan.NodePlan, o Options) []File { return Carry(p, o).Files }
 
 // sortFiles sorts files by root and path.
 func sortFiles(files []File) {
-	sort.Slice(files, func(i, j int) bool {
-		if files[i].Root != files[j].Root {
-			return files[i].Root < files[j].Root
+	slices.SortFunc(files, func(a, b File) int {
+		if c := strings.Compare(string(a.Root), string(b.Root)); c != 0 {
+			return c
 		}
-		return files[i].Path < files[j].Path
+		return strings.Compare(a.Path, b.Path)
 	})
 }
 

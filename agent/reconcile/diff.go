@@ -56,12 +56,12 @@ func (a *Reconciler) diffFiles(desired map[string]render.File, installed map[str
 	for key, f := range desired {
 		r, stored := installed[key]
 		stored = stored && r.Mode == f.Mode && r.Owner == f.Owner && r.Hash != "" && r.Hash == fileHash(f)
+		if stored && trust {
+			continue
+		}
 		p, ok := a.layout.Path(key)
 		if !ok {
 			continue // desiredOf keeps only files with a directory
-		}
-		if stored && trust {
-			continue
 		}
 		old, mode, err := a.fs.ReadFile(p)
 		same := err == nil && mode == f.Mode && a.installedAs(f, old)

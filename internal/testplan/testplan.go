@@ -30,3 +30,40 @@ func NodePlan(t testing.TB, files map[string]string, node string) *netplan.NodeP
 	}
 	return p
 }
+
+// Planner plans successive revisions the way the agent does: one
+// spec.Loader reusing the unchanged files' models, each plan computed from
+// the last (netplan.ComputeFrom), so the plans share the daemons and
+// webroots of unchanged tenants.
+type Planner struct {
+	loader *spec.Loader
+	last   *netplan.Cluster
+}
+
+// NewPlanner returns a Planner that has planned nothing yet.
+func NewPlanner() *Planner { return &Planner{loader: spec.NewLoader()} }
+
+// NodePlan loads files (name → HCL), each file's content its own hash, and
+// returns the plan of node computed from the last one.
+func (p *Planner) NodePlan(t testing.TB, files map[string]string, node string) *netplan.NodePlan {
+	t.Helper()
+	entries := map[string]spec.Entry{}
+	for n, s := range files {
+		data := []byte(s)
+		entries[n] = spec.Entry{Kind: spec.Regular, Hash: s, Parallel: true, Read: func() ([]byte, error) { return data, nil }}
+	}
+	cfg, _, diags, err := p.loader.Load(entries)
+	if err != nil || diags.HasErrors() {
+		t.Fatalf("config invalid: %v %v", err, diags)
+	}
+	c, err := netplan.ComputeFrom(p.last, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.last = c
+	np, err := c.Node(node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return np
+}
