@@ -17,19 +17,21 @@ import (
 // clusters) and parser: at 100,000 daemons they were most of the CPU time
 // and the allocation of every load.
 //
-// The plain form: ASCII text; blocks with quoted labels, their opening
-// brace on the header's line and their body on lines of their own; one
-// attribute per line; values that are quoted strings without templates
-// ("$${" and "%%{" escapes and backslash escapes are fine), whole
-// numbers, true, false, null, and lists or maps of those (map keys are
-// names or quoted strings); # and // comments at the end of a line.
+// The plain form: blocks with quoted labels, the opening brace on the
+// header's line, the body on lines of its own or one attribute on the
+// header's line (node "web-1a" { index = 1 }); one attribute per line;
+// values that are quoted strings without templates ("$${" and "%%{"
+// escapes and backslash escapes are fine), whole numbers, true, false,
+// null, and lists or maps of those (map keys are names or quoted
+// strings); # and // comments at the end of a line; names, numbers and
+// punctuation in ASCII, strings and comments in any UTF-8.
 //
-// For anything else (a non-ASCII byte, a carriage return, a /* comment, a
-// heredoc, a template, an operator, a single-line block, a duplicate
-// attribute, any syntax error...) it answers false and the file goes to
-// hclsyntax, whose diagnostics are the ones a user sees: this path never
-// reports anything. TestQuickParseMatchesHCL and FuzzQuickParse hold the
-// two trees equal for every file it accepts.
+// For anything else (a carriage return or another control character,
+// invalid UTF-8, a /* comment, a heredoc, a template, an operator, a
+// fraction, a duplicate attribute, any syntax error...) it answers false
+// and the file goes to hclsyntax, whose diagnostics are the ones a user
+// sees: this path never reports anything. TestQuickParseMatchesHCL and
+// FuzzQuickParse hold the two trees equal for every file it accepts.
 func quickParse(name string, src []byte) (body *hclsyntax.Body, ok bool) {
 	for _, c := range src {
 		if c == 0x7f || c < ' ' && c != '\t' && c != '\n' {

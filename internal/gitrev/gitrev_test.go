@@ -229,3 +229,55 @@ func TestCommittedSymlinks(t *testing.T) {
 		}
 	}
 }
+
+// openPacks counts this process's open descriptors on pack files.
+func openPacks(t *testing.T) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("needs /proc/self/fd")
+	}
+	n := 0
+	for _, fd := range fds {
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && strings.HasSuffix(target, ".pack") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestBlobReadersKeepPacksOpen: reading the blobs of a packed revision
+// opens its pack once per reader and keeps it open (go-git's default
+// opened it again for every object), and Close closes them.
+func TestBlobReadersKeepPacksOpen(t *testing.T) {
+	dir := newRepo(t)
+	git(t, dir, "gc", "-q")
+	before := openPacks(t)
+	r, err := gitrev.Open(filepath.Join(dir, "config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := r.Resolve("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := r.Files(head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range files {
+		data, err := b.Read()
+		if err != nil || len(data) == 0 {
+			t.Fatalf("read %s: %q %v", name, data, err)
+		}
+	}
+	if open := openPacks(t) - before; open < 1 {
+		t.Fatalf("no pack file open after reading %d blobs: the readers do not keep them", len(files))
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if open := openPacks(t) - before; open != 0 {
+		t.Fatalf("%d pack files still open after Close", open)
+	}
+}
