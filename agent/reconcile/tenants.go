@@ -30,11 +30,14 @@ const refusedReason = "tenant refused: "
 // tenant name.
 func tenantRefusals(plan *netplan.NodePlan, bounds config.Tenants, accounts launch.Accounts) map[string]string {
 	out := map[string]string{}
+	// A tenant checked twice gets the same answer (its uid is the same
+	// everywhere in a plan): the shard's tens of thousands of tenants are
+	// not remembered, only the last program's, whose neighbours in name
+	// order are mostly the same tenant's.
 	check := func(tenant string, uid uint32) {
-		if _, done := out[tenant]; done {
+		if _, refused := out[tenant]; refused {
 			return
 		}
-		out[tenant] = ""
 		if uid < bounds.UIDMin || uid > bounds.UIDMax {
 			out[tenant] = fmt.Sprintf("%suid %d of tenant %q is outside the agent's tenant uid range %d..%d (tenants.uid_min, tenants.uid_max)",
 				refusedReason, uid, tenant, bounds.UIDMin, bounds.UIDMax)
@@ -47,12 +50,11 @@ func tenantRefusals(plan *netplan.NodePlan, bounds config.Tenants, accounts laun
 	for _, t := range plan.Addresses {
 		check(t.Tenant, t.UID)
 	}
+	last := ""
 	for _, d := range plan.Programs {
-		check(d.Tenant, d.UID)
-	}
-	for tenant, reason := range out {
-		if reason == "" {
-			delete(out, tenant)
+		if d.Tenant != last {
+			check(d.Tenant, d.UID)
+			last = d.Tenant
 		}
 	}
 	return out
