@@ -54,11 +54,10 @@ func (c *Cluster) Failover(o Outage) *Cluster {
 	if len(moved) == 0 {
 		return c
 	}
-	f := &Cluster{Config: c.Config, Prefix: c.Prefix, Daemons: slices.Clone(c.Daemons), byKey: maps.Clone(c.byKey),
+	f := &Cluster{Config: c.Config, Prefix: c.Prefix, Daemons: slices.Clone(c.Daemons),
 		programs: maps.Clone(c.programs), webroots: maps.Clone(c.webroots), tenants: c.tenants, configured: c}
 	for _, d := range moved {
 		f.Daemons[sort.Search(len(f.Daemons), func(i int) bool { return f.Daemons[i].Key >= d.Key })] = d
-		f.byKey[d.Key] = d
 	}
 	f.movePrograms(moved)
 	shards := map[string]bool{}
