@@ -49,20 +49,33 @@ func healthTargets(plan *netplan.NodePlan) []health.Target {
 	if plan == nil {
 		return nil
 	}
-	hosts := map[string]string{} // tenant/webroot → server name
+	// The first server names of the checked daemons' webroots only: a
+	// shard has tens of thousands of webroots, most nodes few checks.
+	type webroot struct{ tenant, name string }
+	hosts := map[webroot]string{}
+	checked := func(d *netplan.Daemon) bool { return d.Health != nil && d.ProxyPath != "" && d.Port != 0 }
+	for _, d := range plan.Programs {
+		if checked(d) {
+			hosts[webroot{d.Tenant, d.Webroot}] = ""
+		}
+	}
+	if len(hosts) == 0 {
+		return nil
+	}
 	for _, w := range plan.Webroots {
-		if len(w.Webroot.ServerNames) > 0 {
-			hosts[w.Webroot.Tenant+"/"+w.Webroot.Name] = w.Webroot.ServerNames[0]
+		k := webroot{w.Webroot.Tenant, w.Webroot.Name}
+		if _, ok := hosts[k]; ok && len(w.Webroot.ServerNames) > 0 {
+			hosts[k] = w.Webroot.ServerNames[0]
 		}
 	}
 	var out []health.Target
 	for _, d := range plan.Programs {
-		h := d.Health
-		if h == nil || d.ProxyPath == "" || d.Port == 0 {
+		if !checked(d) {
 			continue
 		}
+		h := d.Health
 		out = append(out, health.Target{
-			Key: d.Key, Addr: netip.AddrPortFrom(d.Host, uint16(d.Port)), Host: hosts[d.Tenant+"/"+d.Webroot],
+			Key: d.Key, Addr: netip.AddrPortFrom(d.Host, uint16(d.Port)), Host: hosts[webroot{d.Tenant, d.Webroot}],
 			Check: health.Check{Path: h.Path, Interval: h.Interval, Timeout: h.Timeout, Failures: h.Failures, StartPeriod: h.StartPeriod},
 		})
 	}
