@@ -3,6 +3,7 @@ package render
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 
 	"github.com/drover-sh/drover/netplan"
 	"github.com/drover-sh/drover/netstate"
@@ -25,10 +26,14 @@ import (
 // no Data, and Fill formats it again for the caller that needs its bytes
 // (to write it, or to record it).
 type Memo struct {
-	opts     Options
-	programs map[string]programMemo // by program name
-	webroots map[webrootKey]webrootMemo
+	opts Options
+	// programs and webroots are what the last Carry rendered, updated in
+	// place (a large node's tens of thousands of webroots are not copied
+	// into new maps on every plan); gen marks what the current Carry saw.
+	programs map[string]*programMemo // by program name
+	webroots map[webrootKey]*webrootMemo
 	network  *networkMemo
+	gen      int
 	count    int // of the files the last Carry handed out
 	// Formatted counts the files formatted by the last Carry (the others
 	// were reused), for tests and metrics.
@@ -41,6 +46,7 @@ type programMemo struct {
 	// daemons and webroots of unchanged tenants, and plan objects are
 	// never changed, so the same object needs no comparison.
 	src      *netplan.Daemon
+	gen      int // the Carry that last saw it
 	settings program
 	section  string
 	exec     ExecSpec
@@ -53,6 +59,7 @@ type webrootKey struct{ tenant, webroot string }
 
 type webrootMemo struct {
 	src      *netplan.WebrootPlan // as programMemo.src
+	gen      int
 	settings webroot
 	files    []File // without Data
 }
@@ -63,7 +70,9 @@ type networkMemo struct {
 }
 
 // NewMemo returns a Memo that has rendered nothing yet.
-func NewMemo(o Options) *Memo { return &Memo{opts: o} }
+func NewMemo(o Options) *Memo {
+	return &Memo{opts: o, programs: map[string]*programMemo{}, webroots: map[webrootKey]*webrootMemo{}}
+}
 
 // Carry is Carry(p, o) for the Memo's Options, reusing what the last plan
 // rendered where its value is unchanged, except that the files come in the
@@ -72,9 +81,14 @@ func NewMemo(o Options) *Memo { return &Memo{opts: o} }
 // pass.
 func (m *Memo) Carry(p *netplan.NodePlan) Carried {
 	m.Formatted = 0
-	programs := make(map[string]programMemo, len(p.Programs))
+	m.gen++
 	for _, d := range p.Programs {
 		pm, ok := m.programs[d.Program]
+		if !ok {
+			pm = &programMemo{}
+			m.programs[d.Program] = pm
+		}
+		pm.gen = m.gen
 		if !ok || pm.src != d {
 			if s := programOf(d); !ok || s != pm.settings {
 				pm.settings, pm.section = s, s.section(m.opts)
@@ -87,25 +101,28 @@ func (m *Memo) Carry(p *netplan.NodePlan) Carried {
 			}
 			pm.src = d
 		}
-		programs[d.Program] = pm
 	}
-	m.programs = programs
+	forgetUnseen(m.programs, len(p.Programs), func(pm *programMemo) bool { return pm.gen == m.gen })
 	files := make([]File, 0, m.count)
-	files = append(files, supervisorFiles(p.Programs, m.opts, func(d *netplan.Daemon) string { return programs[d.Program].section })...)
+	files = append(files, supervisorFiles(p.Programs, m.opts, func(d *netplan.Daemon) string { return m.programs[d.Program].section })...)
 	for _, d := range p.Programs {
-		files = append(files, programs[d.Program].execFile)
+		files = append(files, m.programs[d.Program].execFile)
 	}
 
 	files = append(files, nginxHTTPFile())
-	webroots := make(map[webrootKey]webrootMemo, len(p.Webroots))
 	for _, w := range p.Webroots {
 		key := webrootKey{w.Tenant.Name, w.Webroot.Name}
 		wm, ok := m.webroots[key]
+		if !ok {
+			wm = &webrootMemo{}
+			m.webroots[key] = wm
+		}
+		wm.gen = m.gen
 		if ok && wm.src == w {
 			files = append(files, wm.files...)
 		} else if s := webrootOf(w); !ok || !s.equal(wm.settings) {
 			formatted := s.files(m.opts)
-			wm = webrootMemo{src: w, settings: s, files: make([]File, len(formatted))}
+			*wm = webrootMemo{src: w, gen: m.gen, settings: s, files: make([]File, len(formatted))}
 			for i := range formatted {
 				formatted[i].Hash = hashOf(formatted[i].Data)
 				wm.files[i] = formatted[i]
@@ -117,9 +134,8 @@ func (m *Memo) Carry(p *netplan.NodePlan) Carried {
 			wm.src = w
 			files = append(files, wm.files...)
 		}
-		webroots[key] = wm
 	}
-	m.webroots = webroots
+	forgetUnseen(m.webroots, len(p.Webroots), func(wm *webrootMemo) bool { return wm.gen == m.gen })
 
 	net := NetworkState(p, m.opts)
 	if m.network == nil || !net.Equal(m.network.state) {
@@ -129,6 +145,15 @@ func (m *Memo) Carry(p *netplan.NodePlan) Carried {
 	files = append(files, m.network.files...)
 	m.count = len(files)
 	return Carried{Files: files, Network: net}
+}
+
+// forgetUnseen deletes from memo what the current Carry did not see, when
+// there is any: it saw want entries, each once.
+func forgetUnseen[K comparable, V any](memo map[K]V, want int, seen func(V) bool) {
+	if len(memo) == want {
+		return
+	}
+	maps.DeleteFunc(memo, func(_ K, v V) bool { return !seen(v) })
 }
 
 // Fill returns f with its Data: f itself when it has them, otherwise the

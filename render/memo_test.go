@@ -237,6 +237,23 @@ func TestMemoFillRefusesStaleFiles(t *testing.T) {
 	if _, ok := memo.Fill(render.File{Root: render.RootNginx, Path: "nope.conf", Owner: render.WebrootOwner("zulu", "main")}); ok {
 		t.Error("Fill of a file the memo never made: ok")
 	}
+	// A tenant gone from the plan is forgotten: its files, reused before,
+	// are not filled any more.
+	gone := map[string]string{}
+	for k, v := range memoRepo {
+		if k != "bravo.hcl" {
+			gone[k] = v
+		}
+	}
+	memo.Carry(nodePlan(t, memoRepo, "web-1a"))
+	memo.Carry(nodePlan(t, gone, "web-1a"))
+	for _, f := range old.Files {
+		if f.Data == nil && f.Owner.Tenant == "bravo" {
+			if _, ok := memo.Fill(f); ok {
+				t.Errorf("Fill(%s) of a tenant no longer in the plan: ok", f.Path)
+			}
+		}
+	}
 }
 
 // diffFiles lists the files that differ between got and want.
