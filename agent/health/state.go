@@ -11,6 +11,8 @@ package health
 import (
 	"math/rand/v2"
 	"time"
+
+	"github.com/drover-sh/drover/agent/restart"
 )
 
 // Check is a daemon's health block.
@@ -48,13 +50,7 @@ const (
 )
 
 // Backoff is the wait after the nth health restart in a row (n >= 1).
-func Backoff(n int) time.Duration {
-	d := FirstBackoff
-	for i := 1; i < n && d < MaxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, MaxBackoff)
-}
+func Backoff(n int) time.Duration { return restart.Doubling(FirstBackoff, MaxBackoff, n) }
 
 // Run tells one run of a daemon's processes from the next: when it became
 // running and its first PID.

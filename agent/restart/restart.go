@@ -38,12 +38,16 @@ const (
 // Backoff is the wait before the next try after n failures in a row (n >=
 // 1): First, doubling, at most Max. The agent's retries of apply failures
 // and of failed passes use it too.
-func Backoff(n int) time.Duration {
-	d := First
-	for i := 1; i < n && d < Max; i++ {
+func Backoff(n int) time.Duration { return Doubling(First, Max, n) }
+
+// Doubling is the wait after the nth failure in a row (n >= 1) of a
+// backoff that starts at first and doubles, at most max.
+func Doubling(first, max time.Duration, n int) time.Duration {
+	d := first
+	for i := 1; i < n && d < max; i++ {
 		d *= 2
 	}
-	return min(d, Max)
+	return min(d, max)
 }
 
 // Exit is how a process's last run ended, as supervisord reports it.
