@@ -3,6 +3,7 @@ package nodecheck
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -113,7 +114,7 @@ func (s *Scanner) fromMasters(lookup func(uint32) string) (Nginx, bool) {
 		if nginxProcess(s.ProcRoot, pid, ours, lookup, &n) != master {
 			return Nginx{}, false
 		}
-		children, err := os.ReadFile(filepath.Join(s.ProcRoot, pid, "task", pid, "children"))
+		children, err := readChildren(filepath.Join(s.ProcRoot, pid, "task", pid, "children"))
 		if err != nil {
 			return Nginx{}, false
 		}
@@ -124,6 +125,25 @@ func (s *Scanner) fromMasters(lookup func(uint32) string) (Nginx, bool) {
 		}
 	}
 	return n, true
+}
+
+// maxChildrenBytes bounds the list of a master's children read from
+// /proc: some 8,000 PIDs, far more workers than an nginx runs.
+const maxChildrenBytes = 64 << 10
+
+// readChildren reads a children file of /proc, at most maxChildrenBytes;
+// a longer list is an error (the full read is the answer then).
+func readChildren(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxChildrenBytes+1))
+	if err == nil && len(b) > maxChildrenBytes {
+		err = fmt.Errorf("%s: more than %d bytes", path, maxChildrenBytes)
+	}
+	return b, err
 }
 
 // sameNetns reports whether the process of dir is in the network
