@@ -3,7 +3,6 @@ package launch
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"strings"
@@ -51,24 +50,19 @@ func readEnvFile(name string) (map[string]string, error) {
 	if !cleanRel(name) {
 		return nil, errors.New("is not a plain path inside the webroot")
 	}
-	f, _, err := regular.Open(name)
-	if err != nil {
-		if errors.Is(err, syscall.ELOOP) {
-			return nil, errors.New("is a symbolic link; drover reads only a regular file in the webroot")
-		}
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			return nil, pe.Err
-		}
-		return nil, err
+	data, _, err := regular.Read(name, false, MaxEnvFile)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, errors.New("is a symbolic link; drover reads only a regular file in the webroot")
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxEnvFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("read: %w", err)
-	}
-	if len(data) > MaxEnvFile {
+	if errors.Is(err, regular.ErrTooLarge) {
 		return nil, fmt.Errorf("is larger than %d KiB", MaxEnvFile>>10)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return nil, pe.Err
+	}
+	if err != nil {
+		return nil, err
 	}
 	return ParseEnvFile(data)
 }

@@ -1,14 +1,11 @@
 package launch
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"path"
 	"strings"
-	"syscall"
 
 	"github.com/drover-sh/drover/execspec"
 	"github.com/drover-sh/drover/internal/regular"
@@ -18,29 +15,30 @@ import (
 // int64).
 const maxMemoryMB = math.MaxInt64 >> 20
 
+// maxSpecBytes bounds an exec spec: one daemon's command and environment,
+// which the kernel bounds far below this at the exec.
+const maxSpecBytes = 4 << 20
+
 // ReadSpec reads an exec spec, refusing one that anyone but root could have
 // written (the wrapper runs as root and trusts the file completely) and one
 // it could not honour exactly (see checkSpec).
 func ReadSpec(path string) (*execspec.Spec, error) {
-	f, st, err := regular.Open(path) // not a link, not a FIFO to wait on
+	data, st, err := regular.Read(path, false, maxSpecBytes) // not a link, not a FIFO to wait on
+	if errors.Is(err, regular.ErrTooLarge) {
+		return nil, fmt.Errorf("exec spec %s is larger than %d MiB; refusing it", path, maxSpecBytes>>20)
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Uid != 0 {
-		return nil, fmt.Errorf("exec spec %s is owned by uid %d, not root; refusing it", path, sys.Uid)
+	if st.Uid != 0 {
+		return nil, fmt.Errorf("exec spec %s is owned by uid %d, not root; refusing it", path, st.Uid)
 	}
-	if st.Mode().Perm()&0o022 != 0 {
-		return nil, fmt.Errorf("exec spec %s is writable by group or others (mode %04o); refusing it", path, st.Mode().Perm())
+	if perm := st.Mode & 0o777; perm&0o022 != 0 {
+		return nil, fmt.Errorf("exec spec %s is writable by group or others (mode %04o); refusing it", path, perm)
 	}
-	var s execspec.Spec
-	dec := json.NewDecoder(f)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
+	s, err := execspec.Decode(data)
+	if err != nil {
 		return nil, fmt.Errorf("read exec spec %s: %w", path, err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("read exec spec %s: data after the spec", path)
 	}
 	if err := checkSpec(&s); err != nil {
 		return nil, fmt.Errorf("exec spec %s: %w", path, err)

@@ -4,7 +4,8 @@
 // drops to the tenant's user and group, enters the webroot as the tenant
 // (refusing one that leads outside the tenant's directory), sets
 // no_new_privs and replaces itself with /bin/sh -c running the command
-// (Argv: exec'd when it is one simple command), with only stdin, stdout and
+// (Argv: exec'd when it is one simple command; a command of plain words
+// runs without the shell, execDirect), with only stdin, stdout and
 // stderr open, so the command and environment reach the process byte for
 // byte. It fails closed: a spec it cannot honour exactly starts nothing.
 package launch
@@ -120,8 +121,10 @@ func start(s *execspec.Spec) error {
 	if err := noNewPrivs(); err != nil {
 		return err
 	}
+	env := Environ(s, a, fileEnv)
+	execDirect(s.Command, env) // returns only if it did not exec
 	argv := Argv(s)
-	if err := syscall.Exec(argv[0], argv, Environ(s, a, fileEnv)); err != nil {
+	if err := syscall.Exec(argv[0], argv, env); err != nil {
 		return fmt.Errorf("exec %s: %w", argv[0], err)
 	}
 	return nil

@@ -5,9 +5,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
+
+	"github.com/drover-sh/drover/internal/regular"
 )
 
 // PasswdFile is the account database drover trusts for tenants: the local
@@ -15,6 +16,9 @@ import (
 // hang on a network service, and the agent and `drover exec` see the same
 // accounts.
 var PasswdFile = "/etc/passwd"
+
+// maxPasswdBytes bounds the account file: some 500,000 accounts.
+const maxPasswdBytes = 64 << 20
 
 // Account is one passwd entry.
 type Account struct {
@@ -47,7 +51,10 @@ func ReadPasswdOf(path string, uid uint32) (*Passwd, error) {
 }
 
 func readPasswd(path string, keep func(uid uint32) bool) (*Passwd, error) {
-	data, err := os.ReadFile(path)
+	data, _, err := regular.Read(path, true, maxPasswdBytes)
+	if errors.Is(err, regular.ErrTooLarge) {
+		return nil, fmt.Errorf("read accounts: %s is larger than %d MiB", path, maxPasswdBytes>>20)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read accounts: %w", err)
 	}

@@ -28,7 +28,9 @@ const (
 // "drover-exec" is the same wrapper in a binary of its own (exec_binary);
 // the "sh" case is the floor: the same shell line started directly. Both
 // binaries are built from this tree (the test binary would add the testing
-// packages' start-up cost).
+// packages' start-up cost). "drover-exec-program" starts the program
+// "sleep 0" instead of the builtin, which drover exec runs without a shell;
+// "sh-program" is the shell line that runs it otherwise.
 func BenchmarkExecStart(b *testing.B) {
 	testenv.RequireRoot(b)
 	testenv.RequireTools(b, "go")
@@ -74,11 +76,23 @@ func BenchmarkExecStart(b *testing.B) {
 	withEnvFile := filepath.Join(tmp, "spec-env-file.json")
 	testenv.WriteFile(b, withEnvFile, string(data), 0o600)
 
+	// The same daemon running a program rather than a builtin: "sleep 0",
+	// found through PATH, which drover exec runs without the shell.
+	s.EnvFile = ""
+	s.Command = "sleep 0"
+	if data, err = json.Marshal(s); err != nil {
+		b.Fatal(err)
+	}
+	program := filepath.Join(tmp, "spec-program.json")
+	testenv.WriteFile(b, program, string(data), 0o600)
+
 	small := droverExecBinary(b)
 	b.Run("drover", func(b *testing.B) { benchStarts(b, bin, "exec", spec) })
 	b.Run("drover-exec", func(b *testing.B) { benchStarts(b, small, "exec", spec) })
 	b.Run("drover-exec-env-file", func(b *testing.B) { benchStarts(b, small, "exec", withEnvFile) })
 	b.Run("sh", func(b *testing.B) { benchStarts(b, "/bin/sh", "-c", "unset PWD; true") })
+	b.Run("drover-exec-program", func(b *testing.B) { benchStarts(b, small, "exec", program) })
+	b.Run("sh-program", func(b *testing.B) { benchStarts(b, "/bin/sh", "-c", "unset PWD; exec sleep 0") })
 }
 
 // benchStarts runs the command b.N times and reports its CPU time per run.
