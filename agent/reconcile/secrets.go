@@ -56,6 +56,9 @@ func (u *unsealer) refusals(plan *netplan.NodePlan) map[string]string {
 		hint = "; this node's key (secrets.key_file) is not the key of its age_recipient in the repository: put the right key file on the node, or the recipient of its key in the node's block"
 	}
 	for _, d := range plan.Programs {
+		if !anySealed(d.Environment) {
+			continue // most programs: no sorting of their names for nothing
+		}
 		for _, k := range slices.Sorted(maps.Keys(d.Environment)) {
 			v := d.Environment[k]
 			if !secret.IsSealed(v) {
@@ -74,6 +77,16 @@ func (u *unsealer) refusals(plan *netplan.NodePlan) map[string]string {
 	}
 	u.checked = checked
 	return out
+}
+
+// anySealed reports whether an environment holds a sealed value.
+func anySealed(env map[string]string) bool {
+	for _, v := range env {
+		if secret.IsSealed(v) {
+			return true
+		}
+	}
+	return false
 }
 
 // holdsKeyOf reports whether ids hold the X25519 key of recipient.
