@@ -23,7 +23,8 @@
 # ONE_CHANGE_ONLY=1 stops after the one changed daemon (restarting every
 # program of a 10,000-program node takes long); DROVER_LOAD_PERF=FILE
 # records the agent with perf from just before that commit until the new
-# process runs.
+# process runs; DROVER_LOAD_PERF_IDLE=FILE records it over the 10 s of idle.
+# The agent's collections (GODEBUG=gctrace=1) are printed at the end.
 set -euo pipefail
 # The agent runs a tenant's daemons only as a local user carrying the
 # tenant's name: the script runs in a private mount namespace whose /etc is
@@ -228,9 +229,15 @@ echo "agent start until its first pass is done: $(( $(ms) - t0 )) ms"
 sleep 10
 rss=$(awk '/VmRSS/ {print $2}' /proc/$agent_pid/status)
 echo "agent RSS after start: $((rss / 1024)) MB ($(awk '/RssAnon|RssFile/ {printf "%s %d MB ", $1, $2 / 1024}' /proc/$agent_pid/status| sed 's/ $//'))"
+idle_perf=
+if [ -n "${DROVER_LOAD_PERF_IDLE:-}" ]; then
+  perf record -F 999 -g -p "$agent_pid" -o "$DROVER_LOAD_PERF_IDLE" >/dev/null 2>&1 &
+  idle_perf=$!
+fi
 read -r u1 s1 < <(awk '{print $14, $15}' /proc/$agent_pid/stat)
 sleep 10
 read -r u2 s2 < <(awk '{print $14, $15}' /proc/$agent_pid/stat)
+if [ -n "$idle_perf" ]; then kill -INT "$idle_perf"; wait "$idle_perf" || true; fi
 echo "agent CPU at idle: $(( (u2 + s2 - u1 - s1) * 10 )) ms over 10 s"
 
 # One changed daemon: a section change (stop_wait_secs), so supervisord must
@@ -269,7 +276,7 @@ grep -E 'msg=reconciled' "$work/agent.log" | tail -n1
 rss=$(awk '/VmRSS/ {print $2}' /proc/$agent_pid/status)
 echo "agent RSS after the change: $((rss / 1024)) MB ($(awk '/RssAnon|RssFile/ {printf "%s %d MB ", $1, $2 / 1024}' /proc/$agent_pid/status| sed 's/ $//'))"
 grep -v '^gc ' "$work/agent.log" | cut -c1-220 | tail -n 8
-grep '^gc ' "$work/agent.log" | tail -n 2
+grep '^gc ' "$work/agent.log" | tail -n 8
 [ -z "${ONE_CHANGE_ONLY:-}" ] || exit 0
 
 # Every daemon changes (its command, as when a shared value changes): from

@@ -28,7 +28,10 @@ func fakeProc(t *testing.T, dir string, master bool, uid int) {
 			t.Fatal(err)
 		}
 		status := fmt.Sprintf("Name:\tnginx\nUid:\t%[1]d\t%[1]d\t%[1]d\t%[1]d\n", uid)
+		comm, _, _ := strings.Cut(cmdline, ":") // nginx's titles keep its command name
+		comm, _, _ = strings.Cut(comm, " ")
 		if err := errors.Join(os.WriteFile(filepath.Join(dir, pid, "cmdline"), []byte(cmdline+"\x00"), 0o644),
+			os.WriteFile(filepath.Join(dir, pid, "comm"), []byte(comm+"\n"), 0o644),
 			os.WriteFile(filepath.Join(dir, pid, "status"), []byte(status), 0o644),
 			os.Symlink("net:[4026531840]", filepath.Join(dir, pid, "ns", "net"))); err != nil {
 			t.Fatal(err)
