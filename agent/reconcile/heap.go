@@ -51,28 +51,35 @@ func (a *Reconciler) freeLaterIfLarge(since uint64) {
 	a.freeTimer.Reset(freeDelay)
 }
 
-// collectAboveBytes is the allocation of a pass below which CollectIfTight
-// leaves the collector alone: a cycle during such a pass is short.
-const collectAboveBytes = 32 << 20
+// collectAboveBytes is the room a collection leaves (what the last one
+// left: the collector's goal less the live heap) below which
+// CollectIfTight leaves the collector alone: a cycle of such a heap during
+// a pass is short.
+const collectAboveBytes = 64 << 20
 
-// CollectIfTight runs a collection now when the heap has less room left
-// before the collector's goal than twice what the last applied pass
-// allocated: the next pass — a commit — would otherwise start a cycle of
-// its own halfway, marking the whole heap (at 100,000 daemons ~300 MB,
-// half a second of CPU) on the cores that pass and supervisord need; in
-// the load test that was a third of the agent's CPU between the commit and
-// the new process. The cycle was due soon anyway: idle work (checks,
-// events) fills the room too. It does nothing while a pass runs, nor in
-// the freeDelay after one (the restarts it queued run then, and a large
-// pass's memory is given back at its end). The agent calls it every few
-// seconds.
+// CollectIfTight runs a collection now, while the agent is idle, when the
+// heap has too little room left before the collector's goal for the next
+// pass: a commit would otherwise start a cycle halfway through its pass,
+// marking the whole heap (at 100,000 daemons ~300 MB, half a second of
+// CPU) on the cores the pass and supervisord need — in the load test a
+// third of the agent's CPU between the commit and the new process.
+//
+// A pass needs what the last applied one allocated (half the room a
+// collection leaves while none is known), at most 70% of that room; the
+// collection runs when less than 1.2 times that is left. Right after a
+// collection the room is the whole of it, so collections never follow
+// each other without the heap having grown. The cycle was due soon
+// anyway: idle work (checks, events) fills the room too; what this adds
+// is collecting a little earlier than the collector would while idle. It
+// does nothing while a pass runs, nor in the freeDelay after one (the
+// restarts it queued run then, and a large pass's memory is given back at
+// its end). The agent calls it every few seconds.
 func (a *Reconciler) CollectIfTight() {
-	need := a.passAlloc.Load()
-	if need < collectAboveBytes || a.now().Sub(time.Unix(0, a.passEnd.Load())) < freeDelay {
-		return // a small node, or the restarts of a pass just done are under way
+	if a.now().Sub(time.Unix(0, a.passEnd.Load())) < freeDelay {
+		return
 	}
-	room, ok := a.heapRoom()
-	if !ok || room >= 2*need {
+	h, ok := a.heap()
+	if !ok || !h.tight(a.passAlloc.Load()) {
 		return
 	}
 	if !a.passMu.TryLock() {
@@ -82,20 +89,35 @@ func (a *Reconciler) CollectIfTight() {
 	a.collect()
 }
 
-// heapRoom is how many bytes the heap may still grow before the
-// collector's goal: the goal less the heap's objects (live and not yet
-// swept).
-func heapRoom() (uint64, bool) {
-	s := []rtmetrics.Sample{{Name: "/gc/heap/goal:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
+// heapState is the collector's view of the heap, in bytes: its goal, the
+// live heap its last cycle found, and the heap's objects now (live and
+// not yet collected).
+type heapState struct{ goal, live, used uint64 }
+
+// tight reports whether the heap lacks room for a pass that allocates need
+// bytes (0: not known), as CollectIfTight says.
+func (h heapState) tight(need uint64) bool {
+	if h.goal <= h.live || h.goal-h.live < collectAboveBytes {
+		return false
+	}
+	full := h.goal - h.live
+	if need == 0 {
+		need = full / 2
+	}
+	need = min(need, full/10*7)
+	return h.used+need+need/5 > h.goal
+}
+
+// readHeap reads the heap's state from the runtime.
+func readHeap() (heapState, bool) {
+	s := []rtmetrics.Sample{{Name: "/gc/heap/goal:bytes"}, {Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
 	rtmetrics.Read(s)
-	if s[0].Value.Kind() != rtmetrics.KindUint64 || s[1].Value.Kind() != rtmetrics.KindUint64 {
-		return 0, false
+	for _, v := range s {
+		if v.Value.Kind() != rtmetrics.KindUint64 {
+			return heapState{}, false
+		}
 	}
-	goal, used := s[0].Value.Uint64(), s[1].Value.Uint64()
-	if used >= goal {
-		return 0, true
-	}
-	return goal - used, true
+	return heapState{goal: s[0].Value.Uint64(), live: s[1].Value.Uint64(), used: s[2].Value.Uint64()}, true
 }
 
 // collectNow is the collection CollectIfTight runs.

@@ -1,37 +1,64 @@
 package reconcile
 
 import (
+	"runtime"
 	"testing"
 	"time"
 )
 
-// TestCollectIfTight: a collection runs while idle only when the heap's
-// room is short of what a pass needs, never during a pass or right after
-// one, nor for a small node.
+const mb = 1 << 20
+
+// TestHeapTight: the heap is tight when a pass's allocation (and a fifth
+// more) no longer fits below the goal; the pass is taken at most as 70% of
+// the room a collection leaves (half when unknown), so right after a
+// collection the heap is never tight.
+func TestHeapTight(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		h    heapState
+		need uint64
+		want bool
+	}{
+		{"room for the pass", heapState{goal: 600 * mb, live: 300 * mb, used: 400 * mb}, 140 * mb, false},
+		{"not enough room", heapState{goal: 600 * mb, live: 300 * mb, used: 450 * mb}, 140 * mb, true},
+		{"no pass known: half the room", heapState{goal: 600 * mb, live: 300 * mb, used: 430 * mb}, 0, true},
+		{"no pass known, little used", heapState{goal: 600 * mb, live: 300 * mb, used: 320 * mb}, 0, false},
+		{"right after a collection", heapState{goal: 600 * mb, live: 300 * mb, used: 300 * mb}, 2000 * mb, false},
+		{"a huge pass is taken as 70%", heapState{goal: 600 * mb, live: 300 * mb, used: 360 * mb}, 2000 * mb, true},
+		{"a small heap", heapState{goal: 80 * mb, live: 40 * mb, used: 79 * mb}, 30 * mb, false},
+		{"past the goal", heapState{goal: 600 * mb, live: 300 * mb, used: 700 * mb}, 140 * mb, true},
+	} {
+		if got := c.h.tight(c.need); got != c.want {
+			t.Errorf("%s: tight(%d MB) = %v, want %v", c.name, c.need/mb, got, c.want)
+		}
+	}
+}
+
+// TestCollectIfTight: a collection runs only when the heap is tight, never
+// during a pass or right after one.
 func TestCollectIfTight(t *testing.T) {
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	tight := heapState{goal: 600 * mb, live: 300 * mb, used: 550 * mb}
 	for _, c := range []struct {
-		name       string
-		need, room uint64
-		ago        time.Duration // since the last pass ended
-		passing    bool
-		readable   bool
-		want       bool
+		name     string
+		h        heapState
+		ago      time.Duration // since the last pass ended
+		passing  bool
+		readable bool
+		want     bool
 	}{
-		{"tight", 140 << 20, 200 << 20, time.Minute, false, true, true},
-		{"room for two passes", 140 << 20, 300 << 20, time.Minute, false, true, false},
-		{"no room at all", 140 << 20, 0, time.Minute, false, true, true},
-		{"small passes", 10 << 20, 1 << 20, time.Minute, false, true, false},
-		{"just after a pass", 140 << 20, 1 << 20, time.Second, false, true, false},
-		{"during a pass", 140 << 20, 1 << 20, time.Minute, true, true, false},
-		{"metrics unreadable", 140 << 20, 1 << 20, time.Minute, false, false, false},
+		{"tight", tight, time.Minute, false, true, true},
+		{"room", heapState{goal: 600 * mb, live: 300 * mb, used: 310 * mb}, time.Minute, false, true, false},
+		{"just after a pass", tight, time.Second, false, true, false},
+		{"during a pass", tight, time.Minute, true, true, false},
+		{"metrics unreadable", tight, time.Minute, false, false, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			collected := false
 			a := &Reconciler{now: func() time.Time { return now },
-				heapRoom: func() (uint64, bool) { return c.room, c.readable },
-				collect:  func() { collected = true }}
-			a.passAlloc.Store(c.need)
+				heap:    func() (heapState, bool) { return c.h, c.readable },
+				collect: func() { collected = true }}
+			a.passAlloc.Store(140 * mb)
 			a.passEnd.Store(now.Add(-c.ago).UnixNano())
 			if c.passing {
 				a.passMu.Lock()
@@ -47,9 +74,10 @@ func TestCollectIfTight(t *testing.T) {
 	}
 }
 
-func TestHeapRoomReadsTheRuntime(t *testing.T) {
-	room, ok := heapRoom()
-	if !ok || room == 0 || room > 1<<40 {
-		t.Errorf("heapRoom() = %d, %v", room, ok)
+func TestReadHeapReadsTheRuntime(t *testing.T) {
+	runtime.GC() // the live heap is known after a cycle
+	h, ok := readHeap()
+	if !ok || h.goal == 0 || h.live == 0 || h.used == 0 || h.goal > 1<<40 {
+		t.Errorf("readHeap() = %+v, %v", h, ok)
 	}
 }

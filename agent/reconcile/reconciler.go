@@ -100,11 +100,11 @@ type Reconciler struct {
 	// (freeLaterIfLarge).
 	freeTimer *time.Timer
 	// passAlloc is what the last applied pass allocated, passEnd when it
-	// ended (UnixNano); heapRoom and collect read the heap and run a
+	// ended (UnixNano); heap and collect read the heap and run a
 	// collection (CollectIfTight, heap.go).
 	passAlloc atomic.Uint64
 	passEnd   atomic.Int64
-	heapRoom  func() (uint64, bool)
+	heap      func() (heapState, bool)
 	collect   func()
 	now       func() time.Time
 	// metrics is never nil; New registers it on a private registry.
@@ -267,7 +267,7 @@ func New(cfg *config.Config, deps Deps) *Reconciler {
 	}
 	a.nginx = &nginx.Nginx{Runner: runner, TestCommand: cfg.Nginx.TestCommand, ReloadCommand: cfg.Nginx.ReloadCommand,
 		Timeout: cfg.Nginx.CommandTimeout}
-	a.heapRoom, a.collect = heapRoom, collectNow
+	a.heap, a.collect = readHeap, collectNow
 	if a.now == nil {
 		a.now = time.Now
 	}
