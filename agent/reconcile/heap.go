@@ -64,9 +64,12 @@ const collectAboveBytes = 64 << 20
 // CPU) on the cores the pass and supervisord need — in the load test a
 // third of the agent's CPU between the commit and the new process.
 //
-// A pass needs what the last applied one allocated (half the room a
-// collection leaves while none is known), at most 70% of that room; the
-// collection runs when less than 1.2 times that is left. Right after a
+// A pass needs half the room a collection leaves, or what the last
+// applied one allocated if that was more, at most 70% of the room (a
+// one-daemon pass at 100,000 daemons allocates ~140 MB beside a live heap
+// of ~300 MB, which is the room at GOGC=100; the agent's start-up pass,
+// which reuses everything, far less). The collection runs when less than
+// 1.2 times that is left. Right after a
 // collection the room is the whole of it, so collections never follow
 // each other without the heap having grown. The cycle was due soon
 // anyway: idle work (checks, events) fills the room too; what this adds
@@ -94,17 +97,14 @@ func (a *Reconciler) CollectIfTight() {
 // not yet collected).
 type heapState struct{ goal, live, used uint64 }
 
-// tight reports whether the heap lacks room for a pass that allocates need
-// bytes (0: not known), as CollectIfTight says.
+// tight reports whether the heap lacks room for a pass after one that
+// allocated need bytes, as CollectIfTight says.
 func (h heapState) tight(need uint64) bool {
 	if h.goal <= h.live || h.goal-h.live < collectAboveBytes {
 		return false
 	}
 	full := h.goal - h.live
-	if need == 0 {
-		need = full / 2
-	}
-	need = min(need, full/10*7)
+	need = min(max(need, full/2), full/10*7)
 	return h.used+need+need/5 > h.goal
 }
 

@@ -9,8 +9,8 @@ import (
 const mb = 1 << 20
 
 // TestHeapTight: the heap is tight when a pass's allocation (and a fifth
-// more) no longer fits below the goal; the pass is taken at most as 70% of
-// the room a collection leaves (half when unknown), so right after a
+// more) no longer fits below the goal; a pass is taken as at least half
+// and at most 70% of the room a collection leaves, so right after a
 // collection the heap is never tight.
 func TestHeapTight(t *testing.T) {
 	for _, c := range []struct {
@@ -21,8 +21,9 @@ func TestHeapTight(t *testing.T) {
 	}{
 		{"room for the pass", heapState{goal: 600 * mb, live: 300 * mb, used: 400 * mb}, 140 * mb, false},
 		{"not enough room", heapState{goal: 600 * mb, live: 300 * mb, used: 450 * mb}, 140 * mb, true},
-		{"no pass known: half the room", heapState{goal: 600 * mb, live: 300 * mb, used: 430 * mb}, 0, true},
-		{"no pass known, little used", heapState{goal: 600 * mb, live: 300 * mb, used: 320 * mb}, 0, false},
+		{"a larger pass", heapState{goal: 600 * mb, live: 300 * mb, used: 380 * mb}, 190 * mb, true},
+		{"a small pass counts as half the room", heapState{goal: 600 * mb, live: 300 * mb, used: 430 * mb}, 10 * mb, true},
+		{"no pass known, little used", heapState{goal: 600 * mb, live: 300 * mb, used: 400 * mb}, 0, false},
 		{"right after a collection", heapState{goal: 600 * mb, live: 300 * mb, used: 300 * mb}, 2000 * mb, false},
 		{"a huge pass is taken as 70%", heapState{goal: 600 * mb, live: 300 * mb, used: 360 * mb}, 2000 * mb, true},
 		{"a small heap", heapState{goal: 80 * mb, live: 40 * mb, used: 79 * mb}, 30 * mb, false},
