@@ -49,8 +49,6 @@ func (a *Agent) Run(ctx context.Context) error {
 	// The node's conditions are looked for beside the loop: a supervisord
 	// that hangs delays the check, not the passes.
 	go every(ctx, nodeCheck, checkNow, func() { a.rec.CheckNode(ctx) })
-	// A collection the next pass would start runs while the loop waits.
-	go every(ctx, heapCheck, nil, a.rec.CollectIfTight)
 	if a.live != nil {
 		defer a.live.close()
 		// Beside the loop: a pass that waits for a hung Git server or
@@ -139,10 +137,6 @@ func every(ctx context.Context, interval time.Duration, now <-chan struct{}, f f
 // routes and nftables table with the stored state, to repair drift (an
 // address deleted by hand, a flushed table) within a couple of seconds.
 const networkCheck = time.Second
-
-// heapCheck is how often the agent looks whether its heap still has room
-// for a pass (reconcile.Reconciler.CollectIfTight).
-const heapCheck = 2 * time.Second
 
 // nodeCheck is how often the agent looks for the node's conditions
 // (nginx not running or its workers blocked, supervisord not answering,

@@ -23,7 +23,8 @@
 # ONE_CHANGE_ONLY=1 stops after the one changed daemon (restarting every
 # program of a 10,000-program node takes long); DROVER_LOAD_PERF=FILE
 # records the agent with perf from just before that commit until the new
-# process runs; DROVER_LOAD_PERF_IDLE=FILE records it over the 10 s of idle.
+# process runs; DROVER_LOAD_PERF_IDLE=FILE records it over the 10 s of idle;
+# DROVER_LOAD_WARM=1 commits one change before the measured one (see there).
 # The agent's collections (GODEBUG=gctrace=1) are printed at the end.
 set -euo pipefail
 # The agent runs a tenant's daemons only as a local user carrying the
@@ -242,11 +243,11 @@ echo "agent CPU at idle: $(( (u2 + s2 - u1 - s1) * 10 )) ms over 10 s"
 
 # One changed daemon: a section change (stop_wait_secs), so supervisord must
 # reload its configuration and replace the group.
-prog=$(find "$work/state/exec" -name '*.json' -printf '%f\n' | sort | sed -n '1s/\.json$//p')
-tenant=$(echo "$prog" | sed 's/^daemon-\(t[0-9]*\)-.*/\1/'); daemon=${prog#daemon-$tenant-}
-file=$work/repo/tenants/$tenant.hcl
-before=$(supervisorctl -c "$work/supervisord.conf" pid "$prog" 2>/dev/null | head -n1 || true)
-python3 - "$file" "$daemon" <<'PY'
+# edit_daemon PROGRAM: adds stop_wait_secs to the daemon of PROGRAM.
+edit_daemon() {
+  local prog=$1 tenant daemon
+  tenant=$(echo "$prog" | sed 's/^daemon-\(t[0-9]*\)-.*/\1/'); daemon=${prog#daemon-$tenant-}
+  python3 - "$work/repo/tenants/$tenant.hcl" "$daemon" <<'PY'
 import re, sys
 path, name = sys.argv[1], sys.argv[2]
 s = open(path).read()
@@ -255,6 +256,23 @@ j = s.index('{', i) + 1
 s = s[:j] + '\n      stop_wait_secs = 7' + s[j:]
 open(path, 'w').write(s)
 PY
+}
+# DROVER_LOAD_WARM=1 commits a change to another daemon first and waits
+# for its pass: the agent's state is then that of a node that has had
+# commits since its start (what its passes allocate is known), not of one
+# just started.
+if [ -n "${DROVER_LOAD_WARM:-}" ]; then
+  warm=$(find "$work/state/exec" -name '*.json' -printf '%f\n' | sort | sed -n '2s/\.json$//p')
+  passes=$(grep -c 'msg=reconciled' "$work/agent.log")
+  edit_daemon "$warm"
+  git -C "$work/repo" -c user.name=load -c user.email=load@example.com commit -q -am "change $warm"
+  for _ in $(seq 600); do [ "$(grep -c 'msg=reconciled' "$work/agent.log")" -gt "$passes" ] && break; sleep 0.1; done
+  echo "warm-up change ($warm): $(grep 'msg=reconciled' "$work/agent.log" | tail -n1 | grep -o 'took=[^ ]*')"
+  sleep 20
+fi
+prog=$(find "$work/state/exec" -name '*.json' -printf '%f\n' | sort | sed -n '1s/\.json$//p')
+before=$(supervisorctl -c "$work/supervisord.conf" pid "$prog" 2>/dev/null | head -n1 || true)
+edit_daemon "$prog"
 perf_pid=
 if [ -n "${DROVER_LOAD_PERF:-}" ]; then
   perf record -F 999 -g -p "$agent_pid" -o "$DROVER_LOAD_PERF" >/dev/null 2>&1 &

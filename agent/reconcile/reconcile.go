@@ -64,9 +64,7 @@ func (a *Reconciler) finish(res *Result, start time.Time, alloc uint64) {
 		}
 		a.updateGauges()
 		// A pass over a large node allocates far more than the agent keeps;
-		// give it back soon rather than idle at the peak (heap.go).
-		a.passAlloc.Store(allocated() - alloc)
-		a.passEnd.Store(a.now().UnixNano())
+		// give it back soon rather than idle at the peak.
 		a.freeLaterIfLarge(alloc)
 		a.log.Info("reconciled", "revision", short(res.Revision), "outcome", res.Outcome,
 			"changes", len(res.Changes), "failed", len(res.Failed), "took", a.now().Sub(start).Round(time.Millisecond),

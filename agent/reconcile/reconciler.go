@@ -99,13 +99,6 @@ type Reconciler struct {
 	// freeTimer gives memory back some time after a large pass
 	// (freeLaterIfLarge).
 	freeTimer *time.Timer
-	// passAlloc is what the last applied pass allocated, passEnd when it
-	// ended (UnixNano); heap and collect read the heap and run a
-	// collection (CollectIfTight, heap.go).
-	passAlloc atomic.Uint64
-	passEnd   atomic.Int64
-	heap      func() (heapState, bool)
-	collect   func()
 	now       func() time.Time
 	// metrics is never nil; New registers it on a private registry.
 	metrics *metrics
@@ -267,7 +260,6 @@ func New(cfg *config.Config, deps Deps) *Reconciler {
 	}
 	a.nginx = &nginx.Nginx{Runner: runner, TestCommand: cfg.Nginx.TestCommand, ReloadCommand: cfg.Nginx.ReloadCommand,
 		Timeout: cfg.Nginx.CommandTimeout}
-	a.heap, a.collect = readHeap, collectNow
 	if a.now == nil {
 		a.now = time.Now
 	}
