@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"maps"
+	"slices"
 
 	"github.com/drover-sh/drover/netplan"
 	"github.com/drover-sh/drover/netstate"
@@ -31,6 +32,7 @@ type Memo struct {
 	// place (a large node's tens of thousands of webroots are not copied
 	// into new maps on every plan); gen marks what the current Carry saw.
 	programs map[string]*programMemo // by program name
+	buckets  map[string]*bucketMemo  // by file name
 	webroots map[webrootKey]*webrootMemo
 	network  *networkMemo
 	gen      int
@@ -46,11 +48,21 @@ type programMemo struct {
 	// daemons and webroots of unchanged tenants, and plan objects are
 	// never changed, so the same object needs no comparison.
 	src      *netplan.Daemon
-	gen      int // the Carry that last saw it
+	gen      int    // the Carry that last saw it
+	bucket   string // its supervisord file (SupervisorFile)
 	settings program
 	section  string
 	exec     ExecSpec
 	execFile File
+}
+
+// bucketMemo is a supervisord bucket file and the sections it was written
+// from: the file is written again only when one of them changed, was
+// added or went away (a node's 3,000 sections are not joined and hashed
+// again on every plan).
+type bucketMemo struct {
+	sections []string
+	file     File
 }
 
 // webrootKey names a webroot (tenant, webroot) without building a string
@@ -71,7 +83,7 @@ type networkMemo struct {
 
 // NewMemo returns a Memo that has rendered nothing yet.
 func NewMemo(o Options) *Memo {
-	return &Memo{opts: o, programs: map[string]*programMemo{}, webroots: map[webrootKey]*webrootMemo{}}
+	return &Memo{opts: o, programs: map[string]*programMemo{}, buckets: map[string]*bucketMemo{}, webroots: map[webrootKey]*webrootMemo{}}
 }
 
 // Carry is Carry(p, o) for the Memo's Options, reusing what the last plan
@@ -85,7 +97,7 @@ func (m *Memo) Carry(p *netplan.NodePlan) Carried {
 	for _, d := range p.Programs {
 		pm, ok := m.programs[d.Program]
 		if !ok {
-			pm = &programMemo{}
+			pm = &programMemo{bucket: SupervisorFile(d.Program)}
 			m.programs[d.Program] = pm
 		}
 		pm.gen = m.gen
@@ -104,7 +116,7 @@ func (m *Memo) Carry(p *netplan.NodePlan) Carried {
 	}
 	forgetUnseen(m.programs, len(p.Programs), func(pm *programMemo) bool { return pm.gen == m.gen })
 	files := make([]File, 0, m.count)
-	files = append(files, supervisorFiles(p.Programs, m.opts, func(d *netplan.Daemon) string { return m.programs[d.Program].section })...)
+	files = m.supervisorFiles(p, files)
 	for _, d := range p.Programs {
 		files = append(files, m.programs[d.Program].execFile)
 	}
@@ -145,6 +157,29 @@ func (m *Memo) Carry(p *netplan.NodePlan) Carried {
 	files = append(files, m.network.files...)
 	m.count = len(files)
 	return Carried{Files: files, Network: net}
+}
+
+// supervisorFiles appends the plan's supervisord files to files: each
+// bucket file reused while its sections are the ones it was written from.
+func (m *Memo) supervisorFiles(p *netplan.NodePlan, files []File) []File {
+	order, sections := bucketSections(p.Programs,
+		func(d *netplan.Daemon) string { return m.programs[d.Program].bucket },
+		func(d *netplan.Daemon) string { return m.programs[d.Program].section })
+	for _, name := range order {
+		bm, ok := m.buckets[name]
+		if !ok || !slices.Equal(bm.sections, sections[name]) {
+			f := bucketFile(name, sections[name])
+			f.Hash = hashOf(f.Data)
+			bm = &bucketMemo{sections: sections[name], file: f}
+			m.buckets[name] = bm
+			m.Formatted++
+		}
+		files = append(files, bm.file)
+	}
+	if len(m.buckets) != len(order) {
+		maps.DeleteFunc(m.buckets, func(name string, _ *bucketMemo) bool { return sections[name] == nil })
+	}
+	return append(files, listenerFiles(m.opts)...)
 }
 
 // forgetUnseen deletes from memo what the current Carry did not see, when

@@ -34,27 +34,51 @@ func Supervisor(p *netplan.NodePlan, o Options) []File {
 }
 
 // supervisorFiles writes the sections of programs (sorted by program name)
-// into their bucket files, and the event listener's and the guard's files.
+// into their bucket files, and the listeners' files.
 func supervisorFiles(programs []*netplan.Daemon, o Options, section func(*netplan.Daemon) string) []File {
-	buckets := map[string]*bytes.Buffer{}
-	var order []string
-	for _, d := range programs {
-		name := SupervisorFile(d.Program)
-		b := buckets[name]
-		if b == nil {
-			b = &bytes.Buffer{}
-			b.WriteString(Header)
-			buckets[name] = b
-			order = append(order, name)
-		}
-		b.WriteString("\n")
-		b.WriteString(section(d))
-	}
+	order, sections := bucketSections(programs, func(d *netplan.Daemon) string { return SupervisorFile(d.Program) }, section)
 	files := make([]File, 0, len(order)+2)
 	for _, name := range order {
-		files = append(files, File{Root: RootSupervisor, Path: name, Mode: 0o644, Data: buckets[name].Bytes()})
+		files = append(files, bucketFile(name, sections[name]))
 	}
-	files = append(files, File{Root: RootSupervisor, Path: EventListenerFile, Mode: 0o644, Data: []byte(Header + "\n" + EventListenerSection(o))})
+	return append(files, listenerFiles(o)...)
+}
+
+// bucketSections groups the sections of programs by their bucket file
+// (bucket), the files in the order of their first program.
+func bucketSections(programs []*netplan.Daemon, bucket, section func(*netplan.Daemon) string) ([]string, map[string][]string) {
+	sections := map[string][]string{}
+	var order []string
+	for _, d := range programs {
+		name := bucket(d)
+		if _, ok := sections[name]; !ok {
+			order = append(order, name)
+		}
+		sections[name] = append(sections[name], section(d))
+	}
+	return order, sections
+}
+
+// bucketFile is the bucket file name holding sections, in their order.
+func bucketFile(name string, sections []string) File {
+	n := len(Header)
+	for _, s := range sections {
+		n += 1 + len(s)
+	}
+	var b bytes.Buffer
+	b.Grow(n)
+	b.WriteString(Header)
+	for _, s := range sections {
+		b.WriteString("\n")
+		b.WriteString(s)
+	}
+	return File{Root: RootSupervisor, Path: name, Mode: 0o644, Data: b.Bytes()}
+}
+
+// listenerFiles are the files of drover's event listener and, with a
+// lease, of its singleton guard.
+func listenerFiles(o Options) []File {
+	files := []File{{Root: RootSupervisor, Path: EventListenerFile, Mode: 0o644, Data: []byte(Header + "\n" + EventListenerSection(o))}}
 	if o.Lease != "" {
 		files = append(files, File{Root: RootSupervisor, Path: GuardFile, Mode: 0o644, Data: []byte(Header + "\n" + GuardSection(o))})
 	}
