@@ -1,7 +1,6 @@
 package launch
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -59,17 +58,52 @@ func readPasswd(path string, keep func(uid uint32) bool) (*Passwd, error) {
 		return nil, fmt.Errorf("read accounts: %w", err)
 	}
 	p := &Passwd{path: path, byUID: map[uint32][]Account{}}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, len(data)+1)
-	for sc.Scan() {
-		if a, ok := parsePasswdLine(sc.Text()); ok && keep(a.UID) {
+	for len(data) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			line, data = data, nil
+		}
+		line = bytes.TrimSuffix(line, []byte{'\r'})
+		// The uid decides first, without copying the line: drover exec
+		// keeps one account of a file holding every tenant of the node
+		// (3,000 lines: 0.26 ms per start before, BenchmarkReadPasswdOf).
+		if uid, ok := uidField(line); !ok || !keep(uid) {
+			continue
+		}
+		if a, ok := parsePasswdLine(string(line)); ok {
 			p.byUID[a.UID] = append(p.byUID[a.UID], a)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read accounts from %s: %w", path, err)
-	}
 	return p, nil
+}
+
+// uidField is the uid of a passwd line, its third field, read as
+// parsePasswdLine reads it (decimal digits, 32 bits); ok is false when the
+// line has no such field.
+func uidField(line []byte) (uint32, bool) {
+	for range 2 {
+		i := bytes.IndexByte(line, ':')
+		if i < 0 {
+			return 0, false
+		}
+		line = line[i+1:]
+	}
+	field, _, _ := bytes.Cut(line, []byte{':'})
+	if len(field) == 0 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range field {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if n = n*10 + uint64(c-'0'); n > 1<<32-1 {
+			return 0, false
+		}
+	}
+	return uint32(n), true
 }
 
 // parsePasswdLine reads one passwd line: seven fields, a name that is not

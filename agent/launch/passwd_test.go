@@ -2,7 +2,9 @@ package launch
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -65,5 +67,45 @@ twin2:x:10050:10050:::
 	}
 	if _, err := ReadPasswd(filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Error("a missing passwd file was read")
+	}
+}
+
+// BenchmarkReadPasswdOf is drover exec's look-up of one tenant in the
+// account file of a node with 3,000 tenants (paid at every daemon start).
+func BenchmarkReadPasswdOf(b *testing.B) {
+	var s strings.Builder
+	s.WriteString("root:x:0:0:root:/root:/bin/bash\n")
+	for i := range 3000 {
+		fmt.Fprintf(&s, "t%05d:x:%d:%d::/var/www/storage/t%05d:/bin/sh\n", i, 10000+i, 10000+i, i)
+	}
+	path := filepath.Join(b.TempDir(), "passwd")
+	testenv.WriteFile(b, path, s.String(), 0o644)
+	for b.Loop() {
+		pw, err := ReadPasswdOf(path, 11500)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := pw.LookupUID(11500); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestUIDFieldReadsAsTheParser: the uid drover reads first to skip other
+// accounts' lines is the one parsePasswdLine reads from a whole line.
+func TestUIDFieldReadsAsTheParser(t *testing.T) {
+	for _, line := range []string{
+		"a:x:10000:10000::/h:/bin/sh", "a:x:010000:1:::", "a:x:+1:1:::", "a:x:-1:1:::", "a:x:1_0:1:::",
+		"a:x:4294967295:1:::", "a:x:4294967296:1:::", "a:x:99999999999999999999:1:::", "a:x::1:::",
+		"a:x:1", "a:x", "a", "", ":x:5:5:::", "a:x:5:5::", "a:x:5:5::::", "a:x: 5:5:::", "a:x:5 :5:::",
+	} {
+		uid, ok := uidField([]byte(line))
+		a, parsed := parsePasswdLine(line)
+		if parsed && (!ok || uid != a.UID) {
+			t.Errorf("%q: uidField = %d, %v; the parser reads uid %d", line, uid, ok, a.UID)
+		}
+		if want, err := strconv.ParseUint(strings.Split(line+"::", ":")[2], 10, 32); ok != (err == nil) || ok && uint64(uid) != want {
+			t.Errorf("%q: uidField = %d, %v; ParseUint = %d, %v", line, uid, ok, want, err)
+		}
 	}
 }
