@@ -64,9 +64,9 @@ func BenchmarkAgentPass(b *testing.B) {
 			b.Run("one-change", func(b *testing.B) {
 				a := r.warmNode(b)
 				prog := a.plan.Programs[0]
-				for i := 0; b.Loop(); i++ {
+				for b.Loop() {
 					b.StopTimer()
-					r.changeDaemon(b, prog.Tenant, prog.Name, i)
+					r.changeDaemon(b, prog.Tenant, prog.Name)
 					b.StartTimer()
 					res := a.Reconcile(context.Background(), false)
 					if res.Outcome != OutcomeApplied || len(res.Changes) == 0 {
@@ -101,8 +101,9 @@ func reportHeap(b *testing.B, a *Reconciler) {
 // growthRepo is a generated repository committed to a local Git
 // repository, the source of the nodes of a benchmark.
 type growthRepo struct {
-	dir  string
-	opts gen.Options
+	dir     string
+	opts    gen.Options
+	changes int // committed by changeDaemon
 }
 
 // newGrowthRepo generates about daemons daemons: 3 per tenant, one shard
@@ -130,9 +131,12 @@ func (r *growthRepo) git(b *testing.B, args ...string) {
 }
 
 // changeDaemon commits a change to the command of one daemon (its exec
-// spec changes, so it is owed a restart); i makes every change new.
-func (r *growthRepo) changeDaemon(b *testing.B, tenant, daemon string, i int) {
+// spec changes, so it is owed a restart); every change is new, also
+// across the runs of -count.
+func (r *growthRepo) changeDaemon(b *testing.B, tenant, daemon string) {
 	b.Helper()
+	r.changes++
+	i := r.changes
 	path := filepath.Join(r.dir, "tenants", tenant+".hcl")
 	data, err := os.ReadFile(path)
 	if err != nil {
