@@ -102,8 +102,11 @@ type Reconciler struct {
 	now       func() time.Time
 	// metrics is never nil; New registers it on a private registry.
 	metrics *metrics
-	// accounts: see Deps.Accounts and tenants.go.
-	accounts func() (launch.Accounts, error)
+	// accounts: see Deps.Accounts and tenants.go; passAccounts is what
+	// the pass under way read (inPass, readAccounts).
+	accounts     func() (launch.Accounts, error)
+	inPass       bool
+	passAccounts launch.Accounts
 	// secrets opens encrypted environment values (secrets.go).
 	secrets *unsealer
 	// trigger and loading: see Deps.

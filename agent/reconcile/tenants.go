@@ -67,6 +67,17 @@ func (a *Reconciler) refusedTenants(plan *netplan.NodePlan) map[string]string {
 	if plan == nil {
 		return nil
 	}
+	return tenantRefusals(plan, a.cfg.Tenants, a.readAccounts())
+}
+
+// readAccounts reads the account database (a.mu held): once per pass
+// within one (a.passAccounts, see inPass), so the desired state and the
+// apply of a pass judge its tenants alike, and a node of 33,000 tenants
+// parses its passwd once per commit, not twice.
+func (a *Reconciler) readAccounts() launch.Accounts {
+	if a.inPass && a.passAccounts != nil {
+		return a.passAccounts
+	}
 	read := a.accounts
 	if read == nil {
 		read = readPasswd
@@ -75,7 +86,17 @@ func (a *Reconciler) refusedTenants(plan *netplan.NodePlan) map[string]string {
 	if err != nil {
 		accounts = unreadable{err}
 	}
-	return tenantRefusals(plan, a.cfg.Tenants, accounts)
+	if a.inPass {
+		a.passAccounts = accounts
+	}
+	return accounts
+}
+
+// inPassFor marks a.mu's holder as a pass until the returned func runs:
+// what is read once per pass is read afresh by the next (a.mu held).
+func (a *Reconciler) inPassFor() func() {
+	a.inPass, a.passAccounts = true, nil
+	return func() { a.inPass, a.passAccounts = false, nil }
 }
 
 // unreadable is the account database when it cannot be read.

@@ -101,3 +101,27 @@ func TestUnreadableAccountsRefuseEveryTenant(t *testing.T) {
 		t.Errorf("supervisord runs %q", got)
 	}
 }
+
+// TestAccountsReadOncePerPass: a pass reads the account database once for
+// its desired state and its apply alike, and the next pass reads it again:
+// an account removed between two passes refuses its tenant in the second.
+func TestAccountsReadOncePerPass(t *testing.T) {
+	h := newHarness(t)
+	h.accounts = fake.Accounts{10042: "acme"}
+	reads := 0
+	h.rec.accounts = func() (launch.Accounts, error) { reads++; return h.accounts, nil }
+	h.src.Commit(fake.Repo(fake.Daemon("reverb", "")))
+	h.reconcile(OutcomeApplied)
+	if reads != 1 {
+		t.Fatalf("the pass read the accounts %d times, want once", reads)
+	}
+	h.accounts = fake.Accounts{}
+	h.src.Commit(fake.Repo(fake.Daemon("reverb", "      stop_wait_secs = 7")))
+	res := h.reconcile(OutcomeFailed)
+	if reads != 2 {
+		t.Errorf("two passes read the accounts %d times, want twice", reads)
+	}
+	if !strings.Contains(res.Failed["acme/main/reverb"], "no passwd entry") {
+		t.Errorf("acme's account gone: failed %v, want its tenant refused", res.Failed)
+	}
+}
