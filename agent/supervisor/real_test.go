@@ -3,7 +3,6 @@ package supervisor
 import (
 	"context"
 	"fmt"
-	"github.com/drover-sh/drover/render"
 	"maps"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover/internal/testenv"
+	"github.com/drover-sh/drover/render"
 )
 
 // These tests drive a private supervisord (root only; CI runs them).
