@@ -68,7 +68,7 @@ func (s *Source) files(ctx context.Context, rev, root string) (map[string]Blob, 
 			return nil, err
 		}
 	}
-	out, err := gitrev.TreeEntries(ctx, repo.Storer, tree, s.reader(repo))
+	out, err := s.lister.TreeEntries(ctx, repo.Storer, tree, s.reader(repo))
 	if err != nil {
 		if ctx.Err() == nil {
 			s.broken = true

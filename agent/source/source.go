@@ -32,6 +32,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drover-sh/drover/internal/gitrev"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
@@ -97,6 +98,9 @@ type Source struct {
 
 	cache  *git.Repository // open cache, nil until used or after a reset
 	broken bool            // a read from the cache failed: rebuild it at the next Fetch
+	// lister lists the config trees, reusing the last listing's
+	// unchanged directories and entries (trees are content-addressed).
+	lister gitrev.Lister
 }
 
 // New validates o and returns a Source. It does not contact the remote.

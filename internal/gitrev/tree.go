@@ -3,7 +3,6 @@ package gitrev
 import (
 	"context"
 	"fmt"
-	"path"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -20,29 +19,39 @@ type Reader func(h plumbing.Hash, name string) func() ([]byte, error)
 // keyed by slash path relative to the tree, by the rules every reader
 // follows (spec.SkipDir, spec.Wanted): config files, and every symbolic
 // link and submodule (errors for the Loader), hidden directories skipped.
-// drover plan and the agent both read commits through it.
+// drover plan and the agent both read commits through it (the agent
+// through its Lister).
 func TreeEntries(ctx context.Context, st storer.EncodedObjectStorer, t *object.Tree, read Reader) (map[string]spec.Entry, error) {
-	out := map[string]spec.Entry{}
-	return out, walkTree(ctx, st, t, "", read, out)
+	return (*Lister)(nil).TreeEntries(ctx, st, t, read)
 }
 
-func walkTree(ctx context.Context, st storer.EncodedObjectStorer, t *object.Tree, dir string, read Reader, out map[string]spec.Entry) error {
+// TreeEntries is the package's TreeEntries, reusing what l listed last.
+func (l *Lister) TreeEntries(ctx context.Context, st storer.EncodedObjectStorer, t *object.Tree, read Reader) (map[string]spec.Entry, error) {
+	out := make(map[string]spec.Entry, l.start())
+	err := l.walk(ctx, st, "", t.Hash, read, out)
+	l.done(len(out))
+	return out, err
+}
+
+func (l *Lister) walk(ctx context.Context, st storer.EncodedObjectStorer, dir string, h plumbing.Hash, read Reader, out map[string]spec.Entry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	for _, e := range t.Entries {
-		name := path.Join(dir, e.Name)
+	entries, err := l.list(st, dir, h)
+	if err != nil {
+		if dir == "" {
+			return fmt.Errorf("read the top directory: %w", err)
+		}
+		return fmt.Errorf("read directory %s: %w", dir, err)
+	}
+	for _, e := range entries {
 		kind := spec.Irregular
-		switch e.Mode {
+		switch e.mode {
 		case filemode.Dir:
-			if spec.SkipDir(e.Name) {
+			if spec.SkipDir(e.name) {
 				continue
 			}
-			sub, err := object.GetTree(st, e.Hash)
-			if err != nil {
-				return fmt.Errorf("read directory %s: %w", name, err)
-			}
-			if err := walkTree(ctx, st, sub, name, read, out); err != nil {
+			if err := l.walk(ctx, st, e.path, e.hash, read, out); err != nil {
 				return err
 			}
 			continue
@@ -53,14 +62,14 @@ func walkTree(ctx context.Context, st storer.EncodedObjectStorer, t *object.Tree
 		case filemode.Submodule:
 			kind = spec.Submodule
 		}
-		if !spec.Wanted(e.Name, kind) {
+		if !spec.Wanted(e.name, kind) {
 			continue
 		}
-		s := spec.Entry{Kind: kind, Hash: e.Hash.String()}
+		s := spec.Entry{Kind: kind, Hash: e.hashStr}
 		if kind == spec.Regular {
-			s.Read = read(e.Hash, name)
+			s.Read = read(e.hash, e.path)
 		}
-		out[name] = s
+		out[e.path] = s
 	}
 	return nil
 }
