@@ -310,6 +310,10 @@ func (a *Reconciler) Restore(ctx context.Context) *Result {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	defer a.inPassFor()()
+	// Loading the revision decodes the whole repository: give that
+	// memory back, as after a large pass (the pass that follows a start
+	// reuses what Restore loaded and allocates little).
+	defer a.freeLaterIfLarge(allocated())
 	defer a.publish()
 	a.refreshLive()
 	rev, _, err := a.store.Applied()

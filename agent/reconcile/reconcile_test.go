@@ -409,3 +409,22 @@ func TestCleanExitStartsAgainAndRuns(t *testing.T) {
 		t.Errorf("API: %+v", api)
 	}
 }
+
+// TestRestoreGivesItsMemoryBack: restoring at start decodes the whole
+// repository, and the pass after it reuses that and allocates little, so
+// Restore itself schedules the memory's return when it allocated much.
+func TestRestoreGivesItsMemoryBack(t *testing.T) {
+	h := newHarness(t)
+	h.src.Commit(fake.Repo(fake.Daemon("reverb", "")))
+	h.reconcile(OutcomeApplied)
+	h.newReconciler()
+	defer func(old uint64) { freeAfterBytes = old }(freeAfterBytes)
+	freeAfterBytes = 1 // any allocation is large here
+	h.rec.Restore(context.Background())
+	h.rec.mu.Lock()
+	scheduled := h.rec.freeTimer != nil
+	h.rec.mu.Unlock()
+	if !scheduled {
+		t.Error("Restore did not schedule giving its memory back")
+	}
+}

@@ -100,7 +100,7 @@ func (a *Reconciler) noteInstalled(c store.Change) {
 // memory back to the system at its end (a first pass, a changed node
 // list): a pass that changed one daemon allocates far less, and a forced
 // collection of the whole heap would cost it more than its own work.
-const freeAfterBytes = 64 << 20
+var freeAfterBytes uint64 = 64 << 20 // a variable for tests
 
 // allocated is the number of bytes allocated on the heap since the start.
 func allocated() uint64 {
