@@ -55,12 +55,18 @@ func (l *Lister) list(st storer.EncodedObjectStorer, dir string, h plumbing.Hash
 	if err != nil {
 		return nil, err
 	}
+	if obj.Size() > maxTreeBytes {
+		return nil, fmt.Errorf("tree %s is %d bytes, more than the %d MiB drover reads of one directory", h, obj.Size(), maxTreeBytes>>20)
+	}
 	r, err := obj.Reader()
 	if err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, maxTreeBytes+1))
 	r.Close()
+	if err == nil && int64(len(data)) > maxTreeBytes {
+		err = fmt.Errorf("tree %s is more than the %d MiB drover reads of one directory", h, maxTreeBytes>>20)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +128,11 @@ func (l *Lister) done(size int) {
 	}
 	l.seen, l.size = nil, size
 }
+
+// maxTreeBytes bounds the tree object of one directory read from the
+// commit (a hostile remote may send any): some 200,000 entries, while a
+// config root holds at most spec.MaxConfigFiles config files.
+const maxTreeBytes = 64 << 20
 
 // errMalformedTree is a tree object that is not a list of entries.
 var errMalformedTree = errors.New("malformed tree")

@@ -8,6 +8,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
 // FuzzParseTree: parseTree reads a tree object exactly as go-git's
@@ -52,4 +53,24 @@ func FuzzParseTree(f *testing.F) {
 			t.Fatalf("parseTree read %v, go-git %v", got, want)
 		}
 	})
+}
+
+// bigTree is a tree object that claims to be larger than maxTreeBytes.
+type bigTree struct{ plumbing.MemoryObject }
+
+func (bigTree) Size() int64 { return maxTreeBytes + 1 }
+
+type bigTreeStorer struct{ storer.EncodedObjectStorer }
+
+func (bigTreeStorer) EncodedObject(plumbing.ObjectType, plumbing.Hash) (plumbing.EncodedObject, error) {
+	return &bigTree{}, nil
+}
+
+// TestListRefusesAHugeTree: a directory's tree object over maxTreeBytes is
+// refused before it is read.
+func TestListRefusesAHugeTree(t *testing.T) {
+	_, err := (*Lister)(nil).list(bigTreeStorer{}, "tenants", plumbing.Hash{})
+	if err == nil || !strings.Contains(err.Error(), "more than the 64 MiB") {
+		t.Errorf("list of a tree of %d bytes: %v, want it refused", maxTreeBytes+1, err)
+	}
 }
