@@ -169,3 +169,23 @@ func TestScannerReadsTheMastersChildren(t *testing.T) {
 		t.Fatalf("masters %v, want [40]", s.masters)
 	}
 }
+
+// TestReadChildrenIsBounded: a master's list of children is read up to
+// maxChildrenBytes; a longer one is an error, which sends the Scanner to
+// the full read.
+func TestReadChildrenIsBounded(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []int{maxChildrenBytes, maxChildrenBytes + 1} {
+		path := filepath.Join(dir, strconv.Itoa(n))
+		if err := os.WriteFile(path, []byte(strings.Repeat("1 ", n/2)+strings.Repeat("1", n%2)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b, err := readChildren(path)
+		if n <= maxChildrenBytes && (err != nil || len(b) != n) {
+			t.Errorf("%d bytes: read %d, %v", n, len(b), err)
+		}
+		if n > maxChildrenBytes && err == nil {
+			t.Errorf("%d bytes: read without error, want one", n)
+		}
+	}
+}

@@ -2,13 +2,15 @@ package nodecheck
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/drover-sh/drover/internal/regular"
 )
 
 // NginxWorkers reads procRoot (/proc) for nginx's master and worker
@@ -143,13 +145,8 @@ const maxChildrenBytes = 64 << 10
 // readChildren reads a children file of /proc, at most maxChildrenBytes;
 // a longer list is an error (the full read is the answer then).
 func readChildren(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxChildrenBytes+1))
-	if err == nil && len(b) > maxChildrenBytes {
+	b, _, err := regular.Read(path, true, maxChildrenBytes)
+	if errors.Is(err, regular.ErrTooLarge) {
 		err = fmt.Errorf("%s: more than %d bytes", path, maxChildrenBytes)
 	}
 	return b, err
