@@ -7,6 +7,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	rtmetrics "runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,7 +38,8 @@ const largeSize = 15000
 //   - noop: a poll with the head unchanged.
 //
 // heap-MB is the live heap once the last pass is done and collected: the
-// agent's state, plus the fake file system's copy of the node's files.
+// agent's state, plus the fake file system's copy of the node's files;
+// frag-MB the heap's space beside it that the runtime cannot give back.
 func BenchmarkAgentPass(b *testing.B) {
 	if _, err := exec.LookPath("git"); err != nil {
 		b.Skip("needs git")
@@ -88,14 +92,38 @@ func BenchmarkAgentPass(b *testing.B) {
 	}
 }
 
-// reportHeap reports the live heap with a still in use.
+// reportHeap reports the live heap with a still in use. With
+// DROVER_BENCH_HEAP=DIR set it also writes that heap's profile to
+// DIR/NAME.pprof (NAME the benchmark's, slashes made dashes), to see
+// what the agent keeps:
+//
+//	go tool pprof -sample_index=inuse_space -top DIR/NAME.pprof
 func reportHeap(b *testing.B, a *Reconciler) {
 	b.StopTimer()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	b.ReportMetric(float64(m.HeapAlloc)/(1<<20), "heap-MB")
+	runtime.GC()         // a collection and its sweep done
+	debug.FreeOSMemory() // what it freed given back, as the agent does
+	s := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/unused:bytes"}}
+	rtmetrics.Read(s)
+	b.ReportMetric(float64(s[0].Value.Uint64())/(1<<20), "heap-MB")
+	// frag-MB is span space holding no object, which the runtime cannot
+	// give back while another object of the span lives.
+	b.ReportMetric(float64(s[1].Value.Uint64())/(1<<20), "frag-MB")
+	if dir := os.Getenv("DROVER_BENCH_HEAP"); dir != "" {
+		writeHeapProfile(b, filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "-")+".pprof"))
+	}
 	runtime.KeepAlive(a)
+}
+
+// writeHeapProfile writes the heap's profile as of the last collection.
+func writeHeapProfile(b *testing.B, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // growthRepo is a generated repository committed to a local Git

@@ -26,6 +26,7 @@ import (
 func (a *Reconciler) Reconcile(ctx context.Context, force bool) *Result {
 	a.passMu.Lock()
 	defer a.passMu.Unlock()
+	defer a.collectLeanlyIfFirst()()
 	start, alloc := a.now(), allocated()
 	src := a.ask(ctx, force)
 	a.mu.Lock()
@@ -307,6 +308,7 @@ func (a *Reconciler) reject(rej *RejectedError) {
 func (a *Reconciler) Restore(ctx context.Context) *Result {
 	a.passMu.Lock()
 	defer a.passMu.Unlock()
+	defer a.collectLeanlyIfFirst()()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	defer a.inPassFor()()

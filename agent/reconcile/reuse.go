@@ -2,10 +2,7 @@ package reconcile
 
 import (
 	"crypto/sha256"
-	"runtime/debug"
-	rtmetrics "runtime/metrics"
 	"slices"
-	"time"
 
 	"github.com/drover-sh/drover/agent/source"
 	"github.com/drover-sh/drover/agent/store"
@@ -94,40 +91,4 @@ func (a *Reconciler) noteInstalled(c store.Change) {
 		r.Data = nil
 		a.installed[r.Key] = r
 	}
-}
-
-// freeAfterBytes is how much a pass allocates before the agent gives the
-// memory back to the system at its end (a first pass, a changed node
-// list): a pass that changed one daemon allocates far less, and a forced
-// collection of the whole heap would cost it more than its own work.
-var freeAfterBytes uint64 = 64 << 20 // a variable for tests
-
-// allocated is the number of bytes allocated on the heap since the start.
-func allocated() uint64 {
-	s := []rtmetrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-	rtmetrics.Read(s)
-	if s[0].Value.Kind() != rtmetrics.KindUint64 {
-		return 0
-	}
-	return s[0].Value.Uint64()
-}
-
-// freeDelay is how long after a large pass the agent gives its memory
-// back: not at the pass's end, where the forced collection (over a second
-// at 100,000 daemons on a busy machine) held the reconciler's locks and
-// competed for the CPU with the restarts the pass had just queued.
-const freeDelay = 5 * time.Second
-
-// freeLaterIfLarge returns memory to the system freeDelay from now, if
-// the pass that started when allocated() was since allocated much; a
-// later large pass moves the moment on (a.mu held).
-func (a *Reconciler) freeLaterIfLarge(since uint64) {
-	if allocated()-since <= freeAfterBytes {
-		return
-	}
-	if a.freeTimer == nil {
-		a.freeTimer = time.AfterFunc(freeDelay, debug.FreeOSMemory)
-		return
-	}
-	a.freeTimer.Reset(freeDelay)
 }
