@@ -66,13 +66,9 @@ func filesKey(blobs map[string]source.Blob) (key [sha256.Size]byte, ok bool) {
 // map is the reconciler's: callers do not change it.
 func (a *Reconciler) installedResources() (map[string]store.Resource, error) {
 	if a.installed == nil {
-		m, err := a.store.Resources()
+		m, err := a.store.ResourcesWithoutData() // compared by Hash: the bytes live in the store
 		if err != nil {
 			return nil, err
-		}
-		for k, r := range m {
-			r.Data = nil // compared by Hash: the bytes live in the store
-			m[k] = r
 		}
 		a.installed = m
 	}

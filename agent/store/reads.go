@@ -49,6 +49,28 @@ func (s *Store) Resources() (map[string]Resource, error) {
 	return out, nil
 }
 
+// ResourcesWithoutData returns every installed resource, keyed by Key,
+// without its Data: for comparing by Hash, it reads only the resources'
+// metadata (not their contents' pages, nor a copy of them).
+func (s *Store) ResourcesWithoutData() (map[string]Resource, error) {
+	out := map[string]Resource{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketResources).ForEach(func(k, v []byte) error {
+			var m resourceMeta
+			if err := json.Unmarshal(v, &m); err != nil {
+				return fmt.Errorf("resource %q: %w", k, err)
+			}
+			key := string(k)
+			out[key] = Resource{Key: key, Owner: m.Owner, Mode: m.Mode, Hash: m.Hash}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read resources from agent store: %w", err)
+	}
+	return out, nil
+}
+
 // Resource returns one installed resource, and whether it exists.
 func (s *Store) Resource(key string) (Resource, bool, error) {
 	var r Resource

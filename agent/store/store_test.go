@@ -141,6 +141,19 @@ func TestRecordRoundTrip(t *testing.T) {
 	if _, ok, err := s.Resource("nginx/missing.conf"); ok || err != nil {
 		t.Errorf("Resource(missing) = %v, %v", ok, err)
 	}
+	// Without data: the same resources, their Data nil.
+	meta, err := s.ResourcesWithoutData()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMeta := map[string]Resource{}
+	for k, r := range want.Resources {
+		r.Data = nil
+		wantMeta[k] = r
+	}
+	if !reflect.DeepEqual(meta, wantMeta) {
+		t.Errorf("ResourcesWithoutData() = %+v, want %+v", meta, wantMeta)
+	}
 
 	// Second apply: replace one file, delete one, update one daemon (its
 	// CreatedAt is kept), delete the other; persisted across reopen.
