@@ -15,7 +15,8 @@ import (
 // at Go's default growth target, a node of 100,000 daemons kept ~210 MB of
 // such span space beside a ~300 MB live heap. Such a pass therefore runs
 // with the collector at leanPercent (collectLeanlyIfFirst), and any large
-// pass gives its memory back some time after it ends (freeLaterIfLarge).
+// pass gives its memory back some time after it ends (freeLaterIfLarge),
+// the store's pages it read included.
 
 // leanPercent is the collector's growth target (GOGC) during a pass with
 // nothing to reuse: the heap grows to 1.25 times what is live before a
@@ -70,8 +71,17 @@ func (a *Reconciler) freeLaterIfLarge(since uint64) {
 		return
 	}
 	if a.freeTimer == nil {
-		a.freeTimer = time.AfterFunc(freeDelay, debug.FreeOSMemory)
+		a.freeTimer = time.AfterFunc(freeDelay, a.giveMemoryBack)
 		return
 	}
 	a.freeTimer.Reset(freeDelay)
+}
+
+// giveMemoryBack returns the heap's free memory to the system and drops
+// the store's pages the pass read from the process (store.ReleasePages).
+func (a *Reconciler) giveMemoryBack() {
+	debug.FreeOSMemory()
+	if err := a.store.ReleasePages(); err != nil {
+		a.log.Warn("giving memory back", "error", err)
+	}
 }
