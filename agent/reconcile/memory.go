@@ -14,7 +14,8 @@ import (
 // does not move objects, so a span holding one kept object stays resident:
 // at Go's default growth target, a node of 100,000 daemons kept ~210 MB of
 // such span space beside a ~300 MB live heap. Such a pass therefore runs
-// with the collector at leanPercent (collectLeanlyIfFirst), and any large
+// with the collector at leanPercent while it loads and renders
+// (collectLeanlyIfFirst), and any large
 // pass gives its memory back some time after it ends (freeLaterIfLarge),
 // the store's pages it read included.
 
@@ -28,13 +29,12 @@ const leanPercent = 25
 
 // collectLeanlyIfFirst sets the collector's growth target to leanPercent
 // when this process has loaded no revision yet, and returns what sets it
-// back; GOGC in the environment still decides. Called with a.passMu held
-// (a.placed changes only in passes).
+// back; GOGC in the environment still decides. It covers the loading and
+// rendering of a pass (a.mu held), not its apply: that waits mostly on
+// supervisord and nginx, and more collections there would take CPU from
+// the processes supervisord is starting.
 func (a *Reconciler) collectLeanlyIfFirst() (restore func()) {
-	a.mu.Lock()
-	first := a.placed == nil
-	a.mu.Unlock()
-	if !first || os.Getenv("GOGC") != "" {
+	if a.placed != nil || os.Getenv("GOGC") != "" {
 		return func() {}
 	}
 	old := debug.SetGCPercent(leanPercent)

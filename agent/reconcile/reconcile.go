@@ -26,7 +26,6 @@ import (
 func (a *Reconciler) Reconcile(ctx context.Context, force bool) *Result {
 	a.passMu.Lock()
 	defer a.passMu.Unlock()
-	defer a.collectLeanlyIfFirst()()
 	start, alloc := a.now(), allocated()
 	src := a.ask(ctx, force)
 	a.mu.Lock()
@@ -227,6 +226,7 @@ func (a *Reconciler) load(ctx context.Context, src sourceAnswer, took *Result) (
 
 // render loads rev from the local cache (no network) and renders the node.
 func (a *Reconciler) render(ctx context.Context, rev string, took *Result) (*netplan.NodePlan, desired, error) {
+	defer a.collectLeanlyIfFirst()()
 	start := time.Now()
 	blobs, err := a.src.Files(ctx, rev, a.cfg.Source.Path)
 	took.took("files", start)
@@ -308,7 +308,6 @@ func (a *Reconciler) reject(rej *RejectedError) {
 func (a *Reconciler) Restore(ctx context.Context) *Result {
 	a.passMu.Lock()
 	defer a.passMu.Unlock()
-	defer a.collectLeanlyIfFirst()()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	defer a.inPassFor()()
