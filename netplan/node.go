@@ -79,6 +79,15 @@ func (c *Cluster) Node(name string) (*NodePlan, error) {
 		}
 	}
 	sort.Slice(p.Routes, func(i, j int) bool { return p.Routes[i].Dst.Addr().Less(p.Routes[j].Dst.Addr()) })
+	n := 0
+	for _, t := range c.Config.Tenants {
+		if t.Shard == shard.Name {
+			n++
+		}
+	}
+	if n > 0 {
+		p.Addresses = make([]TenantAddress, 0, n) // kept with the plan: no room to spare
+	}
 	for _, t := range c.Config.Tenants {
 		if t.Shard == shard.Name {
 			p.Addresses = append(p.Addresses, TenantAddress{Tenant: t.Name, UID: t.UID, Addr: TenantAddr(c.Prefix, node.Index, t.UID)})

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -226,6 +227,7 @@ func (a *Reconciler) recordStatuses(ctx context.Context, plan *netplan.NodePlan,
 			}
 		}
 	}()
+	change.Daemons = slices.Grow(change.Daemons, len(plan.Programs))
 	for _, d := range plan.Programs {
 		here[d.Key] = true
 		st, had := prev[d.Key]
