@@ -80,7 +80,8 @@ printf '\n| daemons | agent: first pass | one changed daemon | no-op pass | agen
 (cd "$top" && DROVER_BENCH_LARGE=1 go test -run '^$' -bench "BenchmarkAgentPass/daemons=($pattern)/" -benchtime 2x ./agent/reconcile/) |
   awk '/^BenchmarkAgentPass\//{
     split($1, p, "/"); sub("daemons=", "", p[2]); sub(/-[0-9]+$/, "", p[3])
-    t = $3 / 1e9; heap[p[2]] = $5
+    t = $3 / 1e9
+    for (i = 4; i <= NF; i++) if ($i == "heap-MB") heap[p[2]] = $(i - 1)
     cell = (t >= 0.1) ? sprintf("%.2f s", t) : (t >= 0.0001 ? sprintf("%.1f ms", t * 1e3) : sprintf("%.0f µs", t * 1e6))
     v[p[2] "," p[3]] = cell
     if (!(p[2] in seen)) { seen[p[2]] = 1; order[++n] = p[2] }
