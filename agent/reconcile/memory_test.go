@@ -73,3 +73,24 @@ func TestFirstPassCollectsLeanly(t *testing.T) {
 		t.Errorf("growth targets with GOGC set: %v, want [150]", probe.seen)
 	}
 }
+
+// TestCloseStopsGivingMemoryBack: a large pass schedules its memory's
+// return; Close cancels it, so the timer neither runs against a closed
+// store nor keeps the reconciler alive.
+func TestCloseStopsGivingMemoryBack(t *testing.T) {
+	h := newHarness(t)
+	defer func(old uint64) { freeAfterBytes = old }(freeAfterBytes)
+	freeAfterBytes = 1 // any allocation is large here
+	h.src.Commit(fake.Repo(fake.Daemon("reverb", "")))
+	h.reconcile(OutcomeApplied)
+	h.rec.mu.Lock()
+	timer := h.rec.freeTimer
+	h.rec.mu.Unlock()
+	if timer == nil {
+		t.Fatal("the pass did not schedule giving its memory back")
+	}
+	h.rec.Close()
+	if timer.Stop() {
+		t.Error("the timer was still pending after Close")
+	}
+}

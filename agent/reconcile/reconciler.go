@@ -277,8 +277,17 @@ func New(cfg *config.Config, deps Deps) *Reconciler {
 	return a
 }
 
-// Close stops the background restarts.
-func (a *Reconciler) Close() { a.stopRollout() }
+// Close stops the background restarts, and the giving back of memory a
+// large pass scheduled (memory.go): a closed reconciler's store is
+// closed, and the timer would keep the whole reconciler alive until then.
+func (a *Reconciler) Close() {
+	a.stopRollout()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.freeTimer != nil {
+		a.freeTimer.Stop()
+	}
+}
 
 // WaitForStarts makes every later pass wait, up to settleTime, for the
 // programs it started to leave STARTING, so it reports their final state
