@@ -179,8 +179,8 @@ func TestValuesExact(t *testing.T) {
 		t.Errorf("command\n got %q\nwant %q", d.Command, command)
 	}
 	for _, v := range env {
-		if d.Environment[v.Key] != v.Value {
-			t.Errorf("%s\n got %q\nwant %q", v.Key, d.Environment[v.Key], v.Value)
+		if d.Environment.Value(v.Key) != v.Value {
+			t.Errorf("%s\n got %q\nwant %q", v.Key, d.Environment.Value(v.Key), v.Value)
 		}
 	}
 	// And through set, replacing values in place.
@@ -191,8 +191,8 @@ func TestValuesExact(t *testing.T) {
 	}
 	cfg, _, _ = spec.Load(map[string][]byte{"cluster.hcl": mustRead(t, "testdata/cluster.hcl"), "tenants/acme.hcl": e2.After})
 	reverb := cfg.Tenants[0].Webroots[1].Daemons[2]
-	if reverb.Name != "reverb" || reverb.Environment["APP_ENV"] != values[1] || reverb.Command != values[0]+" $PORT" {
-		t.Errorf("set did not keep the values exact: %q %q", reverb.Command, reverb.Environment["APP_ENV"])
+	if reverb.Name != "reverb" || reverb.Environment.Value("APP_ENV") != values[1] || reverb.Command != values[0]+" $PORT" {
+		t.Errorf("set did not keep the values exact: %q %q", reverb.Command, reverb.Environment.Value("APP_ENV"))
 	}
 }
 

@@ -66,8 +66,8 @@ type Daemon struct {
 // environment plus HOST and PORT when the daemon is proxied.
 func (d *Daemon) Env() map[string]string {
 	env := make(map[string]string, len(d.Environment)+2)
-	for k, v := range d.Environment {
-		env[k] = v
+	for _, v := range d.Environment {
+		env[v.Name] = v.Value
 	}
 	if d.ProxyPath != "" {
 		env["HOST"] = d.Host.String()

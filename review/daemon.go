@@ -33,7 +33,7 @@ func daemonFields(b, h *netplan.Daemon, sameNode bool) []FieldChange {
 	}
 	for _, f := range spec.DaemonFields {
 		if f.Type == spec.TypeEnvironment {
-			fs = append(fs, envFields(b.Environment, h.Environment)...)
+			fs = append(fs, envFields(b.Environment.Map(), h.Environment.Map())...)
 			continue
 		}
 		if f.Type == spec.TypeHealth && b.Health != nil && h.Health != nil {

@@ -290,7 +290,7 @@ func (b *builder) webroot(cfg *Config, f *File, rt *rawTenant, shard *Shard, rw 
 			diags = append(diags, fd.placed(fieldCheck{d: d, rng: f.rng(a.Range), field: fd, shard: shard})...)
 		}
 		for _, s := range bd.sealed {
-			diags = append(diags, b.checkSealedShard(shard, d.Tenant, s.key, d.Environment[s.key], f.rng(s.rng))...)
+			diags = append(diags, b.checkSealedShard(shard, d.Tenant, s.key, d.Environment.Value(s.key), f.rng(s.rng))...)
 		}
 		procs := validProcs(d.NumProcs)
 		diags = append(diags, b.names.claim(daemonOwner(f, d, procs, bd.def), f.rng(bd.name), DaemonNames(d.Tenant, d.Name, procs))...)

@@ -145,7 +145,7 @@ func (f *File) buildDaemon(rt *rawTenant, rw *rawWebroot, rd *rawDaemon) (*Daemo
 			rd.placed = append(rd.placed, *a)
 		}
 	}
-	d.Environment = make(map[string]string, len(rd.env))
+	d.Environment = make(Env, 0, len(rd.env))
 	envSeen := map[string]span{}
 	for _, e := range rd.env {
 		diags = append(diags, checkEnvKey(e.Key, f.rng(e.KeyRange))...)
@@ -156,7 +156,7 @@ func (f *File) buildDaemon(rt *rawTenant, rw *rawWebroot, rd *rawDaemon) (*Daemo
 			continue
 		}
 		envSeen[e.Key] = e.KeyRange
-		d.Environment[e.Key] = e.Value
+		d.Environment = append(d.Environment, EnvVar{e.Key, e.Value})
 		if secret.IsSealed(e.Value) {
 			if bad := checkSealedForm(rt.Name, e.Key, e.Value, f.rng(e.ValueRange)); bad != nil {
 				diags = append(diags, bad...)
@@ -165,6 +165,7 @@ func (f *File) buildDaemon(rt *rawTenant, rw *rawWebroot, rd *rawDaemon) (*Daemo
 			}
 		}
 	}
+	sortEnv(d.Environment)
 	if rd.health != nil {
 		var more hcl.Diagnostics
 		d.Health, more = f.buildHealth(d, rd.health)

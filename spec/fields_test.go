@@ -139,7 +139,7 @@ tenant "acme" {
 	for _, f := range DaemonFields {
 		got, ok := f.Text(d)
 		if f.Type == TypeEnvironment {
-			if ok || d.Environment["A"] != "1" {
+			if ok || d.Environment.Value("A") != "1" {
 				t.Errorf("environment: %q %v, %v", got, ok, d.Environment)
 			}
 			continue

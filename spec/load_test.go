@@ -80,7 +80,7 @@ func TestDefaults(t *testing.T) {
 	want := spec.Daemon{
 		Tenant: "acme", Webroot: "main", Name: "worker", Command: "app --port=$PORT",
 		NumProcs: 1, StopSignal: "TERM", StopWaitSecs: 30, Restart: "always", Enabled: true,
-		Environment: map[string]string{},
+		Environment: spec.Env{},
 	}
 	if got := fmt.Sprintf("%+v", *d); got != fmt.Sprintf("%+v", want) {
 		t.Errorf("daemon =\n%s\nwant\n%s", got, fmt.Sprintf("%+v", want))
@@ -167,7 +167,7 @@ func TestTextExact(t *testing.T) {
 					"}"),
 			})
 			d := cfg.Tenants[0].Webroots[0].Daemons[0]
-			if got := d.Environment["V"]; got != tc.want {
+			if got := d.Environment.Value("V"); got != tc.want {
 				t.Errorf("environment value = %q, want %q", got, tc.want)
 			}
 			if tc.want == "" {
@@ -211,7 +211,7 @@ func TestJSONStringsAreLiteral(t *testing.T) {
 	if d.Command != "app --port=${PORT}" {
 		t.Errorf("command = %q", d.Command)
 	}
-	want := map[string]string{"A": "$${PORT}", "B": "%{x}", "C": "q\"\\\né"}
+	want := spec.Env{{"A", "$${PORT}"}, {"B", "%{x}"}, {"C", "q\"\\\né"}}
 	if fmt.Sprint(d.Environment) != fmt.Sprint(want) {
 		t.Errorf("environment = %q, want %q", d.Environment, want)
 	}

@@ -88,7 +88,7 @@ type Daemon struct {
 	MaxMemoryMB  int    // 0 when unlimited
 	MaxOpenFiles int    // RLIMIT_NOFILE; 0 when inherited
 	Restart      string // "always" or "on-failure" (RestartPolicies)
-	Environment  map[string]string
+	Environment  Env
 	// EnvFile is a file relative to the webroot that drover exec reads
 	// variables from, as the tenant; "" when there is none.
 	EnvFile string

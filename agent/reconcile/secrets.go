@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
 	"sync"
 
 	"filippo.io/age"
@@ -14,6 +12,7 @@ import (
 	"github.com/drover-sh/drover/netplan"
 	"github.com/drover-sh/drover/render"
 	"github.com/drover-sh/drover/secret"
+	"github.com/drover-sh/drover/spec"
 )
 
 // Encrypted environment values (design.md §2.14) stay encrypted in
@@ -59,8 +58,8 @@ func (u *unsealer) refusals(plan *netplan.NodePlan) map[string]string {
 		if !anySealed(d.Environment) {
 			continue // most programs: no sorting of their names for nothing
 		}
-		for _, k := range slices.Sorted(maps.Keys(d.Environment)) {
-			v := d.Environment[k]
+		for _, kv := range d.Environment { // sorted by name
+			k, v := kv.Name, kv.Value
 			if !secret.IsSealed(v) {
 				continue
 			}
@@ -80,9 +79,9 @@ func (u *unsealer) refusals(plan *netplan.NodePlan) map[string]string {
 }
 
 // anySealed reports whether an environment holds a sealed value.
-func anySealed(env map[string]string) bool {
+func anySealed(env spec.Env) bool {
 	for _, v := range env {
-		if secret.IsSealed(v) {
+		if secret.IsSealed(v.Value) {
 			return true
 		}
 	}

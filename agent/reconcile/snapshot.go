@@ -153,8 +153,8 @@ func apiDaemon(st store.DaemonStatus, d *netplan.Daemon) localapi.Daemon {
 		n := d.MaxOpenFiles
 		j.MaxOpenFiles = &n
 	}
-	for k := range d.Environment {
-		j.Environment[k] = localapi.Redacted
+	for _, v := range d.Environment {
+		j.Environment[v.Name] = localapi.Redacted
 	}
 	if d.EnvFile != "" {
 		f := d.EnvFile

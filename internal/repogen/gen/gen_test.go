@@ -43,7 +43,7 @@ func TestRoundTrip(t *testing.T) {
 				for _, e := range wd.Env {
 					env[e.Key] = e.Value
 				}
-				if d.Command != wd.Command || d.ProxyPath != wd.ProxyPath || !maps.Equal(d.Environment, env) ||
+				if d.Command != wd.Command || d.ProxyPath != wd.ProxyPath || !maps.Equal(d.Environment.Map(), env) ||
 					d.Port != wd.Port || d.Node != wd.Node || d.Enabled == wd.Disabled {
 					t.Errorf("%s: got %+v, want %+v", d.Key(), d, wd)
 				}
@@ -62,7 +62,7 @@ func TestQuote(t *testing.T) {
 			t.Errorf("quote(%q) = %s: %v", s, quote(s), diags)
 			continue
 		}
-		if got := cfg.Tenants[0].Webroots[0].Daemons[0].Environment["V"]; got != s {
+		if got := cfg.Tenants[0].Webroots[0].Daemons[0].Environment.Value("V"); got != s {
 			t.Errorf("quote(%q) = %s reads back as %q", s, quote(s), got)
 		}
 	}
