@@ -278,8 +278,8 @@ func New(cfg *config.Config, deps Deps) *Reconciler {
 }
 
 // Close stops the background restarts, and the giving back of memory a
-// large pass scheduled (memory.go): a closed reconciler's store is
-// closed, and the timer would keep the whole reconciler alive until then.
+// large pass scheduled (memory.go): the store is closed next, and the
+// pending timer would keep the whole reconciler alive until it fired.
 func (a *Reconciler) Close() {
 	a.stopRollout()
 	a.mu.Lock()
