@@ -2,7 +2,7 @@ package spec
 
 import (
 	"slices"
-	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -114,7 +114,7 @@ func (last *lastBuild) update(files []*File) (*Config, hcl.Diagnostics, bool) {
 		}
 		last.files[f.Name] = f
 	}
-	sort.Slice(cfg.Tenants, func(i, j int) bool { return cfg.Tenants[i].Name < cfg.Tenants[j].Name })
+	slices.SortFunc(cfg.Tenants, func(a, b *Tenant) int { return strings.Compare(a.Name, b.Name) })
 	last.cfg = &cfg
 	var diags hcl.Diagnostics
 	for _, f := range files {

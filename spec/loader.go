@@ -2,7 +2,9 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -138,7 +140,7 @@ func (l *Loader) Load(srcs map[string]Entry) (*Config, Sources, hcl.Diagnostics,
 		}
 	}
 	l.files = next
-	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+	slices.SortFunc(files, func(a, b *File) int { return strings.Compare(a.Name, b.Name) })
 	cfg, more := l.build(files)
 	diags = append(diags, more...)
 	if diags.HasErrors() {
