@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"path"
 	"strconv"
 
+	"github.com/drover-sh/drover/internal/gittree"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/storer"
@@ -51,22 +51,7 @@ func (l *Lister) list(st storer.EncodedObjectStorer, dir string, h plumbing.Hash
 			return prev.entries, nil
 		}
 	}
-	obj, err := st.EncodedObject(plumbing.TreeObject, h)
-	if err != nil {
-		return nil, err
-	}
-	if obj.Size() > maxTreeBytes {
-		return nil, fmt.Errorf("tree %s is %d bytes, more than the %d MiB drover reads of one directory", h, obj.Size(), maxTreeBytes>>20)
-	}
-	r, err := obj.Reader()
-	if err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(io.LimitReader(r, maxTreeBytes+1))
-	r.Close()
-	if err == nil && int64(len(data)) > maxTreeBytes {
-		err = fmt.Errorf("tree %s is more than the %d MiB drover reads of one directory", h, maxTreeBytes>>20)
-	}
+	data, err := gittree.Read(st, h)
 	if err != nil {
 		return nil, err
 	}
@@ -128,11 +113,6 @@ func (l *Lister) done(size int) {
 	}
 	l.seen, l.size = nil, size
 }
-
-// maxTreeBytes bounds the tree object of one directory read from the
-// commit (a hostile remote may send any): some 200,000 entries, while a
-// config root holds at most spec.MaxConfigFiles config files.
-const maxTreeBytes = 64 << 20
 
 // errMalformedTree is a tree object that is not a list of entries.
 var errMalformedTree = errors.New("malformed tree")

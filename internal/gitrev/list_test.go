@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drover-sh/drover/internal/gittree"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -55,10 +56,10 @@ func FuzzParseTree(f *testing.F) {
 	})
 }
 
-// bigTree is a tree object that claims to be larger than maxTreeBytes.
+// bigTree is a tree object that claims to be larger than gittree.MaxBytes.
 type bigTree struct{ plumbing.MemoryObject }
 
-func (bigTree) Size() int64 { return maxTreeBytes + 1 }
+func (bigTree) Size() int64 { return gittree.MaxBytes + 1 }
 
 type bigTreeStorer struct{ storer.EncodedObjectStorer }
 
@@ -66,11 +67,11 @@ func (bigTreeStorer) EncodedObject(plumbing.ObjectType, plumbing.Hash) (plumbing
 	return &bigTree{}, nil
 }
 
-// TestListRefusesAHugeTree: a directory's tree object over maxTreeBytes is
-// refused before it is read.
+// TestListRefusesAHugeTree: a directory's tree object over
+// gittree.MaxBytes is refused before it is read.
 func TestListRefusesAHugeTree(t *testing.T) {
 	_, err := (*Lister)(nil).list(bigTreeStorer{}, "tenants", plumbing.Hash{})
 	if err == nil || !strings.Contains(err.Error(), "more than the 64 MiB") {
-		t.Errorf("list of a tree of %d bytes: %v, want it refused", maxTreeBytes+1, err)
+		t.Errorf("list of a tree of %d bytes: %v, want it refused", gittree.MaxBytes+1, err)
 	}
 }

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"path"
 	"strings"
 
+	"github.com/drover-sh/drover/internal/gittree"
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
@@ -182,12 +182,8 @@ func (e entry) after(i int) int {
 // again as its child's parent trees, right after.
 const maxTrees = 64
 
-// maxTreeBytes bounds one raw tree read (a pushed repository could hold a
-// tree of any size): 1,000,000 entries of long names fit.
-const maxTreeBytes = 64 << 20
-
-// tree reads raw tree h, once while it is among the last maxTrees;
-// ZeroHash is the empty tree.
+// tree reads raw tree h (bounded: gittree.Read), once while it is among
+// the last maxTrees; ZeroHash is the empty tree.
 func (c *checker) tree(h plumbing.Hash) ([]byte, error) {
 	if h.IsZero() {
 		return nil, nil
@@ -195,27 +191,12 @@ func (c *checker) tree(h plumbing.Hash) ([]byte, error) {
 	if t, ok := c.trees[h]; ok {
 		return t, nil
 	}
-	o, err := c.st.EncodedObject(plumbing.TreeObject, h)
+	t, err := gittree.Read(c.st, h)
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
 		return nil, fmt.Errorf("read tree %s: %w", h, ErrIncomplete)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read tree %s: %w", h, err)
-	}
-	if o.Size() > maxTreeBytes {
-		return nil, fmt.Errorf("read tree %s: %d bytes, more than the %d a tree of a config repository may have", h, o.Size(), maxTreeBytes)
-	}
-	r, err := o.Reader()
-	if err != nil {
-		return nil, fmt.Errorf("read tree %s: %w", h, err)
-	}
-	defer r.Close()
-	t, err := io.ReadAll(io.LimitReader(r, maxTreeBytes+1))
-	if err == nil && len(t) > maxTreeBytes {
-		err = fmt.Errorf("more than %d bytes", maxTreeBytes)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read tree %s: %w", h, err)
+		return nil, fmt.Errorf("read %w", err)
 	}
 	if len(c.trees) >= maxTrees {
 		clear(c.trees)
