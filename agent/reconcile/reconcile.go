@@ -325,6 +325,7 @@ func (a *Reconciler) Restore(ctx context.Context) *Result {
 	if err != nil {
 		return &Result{Revision: rev, Outcome: OutcomeFailed, Err: err}
 	}
+	a.noteRead(installed)
 	desired, err := a.storedDesired(installed)
 	if err != nil {
 		a.log.Error("re-applying the stored files without the stored network state", "error", err)

@@ -75,6 +75,21 @@ func (a *Reconciler) installedResources() (map[string]store.Resource, error) {
 	return a.installed, nil
 }
 
+// noteRead makes the store's resources, read whole (Restore), the
+// installed view when there is none yet, without their bytes: the apply
+// that follows then does not read the store again.
+func (a *Reconciler) noteRead(read map[string]store.Resource) {
+	if a.installed != nil {
+		return
+	}
+	m := make(map[string]store.Resource, len(read))
+	for k, r := range read {
+		r.Data = nil
+		m[k] = r
+	}
+	a.installed = m
+}
+
 // noteInstalled keeps a.installed in step with a change the store recorded.
 func (a *Reconciler) noteInstalled(c store.Change) {
 	if a.installed == nil {

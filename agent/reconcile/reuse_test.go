@@ -3,10 +3,12 @@ package reconcile
 import (
 	"context"
 	"maps"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/drover-sh/drover/agent/internal/fake"
+	"github.com/drover-sh/drover/agent/source"
 )
 
 // reuseRepo is shard web-1 of two nodes with two tenants whose daemons are
@@ -160,5 +162,46 @@ func TestReusedFilesComparedWithTheDisk(t *testing.T) {
 	r, ok, err := h.store.Resource("nginx/locations/bravo_main.conf")
 	if err != nil || !ok || len(r.Data) == 0 || r.Hash != hashOf(r.Data) {
 		t.Fatalf("store keeps bravo's locations as %+v (ok %v, err %v), want its bytes", r, ok, err)
+	}
+}
+
+// installedProbe is a Source that notes, when a pass reads a revision's
+// files, how many resources the reconciler's installed view holds (-1:
+// none yet). It runs inside the pass, on its goroutine.
+type installedProbe struct {
+	Source
+	rec  *Reconciler
+	seen []int
+}
+
+func (p *installedProbe) Files(ctx context.Context, rev, root string) (map[string]source.Blob, error) {
+	n := -1
+	if p.rec.installed != nil {
+		n = len(p.rec.installed)
+	}
+	p.seen = append(p.seen, n)
+	return p.Source.Files(ctx, rev, root)
+}
+
+// TestRestoreReadsTheStoreOnce: Restore reads every stored resource with
+// its bytes to re-apply them; the installed view its apply compares with
+// is made from that read (without the bytes) rather than read again.
+func TestRestoreReadsTheStoreOnce(t *testing.T) {
+	h := newHarness(t)
+	h.src.Commit(fake.Repo(fake.Daemon("reverb", "")))
+	h.reconcile(OutcomeApplied)
+	stored, err := h.store.ResourcesWithoutData()
+	if err != nil || len(stored) == 0 {
+		t.Fatalf("stored resources: %d, %v", len(stored), err)
+	}
+	h.newReconciler()
+	probe := &installedProbe{Source: h.src, rec: h.rec}
+	h.rec.src = probe
+	h.rec.Restore(context.Background())
+	if len(probe.seen) != 1 || probe.seen[0] != len(stored) {
+		t.Fatalf("installed view while Restore loads: %v, want the %d resources it read", probe.seen, len(stored))
+	}
+	if !reflect.DeepEqual(h.rec.installed, stored) {
+		t.Errorf("installed view after Restore differs from the store's")
 	}
 }
